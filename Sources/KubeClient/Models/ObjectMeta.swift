@@ -1,0 +1,176 @@
+import Foundation
+
+/// Standard object metadata (`metav1.ObjectMeta`).
+public struct ObjectMeta: Codable, Sendable, Hashable {
+    public var name: String?
+    public var generateName: String?
+    public var namespace: String?
+    public var uid: String?
+    public var resourceVersion: String?
+    public var generation: Int64?
+    public var creationTimestamp: String?
+    public var deletionTimestamp: String?
+    public var deletionGracePeriodSeconds: Int64?
+    public var labels: [String: String]?
+    public var annotations: [String: String]?
+    public var ownerReferences: [OwnerReference]?
+    public var finalizers: [String]?
+    public var managedFields: [ManagedFieldsEntry]?
+    /// Members this model does not declare, kept for round trips.
+    public var unknownFields: [String: JSONValue] = [:]
+
+    public init(
+        name: String? = nil, namespace: String? = nil, labels: [String: String]? = nil,
+        annotations: [String: String]? = nil, ownerReferences: [OwnerReference]? = nil, finalizers: [String]? = nil
+    ) {
+        self.name = name
+        self.namespace = namespace
+        self.labels = labels
+        self.annotations = annotations
+        self.ownerReferences = ownerReferences
+        self.finalizers = finalizers
+    }
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case name, generateName, namespace, uid, resourceVersion, generation, creationTimestamp
+        case deletionTimestamp, deletionGracePeriodSeconds, labels, annotations, ownerReferences, finalizers
+        case managedFields
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decodeIfPresent(String.self, forKey: .name)
+        generateName = try c.decodeIfPresent(String.self, forKey: .generateName)
+        namespace = try c.decodeIfPresent(String.self, forKey: .namespace)
+        uid = try c.decodeIfPresent(String.self, forKey: .uid)
+        resourceVersion = try c.decodeIfPresent(String.self, forKey: .resourceVersion)
+        generation = try c.decodeIfPresent(Int64.self, forKey: .generation)
+        creationTimestamp = try c.decodeIfPresent(String.self, forKey: .creationTimestamp)
+        deletionTimestamp = try c.decodeIfPresent(String.self, forKey: .deletionTimestamp)
+        deletionGracePeriodSeconds = try c.decodeIfPresent(Int64.self, forKey: .deletionGracePeriodSeconds)
+        labels = try c.decodeIfPresent([String: String].self, forKey: .labels)
+        annotations = try c.decodeIfPresent([String: String].self, forKey: .annotations)
+        ownerReferences = try c.decodeIfPresent([OwnerReference].self, forKey: .ownerReferences)
+        finalizers = try c.decodeIfPresent([String].self, forKey: .finalizers)
+        managedFields = try c.decodeIfPresent([ManagedFieldsEntry].self, forKey: .managedFields)
+        unknownFields = try decoder.unknownFields(besides: CodingKeys.self)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encodeIfPresent(name, forKey: .name)
+        try c.encodeIfPresent(generateName, forKey: .generateName)
+        try c.encodeIfPresent(namespace, forKey: .namespace)
+        try c.encodeIfPresent(uid, forKey: .uid)
+        try c.encodeIfPresent(resourceVersion, forKey: .resourceVersion)
+        try c.encodeIfPresent(generation, forKey: .generation)
+        try c.encodeIfPresent(creationTimestamp, forKey: .creationTimestamp)
+        try c.encodeIfPresent(deletionTimestamp, forKey: .deletionTimestamp)
+        try c.encodeIfPresent(deletionGracePeriodSeconds, forKey: .deletionGracePeriodSeconds)
+        try c.encodeIfPresent(labels, forKey: .labels)
+        try c.encodeIfPresent(annotations, forKey: .annotations)
+        try c.encodeIfPresent(ownerReferences, forKey: .ownerReferences)
+        try c.encodeIfPresent(finalizers, forKey: .finalizers)
+        try c.encodeIfPresent(managedFields, forKey: .managedFields)
+        try encoder.encodeUnknownFields(unknownFields)
+    }
+
+    /// The controller owner reference (`controller: true`), if any.
+    public var controllerReference: OwnerReference? {
+        ownerReferences?.first { $0.controller == true }
+    }
+
+    /// `namespace/name`, or `name` for cluster-scoped objects: the key informers and queues use.
+    public var key: String {
+        if let namespace, !namespace.isEmpty { return "\(namespace)/\(name ?? "")" }
+        return name ?? ""
+    }
+}
+
+/// A reference from a dependent to its owner (`metav1.OwnerReference`).
+public struct OwnerReference: Codable, Sendable, Hashable {
+    public var apiVersion: String
+    public var kind: String
+    public var name: String
+    public var uid: String
+    public var controller: Bool?
+    public var blockOwnerDeletion: Bool?
+
+    public init(apiVersion: String, kind: String, name: String, uid: String, controller: Bool? = nil, blockOwnerDeletion: Bool? = nil) {
+        self.apiVersion = apiVersion
+        self.kind = kind
+        self.name = name
+        self.uid = uid
+        self.controller = controller
+        self.blockOwnerDeletion = blockOwnerDeletion
+    }
+}
+
+/// One field manager's record of the fields it owns (`metav1.ManagedFieldsEntry`).
+public struct ManagedFieldsEntry: Codable, Sendable, Hashable {
+    public var manager: String?
+    public var operation: String?
+    public var apiVersion: String?
+    public var time: String?
+    public var fieldsType: String?
+    public var fieldsV1: JSONValue?
+    public var subresource: String?
+}
+
+/// List metadata (`metav1.ListMeta`).
+public struct ListMeta: Codable, Sendable, Hashable {
+    public var resourceVersion: String?
+    public var `continue`: String?
+    public var remainingItemCount: Int64?
+    public init(resourceVersion: String? = nil, continue: String? = nil, remainingItemCount: Int64? = nil) {
+        self.resourceVersion = resourceVersion
+        self.continue = `continue`
+        self.remainingItemCount = remainingItemCount
+    }
+}
+
+/// A page of a list call.
+public struct ObjectList<Item: Codable & Sendable>: Codable, Sendable {
+    public var apiVersion: String?
+    public var kind: String?
+    public var metadata: ListMeta
+    public var items: [Item]
+
+    public init(metadata: ListMeta, items: [Item]) {
+        self.metadata = metadata
+        self.items = items
+    }
+
+    enum CodingKeys: String, CodingKey { case apiVersion, kind, metadata, items }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        apiVersion = try c.decodeIfPresent(String.self, forKey: .apiVersion)
+        kind = try c.decodeIfPresent(String.self, forKey: .kind)
+        metadata = try c.decodeIfPresent(ListMeta.self, forKey: .metadata) ?? ListMeta()
+        items = try c.decodeIfPresent([Item].self, forKey: .items) ?? []  // the server sends null for none
+    }
+}
+
+/// Kubernetes timestamps: RFC 3339 with second precision (`Time`) or microseconds (`MicroTime`).
+public enum KubeTime {
+    /// Formats `date` as `2006-01-02T15:04:05Z`.
+    public static func format(_ date: Date) -> String {
+        Date.ISO8601FormatStyle().format(date)
+    }
+
+    /// Formats `date` as `2006-01-02T15:04:05.000000Z`, the MicroTime of Leases and Events.
+    public static func formatMicro(_ date: Date) -> String {
+        let seconds = date.timeIntervalSince1970.rounded(.down)
+        let micros = Int(((date.timeIntervalSince1970 - seconds) * 1_000_000).rounded(.down))
+        let base = format(Date(timeIntervalSince1970: seconds)).dropLast()  // drop "Z"
+        let fraction = String(micros)
+        return "\(base).\(String(repeating: "0", count: max(0, 6 - fraction.count)))\(fraction)Z"
+    }
+
+    /// Parses either form; `nil` for anything else.
+    public static func parse(_ text: String) -> Date? {
+        let strategy = Date.ISO8601FormatStyle(includingFractionalSeconds: text.contains("."))
+        return try? strategy.parse(text)
+    }
+}

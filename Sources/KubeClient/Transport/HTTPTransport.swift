@@ -1,0 +1,220 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOSSL
+
+/// One finished HTTP exchange, reported to a ``KubernetesClient/RequestObserver``.
+public struct RequestRecord: Sendable {
+    public var method: String
+    public var host: String
+    /// The HTTP status, or `nil` when no response arrived.
+    public var code: Int?
+    public var duration: Duration
+    /// The resource path without query, for logs.
+    public var path: String
+}
+
+/// Sends requests to one API server over a single shared AsyncHTTPClient, with authentication,
+/// retries, limits and the optional client-side rate limit.
+final class HTTPTransport: Sendable {
+    let configuration: ClientConfiguration
+    let client: HTTPClient
+    let credentials: CredentialProvider
+    let limiter: RateLimiter?
+    let baseURL: String
+    let observer: (@Sendable (RequestRecord) -> Void)?
+    let logger: Logger
+
+    struct Response: Sendable {
+        var status: Int
+        var headers: HTTPHeaders
+        var body: ByteBuffer
+    }
+
+    init(configuration: ClientConfiguration, observer: (@Sendable (RequestRecord) -> Void)?, logger: Logger) throws(KubeClientError) {
+        self.configuration = configuration
+        self.observer = observer
+        self.logger = logger
+        var httpConfig = HTTPClient.Configuration()
+        httpConfig.timeout = .init(connect: .nanoseconds(Int64(configuration.connectTimeout.seconds * 1e9)), read: .nanoseconds(Int64(configuration.readIdleTimeout.seconds * 1e9)))
+        httpConfig.redirectConfiguration = .disallow
+        // Every informer holds one watch open; the default of 8 connections per host would starve ordinary calls.
+        httpConfig.connectionPool = .init(idleTimeout: .seconds(90), concurrentHTTP1ConnectionsPerHostSoftLimit: 256)
+        httpConfig.decompression = .enabled(limit: .ratio(50))
+        var base = configuration.server
+        if configuration.server.scheme == "https" {
+            httpConfig.tlsConfiguration = try Self.tlsConfiguration(configuration.tls, clientCertificatePEM: configuration.tls.clientCertificatePEM, clientKeyPEM: configuration.tls.clientKeyPEM)
+            if let serverName = configuration.tls.serverName, let realHost = configuration.server.host,
+                var components = URLComponents(url: configuration.server, resolvingAgainstBaseURL: false)
+            {
+                // tls-server-name: address the server by that name (SNI and verification use it)
+                // while connecting to the real host.
+                components.host = serverName
+                httpConfig.dnsOverride = [serverName: realHost]
+                base = components.url ?? base
+            }
+        }
+        var text = base.absoluteString
+        while text.hasSuffix("/") { text.removeLast() }
+        baseURL = text
+        client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: httpConfig)
+        credentials = CredentialProvider(configuration.credentials)
+        limiter = configuration.rateLimit.map(RateLimiter.init)
+    }
+
+    static func tlsConfiguration(_ settings: ClientConfiguration.TLSSettings, clientCertificatePEM: [UInt8]?, clientKeyPEM: [UInt8]?) throws(KubeClientError) -> TLSConfiguration {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        do {
+            if settings.insecureSkipVerify {
+                tls.certificateVerification = .none
+            } else if let ca = settings.caPEM {
+                tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(ca))
+            }
+            if let cert = clientCertificatePEM, let key = clientKeyPEM {
+                tls.certificateChain = try NIOSSLCertificate.fromPEMBytes(cert).map { .certificate($0) }
+                tls.privateKey = .privateKey(try NIOSSLPrivateKey(bytes: key, format: .pem))
+            }
+        } catch {
+            throw .invalidConfiguration("\(error)")
+        }
+        return tls
+    }
+
+    func shutdown() async throws {
+        try await client.shutdown()
+    }
+
+    static let idempotent: [HTTPMethod] = [.GET, .HEAD, .PUT, .DELETE, .OPTIONS]
+
+    func url(path: String, query: [(String, String)]) -> String {
+        var url = baseURL + path
+        if !query.isEmpty {
+            var allowed = CharacterSet.urlQueryAllowed
+            allowed.remove(charactersIn: "&=+,;")
+            url += "?" + query.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: allowed) ?? $0.1)" }.joined(separator: "&")
+        }
+        return url
+    }
+
+    /// Builds the request with authentication; the body is a byte array so it can be resent on retry.
+    func makeRequest(method: HTTPMethod, path: String, query: [(String, String)], body: [UInt8]?, contentType: String?, accept: String) async throws -> HTTPClientRequest {
+        var request = HTTPClientRequest(url: url(path: path, query: query))
+        request.method = method
+        request.headers.add(name: "Accept", value: accept)
+        request.headers.add(name: "User-Agent", value: configuration.userAgent)
+        if let body {
+            if body.count > configuration.maxRequestBodyBytes {
+                throw KubeClientError.tooLarge("request body of \(body.count) bytes exceeds the limit of \(configuration.maxRequestBodyBytes)")
+            }
+            request.headers.add(name: "Content-Type", value: contentType ?? "application/json")
+            request.body = .bytes(ByteBuffer(bytes: body))
+        }
+        let auth = try await credentials.resolve()
+        if let header = auth.authorization { request.headers.add(name: "Authorization", value: header) }
+        if let cert = auth.clientCertificatePEM, let key = auth.clientKeyPEM {
+            request.tlsConfiguration = try Self.tlsConfiguration(configuration.tls, clientCertificatePEM: cert, clientKeyPEM: key)
+        }
+        return request
+    }
+
+    /// Sends a request and reads its whole body, retrying as ``ClientConfiguration/RetryPolicy`` says.
+    /// An HTTP error status is returned, not thrown; the caller turns it into a ``KubeAPIError``.
+    func send(method: HTTPMethod, path: String, query: [(String, String)] = [], body: [UInt8]? = nil, contentType: String? = nil, accept: String = "application/json") async throws -> Response {
+        try await withRetries(method: method) { () async throws -> (Response, HTTPClientResponse?) in
+            let request = try await self.makeRequest(method: method, path: path, query: query, body: body, contentType: contentType, accept: accept)
+            let started = ContinuousClock.now
+            do {
+                let response = try await self.client.execute(request, timeout: .nanoseconds(Int64(self.configuration.requestTimeout.seconds * 1e9)))
+                let buffer: ByteBuffer
+                do {
+                    buffer = try await response.body.collect(upTo: self.configuration.maxResponseBodyBytes)
+                } catch is NIOTooManyBytesError {
+                    throw KubeClientError.tooLarge("response to \(method) \(path) exceeds the limit of \(self.configuration.maxResponseBodyBytes) bytes")
+                }
+                self.observe(method, path, Int(response.status.code), started)
+                return (Response(status: Int(response.status.code), headers: response.headers, body: buffer), nil)
+            } catch {
+                self.observe(method, path, nil, started)
+                throw error
+            }
+        }.0
+    }
+
+    /// Sends a request whose body will be streamed (a watch). A success status returns the open
+    /// response; an error status is read whole and returned with a `nil` stream.
+    func stream(method: HTTPMethod, path: String, query: [(String, String)]) async throws -> (Response, HTTPClientResponse?) {
+        try await withRetries(method: method) { () async throws -> (Response, HTTPClientResponse?) in
+            let request = try await self.makeRequest(method: method, path: path, query: query, body: nil, contentType: nil, accept: "application/json")
+            let started = ContinuousClock.now
+            do {
+                let response = try await self.client.execute(request, timeout: .nanoseconds(Int64(self.configuration.requestTimeout.seconds * 1e9)))
+                self.observe(method, path, Int(response.status.code), started)
+                if response.status.code >= 300 {
+                    let buffer = try await response.body.collect(upTo: 1024 * 1024)
+                    return (Response(status: Int(response.status.code), headers: response.headers, body: buffer), nil)
+                }
+                return (Response(status: Int(response.status.code), headers: response.headers, body: ByteBuffer()), response)
+            } catch {
+                self.observe(method, path, nil, started)
+                throw error
+            }
+        }
+    }
+
+    private func observe(_ method: HTTPMethod, _ path: String, _ code: Int?, _ started: ContinuousClock.Instant) {
+        guard let observer else { return }
+        observer(RequestRecord(method: method.rawValue, host: configuration.server.host ?? "", code: code, duration: ContinuousClock.now - started, path: path))
+    }
+
+    private func withRetries(method: HTTPMethod, _ attempt: () async throws -> (Response, HTTPClientResponse?)) async throws -> (Response, HTTPClientResponse?) {
+        let policy = configuration.retry
+        var backoff = policy.initialBackoff
+        var refreshedCredentials = false
+        var attemptNumber = 1
+        while true {
+            if let limiter { try await limiter.acquire() }
+            let delay: Duration
+            do {
+                let result = try await attempt()
+                let status = result.0.status
+                if status == 401, !refreshedCredentials, case .exec = configuration.credentials {
+                    refreshedCredentials = true
+                    await credentials.invalidate()
+                    continue
+                }
+                let retryable = status == 429 || (Self.idempotent.contains(method) && [500, 502, 503, 504].contains(status))
+                guard retryable, attemptNumber < policy.maxAttempts else { return result }
+                if let retryAfter = result.0.headers.first(name: "Retry-After").flatMap(Int.init) {
+                    delay = min(.seconds(retryAfter), policy.maxRetryAfter)
+                } else {
+                    delay = backoff
+                }
+                logger.debug("retrying after HTTP \(status)", metadata: ["method": "\(method)", "attempt": "\(attemptNumber)", "delay": "\(delay)"])
+            } catch let error as KubeClientError {
+                throw error
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                guard attemptNumber < policy.maxAttempts, Self.idempotent.contains(method) || Self.isConnectFailure(error) else {
+                    throw KubeClientError.transport("\(method) \(configuration.server.absoluteString): \(error)")
+                }
+                delay = backoff
+                logger.debug("retrying after transport error", metadata: ["method": "\(method)", "error": "\(error)"])
+            }
+            attemptNumber += 1
+            // Full jitter between half and the whole delay spreads out clients that failed together.
+            try await Task.sleep(for: delay * Double.random(in: 0.5...1.0))
+            backoff = min(backoff * 2, policy.maxBackoff)
+        }
+    }
+
+    /// A failure before anything was sent, safe to retry for any verb.
+    static func isConnectFailure(_ error: any Error) -> Bool {
+        if let e = error as? HTTPClientError, e == .connectTimeout { return true }
+        let text = String(describing: error)
+        return text.contains("connectTimeout") || text.contains("Connection refused") || text.contains("connectionRefused")
+            || text.contains("NIOConnectionError")
+    }
+}

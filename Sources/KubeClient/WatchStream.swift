@@ -1,0 +1,168 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+
+/// The events of one watch call, decoded line by line as bytes arrive.
+///
+/// The stream ends when the server closes the watch (its `timeoutSeconds` elapsed) and throws
+/// a ``KubeAPIError`` for an `ERROR` event (410 Gone when the version is too old). Cancel the
+/// consuming task to stop it; a connection silent past
+/// ``ClientConfiguration/readIdleTimeout`` fails with a transport error.
+public struct WatchStream<Object: Sendable>: AsyncSequence, Sendable {
+    public typealias Element = WatchEvent<Object>
+
+    let response: HTTPClientResponse
+    let decode: @Sendable (ArraySlice<UInt8>) throws -> WatchEvent<Object>?
+    let maxEventBytes: Int
+
+    public func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(body: response.body.makeAsyncIterator(), decoder: WatchLineDecoder(maxLineBytes: maxEventBytes), decode: decode)
+    }
+
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        var body: HTTPClientResponse.Body.AsyncIterator
+        var decoder: WatchLineDecoder
+        let decode: @Sendable (ArraySlice<UInt8>) throws -> WatchEvent<Object>?
+        var finished = false
+
+        public mutating func next() async throws -> WatchEvent<Object>? {
+            while true {
+                while let line = try decoder.nextLine() {
+                    if let event = try decode(line) { return event }
+                }
+                if finished { return nil }
+                if let chunk = try await body.next() {
+                    decoder.append(chunk.readableBytesView)
+                } else {
+                    finished = true
+                    decoder.finish()
+                }
+            }
+        }
+    }
+}
+
+/// Splits a byte stream into newline-delimited lines without holding more than the current
+/// partial line and the unread tail of the last chunk.
+public struct WatchLineDecoder: Sendable {
+    var buffer: [UInt8] = []
+    var start = 0
+    var scanned = 0
+    var atEnd = false
+    let maxLineBytes: Int
+
+    public init(maxLineBytes: Int = 16 * 1024 * 1024) { self.maxLineBytes = maxLineBytes }
+
+    /// Adds bytes as they arrive.
+    public mutating func append(_ bytes: some Collection<UInt8>) {
+        if start > 0 && start >= buffer.count / 2 {
+            // Compact once consumed bytes dominate, so the buffer never grows with the stream.
+            buffer.removeSubrange(0..<start)
+            scanned -= start
+            start = 0
+        }
+        buffer.append(contentsOf: bytes)
+    }
+
+    /// Marks the end of input; a last line without a newline is still returned.
+    public mutating func finish() { atEnd = true }
+
+    /// The next complete non-blank line, or `nil` until more bytes arrive.
+    public mutating func nextLine() throws(KubeClientError) -> ArraySlice<UInt8>? {
+        while true {
+            if let newline = buffer[scanned...].firstIndex(of: UInt8(ascii: "\n")) {
+                let line = buffer[start..<newline]
+                start = newline + 1
+                scanned = start
+                if line.allSatisfy({ $0 == 0x20 || $0 == 0x0D || $0 == 0x09 }) { continue }
+                return line
+            }
+            scanned = buffer.count
+            if buffer.count - start > maxLineBytes {
+                throw .tooLarge("watch event larger than \(maxLineBytes) bytes")
+            }
+            if atEnd && start < buffer.count {
+                let line = buffer[start...]
+                start = buffer.count
+                scanned = start
+                if line.allSatisfy({ $0 == 0x20 || $0 == 0x0D || $0 == 0x09 || $0 == 0x0A }) { return nil }
+                return line
+            }
+            return nil
+        }
+    }
+}
+
+/// Decoding of watch event lines into typed or dynamic events.
+public enum WatchEventDecoder {
+    struct TypeOnly: Decodable { var type: String }
+
+    struct Typed<Object: Decodable>: Decodable {
+        var event: WatchEventType
+        var object: Object?
+        var status: Status?
+        var bookmarkVersion: String?
+
+        enum Keys: String, CodingKey { case type, object }
+        struct BookmarkObject: Decodable {
+            struct Meta: Decodable { var resourceVersion: String? }
+            var metadata: Meta?
+        }
+
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: Keys.self)
+            let typeText = try c.decode(String.self, forKey: .type)
+            guard let type = WatchEventType(rawValue: typeText) else {
+                throw DecodingError.dataCorruptedError(forKey: .type, in: c, debugDescription: "unknown watch event type \(typeText)")
+            }
+            event = type
+            switch type {
+            case .error: status = try c.decode(Status.self, forKey: .object)
+            case .bookmark: bookmarkVersion = try c.decode(BookmarkObject.self, forKey: .object).metadata?.resourceVersion
+            default: object = try c.decode(Object.self, forKey: .object)
+            }
+        }
+    }
+
+    /// Decodes one line into a typed event; `ERROR` events throw ``KubeAPIError``.
+    public static func typed<T: Decodable & Sendable>(_ line: ArraySlice<UInt8>, as: T.Type = T.self) throws -> WatchEvent<T> {
+        let raw: Typed<T>
+        do {
+            raw = try JSONDecoder().decode(Typed<T>.self, from: Data(line))
+        } catch {
+            throw KubeClientError.decoding("watch event: \(error)")
+        }
+        switch raw.event {
+        case .added: return .added(try unwrap(raw.object))
+        case .modified: return .modified(try unwrap(raw.object))
+        case .deleted: return .deleted(try unwrap(raw.object))
+        case .bookmark: return .bookmark(resourceVersion: raw.bookmarkVersion ?? "")
+        case .error:
+            let status = raw.status ?? Status(message: "watch error", code: 500)
+            throw KubeAPIError(code: status.code ?? 500, status: status)
+        }
+    }
+
+    /// Decodes one line into a dynamic event; `ERROR` events throw ``KubeAPIError``.
+    public static func dynamic(_ line: ArraySlice<UInt8>) throws -> WatchEvent<JSONValue> {
+        let value: JSONValue
+        do { value = try JSONValue.parse(line) } catch { throw KubeClientError.decoding("watch event: \(error)") }
+        let object = value["object"] ?? .null
+        switch value["type"]?.stringValue {
+        case "ADDED": return .added(object)
+        case "MODIFIED": return .modified(object)
+        case "DELETED": return .deleted(object)
+        case "BOOKMARK": return .bookmark(resourceVersion: object.value(atPath: "metadata.resourceVersion")?.stringValue ?? "")
+        case "ERROR":
+            let status = (try? JSONDecoder().decode(Status.self, from: Data(object.serialized()))) ?? Status(message: "\(object)", code: 500)
+            throw KubeAPIError(code: status.code ?? 500, status: status)
+        default:
+            throw KubeClientError.decoding("watch event with unknown type: \(value["type"] ?? .null)")
+        }
+    }
+
+    static func unwrap<T>(_ object: T?) throws -> T {
+        guard let object else { throw KubeClientError.decoding("watch event without an object") }
+        return object
+    }
+}
