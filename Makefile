@@ -1,0 +1,33 @@
+# The executor's developer entry points. `make help` lists them.
+SWIFT ?= swift
+SANDBOX_PORT ?= 6443
+SANDBOX_KUBECONFIG ?= sandbox.kubeconfig
+
+.PHONY: help build test sandbox e2e bench clean
+
+help: ## List the targets.
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+build: ## Build the executor (debug).
+	$(SWIFT) build
+
+test: ## Build and run every unit and integration test (against KubeSandbox).
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+sandbox: build ## Run KubeSandbox on $(SANDBOX_PORT) and write $(SANDBOX_KUBECONFIG) for kubectl.
+	$(SWIFT) run executor sandbox --port $(SANDBOX_PORT) --kubeconfig-out $(SANDBOX_KUBECONFIG)
+
+e2e: ## Run the client integration tests against the cluster KUBECONFIG names (skipped without one).
+	@if [ -z "$$KUBECONFIG" ] && [ ! -f "$$HOME/.kube/config" ]; then \
+		echo "e2e: skipped: no cluster configured (set KUBECONFIG to a real cluster's kubeconfig)"; \
+	else \
+		$(SWIFT) build --build-tests && EXECUTOR_E2E=1 $(SWIFT) test --skip-build --filter E2E; \
+	fi
+
+bench: ## Run the benchmarks in release mode; results go to stdout (see docs/benchmarks.md).
+	$(SWIFT) build -c release --product executor-bench
+	.build/release/executor-bench
+
+clean: ## Remove build output.
+	rm -rf .build

@@ -1,0 +1,269 @@
+import Foundation
+import KubeClient
+import NIOHTTP1
+
+/// Routes REST requests to the store the way kube-apiserver's handler chain does.
+struct APIServer: Sendable {
+    let store: ObjectStore
+    let faults: FaultInjector
+    let authentication: SandboxAuthentication?
+    let clock: @Sendable () -> Date
+
+    /// Where a resource request points.
+    struct Target {
+        var def: ResourceDefinition
+        var namespace: String?
+        var name: String?
+        var subresource: String?
+    }
+
+    func handle(_ request: SandboxRequest) async -> SandboxResponse {
+        let path = request.path
+        let isPublic = ["/healthz", "/readyz", "/livez", "/version"].contains(path) || path.hasPrefix("/healthz/") || path.hasPrefix("/readyz/") || path.hasPrefix("/livez/")
+        if authentication != nil, !isPublic, request.user == nil {
+            return .error(APIError(code: 401, reason: "Unauthorized", message: "Unauthorized"))
+        }
+        if !isPublic, let fault = await faults.take(method: request.method.rawValue, path: path) {
+            if let latency = fault.latency { try? await Task.sleep(for: latency) }
+            if let code = fault.code {
+                return .error(APIError(code: code, reason: Self.reason(for: code), message: "injected fault: HTTP \(code)", retryAfterSeconds: fault.retryAfterSeconds))
+            }
+        }
+        do {
+            return try await route(request)
+        } catch let error as APIError {
+            return .error(error)
+        } catch {
+            return .error(APIError(code: 500, reason: "InternalError", message: "\(error)"))
+        }
+    }
+
+    static func reason(for code: Int) -> String {
+        switch code {
+        case 409: return "Conflict"
+        case 410: return "Expired"
+        case 429: return "TooManyRequests"
+        case 500: return "InternalError"
+        case 503: return "ServiceUnavailable"
+        case 504: return "Timeout"
+        default: return ""
+        }
+    }
+
+    func route(_ request: SandboxRequest) async throws -> SandboxResponse {
+        let parts = request.path.split(separator: "/").map(String.init)
+        guard let first = parts.first else {
+            return .json(200, ["paths": ["/api", "/api/v1", "/apis", "/healthz", "/livez", "/openapi/v3", "/readyz", "/version"]])
+        }
+        switch first {
+        case "healthz", "readyz", "livez":
+            return .full(status: 200, headers: [("Content-Type", "text/plain")], body: Array("ok".utf8))
+        case "version":
+            return .json(200, Discovery.version())
+        case "openapi":
+            let defs = await store.allDefinitions()
+            if parts.count == 2 && parts[1] == "v3" { return .json(200, Discovery.openAPIRoot(defs)) }
+            if parts.count == 4 && parts[1] == "v3" && parts[2] == "api" { return .json(200, Discovery.openAPIDocument(group: "", version: parts[3], defs)) }
+            if parts.count == 5 && parts[1] == "v3" && parts[2] == "apis" { return .json(200, Discovery.openAPIDocument(group: parts[3], version: parts[4], defs)) }
+            throw APIError(code: 404, reason: "NotFound", message: "the server could not find the requested resource")
+        case "api":
+            if parts.count == 1 { return .json(200, Discovery.coreVersions()) }
+            guard parts[1] == "v1" else { throw Self.notFoundPath }
+            if parts.count == 2 { return .json(200, Discovery.resourceList(group: "", version: "v1", await store.allDefinitions())) }
+            return try await resource(request, group: "", version: "v1", rest: Array(parts[2...]))
+        case "apis":
+            let defs = await store.allDefinitions()
+            if parts.count == 1 { return .json(200, Discovery.groupList(defs)) }
+            guard let entry = Discovery.groups(defs).first(where: { $0.name == parts[1] }) else { throw Self.notFoundPath }
+            if parts.count == 2 { return .json(200, Discovery.group(entry.name, entry.versions)) }
+            guard entry.versions.contains(parts[2]) else { throw Self.notFoundPath }
+            if parts.count == 3 { return .json(200, Discovery.resourceList(group: parts[1], version: parts[2], defs)) }
+            return try await resource(request, group: parts[1], version: parts[2], rest: Array(parts[3...]))
+        default:
+            throw Self.notFoundPath
+        }
+    }
+
+    static let notFoundPath = APIError(code: 404, reason: "NotFound", message: "the server could not find the requested resource")
+
+    func target(group: String, version: String, rest: [String]) async throws -> Target {
+        if rest.count >= 3, rest[0] == "namespaces", !["status", "finalize"].contains(rest[2]),
+            let def = await store.definition(group: group, version: version, plural: rest[2]), def.type.namespaced
+        {
+            return Target(def: def, namespace: rest[1], name: rest.count > 3 ? rest[3] : nil, subresource: rest.count > 4 ? rest[4...].joined(separator: "/") : nil)
+        }
+        guard let def = await store.definition(group: group, version: version, plural: rest[0]) else { throw Self.notFoundPath }
+        return Target(def: def, namespace: nil, name: rest.count > 1 ? rest[1] : nil, subresource: rest.count > 2 ? rest[2...].joined(separator: "/") : nil)
+    }
+
+    func resource(_ request: SandboxRequest, group: String, version: String, rest: [String]) async throws -> SandboxResponse {
+        let t = try await target(group: group, version: version, rest: rest)
+        if let sub = t.subresource {
+            if sub != "status" || !t.def.hasStatusSubresource {
+                if ["log", "exec", "attach", "portforward", "proxy", "eviction", "binding", "ephemeralcontainers", "resize", "scale"].contains(sub) {
+                    throw APIError.notImplemented("the sandbox does not implement the \(t.def.type.plural)/\(sub) subresource")
+                }
+                throw Self.notFoundPath
+            }
+        }
+        let q = request.query
+        let dryRun = q["dryRun"] == "All"
+        switch request.method {
+        case .GET:
+            if let name = t.name {
+                let object = try await store.get(t.def, namespace: t.namespace, name: name)
+                return output(Presentation.render(object, as: t.def), request, t.def)
+            }
+            let labels = try Self.labels(q["labelSelector"])
+            let fields = try Self.fields(q["fieldSelector"])
+            try Selection.validate(fields, def: t.def)
+            if q["watch"] == "true" || q["watch"] == "1" {
+                return await watch(request, t, labels: labels, fields: fields)
+            }
+            let limit = q["limit"].flatMap(Int.init)
+            let page = try await store.list(t.def, namespace: t.namespace, labels: labels, fields: fields, limit: limit, continueToken: q["continue"], resourceVersion: q["resourceVersion"], match: q["resourceVersionMatch"])
+            var meta: JSONValue = ["resourceVersion": .string(String(page.resourceVersion))]
+            if let token = page.continueToken { meta["continue"] = .string(token) }
+            if let remaining = page.remainingItemCount { meta["remainingItemCount"] = .int(remaining) }
+            if Presentation.wantsTable(request.accept) {
+                return .json(200, Presentation.table(page.items, t.def, listMeta: meta, includeObject: q["includeObject"], now: clock()))
+            }
+            return .json(200, ["kind": .string(t.def.type.kind + "List"), "apiVersion": .string(t.def.type.apiVersion), "metadata": meta, "items": .array(page.items)])
+        case .POST:
+            guard t.name == nil else { throw APIError.methodNotAllowed("the server does not allow this method on the requested resource") }
+            if t.def.type.namespaced && t.namespace == nil {
+                throw APIError.methodNotAllowed("the server does not allow this method on the requested resource")
+            }
+            let body = try parseBody(request)
+            let written = try await store.create(t.def, namespace: t.namespace, body: body, dryRun: dryRun, fieldValidation: q["fieldValidation"])
+            return output(Presentation.render(written.object, as: t.def), request, t.def, status: 201, warnings: written.warnings)
+        case .PUT:
+            guard let name = t.name else { throw APIError.methodNotAllowed("the server does not allow this method on the requested resource") }
+            let body = try parseBody(request)
+            let written = try await store.update(t.def, namespace: t.namespace, name: name, body: body, subresource: t.subresource, dryRun: dryRun, fieldValidation: q["fieldValidation"])
+            return output(Presentation.render(written.object, as: t.def), request, t.def, warnings: written.warnings)
+        case .PATCH:
+            guard let name = t.name else { throw APIError.methodNotAllowed("the server does not allow this method on the requested resource") }
+            return try await patch(request, t, name: name, dryRun: dryRun)
+        case .DELETE:
+            let options: JSONValue? = request.body.isEmpty ? nil : try parseBody(request)
+            var merged = options ?? [:]
+            if let policy = q["propagationPolicy"] { merged["propagationPolicy"] = .string(policy) }
+            if let name = t.name {
+                let (object, removed) = try await store.delete(t.def, namespace: t.namespace, name: name, options: merged, dryRun: dryRun || options?["dryRun"] != nil)
+                return output(Presentation.render(object, as: t.def), request, t.def, status: removed ? 200 : 202)
+            }
+            let labels = try Self.labels(q["labelSelector"])
+            let fields = try Self.fields(q["fieldSelector"])
+            try Selection.validate(fields, def: t.def)
+            let deleted = try await store.deleteCollection(t.def, namespace: t.namespace, labels: labels, fields: fields, options: merged)
+            return .json(200, ["kind": .string(t.def.type.kind + "List"), "apiVersion": .string(t.def.type.apiVersion), "metadata": [:], "items": .array(deleted)])
+        default:
+            throw APIError.methodNotAllowed("the server does not allow this method on the requested resource")
+        }
+    }
+
+    func output(_ object: JSONValue, _ request: SandboxRequest, _ def: ResourceDefinition, status: Int = 200, warnings: [String] = []) -> SandboxResponse {
+        let headers = warnings.map { ("Warning", "299 - \"\($0.replacingOccurrences(of: "\"", with: "\\\""))\"") }
+        if Presentation.wantsTable(request.accept) {
+            return .json(status, Presentation.table([object], def, listMeta: ["resourceVersion": object.value(atPath: "metadata.resourceVersion") ?? ""], includeObject: request.query["includeObject"], now: clock()), headers: headers)
+        }
+        return .json(status, object, headers: headers)
+    }
+
+    func parseBody(_ request: SandboxRequest) throws -> JSONValue {
+        let type = request.contentType
+        if type.contains("protobuf") { throw APIError.unsupportedMediaType(type) }
+        if let value = try? JSONValue.parse(request.body) { return value }
+        if type.isEmpty || type.contains("yaml") || type.contains("json") {
+            if let value = try? JSONValue(yaml: String(decoding: request.body, as: UTF8.self)), case .object = value { return value }
+        }
+        throw APIError.badRequest("the body of the request could not be decoded as JSON or YAML")
+    }
+
+    func patch(_ request: SandboxRequest, _ t: Target, name: String, dryRun: Bool) async throws -> SandboxResponse {
+        let type = request.contentType
+        let fieldValidation = request.query["fieldValidation"]
+        let def = t.def
+        switch type {
+        case "application/merge-patch+json", "application/json-patch+json", "application/strategic-merge-patch+json":
+            if type == "application/strategic-merge-patch+json" && def.schema != nil {
+                throw APIError.unsupportedMediaType("\(type) is not supported for custom resources; use application/merge-patch+json")
+            }
+            let body = try parseBody(request)
+            let written = try await store.patch(def, namespace: t.namespace, name: name, subresource: t.subresource, dryRun: dryRun, fieldValidation: fieldValidation) { current throws(APIError) in
+                switch type {
+                case "application/merge-patch+json": return Patching.mergePatch(current, body)
+                case "application/json-patch+json": return try Patching.jsonPatch(current, body, def: def, name: name)
+                default: return Patching.strategicMerge(current, body)
+                }
+            }
+            return output(Presentation.render(written.object, as: def), request, def, warnings: written.warnings)
+        case "application/apply-patch+yaml", "application/apply-patch+cbor":
+            guard let manager = request.query["fieldManager"], !manager.isEmpty else {
+                throw APIError.badRequest("PATCH /apply requires fieldManager")
+            }
+            let body = try parseBody(request)
+            let force = request.query["force"] == "true"
+            let written = try await store.apply(def, namespace: t.namespace, name: name, subresource: t.subresource, config: body, manager: manager, force: force, dryRun: dryRun, fieldValidation: fieldValidation)
+            return output(Presentation.render(written.object, as: def), request, def, status: written.created ? 201 : 200, warnings: written.warnings)
+        default:
+            throw APIError.unsupportedMediaType(type)
+        }
+    }
+
+    func watch(_ request: SandboxRequest, _ t: Target, labels: LabelSelector, fields: FieldSelector) async -> SandboxResponse {
+        var fields = fields
+        if let name = t.name { fields.requirements.append(.init(field: "metadata.name", value: name)) }
+        let frames = await store.watch(t.def, namespace: t.namespace, labels: labels, fields: fields, resourceVersion: request.query["resourceVersion"], bookmarks: request.query["allowWatchBookmarks"] == "true")
+        let timeout = request.query["timeoutSeconds"].flatMap(Int.init) ?? 1800
+        let table = Presentation.wantsTable(request.accept)
+        let def = t.def
+        let clock = self.clock
+        let (chunks, continuation) = AsyncStream.makeStream(of: [UInt8].self)
+        let pump = Task {
+            var first = true
+            for await frame in frames {
+                var line: JSONValue
+                switch frame {
+                case .event(let type, let object):
+                    var shown = object
+                    if table && type != "BOOKMARK" {
+                        shown = Presentation.table([object], def, listMeta: ["resourceVersion": object.value(atPath: "metadata.resourceVersion") ?? ""], includeObject: request.query["includeObject"], now: clock(), withColumns: first)
+                        first = false
+                    }
+                    line = ["type": .string(type), "object": shown]
+                case .error(let status):
+                    line = ["type": "ERROR", "object": ["kind": "Status", "apiVersion": "v1", "metadata": [:], "status": "Failure", "message": .string(status.message ?? ""), "reason": .string(status.reason ?? ""), "code": .int(Int64(status.code ?? 500))]]
+                    if let details = status.details, let causes = details.causes {
+                        line["object"]?["details"] = ["causes": .array(causes.map { ["reason": .string($0.reason ?? ""), "message": .string($0.message ?? "")] }), "retryAfterSeconds": .int(Int64(details.retryAfterSeconds ?? 0))]
+                    }
+                }
+                var bytes = line.serialized()
+                bytes.append(UInt8(ascii: "\n"))
+                continuation.yield(bytes)
+            }
+            continuation.finish()
+        }
+        let timer = Task {
+            try await Task.sleep(for: .seconds(timeout))
+            pump.cancel()
+            continuation.finish()
+        }
+        continuation.onTermination = { _ in
+            pump.cancel()
+            timer.cancel()
+        }
+        return .stream(status: 200, headers: [("Content-Type", "application/json"), ("Transfer-Encoding", "chunked")], chunks: chunks)
+    }
+}
+
+extension APIServer {
+    static func labels(_ text: String?) throws(APIError) -> LabelSelector {
+        do { return try LabelSelector(parsing: text ?? "") } catch { throw .badRequest(error.message) }
+    }
+
+    static func fields(_ text: String?) throws(APIError) -> FieldSelector {
+        do { return try FieldSelector(parsing: text ?? "") } catch { throw .badRequest(error.message) }
+    }
+}

@@ -1,0 +1,60 @@
+/// Faults a test asks the sandbox to inject into the requests it serves.
+public actor FaultInjector {
+    /// What happens to one matching request.
+    public struct Fault: Sendable {
+        /// Answer with this HTTP status instead of serving the request.
+        public var code: Int?
+        /// The `Retry-After` header, in seconds, sent with `code`.
+        public var retryAfterSeconds: Int?
+        /// Wait this long before answering.
+        public var latency: Duration?
+    }
+
+    struct Rule {
+        var remaining: Int
+        var fault: Fault
+        var method: String?
+        var pathContains: String?
+    }
+
+    var rules: [Rule] = []
+    var latency: Duration?
+
+    public init() {}
+
+    /// Fails the next `count` requests matching `method` and `pathContains` with `code`.
+    public func failNext(_ count: Int, code: Int, retryAfterSeconds: Int? = nil, method: String? = nil, pathContains: String? = nil) {
+        rules.append(Rule(remaining: count, fault: Fault(code: code, retryAfterSeconds: retryAfterSeconds), method: method, pathContains: pathContains))
+    }
+
+    /// Delays every request by `delay`; `nil` removes the delay.
+    public func setLatency(_ delay: Duration?) { latency = delay }
+
+    /// Removes every pending fault.
+    public func reset() {
+        rules.removeAll()
+        latency = nil
+    }
+
+    func take(method: String, path: String) -> Fault? {
+        var fault: Fault?
+        if let index = rules.firstIndex(where: { rule in
+            rule.remaining > 0 && (rule.method == nil || rule.method == method) && (rule.pathContains.map { path.contains($0) } ?? true)
+        }) {
+            rules[index].remaining -= 1
+            fault = rules[index].fault
+            if rules[index].remaining == 0 { rules.remove(at: index) }
+        }
+        if let latency {
+            fault = fault ?? Fault()
+            fault?.latency = latency
+        }
+        return fault
+    }
+}
+
+/// How the sandbox authenticates: client certificates signed by its CA, or bearer tokens.
+struct SandboxAuthentication: Sendable {
+    /// Token to user name.
+    var tokens: [String: String]
+}

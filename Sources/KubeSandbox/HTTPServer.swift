@@ -1,0 +1,175 @@
+import KubeClient
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+import Synchronization
+
+/// The sandbox's HTTP/1.1 listener (plain or TLS) on loopback.
+final class HTTPServer: Sendable {
+    let channel: any Channel
+    let connections: ConnectionRegistry
+
+    /// Binds and starts serving; `port` 0 picks a free port.
+    static func start(host: String, port: Int, tls: NIOSSLContext?, api: APIServer, tokens: [String: String], maxBodyBytes: Int) async throws -> HTTPServer {
+        let connections = ConnectionRegistry()
+        let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(ChannelOptions.backlog, value: 256)
+            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    connections.add(channel)
+                    if let tls {
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
+                    }
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    try channel.pipeline.syncOperations.addHandler(RequestHandler(api: api, tokens: tokens, tls: tls != nil, maxBodyBytes: maxBodyBytes))
+                }
+            }
+        let channel = try await bootstrap.bind(host: host, port: port).get()
+        return HTTPServer(channel: channel, connections: connections)
+    }
+
+    private init(channel: any Channel, connections: ConnectionRegistry) {
+        self.channel = channel
+        self.connections = connections
+    }
+
+    var port: Int { channel.localAddress?.port ?? 0 }
+
+    /// Stops listening and drops every open connection, as a crashed API server would.
+    func stop() async {
+        try? await channel.close()
+        await connections.closeAll()
+    }
+}
+
+/// Open connections, so a stop can drop them all.
+final class ConnectionRegistry: Sendable {
+    private let channels = Mutex<[ObjectIdentifier: any Channel]>([:])
+
+    func add(_ channel: any Channel) {
+        let id = ObjectIdentifier(channel)
+        channels.withLock { $0[id] = channel }
+        channel.closeFuture.whenComplete { [weak self] _ in
+            self?.channels.withLock { _ = $0.removeValue(forKey: id) }
+        }
+    }
+
+    func closeAll() async {
+        let all = channels.withLock { Array($0.values) }
+        for channel in all { try? await channel.close() }
+    }
+}
+
+/// Collects one request, hands it to the API layer, and writes the answer, streaming watches.
+final class RequestHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    let api: APIServer
+    let tokens: [String: String]
+    let tls: Bool
+    let maxBodyBytes: Int
+    var head: HTTPRequestHead?
+    var body: [UInt8] = []
+    var tooLarge = false
+    var task: Task<Void, Never>?
+
+    init(api: APIServer, tokens: [String: String], tls: Bool, maxBodyBytes: Int) {
+        self.api = api
+        self.tokens = tokens
+        self.tls = tls
+        self.maxBodyBytes = maxBodyBytes
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let h):
+            head = h
+            body = []
+            tooLarge = false
+        case .body(var buffer):
+            if body.count + buffer.readableBytes > maxBodyBytes {
+                tooLarge = true
+            } else if let bytes = buffer.readBytes(length: buffer.readableBytes) {
+                body.append(contentsOf: bytes)
+            }
+        case .end:
+            guard let head else { return }
+            self.head = nil
+            let user = authenticate(context: context, head: head)
+            let request = SandboxRequest(method: head.method, uri: head.uri, headers: head.headers, body: body, user: user)
+            body = []
+            let channel = context.channel
+            let keepAlive = head.isKeepAlive
+            let version = head.version
+            let api = self.api
+            if tooLarge {
+                Self.write(.error(APIError(code: 413, reason: "RequestEntityTooLarge", message: "the request body exceeds \(maxBodyBytes) bytes")), to: channel, version: version, keepAlive: false)
+                return
+            }
+            task = Self.serve(request, api: api, channel: channel, version: version, keepAlive: keepAlive)
+        }
+    }
+
+    static func serve(_ request: SandboxRequest, api: APIServer, channel: any Channel, version: HTTPVersion, keepAlive: Bool) -> Task<Void, Never> {
+        Task {
+            let response = await api.handle(request)
+            await send(response, to: channel, version: version, keepAlive: keepAlive)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        task?.cancel()  // ends a watch whose client went away
+        context.fireChannelInactive()
+    }
+
+    func authenticate(context: ChannelHandlerContext, head: HTTPRequestHead) -> String? {
+        if let auth = head.headers.first(name: "Authorization"), auth.hasPrefix("Bearer ") {
+            return tokens[String(auth.dropFirst(7))]
+        }
+        if tls, let handler = try? context.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self),
+            let cert = handler.peerCertificate, let der = try? cert.toDERBytes()
+        {
+            return CertificateAuthority.commonName(der: der)
+        }
+        return tls ? nil : "anonymous-http"
+    }
+
+    static func responseHead(status: Int, headers: [(String, String)], version: HTTPVersion, keepAlive: Bool, length: Int?) -> HTTPResponseHead {
+        var h = HTTPHeaders(headers.filter { $0.0 != "Transfer-Encoding" })
+        h.add(name: "Cache-Control", value: "no-cache, private")
+        if let length { h.add(name: "Content-Length", value: String(length)) }
+        if !keepAlive { h.add(name: "Connection", value: "close") }
+        return HTTPResponseHead(version: version, status: HTTPResponseStatus(statusCode: status), headers: h)
+    }
+
+    static func write(_ response: SandboxResponse, to channel: any Channel, version: HTTPVersion, keepAlive: Bool) {
+        guard case .full(let status, let headers, let body) = response else { return }
+        channel.write(HTTPServerResponsePart.head(responseHead(status: status, headers: headers, version: version, keepAlive: keepAlive, length: body.count)), promise: nil)
+        channel.write(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(bytes: body))), promise: nil)
+        channel.writeAndFlush(HTTPServerResponsePart.end(nil)).whenComplete { _ in
+            if !keepAlive { channel.close(promise: nil) }
+        }
+    }
+
+    static func send(_ response: SandboxResponse, to channel: any Channel, version: HTTPVersion, keepAlive: Bool) async {
+        switch response {
+        case .full:
+            write(response, to: channel, version: version, keepAlive: keepAlive)
+        case .stream(let status, let headers, let chunks):
+            do {
+                try await channel.writeAndFlush(HTTPServerResponsePart.head(responseHead(status: status, headers: headers, version: version, keepAlive: keepAlive, length: nil)))
+                for await chunk in chunks {
+                    try await channel.writeAndFlush(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(bytes: chunk))))
+                }
+                try await channel.writeAndFlush(HTTPServerResponsePart.end(nil))
+                if !keepAlive { try await channel.close() }
+            } catch {
+                try? await channel.close()
+            }
+        }
+    }
+}

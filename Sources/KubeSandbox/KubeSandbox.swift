@@ -1,0 +1,218 @@
+import Foundation
+import KubeClient
+import NIOSSL
+import Synchronization
+
+/// An in-process Kubernetes API server on loopback, for tests and for trying the executor
+/// without a cluster: the envtest of this project.
+///
+/// ```swift
+/// let sandbox = try await KubeSandbox.start()
+/// let client = try KubernetesClient(configuration: sandbox.clientConfiguration())
+/// defer { Task { await sandbox.shutdown() } }
+/// ```
+///
+/// It serves discovery, the core kinds the executor and kubectl use, Leases, Events and
+/// CustomResourceDefinitions (with schema validation, pruning, status subresources and printer
+/// columns), with kube-apiserver's semantics for resourceVersion, conflicts, finalizers,
+/// selectors, paging, watches and patches. What it does not emulate answers 4xx or 501.
+public final class KubeSandbox: Sendable {
+    /// How to start a sandbox.
+    public struct Options: Sendable {
+        /// Serve HTTPS with a generated CA, client-certificate and token authentication. Defaults to true.
+        public var tls = true
+        /// 0 picks a free port.
+        public var port = 0
+        public var host = "127.0.0.1"
+        /// Changes remembered for watches and paging; older versions get 410 Gone. Defaults to 10,000.
+        public var historyCapacity = 10_000
+        /// Delete dependents whose owners are gone, as kube-controller-manager does. Defaults to true.
+        public var garbageCollection = true
+        /// How often watches that asked for bookmarks get one. Defaults to 60 seconds, as kube-apiserver.
+        public var bookmarkInterval: Duration = .seconds(60)
+        /// The bearer token accepted for user `sandbox`.
+        public var token = "sandbox-token"
+        /// Largest request body. Defaults to 3 MiB, kube-apiserver's limit.
+        public var maxRequestBodyBytes = 3 * 1024 * 1024
+
+        public init() {}
+    }
+
+    /// How a generated client authenticates.
+    public enum Authentication: Sendable {
+        case clientCertificate
+        case token
+    }
+
+    public let options: Options
+    /// Inject failures and latency into served requests.
+    public let faults: FaultInjector
+    /// The CA that signs the serving and client certificates (`nil` over plain HTTP).
+    public let certificateAuthority: CertificateAuthority?
+    let store: ObjectStore
+    let tlsContext: NIOSSLContext?
+    let adminCertificate: CertificateAuthority.Issued?
+    private let state: Mutex<(server: HTTPServer?, port: Int, bookmarks: Task<Void, Never>?)>
+
+    private init(options: Options, store: ObjectStore, ca: CertificateAuthority?, tls: NIOSSLContext?, admin: CertificateAuthority.Issued?) {
+        self.options = options
+        self.store = store
+        self.faults = FaultInjector()
+        self.certificateAuthority = ca
+        self.tlsContext = tls
+        self.adminCertificate = admin
+        self.state = Mutex((nil, options.port, nil))
+    }
+
+    /// Starts a sandbox and waits until it accepts connections.
+    public static func start(_ options: Options = Options()) async throws -> KubeSandbox {
+        let store = ObjectStore(historyCapacity: options.historyCapacity, garbageCollection: options.garbageCollection)
+        await store.bootstrap()
+        var ca: CertificateAuthority?
+        var context: NIOSSLContext?
+        var admin: CertificateAuthority.Issued?
+        if options.tls {
+            let authority = try CertificateAuthority()
+            let serving = try authority.issueServerCertificate()
+            var config = TLSConfiguration.makeServerConfiguration(
+                certificateChain: try NIOSSLCertificate.fromPEMBytes(Array(serving.certificatePEM.utf8)).map { .certificate($0) },
+                privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(serving.privateKeyPEM.utf8), format: .pem)))
+            config.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(authority.certificatePEM.utf8)))
+            config.certificateVerification = .optionalVerification  // tokens and client certificates on one port
+            context = try NIOSSLContext(configuration: config)
+            admin = try authority.issueClientCertificate(commonName: "sandbox-admin")
+            ca = authority
+        }
+        let sandbox = KubeSandbox(options: options, store: store, ca: ca, tls: context, admin: admin)
+        try await sandbox.listen()
+        sandbox.startBookmarks()
+        return sandbox
+    }
+
+    private func listen() async throws {
+        let api = APIServer(store: store, faults: faults, authentication: options.tls ? SandboxAuthentication(tokens: [options.token: "sandbox"]) : nil, clock: { Date() })
+        let port = state.withLock { $0.port }
+        let server = try await HTTPServer.start(host: options.host, port: port, tls: tlsContext, api: api, tokens: [options.token: "sandbox"], maxBodyBytes: options.maxRequestBodyBytes)
+        state.withLock {
+            $0.server = server
+            $0.port = server.port
+        }
+    }
+
+    private func startBookmarks() {
+        let store = self.store
+        let interval = options.bookmarkInterval
+        let task = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: interval)
+                await store.sendBookmarks()
+            }
+        }
+        state.withLock { $0.bookmarks = task }
+    }
+
+    /// The port served.
+    public var port: Int { state.withLock { $0.port } }
+
+    /// The server's base URL.
+    public var url: URL {
+        URL(string: "\(options.tls ? "https" : "http")://\(options.host):\(port)") ?? URL(fileURLWithPath: "/")
+    }
+
+    /// A client configuration for this sandbox.
+    public func clientConfiguration(authentication: Authentication = .clientCertificate) -> ClientConfiguration {
+        var config = ClientConfiguration(server: url, source: "kube-sandbox")
+        if options.tls, let ca = certificateAuthority {
+            config.tls.caPEM = Array(ca.certificatePEM.utf8)
+            switch authentication {
+            case .clientCertificate:
+                config.tls.clientCertificatePEM = adminCertificate.map { Array($0.certificatePEM.utf8) }
+                config.tls.clientKeyPEM = adminCertificate.map { Array($0.privateKeyPEM.utf8) }
+            case .token:
+                config.credentials = .bearerToken(options.token)
+            }
+        }
+        return config
+    }
+
+    /// A kubeconfig for this sandbox with everything embedded, usable by kubectl.
+    public func kubeconfig(authentication: Authentication = .clientCertificate, contextName: String = "kube-sandbox") -> KubeConfigFile {
+        var cluster = KubeConfigFile.Cluster(server: url.absoluteString)
+        var user = KubeConfigFile.User()
+        if options.tls, let ca = certificateAuthority {
+            cluster.certificateAuthorityData = Data(ca.certificatePEM.utf8).base64EncodedString()
+            switch authentication {
+            case .clientCertificate:
+                user.clientCertificateData = adminCertificate.map { Data($0.certificatePEM.utf8).base64EncodedString() }
+                user.clientKeyData = adminCertificate.map { Data($0.privateKeyPEM.utf8).base64EncodedString() }
+            case .token:
+                user.token = options.token
+            }
+        }
+        return KubeConfigFile(
+            currentContext: contextName, clusters: [.init(name: contextName, cluster: cluster)],
+            users: [.init(name: contextName, user: user)],
+            contexts: [.init(name: contextName, context: .init(cluster: contextName, user: contextName, namespace: "default"))])
+    }
+
+    /// Writes ``kubeconfig(authentication:contextName:)`` to `path` with mode 0600.
+    public func writeKubeconfig(to path: String, authentication: Authentication = .clientCertificate) throws {
+        let text = try kubeconfig(authentication: authentication).yaml()
+        guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw KubeClientError.invalidConfiguration("cannot write kubeconfig \(path)")
+        }
+    }
+
+    // MARK: Fault injection
+
+    /// Ends every open watch, as a dropped connection would; clients must resume.
+    public func closeAllWatches() async { await store.closeAllWatches() }
+
+    /// Forgets the change history, as an etcd compaction: resuming from older versions gets 410 Gone.
+    public func compactHistory() async { await store.compact() }
+
+    /// Switches owner-reference garbage collection.
+    public func setGarbageCollection(_ enabled: Bool) async { await store.setGarbageCollection(enabled) }
+
+    /// Sends a BOOKMARK to every watch that asked for them, now.
+    public func sendBookmarks() async { await store.sendBookmarks() }
+
+    /// The current resourceVersion of the store.
+    public func currentResourceVersion() async -> String { String(await store.currentResourceVersion()) }
+
+    /// How many watches are open.
+    public func openWatchCount() async -> Int { await store.openWatchCount }
+
+    /// Stops serving and drops every connection; the stored state is kept for ``restart()``.
+    public func stop() async {
+        let server = state.withLock { s -> HTTPServer? in
+            let server = s.server
+            s.server = nil
+            return server
+        }
+        await store.closeAllWatches()
+        await server?.stop()
+    }
+
+    /// Serves again on the same port with the state kept by ``stop()``.
+    public func restart() async throws {
+        var lastError: (any Error)?
+        for _ in 0..<50 {
+            do {
+                try await listen()
+                return
+            } catch {
+                lastError = error  // the old socket may linger for a moment
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
+        if let lastError { throw lastError }
+    }
+
+    /// Stops serving for good.
+    public func shutdown() async {
+        let bookmarks = state.withLock { $0.bookmarks }
+        bookmarks?.cancel()
+        await stop()
+    }
+}

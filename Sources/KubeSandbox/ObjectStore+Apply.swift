@@ -1,0 +1,210 @@
+import KubeClient
+
+/// The result of a server-side apply.
+struct Applied: Sendable {
+    var object: JSONValue
+    var warnings: [String]
+    var created: Bool
+}
+
+/// Server-side apply: the subset the executor uses, with field ownership.
+///
+/// Ownership is tracked per manager as the set of leaf field paths it applied, stored in
+/// `metadata.managedFields` as FieldsV1. Applying a value that differs from one owned by another
+/// manager is a 409 Conflict unless `force=true`, which takes ownership. Fields a manager applied
+/// before and leaves out now are removed when no other manager owns them. Lists with a merge key
+/// (see ``Patching/mergeKeys``) merge by key; other lists are atomic.
+extension ObjectStore {
+    func apply(_ def: ResourceDefinition, namespace: String?, name: String, subresource: String?, config: JSONValue,
+               manager: String, force: Bool, dryRun: Bool, fieldValidation: String?) throws(APIError) -> Applied
+    {
+        var config = config
+        if config.value(atPath: "metadata.name")?.stringValue == nil { config["metadata"]?["name"] = .string(name) }
+        let applied = FieldSet.leaves(of: config, subresource: subresource)
+        let key = Self.key(def.type.namespaced ? namespace : nil, name)
+        guard let current = objects[def.storageKey]?[key] else {
+            guard subresource == nil else { throw .notFound(def, name) }
+            var object = config
+            object["metadata"]?["managedFields"] = .array([FieldSet.entry(manager: manager, operation: "Apply", apiVersion: def.type.apiVersion, paths: applied, time: KubeTime.format(clock()), subresource: nil)])
+            let written = try create(def, namespace: namespace, body: object, dryRun: dryRun, fieldValidation: fieldValidation)
+            return Applied(object: written.object, warnings: written.warnings, created: true)
+        }
+        var entries = current.value(atPath: "metadata.managedFields")?.arrayValue ?? []
+        let owners: [(manager: String, index: Int, paths: Set<String>)] = entries.enumerated().compactMap { i, entry in
+            guard let m = entry["manager"]?.stringValue, entry["subresource"]?.stringValue == subresource else { return nil }
+            return (m, i, FieldSet.paths(fromFieldsV1: entry["fieldsV1"] ?? [:]))
+        }
+        var conflicts: [String] = []
+        for path in applied.sorted() {
+            let newValue = FieldSet.value(at: path, in: config)
+            let oldValue = FieldSet.value(at: path, in: current)
+            guard oldValue != nil, newValue != oldValue else { continue }
+            for owner in owners where owner.manager != manager && owner.paths.contains(path) {
+                conflicts.append("conflict with \"\(owner.manager)\": \(path)")
+            }
+        }
+        if !conflicts.isEmpty && !force {
+            throw APIError(code: 409, reason: "Conflict", message: "Apply failed with \(conflicts.count) conflict\(conflicts.count == 1 ? "" : "s"): \(conflicts.joined(separator: "\n"))",
+                           details: StatusDetails(name: name, group: def.type.group, kind: def.type.plural, causes: conflicts.map { StatusCause(reason: "FieldManagerConflict", message: $0) }))
+        }
+        let previouslyMine = owners.first { $0.manager == manager }?.paths ?? []
+        let ownedByOthers = owners.filter { $0.manager != manager }.reduce(into: Set<String>()) { $0.formUnion($1.paths) }
+        var next = Patching.strategicMerge(current, FieldSet.withoutManagedFields(config))
+        for path in previouslyMine.subtracting(applied).subtracting(ownedByOthers).sorted(by: >) {
+            next = FieldSet.removing(path, from: next)
+        }
+        // Forced fields change hands; everyone else keeps what they own.
+        for owner in owners where owner.manager != manager {
+            let remaining = owner.paths.subtracting(applied)
+            if remaining.count != owner.paths.count {
+                entries[owner.index]["fieldsV1"] = FieldSet.fieldsV1(remaining)
+            }
+        }
+        entries.removeAll { $0["manager"]?.stringValue == manager && $0["subresource"]?.stringValue == subresource && $0["operation"]?.stringValue == "Apply" }
+        entries.append(FieldSet.entry(manager: manager, operation: "Apply", apiVersion: def.type.apiVersion, paths: applied, time: KubeTime.format(clock()), subresource: subresource))
+        next["metadata"]?["managedFields"] = .array(entries)
+        next["metadata"]?["resourceVersion"] = current.value(atPath: "metadata.resourceVersion")
+        let written = try update(def, namespace: namespace, name: name, body: next, subresource: subresource, dryRun: dryRun, fieldValidation: fieldValidation)
+        return Applied(object: written.object, warnings: written.warnings, created: false)
+    }
+}
+
+/// Field paths and their FieldsV1 form (`{"f:spec":{"f:replicas":{}}}`).
+enum FieldSet {
+    static let identityFields: Set<String> = [".apiVersion", ".kind", ".metadata.name", ".metadata.namespace"]
+
+    static func withoutManagedFields(_ config: JSONValue) -> JSONValue {
+        var c = config
+        c["metadata"]?["managedFields"] = nil
+        c["metadata"]?["resourceVersion"] = nil
+        return c
+    }
+
+    /// The leaf paths of an applied configuration: `.spec.containers[name=main].image`.
+    static func leaves(of value: JSONValue, subresource: String?) -> Set<String> {
+        var out = Set<String>()
+        collect(value, prefix: "", field: "", into: &out)
+        out.subtract(identityFields)
+        out = out.filter { !$0.hasPrefix(".metadata.managedFields") && !$0.hasPrefix(".metadata.resourceVersion") }
+        if subresource == "status" { out = out.filter { $0.hasPrefix(".status") } }
+        return out
+    }
+
+    private static func collect(_ value: JSONValue, prefix: String, field: String, into out: inout Set<String>) {
+        switch value {
+        case .object(let members) where !members.isEmpty:
+            for (k, v) in members { collect(v, prefix: "\(prefix).\(k)", field: k, into: &out) }
+        case .array(let items) where Patching.mergeKeys[field] != nil:
+            let mergeKey = Patching.mergeKeys[field] ?? ""
+            for item in items {
+                guard let keyValue = item[mergeKey] else { continue }
+                let itemPrefix = "\(prefix)[\(mergeKey)=\(keyValue.stringValue ?? keyValue.description)]"
+                out.insert(itemPrefix)
+                collect(item, prefix: itemPrefix, field: "", into: &out)
+            }
+        default:
+            out.insert(prefix)
+        }
+    }
+
+    static func components(_ path: String) -> [String] {
+        var parts: [String] = []
+        var current = ""
+        var depth = 0
+        for ch in path {
+            if ch == "[" { depth += 1 }
+            if ch == "]" { depth -= 1 }
+            if depth == 0 && (ch == "." || ch == "[") {
+                if !current.isEmpty { parts.append(current) }
+                current = ch == "[" ? "[" : ""
+            } else {
+                current.append(ch)
+            }
+        }
+        if !current.isEmpty { parts.append(current) }
+        return parts
+    }
+
+    static func value(at path: String, in root: JSONValue) -> JSONValue? {
+        var current: JSONValue? = root
+        for part in components(path) {
+            if part.hasPrefix("[") {
+                let inner = part.dropFirst().dropLast()
+                let kv = inner.split(separator: "=", maxSplits: 1).map(String.init)
+                guard kv.count == 2 else { return nil }
+                current = current?.arrayValue?.first { ($0[kv[0]]?.stringValue ?? $0[kv[0]]?.description) == kv[1] }
+            } else {
+                current = current?[part]
+            }
+        }
+        return current
+    }
+
+    static func removing(_ path: String, from root: JSONValue) -> JSONValue {
+        removing(components(path)[...], from: root)
+    }
+
+    private static func removing(_ parts: ArraySlice<String>, from value: JSONValue) -> JSONValue {
+        guard let first = parts.first else { return value }
+        if first.hasPrefix("[") {
+            let kv = first.dropFirst().dropLast().split(separator: "=", maxSplits: 1).map(String.init)
+            guard kv.count == 2, var items = value.arrayValue,
+                let i = items.firstIndex(where: { ($0[kv[0]]?.stringValue ?? $0[kv[0]]?.description) == kv[1] })
+            else { return value }
+            if parts.count == 1 { items.remove(at: i) } else { items[i] = removing(parts.dropFirst(), from: items[i]) }
+            return .array(items)
+        }
+        guard var members = value.objectValue, let child = members[first] else { return value }
+        members[first] = parts.count == 1 ? nil : removing(parts.dropFirst(), from: child)
+        return .object(members)
+    }
+
+    static func fieldsV1(_ paths: Set<String>) -> JSONValue {
+        var root: JSONValue = [:]
+        for path in paths {
+            var keys: [String] = []
+            for part in components(path) {
+                if part.hasPrefix("[") {
+                    let kv = part.dropFirst().dropLast().split(separator: "=", maxSplits: 1).map(String.init)
+                    let json: JSONValue = .object([kv.first ?? "": .string(kv.count > 1 ? kv[1] : "")])
+                    keys.append("k:" + json.description)
+                } else {
+                    keys.append("f:" + part)
+                }
+            }
+            root = inserting(keys[...], into: root)
+        }
+        return root
+    }
+
+    private static func inserting(_ keys: ArraySlice<String>, into node: JSONValue) -> JSONValue {
+        guard let first = keys.first else { return node }
+        var node = node
+        node[first] = inserting(keys.dropFirst(), into: node[first] ?? [:])
+        return node
+    }
+
+    static func paths(fromFieldsV1 node: JSONValue, prefix: String = "") -> Set<String> {
+        var out = Set<String>()
+        for (key, child) in node.objectValue ?? [:] {
+            var path: String
+            if key.hasPrefix("f:") {
+                path = "\(prefix).\(key.dropFirst(2))"
+            } else if key.hasPrefix("k:"), let json = try? JSONValue.parse(String(key.dropFirst(2))), let (k, v) = json.objectValue?.first {
+                path = "\(prefix)[\(k)=\(v.stringValue ?? v.description)]"
+            } else {
+                continue
+            }
+            let children = child.objectValue ?? [:]
+            if children.isEmpty || key.hasPrefix("k:") { out.insert(path) }
+            if !children.isEmpty { out.formUnion(paths(fromFieldsV1: child, prefix: path)) }
+        }
+        return out
+    }
+
+    static func entry(manager: String, operation: String, apiVersion: String, paths: Set<String>, time: String, subresource: String?) -> JSONValue {
+        var e: JSONValue = ["manager": .string(manager), "operation": .string(operation), "apiVersion": .string(apiVersion), "time": .string(time), "fieldsType": "FieldsV1", "fieldsV1": fieldsV1(paths)]
+        if let subresource { e["subresource"] = .string(subresource) }
+        return e
+    }
+}

@@ -1,0 +1,125 @@
+import KubeClient
+
+/// Owner-reference garbage collection and namespace termination, done at once inside the
+/// store where kube-controller-manager would do them a moment later.
+extension ObjectStore {
+    /// The definition serving a storage key (any version).
+    func definition(storageKey: String) -> ResourceDefinition? {
+        definitions.values.first { $0.storageKey == storageKey }
+    }
+
+    func lookup(_ location: ObjectLocation) -> (ResourceDefinition, String, JSONValue)? {
+        guard let object = objects[location.storageKey]?[location.key], let def = definition(storageKey: location.storageKey) else { return nil }
+        return (def, location.key, object)
+    }
+
+    func object(uid: String) -> (ResourceDefinition, String, JSONValue)? {
+        uidIndex[uid].flatMap(lookup)
+    }
+
+    func dependents(of uid: String) -> [(ResourceDefinition, String, JSONValue)] {
+        (ownerIndex[uid] ?? []).sorted { $0.key < $1.key }.compactMap(lookup)
+    }
+
+    /// Handles an owner being deleted with the `foregroundDeletion` or `orphan` finalizer.
+    func collectGarbage(owner: JSONValue) {
+        guard garbageCollectionEnabled, let uid = owner.value(atPath: "metadata.uid")?.stringValue else { return }
+        let finalizers = owner.value(atPath: "metadata.finalizers")?.arrayValue?.compactMap(\.stringValue) ?? []
+        if finalizers.contains("orphan") {
+            for (def, key, dependent) in dependents(of: uid) {
+                var next = dependent
+                next["metadata"]?["ownerReferences"] = .array((dependent.value(atPath: "metadata.ownerReferences")?.arrayValue ?? []).filter { $0["uid"]?.stringValue != uid })
+                commit(def, key: key, type: .modified, object: next, previous: dependent)
+            }
+            removeFinalizer("orphan", from: owner)
+        } else if finalizers.contains("foregroundDeletion") {
+            for (def, _, dependent) in dependents(of: uid) {
+                _ = try? delete(def, namespace: dependent.value(atPath: "metadata.namespace")?.stringValue, name: dependent.value(atPath: "metadata.name")?.stringValue ?? "", options: ["propagationPolicy": "Foreground"])
+            }
+            releaseForegroundOwnerIfDone(uid: uid)
+        }
+    }
+
+    /// After an object is gone: delete dependents left without owners, finish foreground owners
+    /// that waited for it, and finish a terminating namespace that it emptied.
+    func afterRemoval(_ gone: JSONValue) {
+        let namespace = gone.value(atPath: "metadata.namespace")?.stringValue
+        if garbageCollectionEnabled {
+            if let uid = gone.value(atPath: "metadata.uid")?.stringValue {
+                for (def, _, dependent) in dependents(of: uid) {
+                    let owners = dependent.value(atPath: "metadata.ownerReferences")?.arrayValue ?? []
+                    let live = owners.contains { ref in
+                        guard let refUID = ref["uid"]?.stringValue, refUID != uid else { return false }
+                        return object(uid: refUID) != nil
+                    }
+                    if !live {
+                        _ = try? delete(def, namespace: dependent.value(atPath: "metadata.namespace")?.stringValue, name: dependent.value(atPath: "metadata.name")?.stringValue ?? "", options: nil)
+                    }
+                }
+            }
+            for ref in gone.value(atPath: "metadata.ownerReferences")?.arrayValue ?? [] {
+                if let ownerUID = ref["uid"]?.stringValue { releaseForegroundOwnerIfDone(uid: ownerUID) }
+            }
+        }
+        if let namespace, !namespace.isEmpty { finishNamespaceIfEmpty(namespace) }
+    }
+
+    func releaseForegroundOwnerIfDone(uid: String) {
+        guard let (_, _, owner) = object(uid: uid),
+            owner.value(atPath: "metadata.deletionTimestamp") != nil,
+            owner.value(atPath: "metadata.finalizers")?.arrayValue?.contains(.string("foregroundDeletion")) == true
+        else { return }
+        let blocking = dependents(of: uid).contains { _, _, d in
+            d.value(atPath: "metadata.ownerReferences")?.arrayValue?.contains { $0["uid"]?.stringValue == uid && $0["blockOwnerDeletion"]?.boolValue == true } ?? false
+        }
+        if !blocking { removeFinalizer("foregroundDeletion", from: owner) }
+    }
+
+    func removeFinalizer(_ finalizer: String, from object: JSONValue) {
+        guard let uid = object.value(atPath: "metadata.uid")?.stringValue, let (def, key, current) = self.object(uid: uid) else { return }
+        var next = current
+        let remaining = (current.value(atPath: "metadata.finalizers")?.arrayValue ?? []).filter { $0.stringValue != finalizer }
+        next["metadata"]?["finalizers"] = remaining.isEmpty ? nil : .array(remaining)
+        if remaining.isEmpty && current.value(atPath: "metadata.deletionTimestamp") != nil {
+            remove(def, key: key, last: next)
+        } else {
+            commit(def, key: key, type: .modified, object: next, previous: current)
+        }
+    }
+
+    /// Marks a namespace Terminating and deletes its content; it goes once empty.
+    func terminateNamespace(_ name: String, _ object: JSONValue) -> JSONValue {
+        var next = object
+        if object.value(atPath: "metadata.deletionTimestamp") == nil {
+            next["metadata"]?["deletionTimestamp"] = .string(KubeTime.format(clock()))
+            next["metadata"]?["deletionGracePeriodSeconds"] = 0
+            next["status"] = ["phase": "Terminating"]
+            next = commit(Self.namespaceDefinition, key: name, type: .modified, object: next, previous: object)
+        }
+        for (storageKey, items) in objects {
+            guard let def = definition(storageKey: storageKey), def.type.namespaced else { continue }
+            for (key, item) in items where key.hasPrefix(name + "/") {
+                _ = try? delete(def, namespace: name, name: item.value(atPath: "metadata.name")?.stringValue ?? "", options: nil)
+            }
+        }
+        finishNamespaceIfEmpty(name)
+        return objects[Self.namespaceDefinition.storageKey]?[name] ?? next
+    }
+
+    func finishNamespaceIfEmpty(_ name: String) {
+        guard let ns = objects[Self.namespaceDefinition.storageKey]?[name], ns.value(atPath: "metadata.deletionTimestamp") != nil else { return }
+        if namespaceCounts[name, default: 0] == 0 && (ns.value(atPath: "metadata.finalizers")?.arrayValue ?? []).isEmpty {
+            remove(Self.namespaceDefinition, key: name, last: ns)
+        }
+    }
+
+    /// Deleting a CRD deletes its objects and stops serving it.
+    func dropCustomResources(crd: JSONValue) {
+        for def in CRDSupport.definitions(from: crd) {
+            for (key, object) in objects[def.storageKey] ?? [:] {
+                commit(def, key: key, type: .deleted, object: object, previous: object)
+            }
+            definitions["\(def.type.group)/\(def.type.version)/\(def.type.plural)"] = nil
+        }
+    }
+}

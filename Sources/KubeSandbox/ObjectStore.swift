@@ -1,0 +1,376 @@
+import Foundation
+import KubeClient
+
+/// One change of the store, kept in the bounded history that serves watches and consistent
+/// paging. `previous` is the object before the change (none for ADDED).
+struct ObjectLocation: Hashable, Sendable {
+    var storageKey: String
+    var key: String
+}
+
+/// The result of a write and the warnings to send with it.
+struct Written: Sendable {
+    var object: JSONValue
+    var warnings: [String] = []
+}
+
+struct StoredEvent: Sendable {
+    var resourceVersion: Int64
+    var storageKey: String
+    var type: WatchEventType
+    var object: JSONValue
+    var previous: JSONValue?
+}
+
+/// The sandbox's etcd and registry in one actor: objects of every resource, one global
+/// increasing resourceVersion, the change history, and the open watches.
+///
+/// Every write runs to completion inside the actor, so optimistic concurrency, finalizers,
+/// garbage collection and watch delivery are atomic with respect to each other.
+actor ObjectStore {
+    /// Objects by storage key (`plural.group`), then by `namespace/name`.
+    var objects: [String: [String: JSONValue]] = [:]
+    var resourceVersion: Int64 = 1
+    var history: [StoredEvent] = []
+    var historyStart = 0
+    let historyCapacity: Int
+    /// Definitions by `group/version/plural`.
+    var definitions: [String: ResourceDefinition] = [:]
+    var watchers: [Int: WatchSubscription] = [:]
+    var nextWatcherID = 0
+    var garbageCollectionEnabled: Bool
+    /// Where each object lives, by uid: (storage key, object key).
+    var uidIndex: [String: ObjectLocation] = [:]
+    /// Dependents of each owner uid.
+    var ownerIndex: [String: Set<ObjectLocation>] = [:]
+    /// Objects per namespace, to finish terminating namespaces without scanning.
+    var namespaceCounts: [String: Int] = [:]
+    let clock: @Sendable () -> Date
+
+    init(historyCapacity: Int, garbageCollection: Bool, clock: @escaping @Sendable () -> Date = { Date() }) {
+        self.historyCapacity = max(historyCapacity, 16)
+        self.garbageCollectionEnabled = garbageCollection
+        self.clock = clock
+        for def in ResourceDefinition.builtins {
+            definitions["\(def.type.group)/\(def.type.version)/\(def.type.plural)"] = def
+            objects[def.storageKey] = [:]
+        }
+    }
+
+    /// Creates the namespaces every cluster has.
+    func bootstrap() {
+        for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
+            _ = try? create(Self.namespaceDefinition, namespace: nil, body: ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string(ns)]])
+        }
+    }
+
+    static let namespaceDefinition = ResourceDefinition.namespaces
+
+    // MARK: Registry
+
+    func register(_ def: ResourceDefinition) {
+        definitions["\(def.type.group)/\(def.type.version)/\(def.type.plural)"] = def
+        if objects[def.storageKey] == nil { objects[def.storageKey] = [:] }
+    }
+
+    func definition(group: String, version: String, plural: String) -> ResourceDefinition? {
+        definitions["\(group)/\(version)/\(plural)"]
+    }
+
+    func allDefinitions() -> [ResourceDefinition] { Array(definitions.values) }
+
+    func setGarbageCollection(_ enabled: Bool) { garbageCollectionEnabled = enabled }
+
+    // MARK: Reads
+
+    static func key(_ namespace: String?, _ name: String) -> String {
+        if let namespace, !namespace.isEmpty { return "\(namespace)/\(name)" }
+        return name
+    }
+
+    func get(_ def: ResourceDefinition, namespace: String?, name: String) throws(APIError) -> JSONValue {
+        guard let object = objects[def.storageKey]?[Self.key(def.type.namespaced ? namespace : nil, name)] else {
+            throw .notFound(def, name)
+        }
+        return object
+    }
+
+    func currentResourceVersion() -> Int64 { resourceVersion }
+
+    // MARK: Writes
+
+    /// Applies a CRD's defaults and prunes unknown fields; `Strict` refuses unknown fields,
+    /// `Warn` (the server default) and `Ignore` drop them, `Warn` with a warning each.
+    func normalize(_ def: ResourceDefinition, _ object: JSONValue, fieldValidation: String?, warnings: inout [String]) throws(APIError) -> JSONValue {
+        guard let schema = def.schema else { return object }
+        let (pruned, unknown) = SchemaValidator.pruneAndDefault(object, schema: schema)
+        if !unknown.isEmpty {
+            let list = unknown.map { "unknown field \"\($0)\"" }
+            if fieldValidation == "Strict" {
+                throw .badRequest("\(def.type.kind) in version \"\(def.type.version)\" cannot be handled as a \(def.type.kind): strict decoding error: \(list.joined(separator: ", "))")
+            }
+            if fieldValidation != "Ignore" { warnings += list }
+        }
+        return pruned
+    }
+
+    /// Creates an object after admission; `namespace` comes from the URL.
+    func create(_ def: ResourceDefinition, namespace: String?, body: JSONValue, dryRun: Bool = false, fieldValidation: String? = nil) throws(APIError) -> Written {
+        var warnings: [String] = []
+        var object = try Admission.checkIdentity(def, body: body, urlNamespace: namespace, urlName: nil)
+        var meta = object["metadata"] ?? [:]
+        if def.type.namespaced {
+            let ns = namespace ?? meta["namespace"]?.stringValue ?? ""
+            guard !ns.isEmpty else { throw .badRequest("the server could not find the requested resource: a namespace is required") }
+            guard let nsObject = objects[Self.namespaceDefinition.storageKey]?[ns] else {
+                throw APIError(code: 404, reason: "NotFound", message: "namespaces \"\(ns)\" not found", details: StatusDetails(name: ns, kind: "namespaces"))
+            }
+            if nsObject.value(atPath: "metadata.deletionTimestamp") != nil {
+                throw APIError(code: 403, reason: "Forbidden", message: "\(def.type.plural) \"\(meta["name"]?.stringValue ?? "")\" is forbidden: unable to create new content in namespace \(ns) because it is being terminated")
+            }
+            meta["namespace"] = .string(ns)
+        } else {
+            meta["namespace"] = nil
+        }
+        if meta["name"]?.stringValue?.isEmpty ?? true, let prefix = meta["generateName"]?.stringValue, !prefix.isEmpty {
+            var name: String
+            repeat { name = prefix + Self.randomSuffix() } while objects[def.storageKey]?[Self.key(meta["namespace"]?.stringValue, name)] != nil
+            meta["name"] = .string(name)
+        }
+        guard let name = meta["name"]?.stringValue, !name.isEmpty else {
+            throw .invalid(def, "", [FieldError(field: "metadata.name", reason: "FieldValueRequired", detail: "Required value: name or generateName is required")])
+        }
+        let key = Self.key(meta["namespace"]?.stringValue, name)
+        if objects[def.storageKey]?[key] != nil { throw .alreadyExists(def, name) }
+        meta["uid"] = .string(UUID().uuidString.lowercased())
+        meta["creationTimestamp"] = .string(KubeTime.format(clock()))
+        meta["deletionTimestamp"] = nil
+        meta["deletionGracePeriodSeconds"] = nil
+        meta["resourceVersion"] = nil
+        meta["selfLink"] = nil
+        if def.tracksGeneration { meta["generation"] = 1 } else { meta["generation"] = nil }
+        object["metadata"] = meta
+        object = try Admission.prepareForCreate(def, object, now: clock())
+        object = try normalize(def, object, fieldValidation: fieldValidation, warnings: &warnings)
+        try Admission.validate(def, object, name: name)
+        if def.isCRD {
+            object = try CRDSupport.prepare(object, existing: definitions)
+        }
+        if dryRun { return Written(object: object, warnings: warnings) }
+        let stored = commit(def, key: key, type: .added, object: object, previous: nil)
+        if def.isCRD {
+            for crdDef in CRDSupport.definitions(from: stored) { register(crdDef) }
+        }
+        return Written(object: stored, warnings: warnings)
+    }
+
+    /// Replaces an object (PUT), or only its status when `subresource` is `status`.
+    /// - Parameter requireResourceVersion: refuse an update without `metadata.resourceVersion`.
+    func update(_ def: ResourceDefinition, namespace: String?, name: String, body: JSONValue, subresource: String?, dryRun: Bool = false, fieldValidation: String? = nil) throws(APIError) -> Written {
+        var warnings: [String] = []
+        let key = Self.key(def.type.namespaced ? namespace : nil, name)
+        guard let current = objects[def.storageKey]?[key] else { throw .notFound(def, name) }
+        var incoming = try Admission.checkIdentity(def, body: body, urlNamespace: def.type.namespaced ? namespace : nil, urlName: name)
+        if let rv = incoming.value(atPath: "metadata.resourceVersion")?.stringValue, !rv.isEmpty,
+            rv != current.value(atPath: "metadata.resourceVersion")?.stringValue
+        {
+            throw .conflict(def, name)
+        }
+        var next: JSONValue
+        if subresource == "status" {
+            next = current
+            next["status"] = incoming["status"]
+        } else {
+            if def.hasStatusSubresource { incoming["status"] = current["status"] }
+            next = incoming
+            var meta = next["metadata"] ?? [:]
+            let old = current["metadata"] ?? [:]
+            for field in ["uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation", "namespace"] {
+                meta[field] = old[field]
+            }
+            if old["deletionTimestamp"] != nil {
+                let oldFinalizers = Set(old["finalizers"]?.arrayValue?.compactMap(\.stringValue) ?? [])
+                let added = (meta["finalizers"]?.arrayValue?.compactMap(\.stringValue) ?? []).filter { !oldFinalizers.contains($0) }
+                if !added.isEmpty {
+                    throw .invalid(def, name, [.forbidden("metadata.finalizers", "no new finalizers can be added if the object is being deleted, found new finalizers []string{\(added.map { "\"\($0)\"" }.joined(separator: ", "))}")])
+                }
+            }
+            next["metadata"] = meta
+        }
+        next["metadata"]?["resourceVersion"] = current.value(atPath: "metadata.resourceVersion")
+        next = try Admission.prepareForUpdate(def, next, old: current)
+        next = try normalize(def, next, fieldValidation: fieldValidation, warnings: &warnings)
+        if Self.sameContent(next, current) { return Written(object: current, warnings: warnings) }  // a no-op write changes nothing, as on etcd
+        if def.tracksGeneration, Self.specChanged(def, next, current) {
+            next["metadata"]?["generation"] = .int((current.value(atPath: "metadata.generation")?.intValue ?? 0) + 1)
+        }
+        try Admission.validate(def, next, name: name)
+        if def.isCRD {
+            next = try CRDSupport.prepare(next, existing: definitions)
+        }
+        if dryRun { return Written(object: next, warnings: warnings) }
+        if next.value(atPath: "metadata.deletionTimestamp") != nil, (next.value(atPath: "metadata.finalizers")?.arrayValue ?? []).isEmpty {
+            return Written(object: remove(def, key: key, last: next), warnings: warnings)
+        }
+        let stored = commit(def, key: key, type: .modified, object: next, previous: current)
+        if def.isCRD {
+            for crdDef in CRDSupport.definitions(from: stored) { register(crdDef) }
+        }
+        return Written(object: stored, warnings: warnings)
+    }
+
+    /// Reads the current object, lets `change` compute its replacement, and writes it, atomically.
+    /// A patch without its own `metadata.resourceVersion` is therefore never a lost update.
+    func patch(_ def: ResourceDefinition, namespace: String?, name: String, subresource: String?, dryRun: Bool = false, fieldValidation: String? = nil,
+               _ change: @Sendable (JSONValue) throws(APIError) -> JSONValue) throws(APIError) -> Written
+    {
+        let current = try get(def, namespace: namespace, name: name)
+        var next = try change(current)
+        if next.value(atPath: "metadata.resourceVersion") == nil || next.value(atPath: "metadata.resourceVersion")?.isNull == true {
+            next["metadata"]?["resourceVersion"] = current.value(atPath: "metadata.resourceVersion")
+        }
+        return try update(def, namespace: namespace, name: name, body: next, subresource: subresource, dryRun: dryRun, fieldValidation: fieldValidation)
+    }
+
+    /// Deletes an object: marks it when finalizers remain, removes it otherwise.
+    /// Returns the object and whether it is gone.
+    func delete(_ def: ResourceDefinition, namespace: String?, name: String, options: JSONValue?, dryRun: Bool = false) throws(APIError) -> (JSONValue, removed: Bool) {
+        let key = Self.key(def.type.namespaced ? namespace : nil, name)
+        guard var object = objects[def.storageKey]?[key] else { throw .notFound(def, name) }
+        if let pre = options?["preconditions"] {
+            if let uid = pre["uid"]?.stringValue, uid != object.value(atPath: "metadata.uid")?.stringValue {
+                throw .conflict(def, name, "Precondition failed: UID in precondition: \(uid), UID in object meta: \(object.value(atPath: "metadata.uid")?.stringValue ?? "")")
+            }
+            if let rv = pre["resourceVersion"]?.stringValue, rv != object.value(atPath: "metadata.resourceVersion")?.stringValue {
+                throw .conflict(def, name, "Precondition failed: ResourceVersion in precondition: \(rv), ResourceVersion in object meta: \(object.value(atPath: "metadata.resourceVersion")?.stringValue ?? "")")
+            }
+        }
+        if dryRun { return (object, false) }
+        var policy = options?["propagationPolicy"]?.stringValue
+        if policy == nil, options?["orphanDependents"]?.boolValue == true { policy = "Orphan" }
+        var finalizers = object.value(atPath: "metadata.finalizers")?.arrayValue?.compactMap(\.stringValue) ?? []
+        if garbageCollectionEnabled, object.value(atPath: "metadata.deletionTimestamp") == nil {
+            if policy == "Foreground", !finalizers.contains("foregroundDeletion") { finalizers.append("foregroundDeletion") }
+            if policy == "Orphan", !finalizers.contains("orphan") { finalizers.append("orphan") }
+        }
+        if def.type.plural == "namespaces" && def.type.group.isEmpty {
+            return (terminateNamespace(name, object), objects[def.storageKey]?[key] == nil)
+        }
+        if finalizers.isEmpty {
+            return (remove(def, key: key, last: object), true)
+        }
+        if object.value(atPath: "metadata.deletionTimestamp") != nil && finalizers == (object.value(atPath: "metadata.finalizers")?.arrayValue?.compactMap(\.stringValue) ?? []) {
+            return (object, false)  // already being deleted: nothing changes
+        }
+        let previous = object
+        if object.value(atPath: "metadata.deletionTimestamp") == nil {
+            object["metadata"]?["deletionTimestamp"] = .string(KubeTime.format(clock()))
+            object["metadata"]?["deletionGracePeriodSeconds"] = 0
+        }
+        object["metadata"]?["finalizers"] = .array(finalizers.map(JSONValue.string))
+        let stored = commit(def, key: key, type: .modified, object: object, previous: previous)
+        collectGarbage(owner: stored)
+        return (objects[def.storageKey]?[key] ?? stored, objects[def.storageKey]?[key] == nil)
+    }
+
+    // MARK: Internals
+
+    /// Stamps a new resourceVersion, stores, records history and notifies watchers.
+    @discardableResult
+    func commit(_ def: ResourceDefinition, key: String, type: WatchEventType, object: JSONValue, previous: JSONValue?) -> JSONValue {
+        resourceVersion += 1
+        var object = object
+        object["metadata"]?["resourceVersion"] = .string(String(resourceVersion))
+        let location = ObjectLocation(storageKey: def.storageKey, key: key)
+        if let stored = objects[def.storageKey]?[key] { unindex(stored, at: location) }
+        if type != .deleted { index(object, at: location) }
+        if type == .deleted {
+            objects[def.storageKey]?[key] = nil
+        } else {
+            objects[def.storageKey, default: [:]][key] = object
+        }
+        let event = StoredEvent(resourceVersion: resourceVersion, storageKey: def.storageKey, type: type, object: object, previous: previous)
+        appendHistory(event)
+        dispatch(event)
+        return object
+    }
+
+    /// Removes an object for good, then lets garbage collection react.
+    @discardableResult
+    func remove(_ def: ResourceDefinition, key: String, last: JSONValue) -> JSONValue {
+        let previous = objects[def.storageKey]?[key]
+        let gone = commit(def, key: key, type: .deleted, object: last, previous: previous)
+        if def.isCRD {
+            dropCustomResources(crd: gone)
+        }
+        afterRemoval(gone)
+        return gone
+    }
+
+    func index(_ object: JSONValue, at location: ObjectLocation) {
+        if let uid = object.value(atPath: "metadata.uid")?.stringValue { uidIndex[uid] = location }
+        for ref in object.value(atPath: "metadata.ownerReferences")?.arrayValue ?? [] {
+            if let owner = ref["uid"]?.stringValue { ownerIndex[owner, default: []].insert(location) }
+        }
+        if let ns = object.value(atPath: "metadata.namespace")?.stringValue, !ns.isEmpty { namespaceCounts[ns, default: 0] += 1 }
+    }
+
+    func unindex(_ object: JSONValue, at location: ObjectLocation) {
+        if let uid = object.value(atPath: "metadata.uid")?.stringValue { uidIndex[uid] = nil }
+        for ref in object.value(atPath: "metadata.ownerReferences")?.arrayValue ?? [] {
+            if let owner = ref["uid"]?.stringValue {
+                ownerIndex[owner]?.remove(location)
+                if ownerIndex[owner]?.isEmpty == true { ownerIndex[owner] = nil }
+            }
+        }
+        if let ns = object.value(atPath: "metadata.namespace")?.stringValue, !ns.isEmpty {
+            namespaceCounts[ns, default: 1] -= 1
+            if namespaceCounts[ns] == 0 { namespaceCounts[ns] = nil }
+        }
+    }
+
+    func appendHistory(_ event: StoredEvent) {
+        if history.count - historyStart >= historyCapacity {
+            historyStart += 1
+            if historyStart > historyCapacity {  // compact in batches so appends stay amortized O(1)
+                history.removeFirst(historyStart)
+                historyStart = 0
+            }
+        }
+        history.append(event)
+    }
+
+    /// The oldest resourceVersion a watch or continue token may resume from.
+    var oldestResumableVersion: Int64 {
+        history.count > historyStart ? history[historyStart].resourceVersion - 1 : resourceVersion
+    }
+
+    /// Forgets the history, as an etcd compaction does: older versions then answer 410 Gone.
+    func compact() {
+        history.removeAll()
+        historyStart = 0
+    }
+
+    static func randomSuffix() -> String {
+        let alphabet = Array("bcdfghjklmnpqrstvwxz2456789")
+        return String((0..<5).map { _ in alphabet.randomElement() ?? "x" })
+    }
+
+    static func sameContent(_ a: JSONValue, _ b: JSONValue) -> Bool {
+        var a = a, b = b
+        a["metadata"]?["managedFields"] = nil
+        b["metadata"]?["managedFields"] = nil
+        return a == b
+    }
+
+    static func specChanged(_ def: ResourceDefinition, _ a: JSONValue, _ b: JSONValue) -> Bool {
+        var a = a, b = b
+        a["metadata"] = nil
+        b["metadata"] = nil
+        if def.hasStatusSubresource {
+            a["status"] = nil
+            b["status"] = nil
+        }
+        return a != b
+    }
+}

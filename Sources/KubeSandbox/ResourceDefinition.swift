@@ -1,0 +1,79 @@
+import KubeClient
+
+/// A resource the sandbox serves: a built-in kind or one version of a CRD.
+struct ResourceDefinition: Sendable {
+    var type: ResourceType
+    var singular: String
+    var shortNames: [String] = []
+    var categories: [String] = []
+    /// Whether `/status` is a subresource that splits writes (main endpoint ignores status, `/status` the rest).
+    var hasStatusSubresource = false
+    /// Whether `metadata.generation` is kept and bumped on spec changes.
+    var tracksGeneration = false
+    /// Fields other than metadata and status whose change does not bump the generation.
+    var verbs = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
+    /// Extra field selector paths besides `metadata.name` and `metadata.namespace`.
+    var selectableFields: [String] = []
+    /// Columns of `kubectl get` besides NAME (and AGE, appended unless a column says otherwise).
+    var printerColumns: [PrinterColumn] = []
+    /// The structural schema of a CRD version; `nil` for built-ins, whose fields are not validated.
+    var schema: JSONValue?
+    /// For CRDs: the CRD's name.
+    var crdName: String?
+
+    /// Storage identity shared by every version of a resource.
+    var storageKey: String { type.groupResource }
+
+    struct PrinterColumn: Sendable {
+        var name: String
+        var type: String
+        var jsonPath: String
+        var format: String = ""
+        var description: String = ""
+        var priority: Int = 0
+    }
+}
+
+extension ResourceDefinition {
+    static func builtin(_ group: String, _ version: String, _ kind: String, _ plural: String, namespaced: Bool, short: [String] = [], status: Bool = false, generation: Bool = false, fields: [String] = [], columns: [PrinterColumn] = []) -> ResourceDefinition {
+        ResourceDefinition(
+            type: ResourceType(group: group, version: version, kind: kind, plural: plural, namespaced: namespaced),
+            singular: kind.lowercased(), shortNames: short, hasStatusSubresource: status, tracksGeneration: generation,
+            selectableFields: fields, printerColumns: columns)
+    }
+
+    /// The kinds kube-apiserver serves that the executor and kubectl use.
+    static let namespaces = builtin("", "v1", "Namespace", "namespaces", namespaced: false, short: ["ns"], status: true, fields: ["status.phase"],
+                                    columns: [.init(name: "Status", type: "string", jsonPath: ".status.phase")])
+    static let customResourceDefinitions = builtin("apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions", namespaced: false, short: ["crd", "crds"], status: true, generation: true,
+                                                   columns: [.init(name: "Created At", type: "date", jsonPath: ".metadata.creationTimestamp")])
+
+    /// Whether this is the CustomResourceDefinition resource itself.
+    var isCRD: Bool { type.group == "apiextensions.k8s.io" && type.plural == "customresourcedefinitions" }
+
+    static let builtins: [ResourceDefinition] = [
+        namespaces, customResourceDefinitions,
+        builtin("", "v1", "Pod", "pods", namespaced: true, short: ["po"], status: true, generation: true,
+                fields: ["spec.nodeName", "spec.restartPolicy", "spec.schedulerName", "spec.serviceAccountName", "status.phase", "status.podIP", "status.nominatedNodeName"],
+                columns: [
+                    .init(name: "Ready", type: "string", jsonPath: "{ready}"),
+                    .init(name: "Status", type: "string", jsonPath: "{podStatus}"),
+                    .init(name: "Restarts", type: "string", jsonPath: "{restarts}"),
+                ]),
+        builtin("", "v1", "ConfigMap", "configmaps", namespaced: true, short: ["cm"],
+                columns: [.init(name: "Data", type: "integer", jsonPath: "{dataCount}")]),
+        builtin("", "v1", "Secret", "secrets", namespaced: true, fields: ["type"],
+                columns: [.init(name: "Type", type: "string", jsonPath: ".type"), .init(name: "Data", type: "integer", jsonPath: "{dataCount}")]),
+        builtin("", "v1", "Service", "services", namespaced: true, short: ["svc"], status: true,
+                columns: [.init(name: "Type", type: "string", jsonPath: ".spec.type"), .init(name: "Cluster-IP", type: "string", jsonPath: ".spec.clusterIP")]),
+        builtin("", "v1", "ServiceAccount", "serviceaccounts", namespaced: true, short: ["sa"]),
+        builtin("", "v1", "Event", "events", namespaced: true, short: ["ev"],
+                fields: ["involvedObject.kind", "involvedObject.namespace", "involvedObject.name", "involvedObject.uid", "involvedObject.apiVersion", "involvedObject.resourceVersion", "involvedObject.fieldPath", "reason", "reportingComponent", "source", "type"],
+                columns: [.init(name: "Type", type: "string", jsonPath: ".type"), .init(name: "Reason", type: "string", jsonPath: ".reason"), .init(name: "Message", type: "string", jsonPath: ".message")]),
+        builtin("events.k8s.io", "v1", "Event", "events", namespaced: true, short: ["ev"],
+                fields: ["regarding.kind", "regarding.namespace", "regarding.name", "regarding.uid", "reason", "type", "reportingController"],
+                columns: [.init(name: "Type", type: "string", jsonPath: ".type"), .init(name: "Reason", type: "string", jsonPath: ".reason"), .init(name: "Note", type: "string", jsonPath: ".note")]),
+        builtin("coordination.k8s.io", "v1", "Lease", "leases", namespaced: true,
+                columns: [.init(name: "Holder", type: "string", jsonPath: ".spec.holderIdentity")]),
+    ]
+}

@@ -1,0 +1,88 @@
+import ArgumentParser
+import Foundation
+import KubeSandbox
+
+/// `executor sandbox`: an in-process Kubernetes API server for trying the executor without a cluster.
+struct SandboxCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sandbox",
+        abstract: "Run KubeSandbox, an in-process Kubernetes API server, on loopback.",
+        discussion: "Writes a kubeconfig that kubectl and the executor can use, then serves until interrupted.")
+
+    @Option(help: "Port to listen on; 0 picks a free one.")
+    var port: Int = 6443
+
+    @Option(name: .customLong("kubeconfig-out"), help: "Where to write the kubeconfig for this sandbox.")
+    var kubeconfigOut: String = "sandbox.kubeconfig"
+
+    @Flag(name: .customLong("insecure-http"), help: "Serve plain HTTP without authentication instead of HTTPS.")
+    var insecureHTTP = false
+
+    @Option(name: .customLong("bookmark-interval"), help: "Seconds between watch bookmarks.")
+    var bookmarkInterval: Int = 60
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535, got \(port)") }
+        guard bookmarkInterval > 0 else { throw ValidationError("--bookmark-interval must be positive") }
+    }
+
+    func run() async throws {
+        var options = KubeSandbox.Options()
+        options.port = port
+        options.tls = !insecureHTTP
+        options.bookmarkInterval = .seconds(bookmarkInterval)
+        let sandbox: KubeSandbox
+        do {
+            sandbox = try await KubeSandbox.start(options)
+        } catch {
+            throw ValidationError("cannot start the sandbox on port \(port): \(error)")
+        }
+        try sandbox.writeKubeconfig(to: kubeconfigOut)
+        print("KubeSandbox serving \(sandbox.url.absoluteString)")
+        print("kubeconfig written to \(kubeconfigOut): kubectl --kubeconfig \(kubeconfigOut) get ns")
+        FileHandle.standardOutput.synchronizeFile()
+        await SignalWaiter.wait(for: [SIGINT, SIGTERM])
+        print("stopping")
+        await sandbox.shutdown()
+    }
+}
+
+/// Waits for a termination signal without blocking a thread.
+enum SignalWaiter {
+    static func wait(for signals: [Int32]) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let fired = SignalOnce(continuation)
+            for sig in signals {
+                signal(sig, SIG_IGN)
+                let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+                source.setEventHandler { fired.fire() }
+                source.resume()
+                fired.retain(source)
+            }
+        }
+    }
+}
+
+/// Resumes a continuation on the first signal only.
+final class SignalOnce: @unchecked Sendable {
+    // Guarded by `lock`; @unchecked because DispatchSource and the continuation are touched only under it.
+    private let lock = NSLock()
+    private var continuation: CheckedContinuation<Void, Never>?
+    private var sources: [any DispatchSourceSignal] = []
+
+    init(_ continuation: CheckedContinuation<Void, Never>) { self.continuation = continuation }
+
+    func retain(_ source: any DispatchSourceSignal) {
+        lock.lock()
+        sources.append(source)
+        lock.unlock()
+    }
+
+    func fire() {
+        lock.lock()
+        let c = continuation
+        continuation = nil
+        lock.unlock()
+        c?.resume()
+    }
+}
