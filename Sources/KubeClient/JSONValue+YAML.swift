@@ -14,14 +14,16 @@ extension JSONValue {
     public static func documents(yaml text: String) throws -> [JSONValue] {
         try Yams.compose_all(yaml: text).compactMap { node in
             let value = try JSONValue(node: node)
-            return value.isNull ? nil : value
+            return value.isNull ? Optional<JSONValue>.none : value
         }
     }
 
     init(node: Node) throws {
         switch node {
         case .scalar(let scalar):
-            switch scalar.tag.rawValue {
+            // Plain scalars resolve by the YAML 1.1 rules kubectl uses; quoted ones are strings.
+            let tag = scalar.style == .plain ? Resolver.default.resolveTag(of: node) : Tag.Name.str
+            switch tag.rawValue {
             case Tag.Name.null.rawValue: self = .null
             case Tag.Name.bool.rawValue: self = .bool(Bool.construct(from: scalar) ?? false)
             case Tag.Name.int.rawValue:

@@ -146,7 +146,7 @@ struct APIServer: Sendable {
             guard let name = t.name else { throw APIError.methodNotAllowed("the server does not allow this method on the requested resource") }
             return try await patch(request, t, name: name, dryRun: dryRun)
         case .DELETE:
-            let options: JSONValue? = request.body.isEmpty ? nil : try parseBody(request)
+            let options: JSONValue? = request.body.isEmpty ? JSONValue?.none : try parseBody(request)
             var merged = options ?? [:]
             if let policy = q["propagationPolicy"] { merged["propagationPolicy"] = .string(policy) }
             if let name = t.name {

@@ -155,7 +155,7 @@ enum FieldSet {
             return .array(items)
         }
         guard var members = value.objectValue, let child = members[first] else { return value }
-        members[first] = parts.count == 1 ? nil : removing(parts.dropFirst(), from: child)
+        members[first] = parts.count == 1 ? JSONValue?.none : removing(parts.dropFirst(), from: child)
         return .object(members)
     }
 

@@ -79,7 +79,7 @@ extension ObjectStore {
         guard let uid = object.value(atPath: "metadata.uid")?.stringValue, let (def, key, current) = self.object(uid: uid) else { return }
         var next = current
         let remaining = (current.value(atPath: "metadata.finalizers")?.arrayValue ?? []).filter { $0.stringValue != finalizer }
-        next["metadata"]?["finalizers"] = remaining.isEmpty ? nil : .array(remaining)
+        next["metadata"]?["finalizers"] = remaining.isEmpty ? JSONValue?.none : .array(remaining)
         if remaining.isEmpty && current.value(atPath: "metadata.deletionTimestamp") != nil {
             remove(def, key: key, last: next)
         } else {

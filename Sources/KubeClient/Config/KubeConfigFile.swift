@@ -225,12 +225,13 @@ public struct KubeConfigFile: Codable, Sendable, Equatable {
             case .typeMismatch(_, let ctx), .valueNotFound(_, let ctx):
                 return "wrong type at \(path(ctx.codingPath)): \(ctx.debugDescription)"
             case .dataCorrupted(let ctx):
+                if let underlying = ctx.underlyingError { return describe(underlying) }
                 return "\(ctx.debugDescription) at \(path(ctx.codingPath))"
             @unknown default:
                 return "\(e)"
             }
         }
-        if let e = error as? YamlError { return "YAML syntax error: \(e)" }
+        if let e = error as? YamlError { return "YAML syntax error: \(String(describing: e).replacingOccurrences(of: "\n", with: " "))" }
         if let e = error as? CocoaError, let path = e.filePath { return "\(e.code == .fileReadNoSuchFile ? "no such file" : "unreadable") \(path)" }
         return "\(error)"
     }
