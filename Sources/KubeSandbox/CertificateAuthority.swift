@@ -34,13 +34,14 @@ public struct CertificateAuthority: Sendable {
         certificatePEM = try certificate.serializeAsPEM().pemString
     }
 
-    /// A serving certificate for `localhost`, `127.0.0.1` and `::1` plus `hostnames`.
-    public func issueServerCertificate(hostnames: [String] = []) throws -> Issued {
+    /// A serving certificate for `localhost` plus `hostnames`, and `127.0.0.1` and `::1` when `ipAddresses`.
+    public func issueServerCertificate(hostnames: [String] = [], ipAddresses: Bool = true) throws -> Issued {
         let names = ["localhost"] + hostnames
-        let san = SubjectAlternativeNames(names.map { GeneralName.dnsName($0) } + [
+        let ips: [GeneralName] = ipAddresses ? [
             .ipAddress(ASN1OctetString(contentBytes: [127, 0, 0, 1])),
             .ipAddress(ASN1OctetString(contentBytes: ArraySlice([UInt8](repeating: 0, count: 15) + [1]))),
-        ])
+        ] : []
+        let san = SubjectAlternativeNames(names.map { GeneralName.dnsName($0) } + ips)
         return try issue(commonName: "kube-sandbox", organization: nil, usage: .serverAuth, san: san)
     }
 

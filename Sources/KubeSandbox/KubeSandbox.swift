@@ -32,6 +32,9 @@ public final class KubeSandbox: Sendable {
         public var bookmarkInterval: Duration = .seconds(60)
         /// The bearer token accepted for user `sandbox`.
         public var token = "sandbox-token"
+        /// Put 127.0.0.1 and ::1 in the serving certificate. Defaults to true; tests of
+        /// `tls-server-name` turn it off so only the DNS name `localhost` can match.
+        public var servingCertificateIPAddresses = true
         /// Largest request body. Defaults to 3 MiB, kube-apiserver's limit.
         public var maxRequestBodyBytes = 3 * 1024 * 1024
 
@@ -73,7 +76,7 @@ public final class KubeSandbox: Sendable {
         var admin: CertificateAuthority.Issued?
         if options.tls {
             let authority = try CertificateAuthority()
-            let serving = try authority.issueServerCertificate()
+            let serving = try authority.issueServerCertificate(ipAddresses: options.servingCertificateIPAddresses)
             var config = TLSConfiguration.makeServerConfiguration(
                 certificateChain: try NIOSSLCertificate.fromPEMBytes(Array(serving.certificatePEM.utf8)).map { .certificate($0) },
                 privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(serving.privateKeyPEM.utf8), format: .pem)))
