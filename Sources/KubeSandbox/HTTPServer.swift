@@ -1,3 +1,4 @@
+import Foundation
 import KubeClient
 import NIOCore
 import NIOHTTP1
@@ -23,7 +24,9 @@ final class HTTPServer: Sendable {
                     if let tls {
                         try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
                     }
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    // No pipelining assistance: it stops reading while a response is in flight, so a
+                    // watch whose client hung up would never see the EOF. Clients do not pipeline.
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withPipeliningAssistance: false, withErrorHandling: true)
                     try channel.pipeline.syncOperations.addHandler(RequestHandler(api: api, tokens: tokens, tls: tls != nil, maxBodyBytes: maxBodyBytes))
                 }
             }
