@@ -29,7 +29,7 @@ enum Presentation {
 
     /// Built-in kinds and CRDs without printer columns get an Age column, as on a real server.
     static func appendsAge(_ def: ResourceDefinition) -> Bool {
-        !def.printerColumns.contains { $0.name == "Age" } && (def.schema == nil || def.printerColumns.isEmpty)
+        !def.printerColumns.contains { $0.name == "Age" || $0.name == "Created At" } && (def.schema == nil || def.printerColumns.isEmpty)
     }
 
     static func row(_ object: JSONValue, _ def: ResourceDefinition, now: Date) -> JSONValue {
