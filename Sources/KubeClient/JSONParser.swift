@@ -38,6 +38,9 @@ struct JSONByteParser {
     var index = 0
     let maxDepth: Int
     var depth = 0
+    /// Members of the objects being parsed, innermost last. Each object's dictionary is built
+    /// once at its final size: growing it member by member rehashed every key at each resize.
+    var scratch: [(String, JSONValue)] = []
 
     init(_ bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int) {
         self.bytes = bytes
@@ -96,12 +99,12 @@ struct JSONByteParser {
         try enter()
         defer { depth -= 1 }
         index += 1
-        var members: [String: JSONValue] = [:]
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
             index += 1
-            return .object(members)
+            return .object([:])
         }
+        let base = scratch.count
         while true {
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw fail("expected a member name") }
@@ -109,13 +112,17 @@ struct JSONByteParser {
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw fail("expected ':'") }
             index += 1
-            members[key] = try parseValue()
+            let value = try parseValue()
+            scratch.append((key, value))
             skipWhitespace()
             guard index < bytes.count else { throw fail("unexpected end of input in an object") }
             if bytes[index] == UInt8(ascii: ",") {
                 index += 1
             } else if bytes[index] == UInt8(ascii: "}") {
                 index += 1
+                var members = [String: JSONValue](minimumCapacity: scratch.count - base)
+                for i in base..<scratch.count { members[scratch[i].0] = scratch[i].1 }  // a repeated key: the last wins, as in Go
+                scratch.removeSubrange(base...)
                 return .object(members)
             } else {
                 throw fail("expected ',' or '}'")

@@ -64,13 +64,22 @@ public struct WatchLineDecoder: Sendable {
         buffer.append(contentsOf: bytes)
     }
 
+    /// The index of the next `\n` at or after `from`, found with memchr.
+    static func newline(in buffer: [UInt8], from: Int) -> Int? {
+        guard from < buffer.count else { return nil }
+        return buffer.withUnsafeBufferPointer { raw -> Int? in
+            guard let base = raw.baseAddress, let hit = memchr(base + from, 0x0A, raw.count - from) else { return nil }
+            return base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+        }
+    }
+
     /// Marks the end of input; a last line without a newline is still returned.
     public mutating func finish() { atEnd = true }
 
     /// The next complete non-blank line, or `nil` until more bytes arrive.
     public mutating func nextLine() throws(KubeClientError) -> ArraySlice<UInt8>? {
         while true {
-            if let newline = buffer[scanned...].firstIndex(of: UInt8(ascii: "\n")) {
+            if let newline = Self.newline(in: buffer, from: scanned) {
                 let line = buffer[start..<newline]
                 start = newline + 1
                 scanned = start
@@ -95,51 +104,18 @@ public struct WatchLineDecoder: Sendable {
 
 /// Decoding of watch event lines into typed or dynamic events.
 public enum WatchEventDecoder {
-    struct TypeOnly: Decodable { var type: String }
-
-    struct Typed<Object: Decodable>: Decodable {
-        var event: WatchEventType
-        var object: Object?
-        var status: Status?
-        var bookmarkVersion: String?
-
-        enum Keys: String, CodingKey { case type, object }
-        struct BookmarkObject: Decodable {
-            struct Meta: Decodable { var resourceVersion: String? }
-            var metadata: Meta?
-        }
-
-        init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: Keys.self)
-            let typeText = try c.decode(String.self, forKey: .type)
-            guard let type = WatchEventType(rawValue: typeText) else {
-                throw DecodingError.dataCorruptedError(forKey: .type, in: c, debugDescription: "unknown watch event type \(typeText)")
-            }
-            event = type
-            switch type {
-            case .error: status = try c.decode(Status.self, forKey: .object)
-            case .bookmark: bookmarkVersion = try c.decode(BookmarkObject.self, forKey: .object).metadata?.resourceVersion
-            default: object = try c.decode(Object.self, forKey: .object)
-            }
-        }
-    }
-
     /// Decodes one line into a typed event; `ERROR` events throw ``KubeAPIError``.
     public static func typed<T: Decodable & Sendable>(_ line: ArraySlice<UInt8>, as: T.Type = T.self) throws -> WatchEvent<T> {
-        let raw: Typed<T>
+        let event = try dynamic(line)
         do {
-            raw = try JSONDecoder().decode(Typed<T>.self, from: Data(line))
+            switch event {
+            case .added(let o): return .added(try JSONValueDecoder().decode(T.self, from: o))
+            case .modified(let o): return .modified(try JSONValueDecoder().decode(T.self, from: o))
+            case .deleted(let o): return .deleted(try JSONValueDecoder().decode(T.self, from: o))
+            case .bookmark(let rv): return .bookmark(resourceVersion: rv)
+            }
         } catch {
             throw KubeClientError.decoding("watch event: \(error)")
-        }
-        switch raw.event {
-        case .added: return .added(try unwrap(raw.object))
-        case .modified: return .modified(try unwrap(raw.object))
-        case .deleted: return .deleted(try unwrap(raw.object))
-        case .bookmark: return .bookmark(resourceVersion: raw.bookmarkVersion ?? "")
-        case .error:
-            let status = raw.status ?? Status(message: "watch error", code: 500)
-            throw KubeAPIError(code: status.code ?? 500, status: status)
         }
     }
 
@@ -154,15 +130,11 @@ public enum WatchEventDecoder {
         case "DELETED": return .deleted(object)
         case "BOOKMARK": return .bookmark(resourceVersion: object.value(atPath: "metadata.resourceVersion")?.stringValue ?? "")
         case "ERROR":
-            let status = (try? JSONDecoder().decode(Status.self, from: Data(object.serialized()))) ?? Status(message: "\(object)", code: 500)
+            let status = (try? JSONValueDecoder().decode(Status.self, from: object)) ?? Status(message: "\(object)", code: 500)
             throw KubeAPIError(code: status.code ?? 500, status: status)
         default:
             throw KubeClientError.decoding("watch event with unknown type: \(value["type"] ?? .null)")
         }
     }
 
-    static func unwrap<T>(_ object: T?) throws -> T {
-        guard let object else { throw KubeClientError.decoding("watch event without an object") }
-        return object
-    }
 }

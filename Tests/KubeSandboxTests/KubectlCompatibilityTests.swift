@@ -1,0 +1,134 @@
+import Foundation
+import KubeClient
+import KubeSandbox
+import Testing
+
+/// Runs kubectl, the reference client, against the sandbox.
+enum Kubectl {
+    static let path: String? = {
+        for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":") {
+            let candidate = "\(dir)/kubectl"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return nil
+    }()
+
+    static var available: Bool {
+        if path == nil { print("kubectl compatibility tests skipped: kubectl is not on PATH") }
+        return path != nil
+    }
+
+    /// Runs kubectl and returns its exit status and combined output; kills it after `timeout`.
+    static func run(_ args: [String], kubeconfig: String, stdin: String? = nil, timeout: Double = 30) async throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path ?? "/usr/bin/kubectl")
+        process.arguments = ["--kubeconfig", kubeconfig] + args
+        var env = ProcessInfo.processInfo.environment
+        env["HOME"] = NSTemporaryDirectory()  // no cache from other runs
+        process.environment = env
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = out
+        let input = Pipe()
+        process.standardInput = input
+        try process.run()
+        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+        try input.fileHandleForWriting.close()
+        let killer = Task {
+            try await Task.sleep(for: .seconds(timeout))
+            process.terminate()
+        }
+        let data = await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                let data = out.fileHandleForReading.readDataToEndOfFile()
+                process.waitUntilExit()
+                continuation.resume(returning: data)
+            }
+        }
+        killer.cancel()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+}
+
+@Suite("kubectl against KubeSandbox", .enabled(if: Kubectl.available, "kubectl is not on PATH"))
+struct KubectlCompatibilityTests {
+    @Test("kubectl gets namespaces, applies a CRD and a resource, lists printer columns, watches and deletes")
+    func fullFlow() async throws {
+        let dir = NSTemporaryDirectory() + "kubectl-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try await KubeSandbox.with { sandbox, client in
+            let kubeconfig = dir + "/config"
+            try sandbox.writeKubeconfig(to: kubeconfig)
+
+            let ns = try await Kubectl.run(["get", "ns"], kubeconfig: kubeconfig)
+            #expect(ns.status == 0, "\(ns.output)")
+            #expect(ns.output.contains("default") && ns.output.contains("Active"))
+
+            let crd = try await Kubectl.run(["apply", "-f", Fixtures.sharedDirectory + "/flyte.org_taskactions.yaml"], kubeconfig: kubeconfig)
+            #expect(crd.status == 0, "\(crd.output)")
+            #expect(crd.output.contains("customresourcedefinition.apiextensions.k8s.io/taskactions.flyte.org created"))
+            #expect(!crd.output.lowercased().contains("warning"), "\(crd.output)")
+
+            let manifest = """
+                apiVersion: flyte.org/v1
+                kind: TaskAction
+                metadata:
+                  name: hello
+                spec:
+                  runName: run-1
+                  actionName: a0
+                  project: flytesnacks
+                  domain: development
+                  taskType: container
+                """
+            let applied = try await Kubectl.run(["apply", "-f", "-"], kubeconfig: kubeconfig, stdin: manifest)
+            #expect(applied.status == 0, "\(applied.output)")
+            #expect(applied.output.contains("taskaction.flyte.org/hello created"))
+            let again = try await Kubectl.run(["apply", "-f", "-"], kubeconfig: kubeconfig, stdin: manifest)
+            #expect(again.output.contains("taskaction.flyte.org/hello unchanged"), "\(again.output)")
+
+            let bad = try await Kubectl.run(["apply", "-f", "-"], kubeconfig: kubeconfig, stdin: manifest.replacingOccurrences(of: "run-1", with: String(repeating: "r", count: 40)).replacingOccurrences(of: "hello", with: "bad"))
+            #expect(bad.status != 0)
+            #expect(bad.output.contains("spec.runName: Too long: may not be more than 30 bytes"), "\(bad.output)")
+
+            let listed = try await Kubectl.run(["get", "taskactions"], kubeconfig: kubeconfig)
+            #expect(listed.status == 0, "\(listed.output)")
+            let header = listed.output.split(separator: "\n").first.map(String.init) ?? ""
+            #expect(header.split(separator: " ", omittingEmptySubsequences: true) == ["NAME", "RUN", "ACTION", "TASKTYPE", "STATUS", "AGE"], "\(listed.output)")
+            #expect(listed.output.contains("hello") && listed.output.contains("run-1") && listed.output.contains("container"))
+
+            // Watch pods while the test creates one.
+            async let watched = Kubectl.run(["get", "pods", "--watch", "--request-timeout=0"], kubeconfig: kubeconfig, timeout: 4)
+            try await Task.sleep(for: .seconds(1.5))
+            _ = try await client.create(Pod(metadata: ObjectMeta(name: "watched-pod", namespace: "default"), spec: PodSpec(containers: [Container(name: "c", image: "busybox")])))
+            let watch = try await watched
+            #expect(watch.output.contains("watched-pod"), "\(watch.output)")
+            #expect(watch.output.contains("Pending"), "\(watch.output)")
+
+            let deleted = try await Kubectl.run(["delete", "taskaction", "hello"], kubeconfig: kubeconfig)
+            #expect(deleted.status == 0, "\(deleted.output)")
+            #expect(deleted.output.contains("\"hello\" deleted"))
+            let gone = try await Kubectl.run(["get", "taskaction", "hello"], kubeconfig: kubeconfig)
+            #expect(gone.status != 0)
+            #expect(gone.output.contains("NotFound") || gone.output.contains("not found"), "\(gone.output)")
+        }
+    }
+
+    @Test("kubectl works with a token kubeconfig and server-side apply")
+    func tokenAndServerSideApply() async throws {
+        let dir = NSTemporaryDirectory() + "kubectl-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try await KubeSandbox.with { sandbox, _ in
+            let kubeconfig = dir + "/config"
+            try sandbox.writeKubeconfig(to: kubeconfig, authentication: .token)
+            let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ssa\ndata:\n  a: \"1\"\n"
+            let first = try await Kubectl.run(["apply", "--server-side", "-f", "-"], kubeconfig: kubeconfig, stdin: cm)
+            #expect(first.status == 0, "\(first.output)")
+            #expect(first.output.contains("configmap/ssa serverside-applied"), "\(first.output)")
+            let read = try await Kubectl.run(["get", "configmap", "ssa", "-o", "jsonpath={.data.a}"], kubeconfig: kubeconfig)
+            #expect(read.output == "1", "\(read.output)")
+        }
+    }
+}
