@@ -194,7 +194,7 @@ public final class KubernetesClient: Sendable {
 
     static func decode<T: Decodable>(_ type: T.Type, from bytes: some Collection<UInt8>) throws -> T {
         do {
-            return try JSONValueDecoder().decode(T.self, from: try JSONValue.parse(bytes))
+            return try JSONBytesDecoder().decode(T.self, from: bytes)
         } catch {
             throw KubeClientError.decoding("\(T.self): \(error)")
         }

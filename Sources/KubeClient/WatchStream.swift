@@ -104,18 +104,53 @@ public struct WatchLineDecoder: Sendable {
 
 /// Decoding of watch event lines into typed or dynamic events.
 public enum WatchEventDecoder {
-    /// Decodes one line into a typed event; `ERROR` events throw ``KubeAPIError``.
-    public static func typed<T: Decodable & Sendable>(_ line: ArraySlice<UInt8>, as: T.Type = T.self) throws -> WatchEvent<T> {
-        let event = try dynamic(line)
-        do {
-            switch event {
-            case .added(let o): return .added(try JSONValueDecoder().decode(T.self, from: o))
-            case .modified(let o): return .modified(try JSONValueDecoder().decode(T.self, from: o))
-            case .deleted(let o): return .deleted(try JSONValueDecoder().decode(T.self, from: o))
-            case .bookmark(let rv): return .bookmark(resourceVersion: rv)
+    /// One watch event line decoded in a single pass over its bytes.
+    struct TypedLine<Object: Decodable>: Decodable {
+        var event: WatchEventType
+        var object: Object?
+        var status: Status?
+        var bookmarkVersion: String?
+
+        enum Keys: String, CodingKey { case type, object }
+        struct BookmarkObject: Decodable {
+            struct Meta: Decodable { var resourceVersion: String? }
+            var metadata: Meta?
+        }
+
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: Keys.self)
+            let typeText = try c.decode(String.self, forKey: .type)
+            guard let type = WatchEventType(rawValue: typeText) else {
+                throw DecodingError.dataCorruptedError(forKey: .type, in: c, debugDescription: "unknown watch event type \(typeText)")
             }
+            event = type
+            switch type {
+            case .error: status = try c.decode(Status.self, forKey: .object)
+            case .bookmark: bookmarkVersion = try c.decode(BookmarkObject.self, forKey: .object).metadata?.resourceVersion
+            default: object = try c.decode(Object.self, forKey: .object)
+            }
+        }
+    }
+
+    /// Decodes one line into a typed event; `ERROR` events throw ``KubeAPIError``.
+    /// - Parameter decoder: how to decode; a cache passes one that discards unknown fields and managedFields.
+    public static func typed<T: Decodable & Sendable>(_ line: ArraySlice<UInt8>, as: T.Type = T.self, decoder: JSONBytesDecoder = JSONBytesDecoder()) throws -> WatchEvent<T> {
+        let raw: TypedLine<T>
+        do {
+            raw = try decoder.decode(TypedLine<T>.self, from: line)
         } catch {
             throw KubeClientError.decoding("watch event: \(error)")
+        }
+        switch (raw.event, raw.object) {
+        case (.added, .some(let o)): return .added(o)
+        case (.modified, .some(let o)): return .modified(o)
+        case (.deleted, .some(let o)): return .deleted(o)
+        case (.bookmark, _): return .bookmark(resourceVersion: raw.bookmarkVersion ?? "")
+        case (.error, _):
+            let status = raw.status ?? Status(message: "watch error", code: 500)
+            throw KubeAPIError(code: status.code ?? 500, status: status)
+        default:
+            throw KubeClientError.decoding("watch event without an object")
         }
     }
 

@@ -128,7 +128,14 @@ struct APIServer: Sendable {
             if Presentation.wantsTable(request.accept) {
                 return .json(200, Presentation.table(page.items, t.def, listMeta: meta, includeObject: q["includeObject"], now: clock()))
             }
-            return .json(200, ["kind": .string(t.def.type.kind + "List"), "apiVersion": .string(t.def.type.apiVersion), "metadata": meta, "items": .array(page.items)])
+            // Built-in kinds' list items carry no apiVersion and kind, as kube-apiserver sends them.
+            let items = t.def.schema == nil ? page.items.map { item -> JSONValue in
+                var item = item
+                item["apiVersion"] = nil
+                item["kind"] = nil
+                return item
+            } : page.items
+            return .json(200, ["kind": .string(t.def.type.kind + "List"), "apiVersion": .string(t.def.type.apiVersion), "metadata": meta, "items": .array(items)])
         case .POST:
             guard t.name == nil else { throw APIError.methodNotAllowed("the server does not allow this method on the requested resource") }
             if t.def.type.namespaced && t.namespace == nil {

@@ -2,8 +2,9 @@
 public struct Event: KubernetesObject, Hashable {
     public static let resourceType = ResourceType(group: "events.k8s.io", version: "v1", kind: "Event", plural: "events", namespaced: true)
 
-    public var apiVersion: String = "events.k8s.io/v1"
-    public var kind: String = "Event"
+    /// Absent on the items of a list, as kube-apiserver sends them.
+    public var apiVersion: String? = "events.k8s.io/v1"
+    public var kind: String? = "Event"
     public var metadata: ObjectMeta
     /// MicroTime of the first occurrence.
     public var eventTime: String?

@@ -2,8 +2,9 @@
 public struct Lease: KubernetesObject, Hashable {
     public static let resourceType = ResourceType(group: "coordination.k8s.io", version: "v1", kind: "Lease", plural: "leases", namespaced: true)
 
-    public var apiVersion: String = "coordination.k8s.io/v1"
-    public var kind: String = "Lease"
+    /// Absent on the items of a list, as kube-apiserver sends them.
+    public var apiVersion: String? = "coordination.k8s.io/v1"
+    public var kind: String? = "Lease"
     public var metadata: ObjectMeta
     public var spec: LeaseSpec?
 

@@ -2,8 +2,9 @@
 public struct Namespace: KubernetesObject, Hashable {
     public static let resourceType = ResourceType(group: "", version: "v1", kind: "Namespace", plural: "namespaces", namespaced: false)
 
-    public var apiVersion: String = "v1"
-    public var kind: String = "Namespace"
+    /// Absent on the items of a list, as kube-apiserver sends them.
+    public var apiVersion: String? = "v1"
+    public var kind: String? = "Namespace"
     public var metadata: ObjectMeta
     public var spec: JSONValue?
     public var status: JSONValue?
@@ -15,8 +16,9 @@ public struct Namespace: KubernetesObject, Hashable {
 public struct ConfigMap: KubernetesObject, Hashable {
     public static let resourceType = ResourceType(group: "", version: "v1", kind: "ConfigMap", plural: "configmaps", namespaced: true)
 
-    public var apiVersion: String = "v1"
-    public var kind: String = "ConfigMap"
+    /// Absent on the items of a list, as kube-apiserver sends them.
+    public var apiVersion: String? = "v1"
+    public var kind: String? = "ConfigMap"
     public var metadata: ObjectMeta
     public var data: [String: String]?
     /// Base64-encoded values, as on the wire.

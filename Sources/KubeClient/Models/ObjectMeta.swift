@@ -52,7 +52,9 @@ public struct ObjectMeta: Codable, Sendable, Hashable {
         annotations = try c.decodeIfPresent([String: String].self, forKey: .annotations)
         ownerReferences = try c.decodeIfPresent([OwnerReference].self, forKey: .ownerReferences)
         finalizers = try c.decodeIfPresent([String].self, forKey: .finalizers)
-        managedFields = try c.decodeIfPresent([ManagedFieldsEntry].self, forKey: .managedFields)
+        if decoder.userInfo[.discardManagedFields] as? Bool != true {
+            managedFields = try c.decodeIfPresent([ManagedFieldsEntry].self, forKey: .managedFields)
+        }
         unknownFields = try decoder.unknownFields(besides: CodingKeys.self)
     }
 

@@ -15,6 +15,7 @@ extension Decoder {
     /// back to ``Swift/Encoder/encodeUnknownFields(_:)``, so fields added by newer API
     /// versions or other controllers survive a read-modify-write.
     public func unknownFields<Keys: CodingKey & CaseIterable>(besides known: Keys.Type) throws -> [String: JSONValue] {
+        if userInfo[.discardUnknownFields] as? Bool == true { return [:] }
         let container = try self.container(keyedBy: AnyCodingKey.self)
         let knownNames = Set(Keys.allCases.map(\.stringValue))
         var unknown: [String: JSONValue] = [:]

@@ -1,0 +1,409 @@
+import Foundation
+
+/// Decodes `Decodable` types directly from JSON bytes, materializing only the members the type
+/// reads: an object's members are indexed by scanning, and a member nobody asks for is skipped
+/// without allocating. With ``discardUnknownFields`` and ``discardManagedFields`` this is the
+/// fast, lean path for caches; without them models keep every field, as with ``JSONValueDecoder``.
+public struct JSONBytesDecoder: Sendable {
+    /// Tell models to drop members they do not declare instead of keeping them. Defaults to false.
+    public var discardUnknownFields = false
+    /// Tell ``ObjectMeta`` to drop `managedFields`, which caches never read. Defaults to false.
+    public var discardManagedFields = false
+
+    public init(discardUnknownFields: Bool = false, discardManagedFields: Bool = false) {
+        self.discardUnknownFields = discardUnknownFields
+        self.discardManagedFields = discardManagedFields
+    }
+
+    public func decode<T: Decodable>(_ type: T.Type, from bytes: some Collection<UInt8>) throws -> T {
+        let options = ByteDecoderOptions(discardUnknownFields: discardUnknownFields, discardManagedFields: discardManagedFields)
+        if let result = try bytes.withContiguousStorageIfAvailable({ buffer in try Self.decode(type, buffer, options) }) {
+            return result
+        }
+        return try Array(bytes).withUnsafeBufferPointer { try Self.decode(type, $0, options) }
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, _ buffer: UnsafeBufferPointer<UInt8>, _ options: ByteDecoderOptions) throws -> T {
+        let scanner = ByteScanner(bytes: buffer)
+        let start = scanner.skipWhitespace(0)
+        let end = try scanner.skipValue(start)
+        guard scanner.skipWhitespace(end) == buffer.count else { throw JSONParseError(offset: end, reason: "unexpected data after the document") }
+        return try ByteDecoder(scanner: scanner, start: start, end: end, options: options, path: nil).decode(type)
+    }
+}
+
+extension CodingUserInfoKey {
+    /// Set to `true` by a decoder that wants models to drop members they do not declare.
+    public static let discardUnknownFields = key("executor.discardUnknownFields")
+    /// Set to `true` by a decoder that wants ``ObjectMeta`` to drop `managedFields`.
+    public static let discardManagedFields = key("executor.discardManagedFields")
+
+    private static func key(_ name: String) -> CodingUserInfoKey {
+        guard let key = CodingUserInfoKey(rawValue: name) else { preconditionFailure("invalid user info key \(name)") }
+        return key
+    }
+}
+
+struct ByteDecoderOptions {
+    var userInfo: [CodingUserInfoKey: Any] {
+        [.discardUnknownFields: discardUnknownFields, .discardManagedFields: discardManagedFields]
+    }
+
+    var discardUnknownFields: Bool
+    var discardManagedFields: Bool
+}
+
+/// Skips JSON values without building them.
+struct ByteScanner {
+    let bytes: UnsafeBufferPointer<UInt8>
+
+    func skipWhitespace(_ i: Int) -> Int {
+        var i = i
+        while i < bytes.count, bytes[i] == 0x20 || bytes[i] == 0x0A || bytes[i] == 0x0D || bytes[i] == 0x09 { i += 1 }
+        return i
+    }
+
+    func fail(_ i: Int, _ reason: String) -> JSONParseError { JSONParseError(offset: i, reason: reason) }
+
+    /// The index just past the string starting at `i` (which holds `"`).
+    func skipString(_ i: Int) throws(JSONParseError) -> Int {
+        var j = i + 1
+        while j < bytes.count {
+            switch bytes[j] {
+            case UInt8(ascii: "\""): return j + 1
+            case UInt8(ascii: "\\"): j += 2
+            default: j += 1
+            }
+        }
+        throw fail(i, "unterminated string")
+    }
+
+    /// The index just past the value starting at `i`.
+    func skipValue(_ i: Int) throws(JSONParseError) -> Int {
+        guard i < bytes.count else { throw fail(i, "unexpected end of input") }
+        switch bytes[i] {
+        case UInt8(ascii: "\""):
+            return try skipString(i)
+        case UInt8(ascii: "{"), UInt8(ascii: "["):
+            var depth = 0
+            var j = i
+            while j < bytes.count {
+                switch bytes[j] {
+                case UInt8(ascii: "\""): j = try skipString(j); continue
+                case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1
+                case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                    depth -= 1
+                    if depth == 0 { return j + 1 }
+                default: break
+                }
+                j += 1
+            }
+            throw fail(i, "unterminated object or array")
+        default:
+            var j = i
+            while j < bytes.count {
+                switch bytes[j] {
+                case UInt8(ascii: ","), UInt8(ascii: "}"), UInt8(ascii: "]"), 0x20, 0x0A, 0x0D, 0x09: return j
+                default: j += 1
+                }
+            }
+            return j
+        }
+    }
+
+    /// A member of an object: where its key (without quotes) and value are.
+    struct Member {
+        var keyStart: Int
+        var keyEnd: Int
+        var keyEscaped: Bool
+        var valueStart: Int
+        var valueEnd: Int
+    }
+
+    func members(_ start: Int, _ end: Int) throws(JSONParseError) -> [Member] {
+        var out: [Member] = []
+        var i = skipWhitespace(start + 1)
+        if i < end, bytes[i] == UInt8(ascii: "}") { return out }
+        while i < end {
+            guard bytes[i] == UInt8(ascii: "\"") else { throw fail(i, "expected a member name") }
+            let keyStart = i + 1
+            let afterKey = try skipString(i)
+            var escaped = false
+            for k in keyStart..<(afterKey - 1) where bytes[k] == UInt8(ascii: "\\") {
+                escaped = true
+                break
+            }
+            i = skipWhitespace(afterKey)
+            guard i < end, bytes[i] == UInt8(ascii: ":") else { throw fail(i, "expected ':'") }
+            let valueStart = skipWhitespace(i + 1)
+            let valueEnd = try skipValue(valueStart)
+            out.append(Member(keyStart: keyStart, keyEnd: afterKey - 1, keyEscaped: escaped, valueStart: valueStart, valueEnd: valueEnd))
+            i = skipWhitespace(valueEnd)
+            if i < end, bytes[i] == UInt8(ascii: ",") {
+                i = skipWhitespace(i + 1)
+            } else if i < end, bytes[i] == UInt8(ascii: "}") {
+                return out
+            } else {
+                throw fail(i, "expected ',' or '}'")
+            }
+        }
+        throw fail(i, "unterminated object")
+    }
+
+    func elements(_ start: Int, _ end: Int) throws(JSONParseError) -> [(Int, Int)] {
+        var out: [(Int, Int)] = []
+        var i = skipWhitespace(start + 1)
+        if i < end, bytes[i] == UInt8(ascii: "]") { return out }
+        while i < end {
+            let valueEnd = try skipValue(i)
+            out.append((i, valueEnd))
+            i = skipWhitespace(valueEnd)
+            if i < end, bytes[i] == UInt8(ascii: ",") {
+                i = skipWhitespace(i + 1)
+            } else if i < end, bytes[i] == UInt8(ascii: "]") {
+                return out
+            } else {
+                throw fail(i, "expected ',' or ']'")
+            }
+        }
+        throw fail(i, "unterminated array")
+    }
+
+    /// The key of a member as a String.
+    func key(_ m: Member) throws(JSONParseError) -> String {
+        if !m.keyEscaped {
+            return String(decoding: UnsafeBufferPointer(rebasing: bytes[m.keyStart..<m.keyEnd]), as: UTF8.self)
+        }
+        guard case .string(let s) = try value(m.keyStart - 1, m.keyEnd + 1) else { throw fail(m.keyStart, "invalid key") }
+        return s
+    }
+
+    /// Whether a member's key equals `name`, comparing bytes.
+    func keyEquals(_ m: Member, _ name: String) -> Bool {
+        if m.keyEscaped { return (try? key(m)) == name }
+        var name = name
+        return name.withUTF8 { utf8 in
+            guard utf8.count == m.keyEnd - m.keyStart else { return false }
+            guard let a = utf8.baseAddress, let b = bytes.baseAddress else { return utf8.isEmpty }
+            return memcmp(a, b + m.keyStart, utf8.count) == 0
+        }
+    }
+
+    /// Parses the value in `start..<end` into a ``JSONValue``.
+    func value(_ start: Int, _ end: Int) throws(JSONParseError) -> JSONValue {
+        var parser = JSONByteParser(UnsafeBufferPointer(rebasing: bytes[start..<end]), maxDepth: 512)
+        return try parser.parseDocument()
+    }
+}
+
+struct ByteDecoder: Decoder, SingleValueDecodingContainer {
+    let scanner: ByteScanner
+    let start: Int
+    let end: Int
+    let options: ByteDecoderOptions
+    let path: PathNode?
+
+    var codingPath: [any CodingKey] { PathNode.array(path) }
+    var userInfo: [CodingUserInfoKey: Any] { options.userInfo }
+    var first: UInt8 { scanner.bytes[start] }
+
+    func mismatch(_ type: Any.Type) -> DecodingError {
+        DecodingError.typeMismatch(type, .init(codingPath: codingPath, debugDescription: "expected \(type) at byte \(start)"))
+    }
+
+    func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
+        guard first == UInt8(ascii: "{") else { throw mismatch([String: JSONValue].self) }
+        return KeyedDecodingContainer(ByteKeyedContainer<Key>(decoder: self, members: try scanner.members(start, end)))
+    }
+
+    func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
+        guard first == UInt8(ascii: "[") else { throw mismatch([JSONValue].self) }
+        return ByteUnkeyedContainer(decoder: self, elements: try scanner.elements(start, end))
+    }
+
+    func singleValueContainer() throws -> any SingleValueDecodingContainer { self }
+
+    func child(_ start: Int, _ end: Int, _ key: String) -> ByteDecoder {
+        ByteDecoder(scanner: scanner, start: start, end: end, options: options, path: PathNode(parent: path, key: AnyCodingKey(stringValue: key)))
+    }
+
+    func decodeNil() -> Bool { first == UInt8(ascii: "n") }
+
+    func decode(_ type: Bool.Type) throws -> Bool {
+        switch first {
+        case UInt8(ascii: "t"): return true
+        case UInt8(ascii: "f"): return false
+        default: throw mismatch(type)
+        }
+    }
+
+    func decode(_ type: String.Type) throws -> String {
+        guard first == UInt8(ascii: "\"") else { throw mismatch(type) }
+        if let fast = plainString() { return fast }
+        guard case .string(let s) = try scanner.value(start, end) else { throw mismatch(type) }
+        return s
+    }
+
+    /// A string without escapes, straight from the bytes.
+    func plainString() -> String? {
+        let inner = scanner.bytes[(start + 1)..<(end - 1)]
+        if inner.contains(UInt8(ascii: "\\")) { return nil }
+        return String(decoding: UnsafeBufferPointer(rebasing: inner), as: UTF8.self)
+    }
+
+    func number() throws -> JSONValue {
+        let v = try scanner.value(start, end)
+        switch v {
+        case .int, .double: return v
+        default: throw mismatch(Double.self)
+        }
+    }
+
+    func decode(_ type: Double.Type) throws -> Double {
+        guard let d = try number().doubleValue else { throw mismatch(type) }
+        return d
+    }
+
+    func decode(_ type: Float.Type) throws -> Float { Float(try decode(Double.self)) }
+
+    func integer<I: FixedWidthInteger>(_ type: I.Type) throws -> I {
+        // Fast path: a plain decimal integer.
+        var value: Int64 = 0
+        var i = start
+        let negative = first == UInt8(ascii: "-")
+        if negative { i += 1 }
+        var plain = i < end
+        while i < end {
+            let b = scanner.bytes[i]
+            guard b >= UInt8(ascii: "0"), b <= UInt8(ascii: "9"), value < Int64.max / 10 - 10 else { plain = false; break }
+            value = value * 10 + Int64(b - UInt8(ascii: "0"))
+            i += 1
+        }
+        if plain, let exact = I(exactly: negative ? -value : value) { return exact }
+        guard let n = try number().intValue, let exact = I(exactly: n) else { throw mismatch(type) }
+        return exact
+    }
+
+    func decode(_ type: Int.Type) throws -> Int { try integer(type) }
+    func decode(_ type: Int8.Type) throws -> Int8 { try integer(type) }
+    func decode(_ type: Int16.Type) throws -> Int16 { try integer(type) }
+    func decode(_ type: Int32.Type) throws -> Int32 { try integer(type) }
+    func decode(_ type: Int64.Type) throws -> Int64 { try integer(type) }
+    func decode(_ type: UInt.Type) throws -> UInt { try integer(type) }
+    func decode(_ type: UInt8.Type) throws -> UInt8 { try integer(type) }
+    func decode(_ type: UInt16.Type) throws -> UInt16 { try integer(type) }
+    func decode(_ type: UInt32.Type) throws -> UInt32 { try integer(type) }
+    func decode(_ type: UInt64.Type) throws -> UInt64 { try integer(type) }
+
+    func decode<T: Decodable>(_ type: T.Type) throws -> T {
+        if type == JSONValue.self, let v = try scanner.value(start, end) as? T { return v }
+        if type == String.self, let v = try decode(String.self) as? T { return v }
+        return try T(from: self)
+    }
+}
+
+struct ByteKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
+    let decoder: ByteDecoder
+    let members: [ByteScanner.Member]
+
+    var codingPath: [any CodingKey] { decoder.codingPath }
+    var allKeys: [Key] { members.compactMap { (try? decoder.scanner.key($0)).flatMap(Key.init(stringValue:)) } }
+
+    func find(_ key: Key) -> ByteScanner.Member? {
+        let name = key.stringValue
+        // The last occurrence wins, as in Go and in the tree parser.
+        return members.last { decoder.scanner.keyEquals($0, name) }
+    }
+
+    func contains(_ key: Key) -> Bool { find(key) != nil }
+
+    func child(_ key: Key) throws -> ByteDecoder {
+        guard let m = find(key) else {
+            throw DecodingError.keyNotFound(key, .init(codingPath: codingPath, debugDescription: "no member \"\(key.stringValue)\""))
+        }
+        return decoder.child(m.valueStart, m.valueEnd, key.stringValue)
+    }
+
+    func decodeNil(forKey key: Key) throws -> Bool { try child(key).decodeNil() }
+    func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool { try child(key).decode(type) }
+    func decode(_ type: String.Type, forKey key: Key) throws -> String { try child(key).decode(type) }
+    func decode(_ type: Double.Type, forKey key: Key) throws -> Double { try child(key).decode(type) }
+    func decode(_ type: Float.Type, forKey key: Key) throws -> Float { try child(key).decode(type) }
+    func decode(_ type: Int.Type, forKey key: Key) throws -> Int { try child(key).decode(type) }
+    func decode(_ type: Int8.Type, forKey key: Key) throws -> Int8 { try child(key).decode(type) }
+    func decode(_ type: Int16.Type, forKey key: Key) throws -> Int16 { try child(key).decode(type) }
+    func decode(_ type: Int32.Type, forKey key: Key) throws -> Int32 { try child(key).decode(type) }
+    func decode(_ type: Int64.Type, forKey key: Key) throws -> Int64 { try child(key).decode(type) }
+    func decode(_ type: UInt.Type, forKey key: Key) throws -> UInt { try child(key).decode(type) }
+    func decode(_ type: UInt8.Type, forKey key: Key) throws -> UInt8 { try child(key).decode(type) }
+    func decode(_ type: UInt16.Type, forKey key: Key) throws -> UInt16 { try child(key).decode(type) }
+    func decode(_ type: UInt32.Type, forKey key: Key) throws -> UInt32 { try child(key).decode(type) }
+    func decode(_ type: UInt64.Type, forKey key: Key) throws -> UInt64 { try child(key).decode(type) }
+    func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T { try child(key).decode(type) }
+
+    /// One lookup; `null` counts as absent, as in JSONDecoder.
+    func decodeIfPresent<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
+        guard let m = find(key) else { return nil }
+        let d = decoder.child(m.valueStart, m.valueEnd, key.stringValue)
+        return d.decodeNil() ? nil : try d.decode(type)
+    }
+
+    func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws -> KeyedDecodingContainer<NestedKey> {
+        try child(key).container(keyedBy: type)
+    }
+    func nestedUnkeyedContainer(forKey key: Key) throws -> any UnkeyedDecodingContainer { try child(key).unkeyedContainer() }
+    func superDecoder() throws -> any Decoder { decoder }
+    func superDecoder(forKey key: Key) throws -> any Decoder { try child(key) }
+}
+
+struct ByteUnkeyedContainer: UnkeyedDecodingContainer {
+    let decoder: ByteDecoder
+    let elements: [(Int, Int)]
+    var currentIndex = 0
+
+    init(decoder: ByteDecoder, elements: [(Int, Int)]) {
+        self.decoder = decoder
+        self.elements = elements
+    }
+
+    var codingPath: [any CodingKey] { decoder.codingPath }
+    var count: Int? { elements.count }
+    var isAtEnd: Bool { currentIndex >= elements.count }
+
+    mutating func next() throws -> ByteDecoder {
+        guard !isAtEnd else {
+            throw DecodingError.valueNotFound(JSONValue.self, .init(codingPath: codingPath, debugDescription: "unkeyed container is at its end"))
+        }
+        defer { currentIndex += 1 }
+        let (s, e) = elements[currentIndex]
+        return decoder.child(s, e, String(currentIndex))
+    }
+
+    mutating func decodeNil() throws -> Bool {
+        guard !isAtEnd, decoder.scanner.bytes[elements[currentIndex].0] == UInt8(ascii: "n") else { return false }
+        currentIndex += 1
+        return true
+    }
+
+    mutating func decode(_ type: Bool.Type) throws -> Bool { try next().decode(type) }
+    mutating func decode(_ type: String.Type) throws -> String { try next().decode(type) }
+    mutating func decode(_ type: Double.Type) throws -> Double { try next().decode(type) }
+    mutating func decode(_ type: Float.Type) throws -> Float { try next().decode(type) }
+    mutating func decode(_ type: Int.Type) throws -> Int { try next().decode(type) }
+    mutating func decode(_ type: Int8.Type) throws -> Int8 { try next().decode(type) }
+    mutating func decode(_ type: Int16.Type) throws -> Int16 { try next().decode(type) }
+    mutating func decode(_ type: Int32.Type) throws -> Int32 { try next().decode(type) }
+    mutating func decode(_ type: Int64.Type) throws -> Int64 { try next().decode(type) }
+    mutating func decode(_ type: UInt.Type) throws -> UInt { try next().decode(type) }
+    mutating func decode(_ type: UInt8.Type) throws -> UInt8 { try next().decode(type) }
+    mutating func decode(_ type: UInt16.Type) throws -> UInt16 { try next().decode(type) }
+    mutating func decode(_ type: UInt32.Type) throws -> UInt32 { try next().decode(type) }
+    mutating func decode(_ type: UInt64.Type) throws -> UInt64 { try next().decode(type) }
+    mutating func decode<T: Decodable>(_ type: T.Type) throws -> T { try next().decode(type) }
+
+    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws -> KeyedDecodingContainer<NestedKey> {
+        try next().container(keyedBy: type)
+    }
+    mutating func nestedUnkeyedContainer() throws -> any UnkeyedDecodingContainer { try next().unkeyedContainer() }
+    mutating func superDecoder() throws -> any Decoder { try next() }
+}
