@@ -38,13 +38,17 @@ struct SandboxCommand: AsyncParsableCommand {
             throw ValidationError("cannot start the sandbox on port \(port): \(error)")
         }
         try sandbox.writeKubeconfig(to: kubeconfigOut)
-        print("KubeSandbox serving \(sandbox.url.absoluteString)")
-        print("kubeconfig written to \(kubeconfigOut): kubectl --kubeconfig \(kubeconfigOut) get ns")
-        FileHandle.standardOutput.synchronizeFile()
+        say("KubeSandbox serving \(sandbox.url.absoluteString)")
+        say("kubeconfig written to \(kubeconfigOut): kubectl --kubeconfig \(kubeconfigOut) get ns")
         await SignalWaiter.wait(for: [SIGINT, SIGTERM])
-        print("stopping")
+        say("stopping")
         await sandbox.shutdown()
     }
+}
+
+/// Writes a line to stdout at once, even when stdout is a pipe.
+func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }
 
 /// Waits for a termination signal without blocking a thread.
