@@ -1,16 +1,15 @@
 import Foundation
 import KubeClient
 
-/// Flyte's TaskAction CRD, read from the shared fixtures beside the repository.
+/// Flyte's TaskAction CRD (a copy of `shared/fixtures/flyte.org_taskactions.yaml`, so the tests
+/// need nothing outside the repository).
 enum Fixtures {
-    static var sharedDirectory: String {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }
-        return url.deletingLastPathComponent().path + "/shared/fixtures"
+    static var directory: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().path + "/Fixtures"
     }
 
     static func taskActionCRD() throws -> JSONValue {
-        let text = try String(contentsOfFile: sharedDirectory + "/flyte.org_taskactions.yaml", encoding: .utf8)
+        let text = try String(contentsOfFile: directory + "/flyte.org_taskactions.yaml", encoding: .utf8)
         guard let crd = try JSONValue.documents(yaml: text).first else { throw KubeClientError.decoding("empty CRD fixture") }
         return crd
     }

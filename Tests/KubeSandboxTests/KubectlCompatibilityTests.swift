@@ -65,7 +65,7 @@ struct KubectlCompatibilityTests {
             #expect(ns.status == 0, "\(ns.output)")
             #expect(ns.output.contains("default") && ns.output.contains("Active"))
 
-            let crd = try await Kubectl.run(["apply", "-f", Fixtures.sharedDirectory + "/flyte.org_taskactions.yaml"], kubeconfig: kubeconfig)
+            let crd = try await Kubectl.run(["apply", "-f", Fixtures.directory + "/flyte.org_taskactions.yaml"], kubeconfig: kubeconfig)
             #expect(crd.status == 0, "\(crd.output)")
             #expect(crd.output.contains("customresourcedefinition.apiextensions.k8s.io/taskactions.flyte.org created"))
             #expect(!crd.output.lowercased().contains("warning"), "\(crd.output)")
