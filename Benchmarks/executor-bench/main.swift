@@ -64,6 +64,9 @@ func row(_ name: String, _ key: String, _ decode: (ArraySlice<UInt8>) throws -> 
 let lean = JSONBytesDecoder(discardUnknownFields: true, discardManagedFields: true)
 try row("typed `Pod` for a cache: managedFields and unknown fields dropped", "lean") { _ = try WatchEventDecoder.typed($0, as: Pod.self, decoder: lean) }
 try row("typed `Pod`, every field kept", "typed") { _ = try WatchEventDecoder.typed($0, as: Pod.self) }
+try row("typed `Pod`, every field kept, through the parsed tree", "tree-typed") { line in
+    if let object = try WatchEventDecoder.dynamic(line).object { _ = try JSONValueDecoder().decode(Pod.self, from: object) }
+}
 try row("dynamic `JSONValue`", "dynamic") { _ = try WatchEventDecoder.dynamic($0) }
 try row("JSON tree only (`JSONValue.parse`)", "tree") { _ = try JSONValue.parse($0) }
 try row("line splitting only", "lines") { _ in }

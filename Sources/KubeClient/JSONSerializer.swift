@@ -43,7 +43,7 @@ extension JSONValue {
                 value.write(to: &out, sortedKeys: sortedKeys)
             }
             if sortedKeys {
-                for key in members.keys.sorted() { member(key, members[key]!) }
+                for (key, value) in members.sorted(by: { $0.key < $1.key }) { member(key, value) }
             } else {
                 for (key, value) in members { member(key, value) }
             }
