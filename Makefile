@@ -6,7 +6,7 @@ SANDBOX_KUBECONFIG ?= sandbox.kubeconfig
 .PHONY: help build test sandbox e2e bench clean
 
 help: ## List the targets.
-	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+	@grep -E '^[a-z0-9-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
 build: ## Build the executor (debug).
 	$(SWIFT) build
