@@ -99,8 +99,9 @@ struct KubectlCompatibilityTests {
             #expect(listed.output.contains("hello") && listed.output.contains("run-1") && listed.output.contains("container"))
 
             // Watch pods while the test creates one.
-            async let watched = Kubectl.run(["get", "pods", "--watch", "--request-timeout=0"], kubeconfig: kubeconfig, timeout: 4)
-            try await Task.sleep(for: .seconds(1.5))
+            // Whether kubectl's first list or its watch shows the Pod, it must show it.
+            async let watched = Kubectl.run(["get", "pods", "--watch", "--request-timeout=0"], kubeconfig: kubeconfig, timeout: 8)
+            try await Task.sleep(for: .seconds(2))
             _ = try await client.create(Pod(metadata: ObjectMeta(name: "watched-pod", namespace: "default"), spec: PodSpec(containers: [Container(name: "c", image: "busybox")])))
             let watch = try await watched
             #expect(watch.output.contains("watched-pod"), "\(watch.output)")
