@@ -52,14 +52,21 @@ enum Kubectl {
 
 @Suite("kubectl against KubeSandbox", .enabled(if: Kubectl.available, "kubectl is not on PATH"))
 struct KubectlCompatibilityTests {
-    @Test("kubectl gets namespaces, applies a CRD and a resource, lists printer columns, watches and deletes")
-    func fullFlow() async throws {
+    /// A sandbox, a client, and a kubeconfig file for kubectl in a scratch directory.
+    func withKubeconfig(_ authentication: KubeSandbox.Authentication = .clientCertificate, _ body: (KubernetesClient, String) async throws -> Void) async throws {
         let dir = NSTemporaryDirectory() + "kubectl-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try await KubeSandbox.with { sandbox, client in
             let kubeconfig = dir + "/config"
-            try sandbox.writeKubeconfig(to: kubeconfig)
+            try sandbox.writeKubeconfig(to: kubeconfig, authentication: authentication)
+            try await body(client, kubeconfig)
+        }
+    }
+
+    @Test("kubectl gets namespaces, applies a CRD and a resource, lists printer columns, watches and deletes")
+    func fullFlow() async throws {
+        try await withKubeconfig { client, kubeconfig in
 
             let ns = try await Kubectl.run(["get", "ns"], kubeconfig: kubeconfig)
             #expect(ns.status == 0, "\(ns.output)")
@@ -118,12 +125,7 @@ struct KubectlCompatibilityTests {
 
     @Test("kubectl works with a token kubeconfig and server-side apply")
     func tokenAndServerSideApply() async throws {
-        let dir = NSTemporaryDirectory() + "kubectl-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        try await KubeSandbox.with { sandbox, _ in
-            let kubeconfig = dir + "/config"
-            try sandbox.writeKubeconfig(to: kubeconfig, authentication: .token)
+        try await withKubeconfig(.token) { _, kubeconfig in
             let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ssa\ndata:\n  a: \"1\"\n"
             let first = try await Kubectl.run(["apply", "--server-side", "-f", "-"], kubeconfig: kubeconfig, stdin: cm)
             #expect(first.status == 0, "\(first.output)")
