@@ -6,7 +6,8 @@ import NIOHTTP1
 struct APIServer: Sendable {
     let store: ObjectStore
     let faults: FaultInjector
-    let authentication: SandboxAuthentication?
+    /// Refuse anonymous requests to everything but the health and version endpoints.
+    let requiresAuthentication: Bool
     let clock: @Sendable () -> Date
 
     /// Where a resource request points.
@@ -20,7 +21,7 @@ struct APIServer: Sendable {
     func handle(_ request: SandboxRequest) async -> SandboxResponse {
         let path = request.path
         let isPublic = ["/healthz", "/readyz", "/livez", "/version"].contains(path) || path.hasPrefix("/healthz/") || path.hasPrefix("/readyz/") || path.hasPrefix("/livez/")
-        if authentication != nil, !isPublic, request.user == nil {
+        if requiresAuthentication, !isPublic, request.user == nil {
             return .error(APIError(code: 401, reason: "Unauthorized", message: "Unauthorized"))
         }
         if !isPublic, let fault = await faults.take(method: request.method.rawValue, path: path) {

@@ -52,9 +52,3 @@ public actor FaultInjector {
         return fault
     }
 }
-
-/// How the sandbox authenticates: client certificates signed by its CA, or bearer tokens.
-struct SandboxAuthentication: Sendable {
-    /// Token to user name.
-    var tokens: [String: String]
-}

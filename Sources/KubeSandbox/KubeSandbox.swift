@@ -93,7 +93,7 @@ public final class KubeSandbox: Sendable {
     }
 
     private func listen() async throws {
-        let api = APIServer(store: store, faults: faults, authentication: options.tls ? SandboxAuthentication(tokens: [options.token: "sandbox"]) : nil, clock: { Date() })
+        let api = APIServer(store: store, faults: faults, requiresAuthentication: options.tls, clock: { Date() })
         let port = state.withLock { $0.port }
         let server = try await HTTPServer.start(host: options.host, port: port, tls: tlsContext, api: api, tokens: [options.token: "sandbox"], maxBodyBytes: options.maxRequestBodyBytes)
         state.withLock {

@@ -119,7 +119,7 @@ extension ObjectStore {
             for (key, object) in objects[def.storageKey] ?? [:] {
                 commit(def, key: key, type: .deleted, object: object, previous: object)
             }
-            definitions["\(def.type.group)/\(def.type.version)/\(def.type.plural)"] = nil
+            definitions[def.registryKey] = nil
         }
     }
 }

@@ -52,7 +52,7 @@ actor ObjectStore {
         self.garbageCollectionEnabled = garbageCollection
         self.clock = clock
         for def in ResourceDefinition.builtins {
-            definitions["\(def.type.group)/\(def.type.version)/\(def.type.plural)"] = def
+            definitions[def.registryKey] = def
             objects[def.storageKey] = [:]
         }
     }
@@ -69,12 +69,12 @@ actor ObjectStore {
     // MARK: Registry
 
     func register(_ def: ResourceDefinition) {
-        definitions["\(def.type.group)/\(def.type.version)/\(def.type.plural)"] = def
+        definitions[def.registryKey] = def
         if objects[def.storageKey] == nil { objects[def.storageKey] = [:] }
     }
 
     func definition(group: String, version: String, plural: String) -> ResourceDefinition? {
-        definitions["\(group)/\(version)/\(plural)"]
+        definitions[ResourceDefinition.registryKey(group: group, version: version, plural: plural)]
     }
 
     func allDefinitions() -> [ResourceDefinition] { Array(definitions.values) }

@@ -21,6 +21,11 @@ struct ResourceDefinition: Sendable {
     /// For CRDs: the CRD's name.
     var crdName: String?
 
+    /// Where the registry files this definition: one entry per group, version and plural.
+    var registryKey: String { Self.registryKey(group: type.group, version: type.version, plural: type.plural) }
+
+    static func registryKey(group: String, version: String, plural: String) -> String { "\(group)/\(version)/\(plural)" }
+
     /// Storage identity shared by every version of a resource.
     var storageKey: String { type.groupResource }
 

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 import NIOSSL
 
 /// One finished HTTP exchange, reported to a ``KubernetesClient/RequestObserver``.
@@ -212,9 +213,11 @@ final class HTTPTransport: Sendable {
 
     /// A failure before anything was sent, safe to retry for any verb.
     static func isConnectFailure(_ error: any Error) -> Bool {
-        if let e = error as? HTTPClientError, e == .connectTimeout { return true }
-        let text = String(describing: error)
-        return text.contains("connectTimeout") || text.contains("Connection refused") || text.contains("connectionRefused")
-            || text.contains("NIOConnectionError")
+        if let e = error as? HTTPClientError { return e == .connectTimeout }
+        if let e = error as? ChannelError {
+            if case .connectTimeout = e { return true }
+            return false
+        }
+        return error is NIOConnectionError
     }
 }
