@@ -122,6 +122,17 @@ public final class KubernetesClient: Sendable {
         try await typed(.GET, T.resourceType.path(namespace: namespace), query: options.query)
     }
 
+    /// Lists with a caller's decoder, so a cache can drop `managedFields` or unknown members
+    /// while the bytes are read instead of after.
+    public func list<T: KubernetesObject>(_ type: T.Type, namespace: String? = nil, options: ListOptions = ListOptions(), decoder: JSONBytesDecoder) async throws -> ObjectList<T> {
+        let buffer = try await bytes(.GET, T.resourceType.path(namespace: namespace), query: options.query)
+        do {
+            return try decoder.decode(ObjectList<T>.self, from: buffer.readableBytesView)
+        } catch {
+            throw KubeClientError.decoding("\(T.self) list: \(error)")
+        }
+    }
+
     public func create<T: KubernetesObject>(_ object: T, namespace: String? = nil, options: WriteOptions = WriteOptions()) async throws -> T {
         let body = try Self.encode(object)
         return try await typed(.POST, T.resourceType.path(namespace: namespace ?? object.metadata.namespace), query: options.query, body: body)
@@ -151,8 +162,8 @@ public final class KubernetesClient: Sendable {
         try await delete(T.resourceType, name: name, namespace: namespace, options: options)
     }
 
-    public func watch<T: KubernetesObject>(_ type: T.Type, namespace: String? = nil, options: WatchOptions = WatchOptions()) async throws -> WatchStream<T> {
-        try await openWatch(T.resourceType, namespace: namespace, options: options) { try WatchEventDecoder.typed($0, as: T.self) }
+    public func watch<T: KubernetesObject>(_ type: T.Type, namespace: String? = nil, options: WatchOptions = WatchOptions(), decoder: JSONBytesDecoder = JSONBytesDecoder()) async throws -> WatchStream<T> {
+        try await openWatch(T.resourceType, namespace: namespace, options: options) { try WatchEventDecoder.typed($0, as: T.self, decoder: decoder) }
     }
 
     // MARK: - Raw access

@@ -1,0 +1,234 @@
+import Foundation
+import KubeClient
+import Logging
+import ServiceLifecycle
+
+/// Settings of a ``Manager``.
+public struct ManagerOptions: Sendable {
+    /// Where `/metrics` is served; "0" turns it off.
+    public var metricsBindAddress = ":8080"
+    /// Where `/healthz` and `/readyz` are served; "0" turns them off.
+    public var healthProbeBindAddress = ":8081"
+    /// nil runs without leader election: every replica reconciles.
+    public var leaderElection: LeaderElectionConfig?
+    /// How long each stage may take to stop before the manager moves on.
+    public var gracefulShutdownTimeout: Duration = .seconds(30)
+
+    public init(metricsBindAddress: String = ":8080", healthProbeBindAddress: String = ":8081", leaderElection: LeaderElectionConfig? = nil, gracefulShutdownTimeout: Duration = .seconds(30)) {
+        self.metricsBindAddress = metricsBindAddress
+        self.healthProbeBindAddress = healthProbeBindAddress
+        self.leaderElection = leaderElection
+        self.gracefulShutdownTimeout = gracefulShutdownTimeout
+    }
+}
+
+/// Starts and stops everything of an operator in order: the HTTP servers, then the caches
+/// (waiting for them to sync), then leader election, then the controllers and other
+/// leader-only work. On cancellation or graceful shutdown it stops them in reverse, each
+/// stage within ``ManagerOptions/gracefulShutdownTimeout``. Losing the lease stops
+/// leader-only work and makes ``run()`` throw ``LeaderElectionLost``, so the process exits
+/// non-zero and restarts as a follower.
+public final class Manager: Service, Sendable {
+    public let client: KubernetesClient
+    public let options: ManagerOptions
+    public let metrics: MetricsRegistry
+    public let informers: SharedInformerFactory
+    public let elector: LeaderElector?
+    public let clock: any RuntimeClock
+    let logger: Logger
+
+    struct Runnable: Sendable {
+        var name: String
+        var leaderOnly: Bool
+        var body: @Sendable () async throws -> Void
+    }
+
+    private let runnables = LockedBox<[Runnable]>([])
+    private let ports = LockedBox<(metrics: Int?, health: Int?)>((nil, nil))
+
+    public init(client: KubernetesClient, options: ManagerOptions = ManagerOptions(), metrics: MetricsRegistry = MetricsRegistry(), informerOptions: InformerOptions = InformerOptions(), clock: any RuntimeClock = SystemClock(), logger: Logger = Logger(label: "manager")) {
+        self.client = client
+        self.options = options
+        self.metrics = metrics
+        self.clock = clock
+        self.logger = logger
+        self.informers = SharedInformerFactory(client: client, options: informerOptions, clock: clock, metrics: metrics, logger: logger)
+        self.elector = options.leaderElection.map { LeaderElector(client: client, config: $0, clock: clock, metrics: metrics, logger: logger) }
+    }
+
+    /// Runs `controller` while this process leads.
+    public func add(_ controller: Controller) {
+        add(name: "controller \(controller.name)", leaderOnly: true) { await controller.run() }
+    }
+
+    /// Runs `body` (until cancelled) after the caches synced; when `leaderOnly`, only while
+    /// this process leads. A throw stops the manager with that error.
+    public func add(name: String, leaderOnly: Bool = true, _ body: @escaping @Sendable () async throws -> Void) {
+        runnables.withLock { $0.append(Runnable(name: name, leaderOnly: leaderOnly, body: body)) }
+    }
+
+    /// A controller built with this manager's clock, metrics and logger.
+    public func controller(name: String, reconciler: any Reconciler, options: ControllerOptions = ControllerOptions()) -> Controller {
+        let controller = Controller(name: name, reconciler: reconciler, options: options, clock: clock, metrics: metrics, logger: logger)
+        add(controller)
+        return controller
+    }
+
+    /// True once every informer has synced; `/readyz` answers 200 from then on.
+    public var isReady: Bool { informers.hasSynced }
+    /// The ports bound, once ``run()`` has started the servers (useful with port 0).
+    public var metricsPort: Int? { ports.value.metrics }
+    public var healthPort: Int? { ports.value.health }
+
+    enum StopReason: Sendable {
+        case requested
+        case leadershipLost(LeaderElectionLost)
+        case failed(name: String, error: any Error)
+    }
+
+    public func run() async throws {
+        let metricsServer = try await startServer(options.metricsBindAddress, routes: [
+            "/metrics": { [metrics] in ProbeServer.Response(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: metrics.render()) },
+        ])
+        let healthServer = try await startServer(options.healthProbeBindAddress, routes: [
+            "/healthz": { ProbeServer.Response(status: 200, body: Array("ok".utf8)) },
+            "/readyz": { [informers] in
+                informers.hasSynced
+                    ? ProbeServer.Response(status: 200, body: Array("ok".utf8))
+                    : ProbeServer.Response(status: 500, body: Array("informers have not synced\n".utf8))
+            },
+        ])
+        ports.withLock { $0 = (metricsServer?.port, healthServer?.port) }
+
+        let (stops, stop) = AsyncStream<StopReason>.makeStream()
+        let all = runnables.value
+        let informers = self.informers
+        let elector = self.elector
+        let logger = self.logger
+
+        let informerTask = Task { await informers.run() }
+        let alwaysTask = Task {
+            await informers.waitForSync()
+            await Self.runAll(all.filter { !$0.leaderOnly }, stop: stop, logger: logger)
+        }
+        let electorTask = Task {
+            await informers.waitForSync()
+            guard let elector, !Task.isCancelled else { return }
+            do {
+                try await elector.run()
+            } catch let lost as LeaderElectionLost {
+                stop.yield(.leadershipLost(lost))
+            } catch {
+                stop.yield(.failed(name: "leader election", error: error))
+            }
+        }
+        let leaderTask = Task {
+            await informers.waitForSync()
+            if let elector { await elector.waitForLeadership() }
+            guard !Task.isCancelled else { return }
+            logger.info("starting leader-only work")
+            await Self.runAll(all.filter(\.leaderOnly), stop: stop, logger: logger)
+        }
+
+        // Wait for a reason to stop: cancellation, graceful shutdown, a lost lease or a failure.
+        let reason: StopReason = await withGracefulShutdownHandler {
+            await withTaskCancellationHandler {
+                var iterator = stops.makeAsyncIterator()
+                return await iterator.next() ?? .requested
+            } onCancel: {
+                stop.yield(.requested)
+            }
+        } onGracefulShutdown: {
+            stop.yield(.requested)
+        }
+        logger.info("stopping", metadata: ["reason": "\(reason)"])
+
+        // Reverse order: leader-only work, the lease, other work, the caches, the servers.
+        leaderTask.cancel()
+        await awaitWithin(leaderTask, "leader-only work")
+        electorTask.cancel()
+        await awaitWithin(electorTask, "leader election")
+        alwaysTask.cancel()
+        await awaitWithin(alwaysTask, "runnables")
+        informerTask.cancel()
+        await awaitWithin(informerTask, "informers")
+        await healthServer?.stop()
+        await metricsServer?.stop()
+        logger.info("stopped")
+
+        switch reason {
+        case .requested: return
+        case .leadershipLost(let lost): throw lost
+        case .failed(let name, let error): throw RunnableFailed(name: name, underlying: error)
+        }
+    }
+
+    /// An HTTP server could not listen.
+    public struct ServerStartFailed: Error, CustomStringConvertible {
+        public var address: String
+        public var underlying: any Error
+        public var description: String { "cannot listen on \(address): \(underlying)" }
+    }
+
+    /// A runnable threw.
+    public struct RunnableFailed: Error, CustomStringConvertible {
+        public var name: String
+        public var underlying: any Error
+        public var description: String { "\(name) failed: \(underlying)" }
+    }
+
+    private static func runAll(_ runnables: [Runnable], stop: AsyncStream<StopReason>.Continuation, logger: Logger) async {
+        await withTaskGroup(of: Void.self) { group in
+            for runnable in runnables {
+                group.addTask {
+                    do {
+                        try await runnable.body()
+                    } catch {
+                        if Task.isCancelled { return }
+                        logger.error("runnable failed", metadata: ["runnable": "\(runnable.name)", "error": "\(error)"])
+                        stop.yield(.failed(name: runnable.name, error: error))
+                    }
+                }
+            }
+        }
+    }
+
+    private func startServer(_ address: String, routes: [String: ProbeServer.Route]) async throws -> ProbeServer? {
+        guard address != "0", !address.isEmpty else { return nil }
+        do {
+            return try await ProbeServer.start(address: address, routes: routes)
+        } catch let error as ProbeServer.AddressError {
+            throw error
+        } catch {
+            throw ServerStartFailed(address: address, underlying: error)
+        }
+    }
+
+    /// Waits for `task` at most the graceful timeout; a stage that overruns is left behind.
+    private func awaitWithin(_ task: Task<Void, Never>, _ stage: String) async {
+        let clock = self.clock
+        let timeout = options.gracefulShutdownTimeout
+        // A race between the task and a timer; the loser is left to finish on its own, since a
+        // task group would wait for both.
+        let finished = await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+            let resumed = LockedBox(false)
+            let finish: @Sendable (Bool) -> Void = { value in
+                let first = resumed.withLock { done -> Bool in
+                    defer { done = true }
+                    return !done
+                }
+                if first { continuation.resume(returning: value) }
+            }
+            let timer = Task {
+                try? await clock.sleep(for: timeout)
+                finish(false)
+            }
+            Task {
+                await task.value
+                timer.cancel()
+                finish(true)
+            }
+        }
+        if !finished { logger.warning("stage did not stop within the graceful timeout", metadata: ["stage": "\(stage)", "timeout": "\(timeout)"]) }
+    }
+}

@@ -1,0 +1,160 @@
+import KubeClient
+import Synchronization
+
+/// A function from an object to the index values it is filed under.
+public typealias IndexFunction<Object> = @Sendable (Object) -> [String]
+
+/// Ready-made index functions.
+public enum Indexers {
+    /// Files an object under the uid of each of its owners.
+    public static let ownerUID = "ownerUID"
+    public static func byOwnerUID<Object: KubernetesObject>() -> IndexFunction<Object> {
+        { object in object.metadata.ownerReferences?.map(\.uid) ?? [] }
+    }
+
+    /// Files an object under the value of one label.
+    public static func byLabel<Object: KubernetesObject>(_ label: String) -> IndexFunction<Object> {
+        { object in object.metadata.labels?[label].map { [$0] } ?? [] }
+    }
+}
+
+/// The key of an object in a store: `namespace/name`, or `name` for cluster-scoped objects.
+public func storeKey(namespace: String?, name: String) -> String {
+    if let namespace, !namespace.isEmpty { return "\(namespace)/\(name)" }
+    return name
+}
+
+/// A change to a store, as handlers see it.
+public enum InformerEvent<Object: Sendable>: Sendable {
+    /// A new object. `initialList` is true for objects delivered by a list rather than a
+    /// watch, so a controller can queue them behind live events.
+    case added(Object, initialList: Bool)
+    case updated(old: Object, new: Object)
+    /// The last state known of a deleted object. After a relist it may be older than the
+    /// object's final state (client-go's `DeletedFinalStateUnknown`).
+    case deleted(Object)
+
+    /// The object after the change (before it, for a deletion).
+    public var object: Object {
+        switch self {
+        case .added(let o, _), .updated(_, let o), .deleted(let o): return o
+        }
+    }
+}
+
+/// The thread-safe cache of one informer, keyed by `namespace/name`, with optional indexes.
+///
+/// Reads are synchronous and copy values out; Swift's copy-on-write means a read shares the
+/// stored object's buffers rather than duplicating them.
+public final class Store<Object: KubernetesObject>: Sendable {
+    struct State {
+        var objects: [String: Object] = [:]
+        var indexes: [String: [String: Set<String>]] = [:]
+        var indexers: [String: IndexFunction<Object>]
+    }
+
+    private let state: Mutex<State>
+
+    public init(indexers: [String: IndexFunction<Object>] = [:]) {
+        state = Mutex(State(indexers: indexers))
+    }
+
+    /// Adds indexes (a shared informer may gain readers with new needs) and files every
+    /// stored object under them.
+    public func addIndexers(_ more: [String: IndexFunction<Object>]) {
+        state.withLock { s in
+            for (name, function) in more where s.indexers[name] == nil {
+                s.indexers[name] = function
+                for (key, object) in s.objects {
+                    for value in function(object) { s.indexes[name, default: [:]][value, default: []].insert(key) }
+                }
+            }
+        }
+    }
+
+    public static func key(of object: Object) -> String {
+        storeKey(namespace: object.metadata.namespace, name: object.metadata.name ?? "")
+    }
+
+    // MARK: - Reads
+
+    public func get(_ key: String) -> Object? { state.withLock { $0.objects[key] } }
+    public func get(namespace: String?, name: String) -> Object? { get(storeKey(namespace: namespace, name: name)) }
+    public func list() -> [Object] { state.withLock { Array($0.objects.values) } }
+    public var keys: [String] { state.withLock { Array($0.objects.keys) } }
+    public var count: Int { state.withLock { $0.objects.count } }
+
+    /// The objects filed under `value` in the index `name`; empty for an unknown index.
+    public func byIndex(_ name: String, _ value: String) -> [Object] {
+        state.withLock { s in
+            guard let keys = s.indexes[name]?[value] else { return [] }
+            return keys.compactMap { s.objects[$0] }
+        }
+    }
+
+    // MARK: - Writes (the informer's)
+
+    /// Stores `object`; returns the object it replaced.
+    @discardableResult
+    func upsert(_ object: Object) -> Object? {
+        let key = Self.key(of: object)
+        return state.withLock { s in
+            let old = s.objects.updateValue(object, forKey: key)
+            if let old { unindex(old, key: key, in: &s) }
+            index(object, key: key, in: &s)
+            return old
+        }
+    }
+
+    /// Removes the object at the key of `object`; returns what was stored.
+    @discardableResult
+    func remove(_ object: Object) -> Object? {
+        let key = Self.key(of: object)
+        return state.withLock { s in
+            guard let old = s.objects.removeValue(forKey: key) else { return nil }
+            unindex(old, key: key, in: &s)
+            return old
+        }
+    }
+
+    /// The stored object's resourceVersion, so a relist can reuse unchanged objects.
+    func existing(_ key: String) -> Object? { state.withLock { $0.objects[key] } }
+
+    /// Replaces the whole content in one step and returns the changes as events.
+    func replace(with objects: [String: Object]) -> [InformerEvent<Object>] {
+        state.withLock { s in
+            var events: [InformerEvent<Object>] = []
+            for (key, new) in objects {
+                if let old = s.objects[key] {
+                    if old.metadata.resourceVersion != new.metadata.resourceVersion {
+                        events.append(.updated(old: old, new: new))
+                    }
+                } else {
+                    events.append(.added(new, initialList: true))
+                }
+            }
+            for (key, old) in s.objects where objects[key] == nil {
+                events.append(.deleted(old))
+            }
+            s.objects = objects
+            s.indexes = [:]
+            for (key, object) in objects { index(object, key: key, in: &s) }
+            return events
+        }
+    }
+
+    private func index(_ object: Object, key: String, in s: inout State) {
+        for (name, function) in s.indexers {
+            for value in function(object) { s.indexes[name, default: [:]][value, default: []].insert(key) }
+        }
+    }
+
+    private func unindex(_ object: Object, key: String, in s: inout State) {
+        for (name, function) in s.indexers {
+            for value in function(object) {
+                s.indexes[name]?[value]?.remove(key)
+                if s.indexes[name]?[value]?.isEmpty == true { s.indexes[name]?[value] = nil }
+            }
+        }
+    }
+}
