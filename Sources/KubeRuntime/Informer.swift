@@ -84,6 +84,7 @@ public final class Informer<Object: KubernetesObject>: InformerProtocol {
     private let sync = Mutex(Sync())
     /// The newest resourceVersion seen, for tests and diagnostics.
     private let lastVersion = Mutex<String?>(nil)
+    private let completedLists = Mutex(0)
 
     public init(client: KubernetesClient, scope: InformerScope = InformerScope(), options: InformerOptions = InformerOptions(), indexers: [String: IndexFunction<Object>] = [:], transform: (@Sendable (inout Object) -> Void)? = nil, clock: any RuntimeClock = SystemClock(), logger: Logger = Logger(label: "informer")) {
         self.client = client
@@ -101,6 +102,8 @@ public final class Informer<Object: KubernetesObject>: InformerProtocol {
     public var hasSynced: Bool { sync.withLock { $0.synced } }
     public var cachedCount: Int { store.count }
     public var resourceVersion: String? { lastVersion.withLock { $0 } }
+    /// Complete lists so far: 1 after the first sync, one more per relist.
+    public var listCount: Int { completedLists.withLock { $0 } }
 
     /// Waits until the first complete list is in the store, or the task is cancelled.
     public func waitForSync() async {
@@ -200,6 +203,7 @@ public final class Informer<Object: KubernetesObject>: InformerProtocol {
                         let events = store.replace(with: building)
                         building = [:]
                         lastVersion.withLock { $0 = version }
+                        completedLists.withLock { $0 += 1 }
                         logger.debug("listed", metadata: ["objects": "\(store.count)", "resourceVersion": "\(version)"])
                         dispatch(events)
                         markSynced()

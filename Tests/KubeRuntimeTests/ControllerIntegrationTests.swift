@@ -1,0 +1,152 @@
+import Foundation
+import KubeClient
+import KubeRuntime
+import KubeSandbox
+import Testing
+
+@Suite("Controller against the sandbox")
+struct ControllerIntegrationTests {
+    /// Remembers, per object, the data the reconciler last read from the cache.
+    final class Seen: Sendable {
+        let box = LockedBox<[String: [String: String]]>([:])
+        func record(_ key: String, _ data: [String: String]?) { box.withLock { $0[key] = data ?? [:] } }
+        var value: [String: [String: String]] { box.value }
+    }
+
+    @Test("waits for caches to sync before processing")
+    func waitsForSync() async throws {
+        try await KubeSandbox.with { sandbox, client in
+            for i in 0..<3 { _ = try await client.create(configMap("c\(i)")) }
+            // The first lists fail, so the cache cannot sync for a while.
+            await sandbox.faults.failNext(5, code: 500, method: "GET", pathContains: "configmaps")
+            let informer = Informer<ConfigMap>(client: client, scope: InformerScope(namespace: "default"), options: InformerIntegrationTests.fastOptions)
+            let sawUnsynced = LockedBox(false)
+            let log = ReconcileLog()
+            let controller = Controller(name: "sync", reconciler: ReconcileFunction { request, _ in
+                if !informer.hasSynced { sawUnsynced.withLock { $0 = true } }
+                log.append(request.name)
+                return .done
+            })
+            controller.watch(informer)
+            controller.enqueue(ReconcileRequest(namespace: "default", name: "early"))
+            let run = Task { await controller.run() }
+            let informerTask = Task { await informer.run() }
+            try await eventually("all reconciled") { Set(log.entries) == ["early", "c0", "c1", "c2"] }
+            #expect(!sawUnsynced.value)
+            run.cancel()
+            informerTask.cancel()
+            await run.value
+            await informerTask.value
+        }
+    }
+
+    @Test("enqueues the controller owner on a child's event")
+    func ownerEnqueue() async throws {
+        try await KubeSandbox.with { _, client in
+            let parents = Informer<ConfigMap>(client: client, scope: InformerScope(namespace: "default", labelSelector: "role=parent"))
+            let children = Informer<ConfigMap>(client: client, scope: InformerScope(namespace: "default", labelSelector: "role=child"))
+            let log = ReconcileLog()
+            let controller = Controller(name: "owners", reconciler: ReconcileFunction { request, _ in
+                log.append(request.name)
+                return .done
+            })
+            controller.watch(parents)
+            controller.watch(children, handler: .enqueueOwner(group: "", kind: "ConfigMap"))
+            let tasks = [Task { await parents.run() }, Task { await children.run() }, Task { await controller.run() }]
+            let parent = try await client.create(configMap("parent", labels: ["role": "parent"]))
+            try await eventually("parent reconciled") { log.count("parent") == 1 }
+            let ref = OwnerReference(apiVersion: "v1", kind: "ConfigMap", name: "parent", uid: parent.metadata.uid ?? "", controller: true)
+            let notController = OwnerReference(apiVersion: "v1", kind: "ConfigMap", name: "bystander", uid: "u-1", controller: false)
+            _ = try await client.create(ConfigMap(metadata: ObjectMeta(name: "child", namespace: "default", labels: ["role": "child"], ownerReferences: [ref, notController])))
+            try await eventually("parent woken by child") { log.count("parent") == 2 }
+            #expect(log.count("child") == 0)
+            #expect(log.count("bystander") == 0)
+            for task in tasks { task.cancel() }
+            for task in tasks { await task.value }
+        }
+    }
+
+    @Test("predicates drop events that change nothing they care about")
+    func predicates() async throws {
+        try await KubeSandbox.with { _, client in
+            let informer = Informer<ConfigMap>(client: client, scope: InformerScope(namespace: "default"))
+            let log = ReconcileLog()
+            let controller = Controller(name: "labels", reconciler: ReconcileFunction { request, _ in
+                log.append(request.name)
+                return .done
+            })
+            controller.watch(informer, predicates: [.labelsChanged])
+            let tasks = [Task { await informer.run() }, Task { await controller.run() }]
+            var object = try await client.create(configMap("p"))
+            try await eventually("created") { log.count("p") == 1 }
+            object.data = ["a": "b"]
+            object = try await client.update(object)
+            object.metadata.labels = ["now": "labelled"]
+            _ = try await client.update(object)
+            try await eventually("label change") { log.count("p") == 2 }
+            #expect(log.count("p") == 2)
+            for task in tasks { task.cancel() }
+            for task in tasks { await task.value }
+        }
+    }
+
+    @Test("under dropped watches, a 410, a restart and 429s the reconciler sees the final state of every object")
+    func finalStateUnderFaults() async throws {
+        try await KubeSandbox.with { sandbox, client in
+            let informer = Informer<ConfigMap>(client: client, scope: InformerScope(namespace: "default"), options: InformerIntegrationTests.fastOptions)
+            let seen = Seen()
+            let controller = Controller(name: "final", reconciler: ReconcileFunction { request, _ in
+                let object = informer.store.get(namespace: request.namespace, name: request.name)
+                seen.record(request.name, object?.data ?? ["deleted": "true"])
+                return .done
+            }, options: ControllerOptions(maxConcurrentReconciles: 4))
+            controller.watch(informer)
+            let tasks = [Task { await informer.run() }, Task { await controller.run() }]
+            await informer.waitForSync()
+            var expected: [String: [String: String]] = [:]
+            for i in 0..<12 {
+                let name = "obj-\(i)"
+                var object = try await client.create(configMap(name, data: ["gen": "0"]))
+                for gen in 1...3 {
+                    object.data = ["gen": "\(gen)"]
+                    object = try await client.update(object)
+                    switch (i + gen) % 4 {
+                    case 0: await sandbox.closeAllWatches()
+                    case 1:
+                        await sandbox.compactHistory()
+                        await sandbox.closeAllWatches()
+                    case 2: await sandbox.faults.failNext(3, code: 429, retryAfterSeconds: 0, method: "GET", pathContains: "configmaps")
+                    default: break
+                    }
+                }
+                expected[name] = ["gen": "3"]
+                if i % 5 == 0 {
+                    try await client.delete(ConfigMap.self, name: name, namespace: "default")
+                    expected[name] = ["deleted": "true"]
+                }
+                if i == 6 {
+                    await sandbox.stop()
+                    try await sandbox.restart()
+                }
+            }
+            let finalState = expected
+            // An object created and deleted entirely while the watch was down is never seen,
+            // as with client-go: its final state, absent, is all there is to see.
+            let matches: @Sendable () -> Bool = {
+                let observed = seen.value
+                return finalState.allSatisfy { name, state in
+                    state == ["deleted": "true"] ? (observed[name] == nil || observed[name] == state) : observed[name] == state
+                } && observed.keys.allSatisfy { finalState[$0] != nil }
+            }
+            do {
+                try await eventually("final state seen") { matches() }
+                #expect(Set(informer.store.keys) == Set(finalState.filter { $0.value != ["deleted": "true"] }.keys.map { "default/\($0)" }))
+            } catch {
+                let storeNames = informer.store.keys.sorted()
+                Issue.record("seen \(seen.value.sorted { $0.key < $1.key }) store \(storeNames) expected \(finalState.sorted { $0.key < $1.key })")
+            }
+            for task in tasks { task.cancel() }
+            for task in tasks { await task.value }
+        }
+    }
+}

@@ -1,0 +1,230 @@
+import Foundation
+import KubeClient
+import KubeRuntime
+import KubeSandbox
+import Testing
+
+/// Informers against KubeSandbox: the store must converge to the server's state whatever
+/// happens to the watch.
+@Suite("Informer against the sandbox")
+struct InformerIntegrationTests {
+    /// Fast reconnects so fault tests finish quickly; the schedule itself is unit-tested.
+    static var fastOptions: InformerOptions {
+        var options = InformerOptions()
+        options.backoff = Backoff(initial: .milliseconds(20), maximum: .milliseconds(200))
+        options.pageSize = 7
+        return options
+    }
+
+    /// Runs an informer over config maps while `body` runs.
+    static func withInformer(_ client: KubernetesClient, scope: InformerScope = InformerScope(namespace: "default"), options: InformerOptions = fastOptions, indexers: [String: IndexFunction<ConfigMap>] = [:], _ body: (Informer<ConfigMap>) async throws -> Void) async throws {
+        let informer = Informer<ConfigMap>(client: client, scope: scope, options: options, indexers: indexers)
+        let task = Task { await informer.run() }
+        defer { task.cancel() }
+        try await body(informer)
+        task.cancel()
+        await task.value
+    }
+
+    /// The server's config maps in `default`, as name → data.
+    static func serverState(_ client: KubernetesClient) async throws -> [String: [String: String]] {
+        let list = try await client.list(ConfigMap.self, namespace: "default")
+        return Dictionary(uniqueKeysWithValues: list.items.map { ($0.metadata.name ?? "", $0.data ?? [:]) })
+    }
+
+    static func storeState(_ informer: Informer<ConfigMap>) -> [String: [String: String]] {
+        Dictionary(uniqueKeysWithValues: informer.store.list().map { ($0.metadata.name ?? "", $0.data ?? [:]) })
+    }
+
+    /// Waits until the store equals the server's state (read again on each try, since the
+    /// test's own reads may meet the same injected faults).
+    static func converges(_ informer: Informer<ConfigMap>, _ client: KubernetesClient, _ what: String) async throws {
+        try await eventually(what) {
+            guard let expected = try? await serverState(client) else { return false }
+            return storeState(informer) == expected
+        }
+    }
+
+    @Test("lists in pages, syncs, and follows creates, updates and deletes")
+    func follows() async throws {
+        try await KubeSandbox.with { _, client in
+            for i in 0..<20 { _ = try await client.create(configMap("cm-\(i)", data: ["v": "0"])) }
+            try await Self.withInformer(client) { informer in
+                await informer.waitForSync()
+                #expect(informer.hasSynced)
+                #expect(informer.store.count == 20)
+                _ = try await client.create(configMap("new"))
+                var changed = try await client.get(ConfigMap.self, name: "cm-3", namespace: "default")
+                changed.data = ["v": "1"]
+                _ = try await client.update(changed)
+                try await client.delete(ConfigMap.self, name: "cm-4", namespace: "default")
+                try await Self.converges(informer, client, "creates, updates and deletes")
+                #expect(informer.store.get(namespace: "default", name: "cm-3")?.data == ["v": "1"])
+                #expect(informer.store.get(namespace: "default", name: "cm-4") == nil)
+            }
+        }
+    }
+
+    @Test("strips managedFields before storing")
+    func stripsManagedFields() async throws {
+        try await KubeSandbox.with { _, client in
+            // Server-side apply records managedFields (the sandbox records them only for apply).
+            let created = try await client.patch(ConfigMap.self, name: "a", namespace: "default", .apply(["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "a", "namespace": "default"], "data": ["k": "v"]], fieldManager: "test"))
+            #expect(created.metadata.managedFields?.isEmpty == false)
+            try await Self.withInformer(client) { informer in
+                await informer.waitForSync()
+                #expect(informer.store.get("default/a")?.metadata.managedFields == nil)
+                _ = try await client.patch(ConfigMap.self, name: "b", namespace: "default", .apply(["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "b", "namespace": "default"]], fieldManager: "test"))
+                try await eventually("b cached") { informer.store.get("default/b") != nil }
+                #expect(informer.store.get("default/b")?.metadata.managedFields == nil)
+            }
+        }
+    }
+
+    @Test("converges after dropped watches")
+    func droppedWatches() async throws {
+        try await KubeSandbox.with { sandbox, client in
+            try await Self.withInformer(client) { informer in
+                await informer.waitForSync()
+                for round in 0..<5 {
+                    _ = try await client.create(configMap("r\(round)"))
+                    await sandbox.closeAllWatches()
+                    _ = try await client.create(configMap("after-drop-\(round)"))
+                }
+                try await Self.converges(informer, client, "state after dropped watches")
+            }
+        }
+    }
+
+    @Test("relists after a 410 in mid-watch and reports deletions it missed")
+    func goneMidWatch() async throws {
+        try await KubeSandbox.with { sandbox, client in
+            for i in 0..<5 { _ = try await client.create(configMap("keep-\(i)")) }
+            _ = try await client.create(configMap("doomed"))
+            try await Self.withInformer(client) { informer in
+                let deleted = LockedBox<[String]>([])
+                informer.addHandler { event in
+                    if case .deleted(let o) = event { deleted.withLock { $0.append(o.metadata.name ?? "") } }
+                }
+                await informer.waitForSync()
+                #expect(informer.listCount == 1)
+                // Keep the informer from reconnecting while the world changes and the history it
+                // would resume from is compacted away; then let it back in to meet a 410.
+                await sandbox.faults.failNext(100_000, code: 503, method: "GET", pathContains: "configmaps")
+                await sandbox.closeAllWatches()
+                try await client.delete(ConfigMap.self, name: "doomed", namespace: "default")
+                _ = try await client.create(configMap("born-in-gap"))
+                await sandbox.compactHistory()
+                await sandbox.faults.reset()
+                try await Self.converges(informer, client, "state after 410")
+                #expect(informer.listCount == 2)
+                try await eventually("deletion reported") { deleted.value.contains("doomed") }
+            }
+        }
+    }
+
+    @Test("converges after an API server restart")
+    func serverRestart() async throws {
+        try await KubeSandbox.with { sandbox, client in
+            try await Self.withInformer(client) { informer in
+                _ = try await client.create(configMap("before"))
+                await informer.waitForSync()
+                try await eventually("before cached") { informer.store.count == 1 }
+                await sandbox.stop()
+                try await Task.sleep(for: .milliseconds(100))
+                try await sandbox.restart()
+                _ = try await client.create(configMap("after"))
+                try await Self.converges(informer, client, "state after restart")
+            }
+        }
+    }
+
+    @Test("converges through a storm of 429s")
+    func tooManyRequests() async throws {
+        try await KubeSandbox.with { sandbox, client in
+            try await Self.withInformer(client) { informer in
+                await informer.waitForSync()
+                // Every list and watch call fails for a while; the informer keeps retrying.
+                await sandbox.faults.failNext(30, code: 429, retryAfterSeconds: 0, method: "GET", pathContains: "configmaps")
+                await sandbox.closeAllWatches()
+                for i in 0..<5 { _ = try await client.create(configMap("storm-\(i)")) }
+                try await Self.converges(informer, client, "state after 429 storm")
+            }
+        }
+    }
+
+    @Test("scopes by namespace and label selector")
+    func scoping() async throws {
+        try await KubeSandbox.with { _, client in
+            _ = try await client.create(Namespace(metadata: ObjectMeta(name: "other")))
+            _ = try await client.create(configMap("mine", labels: ["flyte.org/managed": "true"]))
+            _ = try await client.create(configMap("not-mine"))
+            _ = try await client.create(configMap("elsewhere", namespace: "other", labels: ["flyte.org/managed": "true"]))
+            try await Self.withInformer(client, scope: InformerScope(namespace: "default", labelSelector: "flyte.org/managed=true")) { informer in
+                await informer.waitForSync()
+                #expect(informer.store.keys == ["default/mine"])
+                _ = try await client.create(configMap("later", labels: ["flyte.org/managed": "true"]))
+                _ = try await client.create(configMap("later-unlabelled"))
+                try await eventually("later cached") { informer.store.count == 2 }
+                #expect(Set(informer.store.keys) == ["default/mine", "default/later"])
+            }
+        }
+    }
+
+    @Test("indexes by owner uid")
+    func ownerIndex() async throws {
+        try await KubeSandbox.with { _, client in
+            let owner = try await client.create(configMap("owner"))
+            let ref = OwnerReference(apiVersion: "v1", kind: "ConfigMap", name: "owner", uid: owner.metadata.uid ?? "", controller: true)
+            _ = try await client.create(ConfigMap(metadata: ObjectMeta(name: "child", namespace: "default", ownerReferences: [ref])))
+            try await Self.withInformer(client, indexers: [Indexers.ownerUID: Indexers.byOwnerUID()]) { informer in
+                await informer.waitForSync()
+                #expect(informer.store.byIndex(Indexers.ownerUID, owner.metadata.uid ?? "").map(\.metadata.name) == ["child"])
+                try await client.delete(ConfigMap.self, name: "child", namespace: "default")
+                try await eventually("child unindexed") { informer.store.byIndex(Indexers.ownerUID, owner.metadata.uid ?? "").isEmpty }
+            }
+        }
+    }
+
+    @Test("shares one informer and one watch per resource and scope")
+    func shared() async throws {
+        try await KubeSandbox.with { sandbox, client in
+            let factory = SharedInformerFactory(client: client, options: Self.fastOptions)
+            let a = factory.informer(ConfigMap.self, scope: InformerScope(namespace: "default"))
+            let b = factory.informer(ConfigMap.self, scope: InformerScope(namespace: "default"))
+            let c = factory.informer(ConfigMap.self, scope: InformerScope(namespace: "default", labelSelector: "x=y"))
+            #expect(a === b)
+            #expect(a !== c)
+            let task = Task { await factory.run() }
+            await factory.waitForSync()
+            try await eventually("two watches open") { await sandbox.openWatchCount() == 2 }
+            // One asked for after the start runs too.
+            let d = factory.informer(Lease.self, scope: InformerScope(namespace: "default"))
+            await d.waitForSync()
+            #expect(factory.hasSynced)
+            task.cancel()
+            await task.value
+        }
+    }
+
+    @Test("a relist keeps the stored value of unchanged objects")
+    func relistSharesUnchanged() async throws {
+        try await KubeSandbox.with { sandbox, client in
+            for i in 0..<3 { _ = try await client.create(configMap("s\(i)", data: ["k": "v"])) }
+            try await Self.withInformer(client) { informer in
+                let updates = LockedBox(0)
+                informer.addHandler { event in
+                    if case .updated = event { updates.withLock { $0 += 1 } }
+                }
+                await informer.waitForSync()
+                let version = informer.resourceVersion
+                await sandbox.compactHistory()
+                await sandbox.closeAllWatches()
+                _ = try await client.create(configMap("trigger"))
+                try await eventually("relisted") { informer.store.count == 4 && informer.resourceVersion != version }
+                // Unchanged objects produce no update events after the relist.
+                #expect(updates.value == 0)
+            }
+        }
+    }
+}
