@@ -1,0 +1,138 @@
+import Foundation
+import KubeClient
+import KubeRuntime
+import KubeSandbox
+import Testing
+
+@Suite("Leader election against the sandbox")
+struct LeaderElectionTests {
+    /// Short periods so takeover is quick; the algorithm is the same at 15/10/2 s.
+    static func config(_ identity: String) -> LeaderElectionConfig {
+        var config = LeaderElectionConfig(leaseName: "executor-leader", namespace: "default", identity: identity)
+        config.leaseDuration = .seconds(2)
+        config.renewDeadline = .milliseconds(1500)
+        config.retryPeriod = .milliseconds(200)
+        return config
+    }
+
+    static func holder(_ client: KubernetesClient) async -> String? {
+        let lease = try? await client.get(Lease.self, name: "executor-leader", namespace: "default")
+        return lease?.spec?.holderIdentity
+    }
+
+    /// A manager whose one controller counts reconciles of every config map.
+    static func manager(_ client: KubernetesClient, identity: String, log: ReconcileLog, release: Bool = true) -> Manager {
+        var election = config(identity)
+        election.releaseOnCancel = release
+        let manager = Manager(client: client, options: ManagerOptions(metricsBindAddress: "0", healthProbeBindAddress: "0", leaderElection: election, gracefulShutdownTimeout: .seconds(5)))
+        let informer = manager.informers.informer(ConfigMap.self, scope: InformerScope(namespace: "default"))
+        let controller = manager.controller(name: "count", reconciler: ReconcileFunction { request, _ in
+            log.append("\(identity):\(request.name)")
+            return .done
+        })
+        controller.watch(informer)
+        return manager
+    }
+
+    @Test("exactly one of two managers leads, the follower reconciles nothing, and the other takes over within the lease duration when the leader stops renewing")
+    func twoManagers() async throws {
+        try await KubeSandbox.with { _, client in
+            let log = ReconcileLog()
+            // Neither releases on cancel: cancelling the leader is a crash, not a handover.
+            let a = Self.manager(client, identity: "a", log: log, release: false)
+            let b = Self.manager(client, identity: "b", log: log, release: false)
+            let runA = Task { try await a.run() }
+            let runB = Task { try await b.run() }
+            try await eventually("a leader") { (a.elector?.isLeader ?? false) || (b.elector?.isLeader ?? false) }
+            try await Task.sleep(for: .milliseconds(600))
+            #expect((a.elector!.isLeader ? 1 : 0) + (b.elector!.isLeader ? 1 : 0) == 1)
+            let (leader, follower, leaderRun) = a.elector!.isLeader ? ("a", "b", runA) : ("b", "a", runB)
+            #expect(await Self.holder(client) == leader)
+
+            for i in 0..<5 { _ = try await client.create(configMap("x\(i)")) }
+            try await eventually("leader reconciled all") { (0..<5).allSatisfy { log.count("\(leader):x\($0)") == 1 } }
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(log.entries.allSatisfy { $0.hasPrefix("\(leader):") })
+
+            leaderRun.cancel()
+            _ = await Result { try await leaderRun.value }
+            let stoppedAt = ContinuousClock.now
+            #expect(await Self.holder(client) == leader)
+            let newLeader = follower == "a" ? a : b
+            try await eventually("follower took over") { newLeader.elector?.isLeader ?? false }
+            let takeover = ContinuousClock.now - stoppedAt
+            // At most the lease duration (2 s) after the last renewal the follower saw, plus
+            // one retry period with its jitter (0.24 s).
+            #expect(takeover < .milliseconds(2000 + 240 + 200))
+            #expect(await Self.holder(client) == follower)
+            _ = try await client.create(configMap("after-takeover"))
+            try await eventually("new leader reconciles") { log.count("\(follower):after-takeover") == 1 }
+            (follower == "a" ? runA : runB).cancel()
+            _ = await Result { try await (follower == "a" ? runA : runB).value }
+        }
+    }
+
+    @Test("a leader that cannot renew stops its leader-only work and fails with LeaderElectionLost")
+    func losingTheLease() async throws {
+        try await KubeSandbox.with { _, client in
+            let log = ReconcileLog()
+            let a = Self.manager(client, identity: "a", log: log, release: true)
+            let runA = Task { try await a.run() }
+            try await eventually("a leads") { a.elector?.isLeader ?? false }
+            // Another process takes the lease over and keeps renewing it.
+            let intruder = Task {
+                while !Task.isCancelled {
+                    if var lease = try? await client.get(Lease.self, name: "executor-leader", namespace: "default") {
+                        lease.spec?.holderIdentity = "intruder"
+                        lease.spec?.renewTime = KubeTime.formatMicro(Date())
+                        _ = try? await client.update(lease)
+                    }
+                    try? await Task.sleep(for: .milliseconds(100))
+                }
+            }
+            let outcome = await Result { try await runA.value }
+            intruder.cancel()
+            guard case .failure(let error) = outcome else {
+                Issue.record("the manager should fail after losing its lease")
+                return
+            }
+            #expect(error is LeaderElectionLost)
+            #expect(a.elector?.isLeader == false)
+            // Its controller no longer runs.
+            _ = try await client.create(configMap("after-loss"))
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(log.count("a:after-loss") == 0)
+        }
+    }
+
+    @Test("releases the lease on shutdown so a follower takes over at once")
+    func releasesOnShutdown() async throws {
+        try await KubeSandbox.with { _, client in
+            let log = ReconcileLog()
+            let a = Self.manager(client, identity: "a", log: log)
+            let runA = Task { try await a.run() }
+            try await eventually("a leads") { a.elector?.isLeader ?? false }
+            let b = Self.manager(client, identity: "b", log: log)
+            let runB = Task { try await b.run() }
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(!(b.elector?.isLeader ?? true))
+            runA.cancel()
+            try await runA.value
+            #expect(await Self.holder(client) == "")
+            let released = ContinuousClock.now
+            try await eventually("b leads") { b.elector?.isLeader ?? false }
+            // Within a retry period or so, not a lease duration.
+            #expect(ContinuousClock.now - released < .milliseconds(1500))
+            runB.cancel()
+            try await runB.value
+            let lease = try await client.get(Lease.self, name: "executor-leader", namespace: "default")
+            #expect(lease.spec?.leaseTransitions == 1)
+        }
+    }
+}
+
+extension Result where Failure == any Error {
+    init(catching body: () async throws -> Success) async {
+        do { self = .success(try await body()) } catch { self = .failure(error) }
+    }
+}
