@@ -83,9 +83,10 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .target(name: "CMallocStats", path: "Benchmarks/CMallocStats"),
         .executableTarget(
             name: "executor-bench",
-            dependencies: ["KubeClient", "KubeSandbox", "KubeRuntime"],
+            dependencies: ["KubeClient", "KubeSandbox", "KubeRuntime", "CMallocStats"],
             path: "Benchmarks/executor-bench",
             swiftSettings: strict
         ),

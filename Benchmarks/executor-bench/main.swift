@@ -44,9 +44,20 @@ func decodeStream<T>(_ bytes: [UInt8], _ decode: (ArraySlice<UInt8>) throws -> W
     return events
 }
 
+if CommandLine.arguments.count > 2, CommandLine.arguments[1] == "serve-sandbox" {
+    try await InformerBench.serveSandbox(count: Int(CommandLine.arguments[2]) ?? 10_000)
+    exit(0)
+}
+
+let environment = ProcessInfo.processInfo.environment
+let only = environment["BENCH_ONLY"]
+func wanted(_ key: String) -> Bool { only == nil || only == key || only!.split(separator: ",").contains(Substring(key)) }
+
 let eventCount = Int(ProcessInfo.processInfo.environment["BENCH_EVENTS"] ?? "") ?? 20_000
 let runs = Int(ProcessInfo.processInfo.environment["BENCH_RUNS"] ?? "") ?? 5
-let stream = PodEvents.stream(count: eventCount)
+let decodeKeys = ["lean", "typed", "tree-typed", "dynamic", "tree", "lines"]
+let stream = decodeKeys.contains(where: wanted) ? PodEvents.stream(count: eventCount) : []
+if decodeKeys.contains(where: wanted) {
 let averageBytes = stream.count / eventCount
 
 print("## Watch event decoding")
@@ -55,9 +66,8 @@ print("\(eventCount) recorded Pod watch events (a typical Flyte task Pod with ma
 print("")
 print("| decoder | events/s | MB/s |")
 print("|---|---:|---:|")
-let only = ProcessInfo.processInfo.environment["BENCH_ONLY"]
 func row(_ name: String, _ key: String, _ decode: (ArraySlice<UInt8>) throws -> Void) throws {
-    guard only == nil || only == key else { return }
+    guard wanted(key) else { return }
     let result = try measure(runs: runs) { try decodeStream(stream) { line in try decode(line); return WatchEvent<Int>.bookmark(resourceVersion: "") } }
     print("| \(name) | \(Int(result.perSecond)) | \(String(format: "%.1f", Double(stream.count) / result.seconds / 1e6)) |")
 }
@@ -70,3 +80,52 @@ try row("typed `Pod`, every field kept, through the parsed tree", "tree-typed") 
 try row("dynamic `JSONValue`", "dynamic") { _ = try WatchEventDecoder.dynamic($0) }
 try row("JSON tree only (`JSONValue.parse`)", "tree") { _ = try JSONValue.parse($0) }
 try row("line splitting only", "lines") { _ in }
+}
+
+// MARK: - Controller runtime (issue 3)
+
+if wanted("informer") {
+    let pods = Int(environment["BENCH_PODS"] ?? "") ?? 10_000
+    let informerRuns = max(1, min(runs, 3))
+    let peakBefore = Memory.peakResident
+    let rows = try await InformerBench.withSandbox(count: pods) { port in
+        var rows: [(InformerBench.Variant, [InformerBench.Result])] = []
+        for variant in InformerBench.Variant.allCases {
+            var results: [InformerBench.Result] = []
+            for _ in 0..<informerRuns { results.append(try await InformerBench.measure(port: port, variant: variant)) }
+            rows.append((variant, results))
+        }
+        return rows
+    }
+    print("")
+    print("## Informer over \(pods) Pods")
+    print("")
+    print("A sandbox in a child process holds \(pods) typical Flyte task Pods (with managedFields, as above); this process runs one label-scoped `Informer<Pod>` at a time, listing 500 per page. Median of \(informerRuns) runs per row. Heap bytes are glibc's `mallinfo2` in-use bytes after sync minus before, divided by the Pods cached.")
+    print("")
+    print("| cache | time to synced | heap bytes per cached Pod | RSS growth (first run) |")
+    print("|---|---:|---:|---:|")
+    for (variant, results) in rows {
+        print("| \(variant.rawValue) | \(String(format: "%.2f", median(results.map(\.syncSeconds)))) s | \(Int(median(results.map { Double($0.heapPerPod) }))) | \(Memory.mib(results[0].residentGrowth)) |")
+    }
+    print("")
+    print("Peak RSS of the informer process (VmHWM) over all rows: \(Memory.mib(max(Memory.peakResident, peakBefore))), of which \(Memory.mib(peakBefore)) before any informer ran.")
+}
+
+if wanted("workqueue") {
+    let keys = Int(environment["BENCH_KEYS"] ?? "") ?? 200_000
+    var results: [WorkQueueBench.Result] = []
+    for _ in 0..<runs { results.append(await WorkQueueBench.run(keys: keys, workers: 8)) }
+    print("")
+    print("## Work queue")
+    print("")
+    print("\(keys) distinct keys; median of \(runs) runs.")
+    print("")
+    print("| operation | per second |")
+    print("|---|---:|")
+    print("| add (new key) | \(Int(median(results.map(\.addsPerSecond)))) |")
+    print("| get + done, one worker | \(Int(median(results.map(\.getsPerSecond)))) |")
+    print("| add ×2 + get + done, 8 workers concurrently (keys processed) | \(Int(median(results.map(\.concurrentPerSecond)))) |")
+}
+if environment["BENCH_DEBUG"] != nil {
+    print("stride Pod \(MemoryLayout<Pod>.stride) ObjectMeta \(MemoryLayout<ObjectMeta>.stride) PodSpec \(MemoryLayout<PodSpec>.stride) PodStatus \(MemoryLayout<PodStatus>.stride) Container \(MemoryLayout<Container>.stride) ContainerStatus \(MemoryLayout<ContainerStatus>.stride)")
+}

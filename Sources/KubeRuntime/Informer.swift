@@ -33,6 +33,9 @@ public struct InformerOptions: Sendable {
     /// Drop `metadata.managedFields` while decoding: it is often half of an object's bytes
     /// and no controller reads it.
     public var stripManagedFields = true
+    /// Drop members the Swift model does not declare while decoding. Saves memory for caches
+    /// that are only read; an object read from such a cache must never be written back whole.
+    public var discardUnknownFields = false
     /// Each watch asks the server to close it after a random number of seconds in this range,
     /// as client-go does, so watches across a fleet do not all reconnect at once.
     public var watchTimeoutSeconds: ClosedRange<Int> = 300...600
@@ -163,7 +166,7 @@ public final class Informer<Object: KubernetesObject>: InformerProtocol {
         for waiter in waiters { waiter.resume() }
     }
 
-    private var decoder: JSONBytesDecoder { JSONBytesDecoder(discardManagedFields: options.stripManagedFields) }
+    private var decoder: JSONBytesDecoder { JSONBytesDecoder(discardUnknownFields: options.discardUnknownFields, discardManagedFields: options.stripManagedFields) }
 
     private func prepared(_ object: Object) -> Object {
         guard let transform else { return object }
@@ -177,7 +180,7 @@ public final class Informer<Object: KubernetesObject>: InformerProtocol {
     /// Lists and watches until the task is cancelled.
     public func run() async {
         var machine = WatcherStateMachine(backoff: options.backoff)
-        var building: [String: Object] = [:]
+        var building: [String: Store<Object>.Entry] = [:]
         while !Task.isCancelled {
             switch machine.nextAction() {
             case .wait(let delay):
@@ -192,10 +195,10 @@ public final class Informer<Object: KubernetesObject>: InformerProtocol {
                         let object = prepared(item)
                         let key = Store.key(of: object)
                         // An unchanged object keeps the stored value, so old and new share storage.
-                        if let stored = store.existing(key), stored.metadata.resourceVersion == object.metadata.resourceVersion {
+                        if let stored = store.existing(key), stored.object.metadata.resourceVersion == object.metadata.resourceVersion {
                             building[key] = stored
                         } else {
-                            building[key] = object
+                            building[key] = Store<Object>.Entry(object)
                         }
                     }
                     let version = page.metadata.resourceVersion ?? ""

@@ -127,8 +127,3 @@ public struct ControllerMetrics: Sendable {
     public let maxConcurrent: Gauge
     public let activeWorkers: Gauge
 }
-
-extension Duration {
-    /// Seconds as a Double, for gauges.
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
-}

@@ -47,8 +47,15 @@ public enum InformerEvent<Object: Sendable>: Sendable {
 /// Reads are synchronous and copy values out; Swift's copy-on-write means a read shares the
 /// stored object's buffers rather than duplicating them.
 public final class Store<Object: KubernetesObject>: Sendable {
+    /// Objects are boxed: a dictionary keeps a quarter or more of its buckets empty, and an
+    /// empty bucket then costs a pointer instead of a whole (often 500-byte) struct.
+    final class Entry: Sendable {
+        let object: Object
+        init(_ object: Object) { self.object = object }
+    }
+
     struct State {
-        var objects: [String: Object] = [:]
+        var objects: [String: Entry] = [:]
         var indexes: [String: [String: Set<String>]] = [:]
         var indexers: [String: IndexFunction<Object>]
     }
@@ -65,8 +72,8 @@ public final class Store<Object: KubernetesObject>: Sendable {
         state.withLock { s in
             for (name, function) in more where s.indexers[name] == nil {
                 s.indexers[name] = function
-                for (key, object) in s.objects {
-                    for value in function(object) { s.indexes[name, default: [:]][value, default: []].insert(key) }
+                for (key, entry) in s.objects {
+                    for value in function(entry.object) { s.indexes[name, default: [:]][value, default: []].insert(key) }
                 }
             }
         }
@@ -78,9 +85,9 @@ public final class Store<Object: KubernetesObject>: Sendable {
 
     // MARK: - Reads
 
-    public func get(_ key: String) -> Object? { state.withLock { $0.objects[key] } }
+    public func get(_ key: String) -> Object? { state.withLock { $0.objects[key]?.object } }
     public func get(namespace: String?, name: String) -> Object? { get(storeKey(namespace: namespace, name: name)) }
-    public func list() -> [Object] { state.withLock { Array($0.objects.values) } }
+    public func list() -> [Object] { state.withLock { $0.objects.values.map(\.object) } }
     public var keys: [String] { state.withLock { Array($0.objects.keys) } }
     public var count: Int { state.withLock { $0.objects.count } }
 
@@ -88,7 +95,7 @@ public final class Store<Object: KubernetesObject>: Sendable {
     public func byIndex(_ name: String, _ value: String) -> [Object] {
         state.withLock { s in
             guard let keys = s.indexes[name]?[value] else { return [] }
-            return keys.compactMap { s.objects[$0] }
+            return keys.compactMap { s.objects[$0]?.object }
         }
     }
 
@@ -99,7 +106,7 @@ public final class Store<Object: KubernetesObject>: Sendable {
     func upsert(_ object: Object) -> Object? {
         let key = Self.key(of: object)
         return state.withLock { s in
-            let old = s.objects.updateValue(object, forKey: key)
+            let old = s.objects.updateValue(Entry(object), forKey: key)?.object
             if let old { unindex(old, key: key, in: &s) }
             index(object, key: key, in: &s)
             return old
@@ -111,21 +118,22 @@ public final class Store<Object: KubernetesObject>: Sendable {
     func remove(_ object: Object) -> Object? {
         let key = Self.key(of: object)
         return state.withLock { s in
-            guard let old = s.objects.removeValue(forKey: key) else { return nil }
+            guard let old = s.objects.removeValue(forKey: key)?.object else { return nil }
             unindex(old, key: key, in: &s)
             return old
         }
     }
 
-    /// The stored object's resourceVersion, so a relist can reuse unchanged objects.
-    func existing(_ key: String) -> Object? { state.withLock { $0.objects[key] } }
+    /// The stored entry, so a relist can reuse an unchanged object's box.
+    func existing(_ key: String) -> Entry? { state.withLock { $0.objects[key] } }
 
     /// Replaces the whole content in one step and returns the changes as events.
-    func replace(with objects: [String: Object]) -> [InformerEvent<Object>] {
+    func replace(with objects: [String: Entry]) -> [InformerEvent<Object>] {
         state.withLock { s in
             var events: [InformerEvent<Object>] = []
-            for (key, new) in objects {
-                if let old = s.objects[key] {
+            for (key, entry) in objects {
+                let new = entry.object
+                if let old = s.objects[key]?.object {
                     if old.metadata.resourceVersion != new.metadata.resourceVersion {
                         events.append(.updated(old: old, new: new))
                     }
@@ -134,11 +142,11 @@ public final class Store<Object: KubernetesObject>: Sendable {
                 }
             }
             for (key, old) in s.objects where objects[key] == nil {
-                events.append(.deleted(old))
+                events.append(.deleted(old.object))
             }
             s.objects = objects
             s.indexes = [:]
-            for (key, object) in objects { index(object, key: key, in: &s) }
+            for (key, entry) in objects { index(entry.object, key: key, in: &s) }
             return events
         }
     }

@@ -1,3 +1,4 @@
+import KubeClient
 import KubeRuntime
 import Testing
 

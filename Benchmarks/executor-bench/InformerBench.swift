@@ -1,0 +1,104 @@
+import Foundation
+import KubeClient
+import KubeRuntime
+import KubeSandbox
+
+/// An informer over many Pods in a sandbox that runs in a child process, so this process's
+/// memory is the informer's alone.
+enum InformerBench {
+    static let namespace = "flytesnacks-development"
+
+    /// The child: a plain-HTTP sandbox loaded with `count` Pods; prints its port, then waits
+    /// for stdin to close.
+    static func serveSandbox(count: Int) async throws {
+        var options = KubeSandbox.Options()
+        options.tls = false
+        options.historyCapacity = 1000
+        let sandbox = try await KubeSandbox.start(options)
+        let client = try KubernetesClient(configuration: sandbox.clientConfiguration())
+        _ = try await client.create(Namespace(metadata: ObjectMeta(name: namespace)))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            let workers = 32
+            for w in 0..<workers {
+                group.addTask {
+                    for i in stride(from: w, to: count, by: workers) {
+                        let pod = PodEvents.pod(i, phase: "Running")
+                        let created = try await client.create(Pod.resourceType, pod, namespace: namespace)
+                        var withStatus = created
+                        withStatus["status"] = pod["status"]
+                        _ = try await client.update(Pod.resourceType, withStatus, subresource: "status")
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        FileHandle.standardOutput.write(Data("\(sandbox.port)\n".utf8))
+        _ = FileHandle.standardInput.readDataToEndOfFile()
+        try await client.shutdown()
+        await sandbox.shutdown()
+    }
+
+    struct Result {
+        var pods: Int
+        var syncSeconds: Double
+        var heapPerPod: Int
+        var residentGrowth: Int
+        var peakResident: Int
+    }
+
+    /// How the informer stores Pods.
+    enum Variant: String, CaseIterable {
+        case full = "typed `Pod`, managedFields stripped, unknown members kept"
+        case lean = "typed `Pod`, managedFields and unknown members dropped"
+        case statusView = "`CacheTransforms.podStatusView`: metadata (one annotation kept), status, container names"
+    }
+
+    /// Starts the child sandbox with `count` Pods and hands its port to `body`.
+    static func withSandbox<T>(count: Int, _ body: (Int) async throws -> T) async throws -> T {
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
+        child.arguments = ["serve-sandbox", String(count)]
+        let stdout = Pipe(), stdin = Pipe()
+        child.standardOutput = stdout
+        child.standardInput = stdin
+        try child.run()
+        defer {
+            try? stdin.fileHandleForWriting.close()
+            child.waitUntilExit()
+        }
+        var line = Data()
+        while !line.contains(UInt8(ascii: "\n")) {
+            let chunk = stdout.fileHandleForReading.availableData
+            if chunk.isEmpty { throw BenchError.childExited }
+            line.append(chunk)
+        }
+        guard let port = Int(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) else { throw BenchError.childExited }
+        return try await body(port)
+    }
+
+    /// Times one informer's sync over the child's Pods and weighs its cache.
+    static func measure(port: Int, variant: Variant) async throws -> Result {
+        let client = try KubernetesClient(configuration: ClientConfiguration(server: URL(string: "http://127.0.0.1:\(port)")!))
+        var options = InformerOptions()
+        options.discardUnknownFields = variant != .full
+        Memory.trim()
+        let heapBefore = Memory.heapInUse()
+        let residentBefore = Memory.resident
+        let informer = Informer<Pod>(client: client, scope: InformerScope(namespace: namespace, labelSelector: "flyte.org/managed=true"), options: options, transform: variant == .statusView ? CacheTransforms.podStatusView(annotations: ["primary_container_name"]) : nil)
+        let started = ContinuousClock.now
+        let task = Task { await informer.run() }
+        await informer.waitForSync()
+        let syncSeconds = (ContinuousClock.now - started).seconds
+        let peak = Memory.peakResident
+        Memory.trim()
+        let heapAfter = Memory.heapInUse()
+        let residentAfter = Memory.resident
+        let cached = informer.store.count
+        task.cancel()
+        await task.value
+        try await client.shutdown()
+        return Result(pods: cached, syncSeconds: syncSeconds, heapPerPod: (heapAfter - heapBefore) / max(cached, 1), residentGrowth: residentAfter - residentBefore, peakResident: peak)
+    }
+
+    enum BenchError: Error { case childExited }
+}
