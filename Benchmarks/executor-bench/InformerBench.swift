@@ -43,11 +43,11 @@ enum InformerBench {
         var syncSeconds: Double
         var heapPerPod: Int
         var residentGrowth: Int
-        var peakResident: Int
+        var peakDuringSync: Int
     }
 
     /// How the informer stores Pods.
-    enum Variant: String, CaseIterable {
+    enum Variant: String, CaseIterable, Sendable {
         case full = "typed `Pod`, managedFields stripped, unknown members kept"
         case lean = "typed `Pod`, managedFields and unknown members dropped"
         case statusView = "`CacheTransforms.podStatusView`: metadata (one annotation kept), status, container names"
@@ -76,6 +76,27 @@ enum InformerBench {
         return try await body(port)
     }
 
+    /// Runs ``measure(port:variant:)`` in a fresh process, so its memory figures are its own.
+    static func measureInChild(port: Int, variant: Variant) throws -> Result {
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
+        child.arguments = ["measure-informer", String(port), String(describing: Variant.allCases.firstIndex(of: variant)!)]
+        let stdout = Pipe()
+        child.standardOutput = stdout
+        try child.run()
+        let data = stdout.fileHandleForReading.readDataToEndOfFile()
+        child.waitUntilExit()
+        let fields = String(decoding: data, as: UTF8.self).split(whereSeparator: \.isWhitespace).compactMap { Double($0) }
+        guard child.terminationStatus == 0, fields.count == 5 else { throw BenchError.childExited }
+        return Result(pods: Int(fields[0]), syncSeconds: fields[1], heapPerPod: Int(fields[2]), residentGrowth: Int(fields[3]), peakDuringSync: Int(fields[4]))
+    }
+
+    /// The child side of ``measureInChild(port:variant:)``.
+    static func measureAndPrint(port: Int, variantIndex: Int) async throws {
+        let r = try await measure(port: port, variant: Variant.allCases[variantIndex])
+        print(r.pods, r.syncSeconds, r.heapPerPod, r.residentGrowth, r.peakDuringSync)
+    }
+
     /// Times one informer's sync over the child's Pods and weighs its cache.
     static func measure(port: Int, variant: Variant) async throws -> Result {
         let client = try KubernetesClient(configuration: ClientConfiguration(server: URL(string: "http://127.0.0.1:\(port)")!))
@@ -84,6 +105,7 @@ enum InformerBench {
         Memory.trim()
         let heapBefore = Memory.heapInUse()
         let residentBefore = Memory.resident
+        Memory.resetPeak()
         let informer = Informer<Pod>(client: client, scope: InformerScope(namespace: namespace, labelSelector: "flyte.org/managed=true"), options: options, transform: variant == .statusView ? CacheTransforms.podStatusView(annotations: ["primary_container_name"]) : nil)
         let started = ContinuousClock.now
         let task = Task { await informer.run() }
@@ -97,7 +119,7 @@ enum InformerBench {
         task.cancel()
         await task.value
         try await client.shutdown()
-        return Result(pods: cached, syncSeconds: syncSeconds, heapPerPod: (heapAfter - heapBefore) / max(cached, 1), residentGrowth: residentAfter - residentBefore, peakResident: peak)
+        return Result(pods: cached, syncSeconds: syncSeconds, heapPerPod: (heapAfter - heapBefore) / max(cached, 1), residentGrowth: residentAfter - residentBefore, peakDuringSync: peak)
     }
 
     enum BenchError: Error { case childExited }

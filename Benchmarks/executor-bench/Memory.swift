@@ -24,6 +24,12 @@ enum Memory {
     }
 
     static var resident: Int { status("VmRSS") }
+
+    /// Resets VmHWM to the current RSS (Linux 4.0+), so a later reading is the peak of what
+    /// ran in between.
+    static func resetPeak() {
+        try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8)
+    }
     static var peakResident: Int { status("VmHWM") }
 
     static func mib(_ bytes: Int) -> String { String(format: "%.1f MiB", Double(bytes) / 1_048_576) }

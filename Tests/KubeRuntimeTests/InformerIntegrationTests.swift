@@ -228,3 +228,38 @@ struct InformerIntegrationTests {
         }
     }
 }
+
+@Suite("Informer watchdog")
+struct InformerWatchdogTests {
+    @Test("a watch silent past its timeout counts as dead and is reopened")
+    func silentWatch() async throws {
+        var sandboxOptions = KubeSandbox.Options()
+        sandboxOptions.bookmarkInterval = .seconds(3600)
+        try await KubeSandbox.with(sandboxOptions) { sandbox, client in
+            let clock = ManualClock()
+            var options = InformerOptions()
+            // The server closes nothing for an hour; the informer expects a close after 10 s.
+            options.watchTimeoutSeconds = 3600...3600
+            options.silenceGrace = .seconds(5)
+            options.backoff = Backoff(initial: .seconds(1), maximum: .seconds(1), jitter: 0)
+            let informer = Informer<ConfigMap>(client: client, scope: InformerScope(namespace: "default"), options: options, clock: clock)
+            let task = Task { await informer.run() }
+            await informer.waitForSync()
+            try await eventually("watch open") { await sandbox.openWatchCount() == 1 }
+            // Real time passes, manual time does not: the watch stays.
+            try await Task.sleep(for: .milliseconds(200))
+            #expect(await sandbox.openWatchCount() == 1)
+            // Past timeout plus grace on the informer's clock, the watch is declared dead and closed.
+            clock.advance(by: .seconds(3605))
+            try await eventually("dead watch closed") { await sandbox.openWatchCount() == 0 }
+            // After the backoff a new one opens, and it still follows changes.
+            try await eventually("backoff armed") { clock.sleeperCount > 0 }
+            clock.advance(by: .seconds(1))
+            try await eventually("watch reopened") { await sandbox.openWatchCount() == 1 }
+            _ = try await client.create(configMap("after"))
+            try await eventually("after cached") { informer.store.get("default/after") != nil }
+            task.cancel()
+            await task.value
+        }
+    }
+}
