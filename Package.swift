@@ -13,6 +13,10 @@ let package = Package(
         .library(name: "KubeClient", targets: ["KubeClient"]),
         .library(name: "KubeSandbox", targets: ["KubeSandbox"]),
         .library(name: "KubeRuntime", targets: ["KubeRuntime"]),
+        .library(name: "FlyteIDL", targets: ["FlyteIDL"]),
+        .library(name: "ExecutorAPI", targets: ["ExecutorAPI"]),
+        .library(name: "TaskPlugins", targets: ["TaskPlugins"]),
+        .library(name: "ExecutorControllers", targets: ["ExecutorControllers"]),
     ],
     dependencies: [
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
@@ -26,6 +30,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
     ],
     targets: [
         .target(
@@ -73,11 +78,43 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .target(
+            name: "FlyteIDL",
+            dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "ExecutorAPI",
+            dependencies: ["KubeClient", "FlyteIDL"],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "TaskPlugins",
+            dependencies: [
+                "KubeClient", "ExecutorAPI", "FlyteIDL",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "ExecutorControllers",
+            dependencies: [
+                "KubeClient", "KubeRuntime", "ExecutorAPI", "TaskPlugins", "FlyteIDL",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "executor",
             dependencies: [
                 "KubeClient",
                 "KubeSandbox",
+                "KubeRuntime",
+                "ExecutorAPI",
+                "ExecutorControllers",
+                "TaskPlugins",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -91,6 +128,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "KubeSandbox"], swiftSettings: strict),
+        .testTarget(name: "ExecutorTests", dependencies: ["KubeClient", "KubeSandbox", "KubeRuntime", "FlyteIDL", "ExecutorAPI", "TaskPlugins", "ExecutorControllers"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "KubeRuntimeTests", dependencies: ["KubeClient", "KubeSandbox", "KubeRuntime"], swiftSettings: strict),
         .testTarget(name: "KubeSandboxTests", dependencies: ["KubeClient", "KubeSandbox"], exclude: ["Fixtures"], swiftSettings: strict),
     ],

@@ -1,3 +1,4 @@
+import Foundation
 import Yams
 
 extension JSONValue {
@@ -60,5 +61,13 @@ extension JSONValue {
         case .array(let a): return Node(a.map(\.node))
         case .object(let o): return Node(o.sorted { $0.key < $1.key }.map { (Node($0.key), $0.value.node) })
         }
+    }
+}
+
+extension JSONValue {
+    /// The JSON form of any Encodable value.
+    public init(encoding value: some Encodable) throws {
+        let data = try JSONEncoder().encode(value)
+        self = try JSONValue.parse(data)
     }
 }

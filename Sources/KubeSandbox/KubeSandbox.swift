@@ -38,6 +38,9 @@ public final class KubeSandbox: Sendable {
         /// Largest request body. Defaults to 3 MiB, kube-apiserver's limit.
         public var maxRequestBodyBytes = 3 * 1024 * 1024
 
+        /// Run a ``SimulatedKubelet`` that moves Pods through their phases. Defaults to false.
+        public var kubelet = false
+
         public init() {}
     }
 
@@ -55,7 +58,7 @@ public final class KubeSandbox: Sendable {
     let store: ObjectStore
     let tlsContext: NIOSSLContext?
     let adminCertificate: CertificateAuthority.Issued?
-    private let state: Mutex<(server: HTTPServer?, port: Int, bookmarks: Task<Void, Never>?)>
+    private let state: Mutex<(server: HTTPServer?, port: Int, bookmarks: Task<Void, Never>?, kubelet: SimulatedKubelet?)>
 
     private init(options: Options, store: ObjectStore, ca: CertificateAuthority?, tls: NIOSSLContext?, admin: CertificateAuthority.Issued?) {
         self.options = options
@@ -64,7 +67,7 @@ public final class KubeSandbox: Sendable {
         self.certificateAuthority = ca
         self.tlsContext = tls
         self.adminCertificate = admin
-        self.state = Mutex((nil, options.port, nil))
+        self.state = Mutex((nil, options.port, nil, nil))
     }
 
     /// Starts a sandbox and waits until it accepts connections.
@@ -89,6 +92,10 @@ public final class KubeSandbox: Sendable {
         let sandbox = KubeSandbox(options: options, store: store, ca: ca, tls: context, admin: admin)
         try await sandbox.listen()
         sandbox.startBookmarks()
+        if options.kubelet {
+            let kubelet = try SimulatedKubelet.start(configuration: sandbox.clientConfiguration())
+            sandbox.state.withLock { $0.kubelet = kubelet }
+        }
         return sandbox
     }
 
@@ -214,8 +221,9 @@ public final class KubeSandbox: Sendable {
 
     /// Stops serving for good.
     public func shutdown() async {
-        let bookmarks = state.withLock { $0.bookmarks }
+        let (bookmarks, kubelet) = state.withLock { ($0.bookmarks, $0.kubelet) }
         bookmarks?.cancel()
+        await kubelet?.stop()
         await stop()
     }
 }

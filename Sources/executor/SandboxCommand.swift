@@ -15,6 +15,9 @@ struct SandboxCommand: AsyncParsableCommand {
     @Option(name: .customLong("kubeconfig-out"), help: "Where to write the kubeconfig for this sandbox.")
     var kubeconfigOut: String = "sandbox.kubeconfig"
 
+    @Flag(help: "Run a simulated kubelet that moves Pods through Pending, Running and Succeeded or Failed.")
+    var kubelet = false
+
     @Flag(name: .customLong("insecure-http"), help: "Serve plain HTTP without authentication instead of HTTPS.")
     var insecureHTTP = false
 
@@ -31,6 +34,7 @@ struct SandboxCommand: AsyncParsableCommand {
         options.port = port
         options.tls = !insecureHTTP
         options.bookmarkInterval = .seconds(bookmarkInterval)
+        options.kubelet = kubelet
         let sandbox: KubeSandbox
         do {
             sandbox = try await KubeSandbox.start(options)

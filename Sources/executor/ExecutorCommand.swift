@@ -2,12 +2,12 @@ import ArgumentParser
 
 /// The executor's command line.
 @main
-struct Executor: AsyncParsableCommand {
+struct ExecutorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "executor",
         abstract: "A Kubernetes operator that runs Flyte v2 TaskActions.",
         version: BuildInfo.version,
-        subcommands: [VersionCommand.self, SandboxCommand.self])
+        subcommands: [RunCommand.self, SandboxCommand.self, ManifestsCommand.self, VersionCommand.self])
 }
 
 /// Build identity, printed by `executor version`.

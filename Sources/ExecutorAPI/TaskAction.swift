@@ -1,0 +1,203 @@
+import Foundation
+import KubeClient
+
+/// Flyte's `TaskAction` (`flyte.org/v1`): one action of a run, executed by a plugin.
+/// Field for field the resource of Flyte's Go executor (`executor/api/v1/taskaction_types.go`);
+/// the CRD is generated from ``TaskActionSchema``.
+public struct TaskAction: KubernetesObject, Hashable {
+    public static let resourceType = ResourceType(group: "flyte.org", version: "v1", kind: "TaskAction", plural: "taskactions", namespaced: true)
+
+    public var apiVersion: String? = "flyte.org/v1"
+    public var kind: String? = "TaskAction"
+    public var metadata: ObjectMeta
+    public var spec: TaskActionSpec
+    public var status: TaskActionStatus?
+
+    public init(metadata: ObjectMeta, spec: TaskActionSpec, status: TaskActionStatus? = nil) {
+        self.metadata = metadata
+        self.spec = spec
+        self.status = status
+    }
+
+    /// `namespace/name`.
+    public var key: String { "\(metadata.namespace ?? "")/\(metadata.name ?? "")" }
+}
+
+/// `spec` of a TaskAction. Bytes fields hold standard base64, as Go's `[]byte` marshals.
+public struct TaskActionSpec: Codable, Sendable, Hashable {
+    public var runName: String
+    public var project: String
+    public var domain: String
+    public var actionName: String
+    public var parentActionName: String?
+    /// `task` or `condition`; empty means `task`.
+    public var actionType: String?
+    /// Base64 of a binary `flyteidl2.workflow.ConditionAction`.
+    public var conditionSpec: String?
+    public var inputUri: String?
+    public var runOutputBase: String?
+    public var cacheKey: String?
+    public var taskType: String?
+    public var shortName: String?
+    /// Base64 of a binary `flyteidl2.core.TaskTemplate`.
+    public var taskTemplate: String?
+    public var envVars: [String: String]?
+    public var interruptible: Bool?
+    public var group: String?
+
+    public init(runName: String, project: String, domain: String, actionName: String, taskType: String? = nil, taskTemplate: Data? = nil, inputUri: String? = nil, runOutputBase: String? = nil) {
+        self.runName = runName
+        self.project = project
+        self.domain = domain
+        self.actionName = actionName
+        self.taskType = taskType
+        self.taskTemplate = taskTemplate?.base64EncodedString()
+        self.inputUri = inputUri
+        self.runOutputBase = runOutputBase
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        // The API server enforces the required fields; a missing one reads as empty so
+        // validation can name it instead of the decoder failing.
+        runName = try c.decodeIfPresent(String.self, forKey: .runName) ?? ""
+        project = try c.decodeIfPresent(String.self, forKey: .project) ?? ""
+        domain = try c.decodeIfPresent(String.self, forKey: .domain) ?? ""
+        actionName = try c.decodeIfPresent(String.self, forKey: .actionName) ?? ""
+        parentActionName = try c.decodeIfPresent(String.self, forKey: .parentActionName)
+        actionType = try c.decodeIfPresent(String.self, forKey: .actionType)
+        conditionSpec = try c.decodeIfPresent(String.self, forKey: .conditionSpec)
+        inputUri = try c.decodeIfPresent(String.self, forKey: .inputUri)
+        runOutputBase = try c.decodeIfPresent(String.self, forKey: .runOutputBase)
+        cacheKey = try c.decodeIfPresent(String.self, forKey: .cacheKey)
+        taskType = try c.decodeIfPresent(String.self, forKey: .taskType)
+        shortName = try c.decodeIfPresent(String.self, forKey: .shortName)
+        taskTemplate = try c.decodeIfPresent(String.self, forKey: .taskTemplate)
+        envVars = try c.decodeIfPresent([String: String].self, forKey: .envVars)
+        interruptible = try c.decodeIfPresent(Bool.self, forKey: .interruptible)
+        group = try c.decodeIfPresent(String.self, forKey: .group)
+    }
+
+    public enum CodingKeys: String, CodingKey, CaseIterable {
+        case runName, project, domain, actionName, parentActionName, actionType, conditionSpec, inputUri, runOutputBase
+        case cacheKey, taskType, shortName, taskTemplate, envVars, interruptible, group
+    }
+
+    /// The decoded bytes of ``taskTemplate``; nil when absent or not base64.
+    public var taskTemplateBytes: Data? { taskTemplate.flatMap { Data(base64Encoded: $0) } }
+    public var conditionSpecBytes: Data? { conditionSpec.flatMap { Data(base64Encoded: $0) } }
+}
+
+/// `status` of a TaskAction.
+public struct TaskActionStatus: Codable, Sendable, Hashable {
+    public var stateJson: String?
+    /// Base64 of the plugin's opaque state.
+    public var pluginState: String?
+    public var pluginStateVersion: Int?
+    public var pluginPhase: String?
+    public var pluginPhaseVersion: Int32?
+    /// 1-based; absent or 0 reads as 1.
+    public var attempts: Int32?
+    public var systemFailures: Int32?
+    public var cacheStatus: Int32?
+    public var conditions: [Condition]?
+    public var phaseHistory: [PhaseTransition]?
+    public var errorState: ErrorState?
+    public var signalValue: String?
+    public var signalledBy: String?
+    public var signalledAt: String?
+
+    public init() {}
+
+    public enum CodingKeys: String, CodingKey, CaseIterable {
+        case stateJson, pluginState, pluginStateVersion, pluginPhase, pluginPhaseVersion, attempts, systemFailures, cacheStatus
+        case conditions, phaseHistory, errorState, signalValue, signalledBy, signalledAt
+    }
+
+    /// The current attempt, at least 1.
+    public var attempt: Int { max(1, Int(attempts ?? 1)) }
+
+    public func condition(_ type: TaskActionConditionType) -> Condition? {
+        conditions?.first { $0.type == type.rawValue }
+    }
+}
+
+/// A standard `metav1.Condition`.
+public struct Condition: Codable, Sendable, Hashable {
+    public var type: String
+    /// `True`, `False` or `Unknown`.
+    public var status: String
+    public var reason: String
+    public var message: String
+    public var lastTransitionTime: String
+    public var observedGeneration: Int64?
+
+    public init(type: String, status: String, reason: String, message: String, lastTransitionTime: String, observedGeneration: Int64? = nil) {
+        self.type = type
+        self.status = status
+        self.reason = reason
+        self.message = message
+        self.lastTransitionTime = lastTransitionTime
+        self.observedGeneration = observedGeneration
+    }
+}
+
+/// One entry of the append-only `phaseHistory`.
+public struct PhaseTransition: Codable, Sendable, Hashable {
+    public var phase: String
+    /// RFC 3339, second precision.
+    public var occurredAt: String
+    public var message: String?
+
+    public init(phase: String, occurredAt: String, message: String? = nil) {
+        self.phase = phase
+        self.occurredAt = occurredAt
+        self.message = message
+    }
+}
+
+/// The structured error of the last failed or aborted attempt.
+public struct ErrorState: Codable, Sendable, Hashable {
+    public var code: String?
+    /// `USER`, `SYSTEM` or empty.
+    public var kind: String?
+    public var message: String?
+
+    public init(code: String? = nil, kind: String? = nil, message: String? = nil) {
+        self.code = code
+        self.kind = kind
+        self.message = message
+    }
+}
+
+/// Condition types of a TaskAction.
+public enum TaskActionConditionType: String, Sendable, CaseIterable {
+    case progressing = "Progressing"
+    case succeeded = "Succeeded"
+    case failed = "Failed"
+}
+
+/// Condition reasons of a TaskAction; also the phase names of `phaseHistory`.
+public enum TaskActionConditionReason: String, Sendable, CaseIterable {
+    case queued = "Queued"
+    case initializing = "Initializing"
+    case executing = "Executing"
+    case completed = "Completed"
+    case retryableFailure = "RetryableFailure"
+    case permanentFailure = "PermanentFailure"
+    case aborted = "Aborted"
+    case pluginNotFound = "PluginNotFound"
+    case invalidSpec = "InvalidSpec"
+    case paused = "Paused"
+    case signaled = "Signaled"
+    case timedOut = "TimedOut"
+}
+
+/// Labels, annotations and finalizers of the TaskAction contract.
+public enum TaskActionLabels {
+    public static let finalizer = "flyte.org/plugin-finalizer"
+    public static let terminationStatus = "flyte.org/termination-status"
+    public static let terminated = "terminated"
+    public static let completedTime = "flyte.org/completed-time"
+    public static let managed = "flyte.org/managed"
+}

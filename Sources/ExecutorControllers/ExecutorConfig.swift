@@ -1,0 +1,89 @@
+import Foundation
+import KubeClient
+import TaskPlugins
+
+/// The executor's configuration file (`--config`), YAML. Every key is optional; the defaults
+/// are Flyte's unless said otherwise.
+public struct ExecutorConfig: Codable, Sendable, Hashable {
+    /// Consecutive system failures tolerated before an action fails for good (Flyte: 3).
+    public var maxSystemFailures: Int = 3
+    /// How long to wait before looking at an action again after a system error.
+    public var requeueSeconds: Int = 10
+    public var gc = GC()
+    /// Task type → plugin id, overriding the registrations.
+    public var defaultForTaskTypes: [String: String] = [:]
+    /// Settings of the Kubernetes plugins.
+    public var plugins = PluginConfig()
+    /// Label of the Kubernetes Events' reporting controller.
+    public var eventsReportingController = "taskaction-controller"
+
+    public struct GC: Codable, Sendable, Hashable {
+        /// Seconds between sweeps; 0 turns GC off (Flyte: 30m).
+        public var intervalSeconds: Int = 1800
+        /// Terminal actions older than this are deleted; 0 or less deletes them at the next sweep (Flyte: 1h).
+        public var maxTTLSeconds: Int = 3600
+
+        public init() {}
+
+        enum CodingKeys: String, CodingKey {
+            case intervalSeconds = "interval-seconds"
+            case maxTTLSeconds = "max-ttl-seconds"
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            intervalSeconds = try c.decodeIfPresent(Int.self, forKey: .intervalSeconds) ?? 1800
+            maxTTLSeconds = try c.decodeIfPresent(Int.self, forKey: .maxTTLSeconds) ?? 3600
+        }
+    }
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case maxSystemFailures = "max-system-failures"
+        case requeueSeconds = "requeue-seconds"
+        case gc
+        case defaultForTaskTypes = "default-for-task-types"
+        case plugins
+        case eventsReportingController = "events-reporting-controller"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        maxSystemFailures = try c.decodeIfPresent(Int.self, forKey: .maxSystemFailures) ?? 3
+        requeueSeconds = try c.decodeIfPresent(Int.self, forKey: .requeueSeconds) ?? 10
+        gc = try c.decodeIfPresent(GC.self, forKey: .gc) ?? GC()
+        defaultForTaskTypes = try c.decodeIfPresent([String: String].self, forKey: .defaultForTaskTypes) ?? [:]
+        plugins = try c.decodeIfPresent(PluginConfig.self, forKey: .plugins) ?? PluginConfig()
+        eventsReportingController = try c.decodeIfPresent(String.self, forKey: .eventsReportingController) ?? "taskaction-controller"
+    }
+
+    public struct Invalid: Error, CustomStringConvertible {
+        public var path: String
+        public var problem: String
+        public var description: String { "invalid config \(path): \(problem)" }
+    }
+
+    /// Reads a YAML file; one line names the file and what is wrong.
+    public static func load(path: String) throws -> ExecutorConfig {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw Invalid(path: path, problem: "cannot read the file")
+        }
+        do {
+            let value = try JSONValue(yaml: String(decoding: data, as: UTF8.self))
+            if value.isNull { return ExecutorConfig() }
+            guard case .object(let members) = value else { throw Invalid(path: path, problem: "the top level must be a mapping") }
+            let known = Set(["max-system-failures", "requeue-seconds", "gc", "default-for-task-types", "plugins", "events-reporting-controller"])
+            if let unknown = members.keys.sorted().first(where: { !known.contains($0) }) {
+                throw Invalid(path: path, problem: "unknown key \"\(unknown)\"")
+            }
+            let config = try JSONValueDecoder().decode(ExecutorConfig.self, from: value)
+            if config.maxSystemFailures < 0 { throw Invalid(path: path, problem: "max-system-failures must be 0 or more") }
+            return config
+        } catch let error as Invalid {
+            throw error
+        } catch {
+            throw Invalid(path: path, problem: "\(error)")
+        }
+    }
+}

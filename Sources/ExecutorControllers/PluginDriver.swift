@@ -1,0 +1,151 @@
+import ExecutorAPI
+import Foundation
+import KubeClient
+import KubeRuntime
+import Logging
+import TaskPlugins
+
+/// The executor's side of a plugin, without its child type: launch, check, abort.
+protocol PluginDriver: Sendable {
+    var id: String { get }
+    var properties: PluginProperties { get }
+    /// Creates the child informers (one per watched namespace, label-scoped) and makes their
+    /// events wake the owning TaskAction.
+    func attach(informers: SharedInformerFactory, controller: Controller, namespaces: [String?])
+    /// One round of Flyte's k8s plugin manager: launch the child if this attempt has none,
+    /// else read its phase.
+    func handle(_ context: TaskExecutionContext, state: PluginState) async throws -> (PhaseInfo, PluginState)
+    /// Stops this attempt's child (delete, or the plugin's patch). A missing child is fine.
+    func abort(_ context: TaskExecutionContext) async throws
+}
+
+/// Drives a ``KubernetesTaskPlugin`` over its child objects.
+final class KubernetesPluginDriver<Plugin: KubernetesTaskPlugin>: PluginDriver {
+    let plugin: Plugin
+    let client: KubernetesClient
+    let logger: Logger
+    private let stores = LockedBox<[String: Informer<Plugin.Child>]>([:])
+
+    init(plugin: Plugin, client: KubernetesClient, logger: Logger) {
+        self.plugin = plugin
+        self.client = client
+        self.logger = logger
+    }
+
+    var id: String { plugin.id }
+    var properties: PluginProperties { plugin.properties }
+
+    func attach(informers: SharedInformerFactory, controller: Controller, namespaces: [String?]) {
+        for namespace in namespaces {
+            let informer = informers.informer(Plugin.Child.self, scope: InformerScope(namespace: namespace, labelSelector: "\(TaskActionLabels.managed)=true"), transform: plugin.cacheTransform)
+            stores.withLock { $0[namespace ?? ""] = informer }
+            controller.watch(informer, handler: .enqueueOwner(group: TaskAction.resourceType.group, kind: TaskAction.resourceType.kind))
+        }
+    }
+
+    private func cached(namespace: String, name: String) -> Plugin.Child? {
+        let informers = stores.value
+        let informer = informers[namespace] ?? informers[""]
+        return informer?.store.get(namespace: namespace, name: name)
+    }
+
+    func handle(_ context: TaskExecutionContext, state: PluginState) async throws -> (PhaseInfo, PluginState) {
+        var state = state
+        let name = context.generatedName
+        var child = cached(namespace: context.namespace, name: name)
+        if !state.started, let previous = child, previous.metadata.deletionTimestamp != nil {
+            // A relaunch after a system failure: the old child is still terminating. Wait for
+            // it rather than adopt it (AlreadyExists) and count its deletion as a failure.
+            let info = PhaseInfo.queued("waiting for the previous \(Plugin.Child.resourceType.kind) to be deleted")
+            let recorded = record(info, in: &state)
+            return (recorded, state)
+        }
+        if child == nil {
+            if !state.started {
+                let info = try await launch(context)
+                if info.phase == .queued { state.started = true }
+                let recorded = record(info, in: &state)
+                return (recorded, state)
+            }
+            // Started, yet not in the cache: the cache may lag behind our create. Ask the server.
+            do {
+                child = try await client.get(Plugin.Child.self, name: name, namespace: context.namespace)
+            } catch let error as KubeAPIError where error.isNotFound || error.isGone {
+                let info = PhaseInfo.systemRetryableFailure("ResourceDeletedExternally", "resource not found, name [\(context.namespace)/\(name)]. reason: \(error.status.message ?? "not found")")
+                let recorded = record(info, in: &state)
+                return (recorded, state)
+            }
+        }
+        guard let child else { throw CancellationError() }
+        var info = plugin.phase(of: child, context: context)
+        if child.metadata.deletionTimestamp != nil && !info.phase.isTerminal && !info.phase.isFailure {
+            info = .systemRetryableFailure("UnexpectedObjectDeletion", "object [\(context.namespace)/\(name)] is being deleted while the task is \(info.phase.name)")
+        }
+        let recorded = record(info, in: &state)
+        return (recorded, state)
+    }
+
+    /// Flyte's version rule: same phase, a version not above the last and a new reason bump
+    /// the version, so reason-only changes still count as changes.
+    private func record(_ info: PhaseInfo, in state: inout PluginState) -> PhaseInfo {
+        var info = info
+        if info.phase.rawValue == state.phase, info.version <= state.phaseVersion {
+            info.version = info.reason != state.reason ? state.phaseVersion + 1 : state.phaseVersion
+        }
+        state.phase = info.phase.rawValue
+        state.phaseVersion = info.version
+        state.reason = info.reason
+        return info
+    }
+
+    private func launch(_ context: TaskExecutionContext) async throws -> PhaseInfo {
+        var child: Plugin.Child
+        do {
+            child = try plugin.build(context)
+        } catch let error as ExecutionError {
+            return PhaseInfo(phase: .permanentFailure, reason: error.message, error: error)
+        }
+        child.metadata.name = context.generatedName
+        child.metadata.namespace = context.namespace
+        var labels = child.metadata.labels ?? [:]
+        for (k, v) in context.labels { labels[k] = v }
+        child.metadata.labels = labels
+        var annotations = context.annotations
+        for (k, v) in child.metadata.annotations ?? [:] { annotations[k] = v }
+        child.metadata.annotations = annotations
+        if !plugin.properties.disableInjectOwnerReferences {
+            child.metadata.ownerReferences = (child.metadata.ownerReferences ?? []) + [context.ownerReference]
+        }
+        do {
+            _ = try await client.create(child)
+        } catch let error as KubeAPIError {
+            switch error.code {
+            case 409 where error.isAlreadyExists: break
+            case 403: return .retryableFailure("RuntimeFailure", "failed to create resource: \(error.status.message ?? "forbidden")")
+            case 413: return .failure("EntityTooLarge", "failed to create resource: \(error.status.message ?? "request entity too large")")
+            case 422: return .failure("InvalidResource", "failed to create resource: \(error.status.message ?? "invalid")")
+            case 400: return .failure("BadRequest", "failed to create resource: \(error.status.message ?? "bad request")")
+            default: throw error
+            }
+        }
+        return .queued("task submitted to K8s")
+    }
+
+    func abort(_ context: TaskExecutionContext) async throws {
+        let name = context.generatedName
+        var behavior = AbortBehavior.delete
+        if let child = cached(namespace: context.namespace, name: name) {
+            behavior = plugin.abortBehavior(for: child, context: context)
+        }
+        do {
+            switch behavior {
+            case .delete:
+                try await client.delete(Plugin.Child.self, name: name, namespace: context.namespace, options: DeleteOptions(propagationPolicy: .background))
+            case .patch(let patch):
+                _ = try await client.patch(Plugin.Child.resourceType, name: name, namespace: context.namespace, .merge(patch))
+            }
+        } catch let error as KubeAPIError where error.isNotFound || error.isGone {
+            return
+        }
+    }
+}

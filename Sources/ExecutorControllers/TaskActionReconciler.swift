@@ -1,0 +1,378 @@
+import ExecutorAPI
+import FlyteIDL
+import Foundation
+import KubeClient
+import KubeRuntime
+import Logging
+import SwiftProtobuf
+import TaskPlugins
+
+/// Reconciles TaskActions as Flyte's executor does (spec §5), driven by events: the
+/// TaskAction informer and the child informers wake it; timers exist only for deadlines.
+/// A terminal TaskAction costs no API call.
+public final class TaskActionReconciler: Reconciler {
+    let client: KubernetesClient
+    let config: ExecutorConfig
+    let registry: PluginRegistry
+    let drivers: [String: any PluginDriver]
+    let sink: any ActionEventSink
+    let events: EventRecorder
+    let taskActions: @Sendable (String?) -> Informer<TaskAction>?
+    let now: @Sendable () -> Date
+
+    init(client: KubernetesClient, config: ExecutorConfig, registry: PluginRegistry, drivers: [String: any PluginDriver], sink: any ActionEventSink, events: EventRecorder, taskActions: @escaping @Sendable (String?) -> Informer<TaskAction>?, now: @escaping @Sendable () -> Date = Date.init) {
+        self.client = client
+        self.config = config
+        self.registry = registry
+        self.drivers = drivers
+        self.sink = sink
+        self.events = events
+        self.taskActions = taskActions
+        self.now = now
+    }
+
+    var requeueDelay: Duration { .seconds(max(1, config.requeueSeconds)) }
+
+    public func reconcile(_ request: ReconcileRequest, context: ReconcileContext) async throws -> ReconcileResult {
+        guard let taskAction = taskActions(request.namespace)?.store.get(namespace: request.namespace, name: request.name) else {
+            return .done
+        }
+        do {
+            if taskAction.metadata.deletionTimestamp != nil {
+                return try await finalize(taskAction, logger: context.logger)
+            }
+            if taskAction.isTerminal {
+                try await ensureGCLabels(taskAction)
+                return .done
+            }
+            if taskAction.spec.actionType == "condition" {
+                return try await reconcileCondition(taskAction)
+            }
+            return try await reconcileTask(taskAction, logger: context.logger)
+        } catch let error as KubeAPIError where error.isConflict {
+            // The cache was behind the server; the newer object's event runs us again.
+            context.logger.debug("conflict; requeueing", metadata: ["error": "\(error.status.message ?? "")"])
+            return .requeue
+        }
+    }
+
+    // MARK: - Task path
+
+    /// The names of required fields that are empty, in Flyte's order.
+    static func missingFields(_ spec: TaskActionSpec) -> [String] {
+        var missing: [String] = []
+        if spec.runName.isEmpty { missing.append("runName") }
+        if spec.project.isEmpty { missing.append("project") }
+        if spec.domain.isEmpty { missing.append("domain") }
+        if spec.actionName.isEmpty { missing.append("actionName") }
+        if (spec.taskType ?? "").isEmpty { missing.append("taskType") }
+        if (spec.taskTemplate ?? "").isEmpty { missing.append("taskTemplate") }
+        if (spec.inputUri ?? "").isEmpty { missing.append("inputUri") }
+        if (spec.runOutputBase ?? "").isEmpty { missing.append("runOutputBase") }
+        return missing
+    }
+
+    func reconcileTask(_ taskAction: TaskAction, logger: Logger) async throws -> ReconcileResult {
+        let missing = Self.missingFields(taskAction.spec)
+        if !missing.isEmpty {
+            let message = "required spec fields are empty: [\(missing.joined(separator: " "))]"
+            return try await failValidation(taskAction, reason: .invalidSpec, message: message, eventReason: "FailedValidation")
+        }
+        let taskType = taskAction.spec.taskType ?? ""
+        let plugin: any KubernetesTaskPlugin
+        do {
+            plugin = try registry.plugin(for: taskType)
+        } catch {
+            return try await failValidation(taskAction, reason: .pluginNotFound, message: "no plugin found for task type \"\(taskType)\": \(error)", eventReason: "FailedPluginResolve")
+        }
+        guard let driver = drivers[plugin.id] else {
+            return try await failValidation(taskAction, reason: .pluginNotFound, message: "no plugin found for task type \"\(taskType)\": plugin \"\(plugin.id)\" is not running", eventReason: "FailedPluginResolve")
+        }
+        if !(taskAction.metadata.finalizers ?? []).contains(TaskActionLabels.finalizer) {
+            // The finalizer's own watch event runs the next round.
+            try await Finalizers.add(TaskActionLabels.finalizer, to: taskAction, client: client)
+            return .done
+        }
+
+        let now = self.now()
+        let old = taskAction.status ?? TaskActionStatus()
+        var status = old
+        if status.attempts == nil || status.attempts == 0 { status.attempts = 1 }
+
+        let template: Flyteidl2_Core_TaskTemplate
+        do {
+            template = try Flyteidl2_Core_TaskTemplate(serializedBytes: taskAction.spec.taskTemplateBytes ?? Data())
+        } catch {
+            // Flyte requeues forever here; a template that does not decode never will, so fail.
+            let info = PhaseInfo.failure("BadTaskSpecification", "spec.taskTemplate is not a valid flyteidl2.core.TaskTemplate: \(error)")
+            return try await commit(taskAction, old: old, status: status, info: info, pluginID: plugin.id, state: PluginState(), now: now)
+        }
+        var probe = taskAction
+        probe.status = status
+        let context = TaskExecutionContext(taskAction: probe, template: template, properties: driver.properties, config: config.plugins, now: now)
+        let state = PluginState(base64: status.pluginState)
+
+        var info: PhaseInfo
+        var newState: PluginState
+        do {
+            (info, newState) = try await driver.handle(context, state: state)
+        } catch {
+            return try await systemError(taskAction, status: status, old: old, pluginID: plugin.id, message: "\(error)", context: context, driver: driver, now: now)
+        }
+
+        if info.phase == .retryableFailure, info.error?.kind == .system {
+            try await driver.abort(context)
+            status.pluginState = nil
+            status.pluginStateVersion = nil
+            return try await systemError(taskAction, status: status, old: old, pluginID: plugin.id, message: info.error.map { "[\($0.code)] \($0.message)" } ?? info.reason, context: context, driver: driver, now: now, aborted: true)
+        }
+        status.systemFailures = 0
+
+        if info.phase == .retryableFailure {
+            if context.attempt < context.maxAttempts {
+                try await driver.abort(context)
+                status.attempts = Int32(context.attempt + 1)
+                // The failed attempt's error stays visible until the next one ends.
+                if let error = info.error { status.errorState = ErrorState(code: error.code, kind: error.kind.rawValue, message: error.message) }
+                info = PhaseInfo.queued("restarting task")
+                newState = PluginState()
+            } else {
+                let error = info.error ?? ExecutionError(code: "MaxRetriesExceeded", message: "task failed after \(context.attempt) attempt(s)", kind: .user)
+                info = PhaseInfo(phase: .permanentFailure, version: info.version, reason: info.reason, error: error, cleanupOnFailure: info.cleanupOnFailure)
+            }
+        }
+        if info.phase == .permanentFailure, info.cleanupOnFailure {
+            try await driver.abort(context)
+        }
+        return try await commit(taskAction, old: old, status: status, info: info, pluginID: plugin.id, state: newState, now: now)
+    }
+
+    /// Writes conditions, history, plugin phase and state for `info`, sending the ActionEvent
+    /// first, and stamps GC labels once terminal.
+    func commit(_ taskAction: TaskAction, old: TaskActionStatus, status: TaskActionStatus, info: PhaseInfo, pluginID: String, state: PluginState, now: Date) async throws -> ReconcileResult {
+        var status = status
+        guard PhaseMapping.apply(info, to: &status, now: now) else {
+            return info.recheckAfter.map { .requeueAfter($0) } ?? .done
+        }
+        status.pluginPhase = info.phase.name
+        status.pluginPhaseVersion = Int32(info.version)
+        status.pluginState = state.base64
+        status.pluginStateVersion = PluginState.version
+        status.stateJson = Self.stateJSON(taskAction, phase: info.phase, now: now)
+        if Self.changed(old, status) {
+            try await record(taskAction, status: status, phase: info.phase, version: info.version, error: info.error, now: now)
+            try await writeStatus(taskAction, status)
+        }
+        if status.isTerminal {
+            var written = taskAction
+            written.status = status
+            try await ensureGCLabels(written)
+            return .done
+        }
+        return info.recheckAfter.map { .requeueAfter($0) } ?? .done
+    }
+
+    /// Spec §5.5: count a system error; past `maxSystemFailures` the action fails for good.
+    func systemError(_ taskAction: TaskAction, status: TaskActionStatus, old: TaskActionStatus, pluginID: String, message: String, context: TaskExecutionContext, driver: any PluginDriver, now: Date, aborted: Bool = false) async throws -> ReconcileResult {
+        var status = status
+        events.record(regarding: Self.reference(taskAction), type: .warning, reason: "FailedPluginHandle", action: "HandlingPlugin", note: "Plugin \"\(pluginID)\" system error: \(message)")
+        let failures = Int(status.systemFailures ?? 0) + 1
+        status.systemFailures = Int32(failures)
+        if failures > config.maxSystemFailures {
+            if !aborted { try await driver.abort(context) }
+            let info = PhaseInfo.systemFailure("MaxSystemFailuresExceeded", "plugin \"\(pluginID)\" failed with system error \(failures) times: \(message)")
+            return try await commit(taskAction, old: old, status: status, info: info, pluginID: pluginID, state: PluginState(), now: now)
+        }
+        try await writeStatus(taskAction, status)
+        return .requeueAfter(requeueDelay)
+    }
+
+    /// Spec §5.3: an invalid spec or an unknown plugin ends the action at once, without a
+    /// finalizer, history or errorState, and with a Warning Event.
+    func failValidation(_ taskAction: TaskAction, reason: TaskActionConditionReason, message: String, eventReason: String) async throws -> ReconcileResult {
+        var status = taskAction.status ?? TaskActionStatus()
+        let now = self.now()
+        status.setCondition(.failed, status: true, reason: reason, message: message, now: now)
+        status.setCondition(.progressing, status: false, reason: reason, message: message, now: now)
+        events.record(regarding: Self.reference(taskAction), type: .warning, reason: eventReason, action: "ValidatingTaskAction", note: message)
+        try await writeStatus(taskAction, status)
+        return .done
+    }
+
+    // MARK: - Condition actions (spec §5.8)
+
+    func reconcileCondition(_ taskAction: TaskAction) async throws -> ReconcileResult {
+        let now = self.now()
+        let old = taskAction.status ?? TaskActionStatus()
+        var status = old
+        var requeue: ReconcileResult = .done
+        if let signal = status.signalValue, !signal.isEmpty {
+            let message = "condition signalled by \"\(status.signalledBy ?? "")\""
+            status.setCondition(.progressing, status: false, reason: .signaled, message: message, now: now)
+            status.setCondition(.succeeded, status: true, reason: .signaled, message: message, now: now)
+            status.appendPhase(.signaled, message: message, now: now)
+        } else if let bytes = taskAction.spec.conditionSpecBytes, !bytes.isEmpty, let condition = try? Flyteidl2_Workflow_ConditionAction(serializedBytes: bytes) {
+            let timeout = TimeInterval(condition.timeout.seconds) + TimeInterval(condition.timeout.nanos) / 1e9
+            let created = taskAction.metadata.creationTimestamp.flatMap(KubeTime.parse) ?? now
+            if timeout > 0, now >= created.addingTimeInterval(timeout) {
+                let message = "condition timed out after \(PodPhaseMapperDuration.text(timeout)) without a signal"
+                status.setCondition(.progressing, status: false, reason: .timedOut, message: message, now: now)
+                status.setCondition(.failed, status: true, reason: .timedOut, message: message, now: now)
+                status.appendPhase(.timedOut, message: message, now: now)
+                status.errorState = ErrorState(code: "ConditionTimedOut", kind: "USER", message: message)
+            } else {
+                status.setCondition(.progressing, status: true, reason: .paused, message: "waiting for signal", now: now)
+                status.appendPhase(.paused, message: "waiting for signal", now: now)
+                if timeout > 0 {
+                    requeue = .requeueAfter(.milliseconds(Int64(created.addingTimeInterval(timeout).timeIntervalSince(now) * 1000) + 1))
+                }
+            }
+        } else {
+            let message = "conditionSpec is empty or is not a flyteidl2.workflow.ConditionAction"
+            status.setCondition(.progressing, status: false, reason: .invalidSpec, message: message, now: now)
+            status.setCondition(.failed, status: true, reason: .invalidSpec, message: message, now: now)
+            status.errorState = ErrorState(code: "InvalidSpec", kind: "USER", message: message)
+        }
+        if status != old {
+            // Only conditions, history and errorState: a signal written meanwhile survives.
+            var patch: [String: JSONValue] = [:]
+            patch["conditions"] = try JSONValue(encoding: status.conditions ?? [])
+            patch["phaseHistory"] = try JSONValue(encoding: status.phaseHistory ?? [])
+            if let errorState = status.errorState { patch["errorState"] = try JSONValue(encoding: errorState) }
+            _ = try await client.patch(TaskAction.resourceType, name: taskAction.metadata.name ?? "", namespace: taskAction.metadata.namespace, .merge(["status": .object(patch)]), subresource: "status")
+        }
+        if status.isTerminal {
+            var written = taskAction
+            written.status = status
+            try await ensureGCLabels(written)
+        }
+        return requeue
+    }
+
+    // MARK: - Deletion (spec §5.9)
+
+    func finalize(_ taskAction: TaskAction, logger: Logger) async throws -> ReconcileResult {
+        guard (taskAction.metadata.finalizers ?? []).contains(TaskActionLabels.finalizer) else { return .done }
+        guard let plugin = try? registry.plugin(for: taskAction.spec.taskType ?? ""), let driver = drivers[plugin.id] else {
+            try await Finalizers.remove(TaskActionLabels.finalizer, from: taskAction, client: client)
+            return .done
+        }
+        guard let template = try? Flyteidl2_Core_TaskTemplate(serializedBytes: taskAction.spec.taskTemplateBytes ?? Data()) else {
+            events.record(regarding: Self.reference(taskAction), type: .warning, reason: "FinalizationSkipped", action: "FinalizingTaskAction", note: "cannot build the task execution context: spec.taskTemplate does not decode")
+            try await Finalizers.remove(TaskActionLabels.finalizer, from: taskAction, client: client)
+            return .done
+        }
+        let context = TaskExecutionContext(taskAction: taskAction, template: template, properties: driver.properties, config: config.plugins, now: now())
+        do {
+            try await driver.abort(context)
+        } catch {
+            logger.info("abort failed; will retry", metadata: ["error": "\(error)"])
+            return .requeueAfter(requeueDelay)
+        }
+        if !taskAction.isTerminal {
+            do {
+                try await record(taskAction, status: taskAction.status ?? TaskActionStatus(), phase: .aborted, version: 0, error: nil, now: now(), reason: "aborted")
+            } catch {
+                return .requeueAfter(requeueDelay)
+            }
+        }
+        try await Finalizers.remove(TaskActionLabels.finalizer, from: taskAction, client: client)
+        return .done
+    }
+
+    // MARK: - Writing
+
+    /// Spec §5.7: what counts as a status change.
+    static func changed(_ a: TaskActionStatus, _ b: TaskActionStatus) -> Bool {
+        a.pluginStateVersion != b.pluginStateVersion || a.pluginPhase != b.pluginPhase || a.pluginPhaseVersion != b.pluginPhaseVersion
+            || a.attempts != b.attempts || a.systemFailures != b.systemFailures || a.cacheStatus != b.cacheStatus
+            || a.pluginState != b.pluginState || (a.phaseHistory?.count ?? 0) != (b.phaseHistory?.count ?? 0)
+            || a.conditions != b.conditions || a.errorState != b.errorState
+    }
+
+    /// The executor's status fields as a merge patch through `/status`, guarded by the
+    /// resourceVersion read: a 409 means the cache was stale and the round runs again.
+    /// Fields others write (the signal) are never sent; a field cleared here is sent as null.
+    func writeStatus(_ taskAction: TaskAction, _ status: TaskActionStatus) async throws {
+        let encoded = try JSONValue(encoding: status)
+        var patch: [String: JSONValue] = [:]
+        let owned: [TaskActionStatus.CodingKeys] = [.stateJson, .pluginState, .pluginStateVersion, .pluginPhase, .pluginPhaseVersion, .attempts, .systemFailures, .cacheStatus, .conditions, .phaseHistory, .errorState]
+        for key in owned {
+            patch[key.rawValue] = encoded[key.rawValue] ?? .null
+        }
+        var body: [String: JSONValue] = ["status": .object(patch)]
+        if let version = taskAction.metadata.resourceVersion { body["metadata"] = ["resourceVersion": .string(version)] }
+        _ = try await client.patch(TaskAction.resourceType, name: taskAction.metadata.name ?? "", namespace: taskAction.metadata.namespace, .merge(.object(body)), subresource: "status")
+    }
+
+    /// Stamps `flyte.org/termination-status` and `flyte.org/completed-time` once.
+    func ensureGCLabels(_ taskAction: TaskAction) async throws {
+        let labels = taskAction.metadata.labels ?? [:]
+        guard labels[TaskActionLabels.terminationStatus] == nil || labels[TaskActionLabels.completedTime] == nil else { return }
+        let completed = TaskActionTime.completedLabel(taskAction.status?.terminalTime ?? now())
+        let patch: JSONValue = ["metadata": ["labels": [TaskActionLabels.terminationStatus: .string(TaskActionLabels.terminated), TaskActionLabels.completedTime: .string(completed)]]]
+        do {
+            _ = try await client.patch(TaskAction.resourceType, name: taskAction.metadata.name ?? "", namespace: taskAction.metadata.namespace, .merge(patch))
+        } catch let error as KubeAPIError where error.isNotFound {
+            return
+        }
+    }
+
+    func record(_ taskAction: TaskAction, status: TaskActionStatus, phase: PluginPhase, version: UInt32, error: ExecutionError?, now: Date, reason: String? = nil) async throws {
+        var event = Flyteidl2_Workflow_ActionEvent()
+        event.id.run.project = taskAction.spec.project
+        event.id.run.domain = taskAction.spec.domain
+        event.id.run.name = taskAction.spec.runName
+        event.id.name = taskAction.spec.actionName
+        event.attempt = UInt32(status.attempt)
+        event.phase = PhaseMapping.actionPhase(phase)
+        event.version = version
+        let updated = status.phaseHistory?.last.flatMap { KubeTime.parse($0.occurredAt) } ?? now
+        event.updatedTime = Google_Protobuf_Timestamp(date: updated)
+        event.reportedTime = Google_Protobuf_Timestamp(date: now)
+        if let error {
+            var info = Flyteidl2_Workflow_ErrorInfo()
+            info.message = error.message
+            info.kind = error.kind == .user ? .user : error.kind == .system ? .system : .unspecified
+            event.errorInfo = info
+        }
+        let paths = TaskPaths(namespace: taskAction.metadata.namespace ?? "", name: taskAction.metadata.name ?? "", inputUri: taskAction.spec.inputUri ?? "", runOutputBase: taskAction.spec.runOutputBase ?? "", actionName: taskAction.spec.actionName, attempt: status.attempt)
+        event.outputs.outputUri = paths.outputsPath
+        event.outputs.reportUri = paths.reportPath
+        if let reason {
+            var cluster = Flyteidl2_Workflow_ClusterEvent()
+            cluster.occurredAt = Google_Protobuf_Timestamp(date: now)
+            cluster.message = reason
+            event.clusterEvents = [cluster]
+        }
+        do {
+            try await sink.record(event)
+        } catch {
+            events.record(regarding: Self.reference(taskAction), type: .warning, reason: "ActionEventPublishFailed", action: "PublishingActionEvent", note: "\(error)")
+            throw error
+        }
+    }
+
+    static func stateJSON(_ taskAction: TaskAction, phase: PluginPhase, now: Date) -> String {
+        let value: JSONValue = ["actionId": .string("\(taskAction.spec.runName)/\(taskAction.spec.actionName)"), "phase": .string(phase.name), "timestamp": .string(KubeTime.format(now))]
+        return String(decoding: value.serialized(sortedKeys: true), as: UTF8.self)
+    }
+
+    static func reference(_ taskAction: TaskAction) -> ObjectReference {
+        ObjectReference(apiVersion: TaskAction.resourceType.apiVersion, kind: "TaskAction", namespace: taskAction.metadata.namespace, name: taskAction.metadata.name, uid: taskAction.metadata.uid, resourceVersion: taskAction.metadata.resourceVersion)
+    }
+}
+
+/// Go's duration text for a condition timeout.
+enum PodPhaseMapperDuration {
+    static func text(_ seconds: TimeInterval) -> String {
+        let whole = Int(seconds)
+        if Double(whole) == seconds {
+            let h = whole / 3600, m = (whole % 3600) / 60, s = whole % 60
+            if h > 0 { return "\(h)h\(m)m\(s)s" }
+            if m > 0 { return "\(m)m\(s)s" }
+            return "\(s)s"
+        }
+        return "\(seconds)s"
+    }
+}

@@ -1,0 +1,156 @@
+import Foundation
+import KubeClient
+import Logging
+import Synchronization
+
+/// A stand-in for the kubelets of a cluster: it watches every Pod through the API, like a
+/// real kubelet, and moves each through Pending, Running and Succeeded or Failed by writing
+/// `/status`. What happens to a Pod is chosen per Pod, by annotation or by an environment
+/// variable of its first container (so a task template can choose it):
+///
+/// | annotation / env | values | default |
+/// |---|---|---|
+/// | `kubelet.sandbox.flyte.org/outcome` / `SANDBOX_OUTCOME` | `succeed`, `fail`, `oom`, `image-pull-backoff`, `invalid-image`, `hang` | `succeed` |
+/// | `kubelet.sandbox.flyte.org/duration` / `SANDBOX_DURATION` | seconds the container runs | `0.2` |
+/// | `kubelet.sandbox.flyte.org/exit-code` / `SANDBOX_EXIT_CODE` | exit code of `fail` | `1` |
+public final class SimulatedKubelet: Sendable {
+    public static let outcomeAnnotation = "kubelet.sandbox.flyte.org/outcome"
+    public static let durationAnnotation = "kubelet.sandbox.flyte.org/duration"
+    public static let exitCodeAnnotation = "kubelet.sandbox.flyte.org/exit-code"
+
+    let client: KubernetesClient
+    let logger: Logger
+    private let state = Mutex<(loop: Task<Void, Never>?, pods: [String: Task<Void, Never>])>((nil, [:]))
+
+    private init(client: KubernetesClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+    }
+
+    /// Starts watching the API server `configuration` points at.
+    public static func start(configuration: ClientConfiguration, logger: Logger = Logger(label: "kubelet")) throws -> SimulatedKubelet {
+        let kubelet = SimulatedKubelet(client: try KubernetesClient(configuration: configuration), logger: logger)
+        let loop = Task { await kubelet.run() }
+        kubelet.state.withLock { $0.loop = loop }
+        return kubelet
+    }
+
+    public func stop() async {
+        let (loop, pods) = state.withLock { s in
+            defer { s = (nil, [:]) }
+            return (s.loop, s.pods)
+        }
+        loop?.cancel()
+        for task in pods.values { task.cancel() }
+        await loop?.value
+        try? await client.shutdown()
+    }
+
+    private func run() async {
+        while !Task.isCancelled {
+            do {
+                let list = try await client.list(Pod.self)
+                for pod in list.items { adopt(pod) }
+                let stream = try await client.watch(Pod.self, options: WatchOptions(resourceVersion: list.metadata.resourceVersion, timeoutSeconds: 300))
+                for try await event in stream {
+                    switch event {
+                    case .added(let pod), .modified(let pod):
+                        if pod.metadata.deletionTimestamp != nil { forget(pod) } else { adopt(pod) }
+                    case .deleted(let pod): forget(pod)
+                    case .bookmark: break
+                    }
+                }
+            } catch {
+                if Task.isCancelled { return }
+                try? await Task.sleep(for: .milliseconds(100))
+            }
+        }
+    }
+
+    private func key(_ pod: Pod) -> String { pod.metadata.uid ?? "\(pod.metadata.namespace ?? "")/\(pod.metadata.name ?? "")" }
+
+    private func adopt(_ pod: Pod) {
+        // A Pod that already ran (or a restart finds) is left alone.
+        if let phase = pod.status?.phase, phase == "Succeeded" || phase == "Failed" { return }
+        let key = key(pod)
+        state.withLock { s in
+            guard s.pods[key] == nil, s.loop != nil else { return }
+            s.pods[key] = Task { [self] in await self.simulate(pod) }
+        }
+    }
+
+    private func forget(_ pod: Pod) {
+        let task = state.withLock { $0.pods.removeValue(forKey: key(pod)) }
+        task?.cancel()
+    }
+
+    struct Plan {
+        var outcome = "succeed"
+        var duration: Double = 0.2
+        var exitCode: Int32 = 1
+    }
+
+    static func plan(for pod: Pod) -> Plan {
+        var plan = Plan()
+        let env = Dictionary((pod.spec?.containers.first?.env ?? []).map { ($0.name, $0.value ?? "") }, uniquingKeysWith: { $1 })
+        let annotations = pod.metadata.annotations ?? [:]
+        if let outcome = annotations[outcomeAnnotation] ?? env["SANDBOX_OUTCOME"] { plan.outcome = outcome }
+        if let duration = (annotations[durationAnnotation] ?? env["SANDBOX_DURATION"]).flatMap(Double.init) { plan.duration = duration }
+        if let code = (annotations[exitCodeAnnotation] ?? env["SANDBOX_EXIT_CODE"]).flatMap(Int32.init) { plan.exitCode = code }
+        return plan
+    }
+
+    private func simulate(_ pod: Pod) async {
+        let plan = Self.plan(for: pod)
+        let containers = pod.spec?.containers.map(\.name) ?? []
+        let started = KubeTime.format(Date())
+        func condition(_ type: String, _ status: Bool, reason: String? = nil, message: String? = nil) -> JSONValue {
+            var c: [String: JSONValue] = ["type": .string(type), "status": status ? "True" : "False", "lastTransitionTime": .string(KubeTime.format(Date()))]
+            if let reason { c["reason"] = .string(reason) }
+            if let message { c["message"] = .string(message) }
+            return .object(c)
+        }
+        func statuses(_ state: JSONValue, ready: Bool = false) -> JSONValue {
+            .array(containers.map { ["name": .string($0), "ready": .bool(ready), "restartCount": 0, "image": "sandbox", "state": state] })
+        }
+        func write(_ status: JSONValue) async -> Bool {
+            guard !Task.isCancelled else { return false }
+            do {
+                _ = try await client.patch(Pod.resourceType, name: pod.metadata.name ?? "", namespace: pod.metadata.namespace, .merge(["status": status]), subresource: "status")
+                return true
+            } catch {
+                return false
+            }
+        }
+        func waiting(_ reason: String, _ message: String) -> JSONValue {
+            ["phase": "Pending", "startTime": .string(started),
+             "conditions": [condition("PodScheduled", true), condition("Initialized", true), condition("Ready", false, reason: "ContainersNotReady", message: "containers with unready status: [\(containers.joined(separator: " "))]")],
+             "containerStatuses": statuses(["waiting": ["reason": .string(reason), "message": .string(message)]])]
+        }
+
+        guard await write(waiting("ContainerCreating", "")) else { return }
+        switch plan.outcome {
+        case "image-pull-backoff":
+            _ = await write(waiting("ImagePullBackOff", "Back-off pulling image \"\(pod.spec?.containers.first?.image ?? "")\""))
+            return
+        case "invalid-image":
+            _ = await write(waiting("InvalidImageName", "couldn't parse image name"))
+            return
+        default:
+            break
+        }
+        try? await Task.sleep(for: .milliseconds(50))
+        let runningState: JSONValue = ["running": ["startedAt": .string(KubeTime.format(Date()))]]
+        guard await write(["phase": "Running", "conditions": [condition("PodScheduled", true), condition("Initialized", true), condition("Ready", true)], "containerStatuses": statuses(runningState, ready: true)]) else { return }
+        if plan.outcome == "hang" { return }
+        try? await Task.sleep(for: .milliseconds(Int64(plan.duration * 1000)))
+        let (phase, exitCode, reason): (String, Int32, String) = switch plan.outcome {
+        case "fail": ("Failed", plan.exitCode, "Error")
+        case "oom": ("Failed", 137, "OOMKilled")
+        default: ("Succeeded", 0, "Completed")
+        }
+        let terminated: JSONValue = ["terminated": ["exitCode": .int(Int64(exitCode)), "reason": .string(reason), "startedAt": .string(started), "finishedAt": .string(KubeTime.format(Date()))]]
+        _ = await write(["phase": .string(phase), "conditions": [condition("PodScheduled", true), condition("Initialized", true), condition("Ready", false, reason: "PodCompleted")], "containerStatuses": statuses(terminated)])
+        state.withLock { _ = $0.pods.removeValue(forKey: key(pod)) }
+    }
+}

@@ -1,0 +1,76 @@
+/// Names of the objects plugins create.
+public enum ChildNames {
+    /// `<taskaction>-<attempt-1>`, shortened when a plugin caps the length, and made a valid
+    /// DNS-1123 subdomain.
+    public static func generated(taskAction name: String, attempt: Int, maxLength: Int? = nil) -> String {
+        var generated = sanitize("\(name)-\(max(0, attempt - 1))")
+        if let maxLength, generated.count > maxLength {
+            generated = "f" + base32(fnv1a32(generated))
+        }
+        return generated
+    }
+
+    /// Flyte's base32 alphabet, no padding.
+    static let alphabet = Array("abcdefghijklmnopqrstuvwxyz123456")
+
+    /// Base32 of the big-endian bytes of `value`, as Go's `base32.NewEncoding(alphabet).WithPadding(NoPadding)`.
+    static func base32(_ value: UInt32) -> String {
+        let bytes: [UInt8] = [UInt8(value >> 24), UInt8((value >> 16) & 0xff), UInt8((value >> 8) & 0xff), UInt8(value & 0xff)]
+        var bits = 0
+        var buffer: UInt32 = 0
+        var out = ""
+        for byte in bytes {
+            buffer = (buffer << 8) | UInt32(byte)
+            bits += 8
+            while bits >= 5 {
+                out.append(alphabet[Int((buffer >> UInt32(bits - 5)) & 31)])
+                bits -= 5
+            }
+        }
+        if bits > 0 { out.append(alphabet[Int((buffer << UInt32(5 - bits)) & 31)]) }
+        return out
+    }
+
+    /// A DNS-1123 subdomain: camelCase to kebab-case, lower case, only `[-.a-z0-9]`, no
+    /// leading or trailing `.`/`-`; longer than 253 characters it is cut and a hash appended.
+    public static func sanitize(_ name: String) -> String {
+        if isDNS1123Subdomain(name) { return name }
+        var kebab = ""
+        var previousLower = false
+        for ch in name {
+            if ch.isUppercase && previousLower { kebab.append("-") }
+            previousLower = ch.isLowercase || ch.isNumber
+            kebab.append(contentsOf: ch.lowercased())
+        }
+        var cleaned = String(kebab.filter { $0 == "-" || $0 == "." || ("a"..."z").contains($0) || ("0"..."9").contains($0) })
+        while let first = cleaned.first, first == "-" || first == "." { cleaned.removeFirst() }
+        while let last = cleaned.last, last == "-" || last == "." { cleaned.removeLast() }
+        if cleaned.count > 253 {
+            cleaned = String(cleaned.prefix(253 - 9)) + "-" + base32(fnv1a32(cleaned)).prefix(8)
+        }
+        return cleaned
+    }
+
+    public static func isDNS1123Label(_ s: String) -> Bool {
+        guard !s.isEmpty, s.count <= 63 else { return false }
+        let chars = Array(s.utf8)
+        func alnum(_ c: UInt8) -> Bool { (c >= 97 && c <= 122) || (c >= 48 && c <= 57) }
+        guard alnum(chars.first!), alnum(chars.last!) else { return false }
+        return chars.allSatisfy { alnum($0) || $0 == 45 }
+    }
+
+    public static func isDNS1123Subdomain(_ s: String) -> Bool {
+        guard !s.isEmpty, s.count <= 253 else { return false }
+        return s.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { isDNS1123Label(String($0)) }
+    }
+
+    /// A label value: at most 63 characters of `[-._a-zA-Z0-9]`, starting and ending alphanumeric.
+    public static func labelValue(_ s: String) -> String {
+        var v = String(s.map { ch -> Character in
+            (ch.isASCII && (ch.isLetter || ch.isNumber || ch == "-" || ch == "_" || ch == ".")) ? ch : "-"
+        }.prefix(63))
+        while let f = v.first, !(f.isLetter || f.isNumber) { v.removeFirst() }
+        while let l = v.last, !(l.isLetter || l.isNumber) { v.removeLast() }
+        return v
+    }
+}

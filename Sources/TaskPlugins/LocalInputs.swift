@@ -1,0 +1,74 @@
+import FlyteIDL
+import Foundation
+
+/// Reads `{{.Inputs.x}}` values from an inputs file on a local path (`file://` or absolute),
+/// the only storage this executor reads itself. Anywhere else (s3, gs) the placeholder is an
+/// error the task sees, since silently leaving it unrendered would run the task wrong.
+enum LocalInputs {
+    static func reader(_ path: String) -> (@Sendable (String) throws -> String)? {
+        let local: String
+        if path.hasPrefix("file://") { local = String(path.dropFirst("file://".count)) } else if path.hasPrefix("/") { local = path } else { return nil }
+        return { name in
+            guard let data = FileManager.default.contents(atPath: local) else {
+                throw TemplateRenderer.RenderError(message: "cannot read inputs file \(local)")
+            }
+            let map = try Flyteidl2_Core_LiteralMap(serializedBytes: data)
+            guard let literal = map.literals[name] else {
+                throw TemplateRenderer.RenderError(message: "input \"\(name)\" not found in \(local)")
+            }
+            return try render(literal)
+        }
+    }
+
+    static func render(_ literal: Flyteidl2_Core_Literal) throws -> String {
+        switch literal.value {
+        case .scalar(let scalar):
+            switch scalar.value {
+            case .primitive(let p):
+                switch p.value {
+                case .integer(let i): return String(i)
+                case .boolean(let b): return b ? "true" : "false"
+                case .floatValue(let f): return goFloat(f)
+                case .stringValue(let s): return s
+                case .datetime(let t):
+                    let date = Date(timeIntervalSince1970: TimeInterval(t.seconds) + TimeInterval(t.nanos) / 1e9)
+                    let f = ISO8601DateFormatter()
+                    f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+                    return f.string(from: date)
+                case .duration(let d): return goDuration(seconds: d.seconds, nanos: d.nanos)
+                case nil: break
+                }
+            case .blob(let b): return b.uri
+            case .schema(let s): return s.uri
+            default: break
+            }
+        case .collection(let c):
+            return "[" + (try c.literals.map(render)).joined(separator: ",") + "]"
+        default: break
+        }
+        throw TemplateRenderer.RenderError(message: "input literal cannot be rendered as text")
+    }
+
+    /// Go's `%v` for a float64: shortest representation, exponent form outside 1e-4..1e21.
+    static func goFloat(_ f: Double) -> String {
+        if f == f.rounded(), abs(f) < 1e21 {
+            if abs(f) >= 1e6 || f == 0 { return abs(f) >= 1e21 ? "\(f)" : (f == 0 ? "0" : String(format: "%g", f).replacingOccurrences(of: "e+0", with: "e+")) }
+            return String(Int64(f))
+        }
+        return "\(f)"
+    }
+
+    /// Go's `time.Duration.String`, for whole and fractional seconds.
+    static func goDuration(seconds: Int64, nanos: Int32) -> String {
+        let total = Double(seconds) + Double(nanos) / 1e9
+        if total == 0 { return "0s" }
+        var rest = total
+        var out = ""
+        let h = Int(rest / 3600)
+        if h > 0 { out += "\(h)h"; rest -= Double(h) * 3600 }
+        let m = Int(rest / 60)
+        if m > 0 || h > 0 { out += "\(m)m"; rest -= Double(m) * 60 }
+        let s = rest == rest.rounded() ? String(Int(rest)) : String(format: "%g", rest)
+        return out + s + "s"
+    }
+}

@@ -1,0 +1,111 @@
+import Foundation
+
+/// The phase a plugin reports, Flyte's `pluginmachinery/core` phase (order matters: 0..10).
+public enum PluginPhase: Int, Sendable, Comparable, CaseIterable {
+    case undefined = 0
+    case notReady
+    case waitingForResources
+    case queued
+    case initializing
+    case running
+    case success
+    case retryableFailure
+    case permanentFailure
+    case waitingForCache
+    case aborted
+
+    /// The name stored in `status.pluginPhase`, e.g. `PhaseQueued`.
+    public var name: String {
+        switch self {
+        case .undefined: "PhaseUndefined"
+        case .notReady: "PhaseNotReady"
+        case .waitingForResources: "PhaseWaitingForResources"
+        case .queued: "PhaseQueued"
+        case .initializing: "PhaseInitializing"
+        case .running: "PhaseRunning"
+        case .success: "PhaseSuccess"
+        case .retryableFailure: "PhaseRetryableFailure"
+        case .permanentFailure: "PhasePermanentFailure"
+        case .waitingForCache: "PhaseWaitingForCache"
+        case .aborted: "PhaseAborted"
+        }
+    }
+
+    public init?(name: String) {
+        guard let phase = Self.allCases.first(where: { $0.name == name }) else { return nil }
+        self = phase
+    }
+
+    public var isTerminal: Bool { self == .success || self == .permanentFailure || self == .aborted }
+    public var isFailure: Bool { self == .retryableFailure || self == .permanentFailure }
+
+    public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
+}
+
+/// Who is to blame for an error.
+public enum ErrorKind: String, Sendable, Hashable {
+    case unknown = ""
+    case user = "USER"
+    case system = "SYSTEM"
+}
+
+/// A plugin's error: code, message and kind, as stored in `status.errorState`.
+public struct ExecutionError: Error, Sendable, Hashable, CustomStringConvertible {
+    public var code: String
+    public var message: String
+    public var kind: ErrorKind
+
+    public init(code: String, message: String, kind: ErrorKind) {
+        self.code = code
+        self.message = message
+        self.kind = kind
+    }
+
+    public var description: String { "[\(code)] \(message)" }
+}
+
+/// What a plugin says about its child: phase, version within the phase, reason, error, and
+/// when to look again if nothing else changes.
+public struct PhaseInfo: Sendable, Hashable {
+    public var phase: PluginPhase
+    public var version: UInt32
+    public var reason: String
+    public var error: ExecutionError?
+    /// Delete the child at once on failure (a Pod stuck in ImagePullBackOff, for instance).
+    public var cleanupOnFailure: Bool
+    /// A deadline (grace period, pending timeout) after which the phase may change without
+    /// any event; the reconciler requeues after it.
+    public var recheckAfter: Duration?
+
+    public init(phase: PluginPhase, version: UInt32 = 0, reason: String = "", error: ExecutionError? = nil, cleanupOnFailure: Bool = false, recheckAfter: Duration? = nil) {
+        self.phase = phase
+        self.version = version
+        self.reason = reason
+        self.error = error
+        self.cleanupOnFailure = cleanupOnFailure
+        self.recheckAfter = recheckAfter
+    }
+
+    public static let undefined = PhaseInfo(phase: .undefined)
+    public static func queued(_ reason: String) -> PhaseInfo { PhaseInfo(phase: .queued, reason: reason) }
+    public static func initializing(_ reason: String) -> PhaseInfo { PhaseInfo(phase: .initializing, reason: reason) }
+    public static func running(_ reason: String = "", version: UInt32 = 0) -> PhaseInfo { PhaseInfo(phase: .running, version: version, reason: reason) }
+    public static func success(_ reason: String = "") -> PhaseInfo { PhaseInfo(phase: .success, reason: reason) }
+
+    /// Permanent, USER.
+    public static func failure(_ code: String, _ message: String, cleanup: Bool = false) -> PhaseInfo {
+        PhaseInfo(phase: .permanentFailure, reason: message, error: ExecutionError(code: code, message: message, kind: .user), cleanupOnFailure: cleanup)
+    }
+    /// Permanent, SYSTEM.
+    public static func systemFailure(_ code: String, _ message: String, cleanup: Bool = false) -> PhaseInfo {
+        PhaseInfo(phase: .permanentFailure, reason: message, error: ExecutionError(code: code, message: message, kind: .system), cleanupOnFailure: cleanup)
+    }
+    /// Retryable, USER.
+    public static func retryableFailure(_ code: String, _ message: String, cleanup: Bool = false) -> PhaseInfo {
+        PhaseInfo(phase: .retryableFailure, reason: message, error: ExecutionError(code: code, message: message, kind: .user), cleanupOnFailure: cleanup)
+    }
+    /// Retryable, SYSTEM: counts against `maxSystemFailures`, not the user's retries.
+    public static func systemRetryableFailure(_ code: String, _ message: String, cleanup: Bool = false) -> PhaseInfo {
+        PhaseInfo(phase: .retryableFailure, reason: message, error: ExecutionError(code: code, message: message, kind: .system), cleanupOnFailure: cleanup)
+    }
+}

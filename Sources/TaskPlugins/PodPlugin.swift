@@ -1,0 +1,137 @@
+import ExecutorAPI
+import FlyteIDL
+import Foundation
+import KubeClient
+import SwiftProtobuf
+
+/// Runs `container` and `k8s_pod` task templates as a Pod: Flyte's `pod` plugin, the
+/// default plugin.
+public struct PodPlugin: KubernetesTaskPlugin {
+    public typealias Child = Pod
+
+    public let id = "pod"
+    public let taskTypes = ["container", "python", "raw-container", "sidecar"]
+    public let properties = PluginProperties()
+    public let config: PluginConfig
+
+    public init(config: PluginConfig = PluginConfig()) {
+        self.config = config
+    }
+
+    public static let primaryContainerAnnotation = "primary_container_name"
+
+    // MARK: Building
+
+    public func build(_ context: TaskExecutionContext) throws -> Pod {
+        let template = context.template
+        var pod: Pod
+        let primary: String
+        switch template.target {
+        case .container(let container):
+            let name = ChildNames.isDNS1123Label(context.generatedName) ? context.generatedName : Self.randomName()
+            var c = Container(name: name, image: container.image)
+            c.command = container.command.isEmpty ? nil : try render(container.command, context)
+            c.args = container.args.isEmpty ? nil : try render(container.args, context)
+            c.env = Self.merge(container.env.map { EnvVar(name: $0.key, value: $0.value) }, context.environment)
+            c.resources = ResourceMapping.requirements(container.resources, gpuResourceName: config.gpuResourceName)
+            c.unknownFields["terminationMessagePolicy"] = "FallbackToLogsOnError"
+            pod = Pod(metadata: ObjectMeta(), spec: PodSpec(containers: [c]))
+            primary = name
+        case .k8SPod(let k8sPod):
+            guard let name = template.config[Self.primaryContainerAnnotation], !name.isEmpty else {
+                throw ExecutionError(code: "BadTaskSpecification", message: "invalid TaskSpecification, config needs to be non-empty and include key [\(Self.primaryContainerAnnotation)]", kind: .user)
+            }
+            let json = try k8sPod.podSpec.jsonString()
+            var spec: PodSpec
+            do {
+                spec = try JSONValueDecoder().decode(PodSpec.self, from: try JSONValue.parse(Array(json.utf8)))
+            } catch {
+                throw ExecutionError(code: "BadTaskSpecification", message: "unable to unmarshal pod spec [\(error)]", kind: .user)
+            }
+            guard spec.containers.contains(where: { $0.name == name }) else {
+                throw ExecutionError(code: "BadTaskSpecification", message: "primary container [\(name)] is not in the pod spec", kind: .user)
+            }
+            for index in spec.containers.indices {
+                if let command = spec.containers[index].command { spec.containers[index].command = try render(command, context) }
+                if let args = spec.containers[index].args { spec.containers[index].args = try render(args, context) }
+                spec.containers[index].env = Self.merge(spec.containers[index].env ?? [], context.environment)
+            }
+            pod = Pod(metadata: ObjectMeta(labels: k8sPod.metadata.labels.isEmpty ? nil : k8sPod.metadata.labels, annotations: k8sPod.metadata.annotations.isEmpty ? nil : k8sPod.metadata.annotations), spec: spec)
+            primary = name
+        default:
+            throw ExecutionError(code: "BadTaskSpecification", message: "task template of type \"\(template.type)\" has neither a container nor a k8s_pod target", kind: .user)
+        }
+
+        var spec = pod.spec!
+        if spec.restartPolicy == nil { spec.restartPolicy = "Never" }
+        if let sa = context.serviceAccount { spec.serviceAccountName = sa }
+        var selector = spec.nodeSelector ?? [:]
+        for (k, v) in config.defaultNodeSelector where selector[k] == nil { selector[k] = v }
+        if context.interruptible {
+            for (k, v) in config.interruptibleNodeSelector { selector[k] = v }
+            spec.tolerations = (spec.tolerations ?? []) + config.interruptibleTolerations
+        }
+        spec.nodeSelector = selector.isEmpty ? nil : selector
+        if spec.unknownFields["enableServiceLinks"] == nil { spec.unknownFields["enableServiceLinks"] = false }
+        pod.spec = spec
+
+        // Task metadata labels and annotations win over the pod's own.
+        let meta = context.template.metadata.metadata
+        var labels = pod.metadata.labels ?? [:]
+        for (k, v) in meta.labels { labels[k] = v }
+        var annotations = pod.metadata.annotations ?? [:]
+        for (k, v) in meta.annotations { annotations[k] = v }
+        if context.taskAction.spec.taskType != "raw-container" || template.target.isK8sPod {
+            annotations[Self.primaryContainerAnnotation] = primary
+        }
+        pod.metadata.labels = labels.isEmpty ? nil : labels
+        pod.metadata.annotations = annotations.isEmpty ? nil : annotations
+        return pod
+    }
+
+    private func render(_ strings: [String], _ context: TaskExecutionContext) throws -> [String] {
+        do {
+            return try context.renderer.render(strings)
+        } catch {
+            throw ExecutionError(code: "BadTaskSpecification", message: "failed to render container arguments: \(error)", kind: .user)
+        }
+    }
+
+    /// `base` followed by `injected`, an injected name replacing an earlier entry.
+    static func merge(_ base: [EnvVar], _ injected: [EnvVar]) -> [EnvVar] {
+        let names = Set(injected.map(\.name))
+        return base.filter { !names.contains($0.name) } + injected
+    }
+
+    static func randomName() -> String {
+        String((0..<4).map { _ in "abcdefghijklmnopqrstuvwxyz".randomElement()! })
+    }
+
+    // MARK: Status
+
+    public func phase(of pod: Pod, context: TaskExecutionContext) -> PhaseInfo {
+        PodPhaseMapper(config: config, now: context.now).phase(of: pod)
+    }
+
+    public func isTerminal(_ pod: Pod) -> Bool {
+        pod.status?.phase == "Succeeded" || pod.status?.phase == "Failed"
+    }
+
+    public func completionTime(_ pod: Pod) -> Date? {
+        let finished = (pod.status?.containerStatuses ?? []).compactMap { $0.state?.terminated?.finishedAt }.compactMap(KubeTime.parse)
+        return finished.max()
+    }
+
+    /// Keeps status, owners, the primary-container annotation and the `attempt` label.
+    public var cacheTransform: (@Sendable (inout Pod) -> Void)? {
+        let interner = StringInterner()
+        return { pod in pod.trimToStatusView(keepingLabels: ["attempt"], annotations: [Self.primaryContainerAnnotation], interner: interner) }
+    }
+}
+
+extension Flyteidl2_Core_TaskTemplate.OneOf_Target? {
+    var isK8sPod: Bool {
+        if case .k8SPod = self { return true }
+        return false
+    }
+}

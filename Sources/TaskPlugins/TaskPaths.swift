@@ -1,0 +1,55 @@
+import Foundation
+
+/// Storage locations of one attempt, computed as Flyte's executor does.
+public struct TaskPaths: Sendable, Hashable {
+    /// `spec.inputUri` without a trailing `/inputs.pb`.
+    public var inputPrefix: String
+    /// `<scheme>://<bucket>/<shard>/<rest>/<action>/<attempt>`.
+    public var outputPrefix: String
+    public var checkpointOutputPrefix: String
+    /// The previous attempt's checkpoints, or nil on the first attempt.
+    public var previousCheckpointPrefix: String?
+
+    public var inputPath: String { inputPrefix + "/inputs.pb" }
+    public var outputsPath: String { outputPrefix + "/outputs.pb" }
+    public var errorPath: String { outputPrefix + "/error.pb" }
+    public var reportPath: String { outputPrefix + "/report.html" }
+
+    public init(namespace: String, name: String, inputUri: String, runOutputBase: String, actionName: String, attempt: Int) {
+        var input = inputUri
+        if input.hasSuffix("/inputs.pb") { input.removeLast("/inputs.pb".count) }
+        inputPrefix = input
+        outputPrefix = Self.actionOutputPath(namespace: namespace, name: name, runOutputBase: runOutputBase, actionName: actionName, attempt: attempt)
+        checkpointOutputPrefix = outputPrefix + "/_flytecheckpoints"
+        previousCheckpointPrefix = attempt >= 2
+            ? Self.actionOutputPath(namespace: namespace, name: name, runOutputBase: runOutputBase, actionName: actionName, attempt: attempt - 1) + "/_flytecheckpoints"
+            : nil
+    }
+
+    static let shardAlphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789")
+
+    /// Two characters from the FNV-1a hash of `<namespace>/<name>` modulo 1296.
+    public static func shard(namespace: String, name: String) -> String {
+        let index = Int(fnv1a32("\(namespace)/\(name)") % 1296)
+        return String([shardAlphabet[index / 36], shardAlphabet[index % 36]])
+    }
+
+    /// `ComputeActionOutputPath`: the shard goes first in the path, under the bucket.
+    public static func actionOutputPath(namespace: String, name: String, runOutputBase: String, actionName: String, attempt: Int) -> String {
+        let shard = shard(namespace: namespace, name: name)
+        let attempt = max(1, attempt)
+        // scheme://bucket/rest, or a plain path.
+        if let schemeEnd = runOutputBase.range(of: "://") {
+            let scheme = runOutputBase[..<schemeEnd.lowerBound]
+            let afterScheme = runOutputBase[schemeEnd.upperBound...]
+            let slash = afterScheme.firstIndex(of: "/") ?? afterScheme.endIndex
+            let bucket = afterScheme[..<slash]
+            let rest = afterScheme[slash...].trimmingCharacters(in: CharacterSet(charactersIn: "/"))
+            let parts = [shard] + (rest.isEmpty ? [] : [rest]) + [actionName, String(attempt)]
+            return "\(scheme)://\(bucket)/" + parts.joined(separator: "/")
+        }
+        let rest = runOutputBase.trimmingCharacters(in: CharacterSet(charactersIn: "/"))
+        let parts = [shard] + (rest.isEmpty ? [] : [rest]) + [actionName, String(attempt)]
+        return "/" + parts.joined(separator: "/")
+    }
+}

@@ -1,0 +1,66 @@
+import ExecutorAPI
+import Foundation
+import KubeClient
+
+/// What a plugin declares about itself.
+public struct PluginProperties: Sendable, Hashable {
+    /// Generated names longer than this are replaced by a hash (Ray: 47). At least 8.
+    public var generatedNameMaxLength: Int?
+    /// Leave the controller owner reference off the child.
+    public var disableInjectOwnerReferences = false
+
+    public init(generatedNameMaxLength: Int? = nil, disableInjectOwnerReferences: Bool = false) {
+        self.generatedNameMaxLength = generatedNameMaxLength.map { max(8, $0) }
+        self.disableInjectOwnerReferences = disableInjectOwnerReferences
+    }
+}
+
+/// How to stop a child when its TaskAction is aborted or an attempt is abandoned.
+public enum AbortBehavior: Sendable {
+    /// Delete the child (the default).
+    case delete
+    /// Apply this JSON merge patch to the child instead, leaving it in place.
+    case patch(JSONValue)
+}
+
+/// A plugin whose work is one Kubernetes object (a Pod, a SparkApplication, a RayJob…).
+///
+/// The executor names the child `<taskaction>-<attempt-1>`, fills in namespace, labels,
+/// annotations and the controller owner reference, creates it (AlreadyExists counts as
+/// created), watches it through an informer scoped to `flyte.org/managed=true`, and asks
+/// ``phase(of:context:)`` whenever it changes. Register a plugin with ``PluginRegistry/register(_:)``.
+public protocol KubernetesTaskPlugin: Sendable {
+    /// The child's type; its ``KubernetesObject/resourceType`` is what the plugin's informer watches.
+    associatedtype Child: KubernetesObject
+
+    /// Unique plugin id, e.g. `pod`.
+    var id: String { get }
+    /// Task types this plugin runs, e.g. `container`, `python`.
+    var taskTypes: [String] { get }
+    var properties: PluginProperties { get }
+
+    /// The child for this attempt, without name, namespace or owner: the executor sets those.
+    /// Throw an ``ExecutionError`` for a bad task specification.
+    func build(_ context: TaskExecutionContext) throws -> Child
+
+    /// The phase the child is in.
+    func phase(of child: Child, context: TaskExecutionContext) -> PhaseInfo
+
+    /// True once the child can no longer change on its own.
+    func isTerminal(_ child: Child) -> Bool
+
+    /// When the child finished, if it did.
+    func completionTime(_ child: Child) -> Date?
+
+    /// How to stop the child; defaults to deleting it.
+    func abortBehavior(for child: Child, context: TaskExecutionContext) -> AbortBehavior
+
+    /// Shrinks a child before the informer caches it; nil caches it whole (managedFields
+    /// are always dropped).
+    var cacheTransform: (@Sendable (inout Child) -> Void)? { get }
+}
+
+extension KubernetesTaskPlugin {
+    public func abortBehavior(for child: Child, context: TaskExecutionContext) -> AbortBehavior { .delete }
+    public var cacheTransform: (@Sendable (inout Child) -> Void)? { nil }
+}

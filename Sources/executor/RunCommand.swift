@@ -1,0 +1,93 @@
+import ArgumentParser
+import ExecutorControllers
+import Foundation
+import KubeClient
+import KubeRuntime
+import Logging
+
+/// `executor run`: the operator.
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "run", abstract: "Reconcile TaskActions until SIGTERM or SIGINT.")
+
+    @Option(help: "Path to a kubeconfig; default: KUBECONFIG, then in-cluster, then ~/.kube/config.")
+    var kubeconfig: String?
+
+    @Option(help: "The kubeconfig context to use; default: its current-context.")
+    var context: String?
+
+    @Option(name: .customLong("namespace"), help: "A namespace to watch; repeat for several. None watches all.")
+    var namespaces: [String] = []
+
+    @Flag(name: .customLong("leader-elect"), help: "Hold a Lease so only one replica reconciles.")
+    var leaderElect = false
+
+    @Option(name: .customLong("leader-election-namespace"), help: "Namespace of the leader election Lease; default: the Pod's namespace, else the kubeconfig's.")
+    var leaderElectionNamespace: String?
+
+    @Option(name: .customLong("leader-election-id"), help: "Name of the leader election Lease.")
+    var leaderElectionID = "abf369a8.flyte.org"
+
+    @Option(name: .customLong("metrics-bind-address"), help: "Where /metrics is served; 0 turns it off.")
+    var metricsBindAddress = ":8080"
+
+    @Option(name: .customLong("health-probe-bind-address"), help: "Where /healthz and /readyz are served; 0 turns them off.")
+    var healthProbeBindAddress = ":8081"
+
+    @Option(name: .customLong("max-concurrent-reconciles"), help: "Reconcile workers; never two on one TaskAction.")
+    var maxConcurrentReconciles = 10
+
+    @Option(help: "YAML configuration file (plugins, GC, max-system-failures, grace periods, default-for-task-types).")
+    var config: String?
+
+    @Option(name: .customLong("log-format"), help: "json or text.")
+    var logFormat = "json"
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel = "info"
+
+    @Option(name: .customLong("graceful-shutdown-timeout"), help: "Seconds each stage may take to stop.")
+    var gracefulShutdownTimeout = 30
+
+    func validate() throws {
+        guard LogFormat(rawValue: logFormat) != nil else { throw ValidationError("--log-format must be json or text, not \"\(logFormat)\"") }
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical; not \"\(logLevel)\"") }
+        guard maxConcurrentReconciles >= 1 else { throw ValidationError("--max-concurrent-reconciles must be at least 1") }
+        for (flag, address) in [("--metrics-bind-address", metricsBindAddress), ("--health-probe-bind-address", healthProbeBindAddress)] where address != "0" {
+            do { _ = try ProbeServer.parse(address: address) } catch { throw ValidationError("\(flag): \(error)") }
+        }
+    }
+
+    func run() async throws {
+        LogFormat(rawValue: logFormat)!.bootstrap(level: Logger.Level(rawValue: logLevel)!)
+        let logger = Logger(label: "executor")
+        do {
+            try await serve(logger: logger)
+        } catch let error as LeaderElectionLost {
+            logger.error("exiting: \(error)")
+            throw ExitCode(1)
+        } catch let error as ExitCode {
+            throw error
+        } catch {
+            // One line saying what is wrong, then a non-zero exit.
+            FileHandle.standardError.write(Data("executor: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+
+    func serve(logger: Logger) async throws {
+        let executorConfig = try config.map(ExecutorConfig.load(path:)) ?? ExecutorConfig()
+        let clientConfiguration = try ClientConfiguration.load(kubeconfig: kubeconfig, context: context)
+        let metrics = MetricsRegistry()
+        let client = try KubernetesClient(configuration: clientConfiguration, logger: logger, observer: metrics.restClientObserver())
+        var options = ManagerOptions(metricsBindAddress: metricsBindAddress, healthProbeBindAddress: healthProbeBindAddress, gracefulShutdownTimeout: .seconds(gracefulShutdownTimeout))
+        if leaderElect {
+            let namespace = leaderElectionNamespace ?? ProcessInfo.processInfo.environment["POD_NAMESPACE"] ?? clientConfiguration.namespace
+            options.leaderElection = LeaderElectionConfig(leaseName: leaderElectionID, namespace: namespace)
+        }
+        let manager = Manager(client: client, options: options, metrics: metrics, logger: logger)
+        _ = Executor(manager: manager, config: executorConfig, namespaces: namespaces, options: ControllerOptions(maxConcurrentReconciles: maxConcurrentReconciles), logger: logger)
+        logger.info("starting", metadata: ["server": "\(clientConfiguration.server)", "namespaces": "\(namespaces.isEmpty ? "all" : namespaces.joined(separator: ","))", "leaderElection": "\(leaderElect)"])
+        defer { Task { try? await client.shutdown() } }
+        try await manager.runUntilSignalled()
+    }
+}
