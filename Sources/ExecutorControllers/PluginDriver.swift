@@ -53,15 +53,22 @@ final class KubernetesPluginDriver<Plugin: KubernetesTaskPlugin>: PluginDriver {
         var state = state
         let name = context.generatedName
         var child = cached(namespace: context.namespace, name: name)
-        if !state.started, let previous = child, previous.metadata.deletionTimestamp != nil {
-            // A relaunch after a system failure: the old child is still terminating. Wait for
-            // it rather than adopt it (AlreadyExists) and count its deletion as a failure.
+        if !state.started, let previous = child, previous.metadata.deletionTimestamp != nil || (state.abandonedUID != nil && previous.metadata.uid == state.abandonedUID) {
+            // A relaunch after a system failure: the old child is still there. Wait for it to
+            // go rather than adopt it (AlreadyExists) and judge it again.
+            if previous.metadata.deletionTimestamp == nil { try await abort(context) }
             let info = PhaseInfo.queued("waiting for the previous \(Plugin.Child.resourceType.kind) to be deleted")
             let recorded = record(info, in: &state)
             return (recorded, state)
         }
         if child == nil {
             if !state.started {
+                if context.attempt > 1 {
+                    // The previous attempt's child is deleted after its failure is recorded; a
+                    // crash in between would leave it running.
+                    let previous = ChildNames.generated(taskAction: context.taskAction.metadata.name ?? "", attempt: context.attempt - 1, maxLength: plugin.properties.generatedNameMaxLength)
+                    try await delete(name: previous, namespace: context.namespace)
+                }
                 let info = try await launch(context)
                 if info.phase == .queued { state.started = true }
                 let recorded = record(info, in: &state)
@@ -77,6 +84,8 @@ final class KubernetesPluginDriver<Plugin: KubernetesTaskPlugin>: PluginDriver {
             }
         }
         guard let child else { throw CancellationError() }
+        state.childUID = child.metadata.uid
+        state.started = true
         var info = plugin.phase(of: child, context: context)
         if child.metadata.deletionTimestamp != nil && !info.phase.isTerminal && !info.phase.isFailure {
             info = .systemRetryableFailure("UnexpectedObjectDeletion", "object [\(context.namespace)/\(name)] is being deleted while the task is \(info.phase.name)")
@@ -129,6 +138,14 @@ final class KubernetesPluginDriver<Plugin: KubernetesTaskPlugin>: PluginDriver {
             }
         }
         return .queued("task submitted to K8s")
+    }
+
+    private func delete(name: String, namespace: String) async throws {
+        do {
+            try await client.delete(Plugin.Child.self, name: name, namespace: namespace, options: DeleteOptions(propagationPolicy: .background))
+        } catch let error as KubeAPIError where error.isNotFound || error.isGone {
+            return
+        }
     }
 
     func abort(_ context: TaskExecutionContext) async throws {

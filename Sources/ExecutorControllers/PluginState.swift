@@ -13,6 +13,10 @@ public struct PluginState: Codable, Sendable, Hashable {
     public var phase = 0
     public var phaseVersion: UInt32 = 0
     public var reason = ""
+    /// uid of the child this attempt observed.
+    public var childUID: String?
+    /// uid of a child given up for a relaunch under the same name: not to be adopted.
+    public var abandonedUID: String?
 
     public init() {}
 

@@ -19,6 +19,10 @@ public final class TaskActionReconciler: Reconciler {
     let events: EventRecorder
     let taskActions: @Sendable (String?) -> Informer<TaskAction>?
     let now: @Sendable () -> Date
+    /// Key → the resourceVersion a write of ours was based on. Until the cache moves past it,
+    /// a reconcile would act on a state we already changed (and meet a 409), so it waits for
+    /// the watch event of its own write instead.
+    private let expectations = LockedBox<[String: String]>([:])
 
     init(client: KubernetesClient, config: ExecutorConfig, registry: PluginRegistry, drivers: [String: any PluginDriver], sink: any ActionEventSink, events: EventRecorder, taskActions: @escaping @Sendable (String?) -> Informer<TaskAction>?, now: @escaping @Sendable () -> Date = Date.init) {
         self.client = client
@@ -37,6 +41,14 @@ public final class TaskActionReconciler: Reconciler {
         guard let taskAction = taskActions(request.namespace)?.store.get(namespace: request.namespace, name: request.name) else {
             return .done
         }
+        let key = request.description
+        let stale = expectations.withLock { e -> Bool in
+            guard let before = e[key] else { return false }
+            if before == taskAction.metadata.resourceVersion { return true }
+            e.removeValue(forKey: key)
+            return false
+        }
+        if stale { return .done }
         do {
             if taskAction.metadata.deletionTimestamp != nil {
                 return try await finalize(taskAction, logger: context.logger)
@@ -49,7 +61,7 @@ public final class TaskActionReconciler: Reconciler {
                 return try await reconcileCondition(taskAction)
             }
             return try await reconcileTask(taskAction, logger: context.logger)
-        } catch let error as KubeAPIError where error.isConflict {
+        } catch let error as KubeAPIError where error.isConflict || (error.code == 422 && (error.status.message ?? "").contains("test failed")) {
             // The cache was behind the server; the newer object's event runs us again.
             context.logger.debug("conflict; requeueing", metadata: ["error": "\(error.status.message ?? "")"])
             return .requeue
@@ -91,6 +103,7 @@ public final class TaskActionReconciler: Reconciler {
         if !(taskAction.metadata.finalizers ?? []).contains(TaskActionLabels.finalizer) {
             // The finalizer's own watch event runs the next round.
             try await Finalizers.add(TaskActionLabels.finalizer, to: taskAction, client: client)
+            wrote(taskAction)
             return .done
         }
 
@@ -121,16 +134,20 @@ public final class TaskActionReconciler: Reconciler {
         }
 
         if info.phase == .retryableFailure, info.error?.kind == .system {
-            try await driver.abort(context)
-            status.pluginState = nil
-            status.pluginStateVersion = nil
-            return try await systemError(taskAction, status: status, old: old, pluginID: plugin.id, message: info.error.map { "[\($0.code)] \($0.message)" } ?? info.reason, context: context, driver: driver, now: now, aborted: true)
+            // Relaunch the same attempt: forget the child, remembering which one it was so the
+            // relaunch waits for its deletion instead of adopting it.
+            var fresh = PluginState()
+            fresh.abandonedUID = newState.childUID
+            status.pluginState = fresh.base64
+            status.pluginStateVersion = PluginState.version
+            return try await systemError(taskAction, status: status, old: old, pluginID: plugin.id, message: info.error.map { "[\($0.code)] \($0.message)" } ?? info.reason, context: context, driver: driver, now: now)
         }
         status.systemFailures = 0
 
+        var abortAfterWrite = false
         if info.phase == .retryableFailure {
             if context.attempt < context.maxAttempts {
-                try await driver.abort(context)
+                abortAfterWrite = true
                 status.attempts = Int32(context.attempt + 1)
                 // The failed attempt's error stays visible until the next one ends.
                 if let error = info.error { status.errorState = ErrorState(code: error.code, kind: error.kind.rawValue, message: error.message) }
@@ -141,10 +158,12 @@ public final class TaskActionReconciler: Reconciler {
                 info = PhaseInfo(phase: .permanentFailure, version: info.version, reason: info.reason, error: error, cleanupOnFailure: info.cleanupOnFailure)
             }
         }
-        if info.phase == .permanentFailure, info.cleanupOnFailure {
-            try await driver.abort(context)
-        }
-        return try await commit(taskAction, old: old, status: status, info: info, pluginID: plugin.id, state: newState, now: now)
+        if info.phase == .permanentFailure, info.cleanupOnFailure { abortAfterWrite = true }
+        let result = try await commit(taskAction, old: old, status: status, info: info, pluginID: plugin.id, state: newState, now: now)
+        // Only once the new attempt (or the failure) is recorded: were the write refused, the
+        // next round must still find the child it judged.
+        if abortAfterWrite { try await driver.abort(context) }
+        return result
     }
 
     /// Writes conditions, history, plugin phase and state for `info`, sending the ActionEvent
@@ -173,17 +192,19 @@ public final class TaskActionReconciler: Reconciler {
     }
 
     /// Spec §5.5: count a system error; past `maxSystemFailures` the action fails for good.
-    func systemError(_ taskAction: TaskAction, status: TaskActionStatus, old: TaskActionStatus, pluginID: String, message: String, context: TaskExecutionContext, driver: any PluginDriver, now: Date, aborted: Bool = false) async throws -> ReconcileResult {
+    func systemError(_ taskAction: TaskAction, status: TaskActionStatus, old: TaskActionStatus, pluginID: String, message: String, context: TaskExecutionContext, driver: any PluginDriver, now: Date) async throws -> ReconcileResult {
         var status = status
         events.record(regarding: Self.reference(taskAction), type: .warning, reason: "FailedPluginHandle", action: "HandlingPlugin", note: "Plugin \"\(pluginID)\" system error: \(message)")
         let failures = Int(status.systemFailures ?? 0) + 1
         status.systemFailures = Int32(failures)
         if failures > config.maxSystemFailures {
-            if !aborted { try await driver.abort(context) }
             let info = PhaseInfo.systemFailure("MaxSystemFailuresExceeded", "plugin \"\(pluginID)\" failed with system error \(failures) times: \(message)")
-            return try await commit(taskAction, old: old, status: status, info: info, pluginID: pluginID, state: PluginState(), now: now)
+            let result = try await commit(taskAction, old: old, status: status, info: info, pluginID: pluginID, state: PluginState(), now: now)
+            try await driver.abort(context)
+            return result
         }
         try await writeStatus(taskAction, status)
+        try await driver.abort(context)
         return .requeueAfter(requeueDelay)
     }
 
@@ -303,6 +324,13 @@ public final class TaskActionReconciler: Reconciler {
         var body: [String: JSONValue] = ["status": .object(patch)]
         if let version = taskAction.metadata.resourceVersion { body["metadata"] = ["resourceVersion": .string(version)] }
         _ = try await client.patch(TaskAction.resourceType, name: taskAction.metadata.name ?? "", namespace: taskAction.metadata.namespace, .merge(.object(body)), subresource: "status")
+        wrote(taskAction)
+    }
+
+    /// Remembers that `taskAction` as cached is now out of date.
+    func wrote(_ taskAction: TaskAction) {
+        guard let version = taskAction.metadata.resourceVersion else { return }
+        expectations.withLock { $0[storeKey(namespace: taskAction.metadata.namespace, name: taskAction.metadata.name ?? "")] = version }
     }
 
     /// Stamps `flyte.org/termination-status` and `flyte.org/completed-time` once.
@@ -313,6 +341,7 @@ public final class TaskActionReconciler: Reconciler {
         let patch: JSONValue = ["metadata": ["labels": [TaskActionLabels.terminationStatus: .string(TaskActionLabels.terminated), TaskActionLabels.completedTime: .string(completed)]]]
         do {
             _ = try await client.patch(TaskAction.resourceType, name: taskAction.metadata.name ?? "", namespace: taskAction.metadata.namespace, .merge(patch))
+            wrote(taskAction)
         } catch let error as KubeAPIError where error.isNotFound {
             return
         }

@@ -13,10 +13,12 @@ import Synchronization
 /// | `kubelet.sandbox.flyte.org/outcome` / `SANDBOX_OUTCOME` | `succeed`, `fail`, `oom`, `image-pull-backoff`, `invalid-image`, `hang` | `succeed` |
 /// | `kubelet.sandbox.flyte.org/duration` / `SANDBOX_DURATION` | seconds the container runs | `0.2` |
 /// | `kubelet.sandbox.flyte.org/exit-code` / `SANDBOX_EXIT_CODE` | exit code of `fail` | `1` |
+/// | `kubelet.sandbox.flyte.org/startup` / `SANDBOX_STARTUP` | seconds in ContainerCreating | `0.1` |
 public final class SimulatedKubelet: Sendable {
     public static let outcomeAnnotation = "kubelet.sandbox.flyte.org/outcome"
     public static let durationAnnotation = "kubelet.sandbox.flyte.org/duration"
     public static let exitCodeAnnotation = "kubelet.sandbox.flyte.org/exit-code"
+    public static let startupAnnotation = "kubelet.sandbox.flyte.org/startup"
 
     let client: KubernetesClient
     let logger: Logger
@@ -88,6 +90,7 @@ public final class SimulatedKubelet: Sendable {
         var outcome = "succeed"
         var duration: Double = 0.2
         var exitCode: Int32 = 1
+        var startup: Double = 0.1
     }
 
     static func plan(for pod: Pod) -> Plan {
@@ -97,6 +100,7 @@ public final class SimulatedKubelet: Sendable {
         if let outcome = annotations[outcomeAnnotation] ?? env["SANDBOX_OUTCOME"] { plan.outcome = outcome }
         if let duration = (annotations[durationAnnotation] ?? env["SANDBOX_DURATION"]).flatMap(Double.init) { plan.duration = duration }
         if let code = (annotations[exitCodeAnnotation] ?? env["SANDBOX_EXIT_CODE"]).flatMap(Int32.init) { plan.exitCode = code }
+        if let startup = (annotations[startupAnnotation] ?? env["SANDBOX_STARTUP"]).flatMap(Double.init) { plan.startup = startup }
         return plan
     }
 
@@ -139,7 +143,7 @@ public final class SimulatedKubelet: Sendable {
         default:
             break
         }
-        try? await Task.sleep(for: .milliseconds(50))
+        try? await Task.sleep(for: .milliseconds(Int64(plan.startup * 1000)))
         let runningState: JSONValue = ["running": ["startedAt": .string(KubeTime.format(Date()))]]
         guard await write(["phase": "Running", "conditions": [condition("PodScheduled", true), condition("Initialized", true), condition("Ready", true)], "containerStatuses": statuses(runningState, ready: true)]) else { return }
         if plan.outcome == "hang" { return }

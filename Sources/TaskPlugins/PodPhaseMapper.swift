@@ -83,8 +83,14 @@ public struct PodPhaseMapper: Sendable {
             }
             if terminated.exitCode != 0 {
                 message += "\r\n[\(container.name)] terminated with exit code (\(terminated.exitCode)). Reason [\(reason)]. Message: \n\(terminated.message ?? "")."
+                // Deliberate difference from Flyte: a container that exited non-zero explains
+                // the failure, so its reason is the code and the error the user's. Flyte keeps
+                // UnknownError here and counts every plain exit 1 of a one-container Pod as a
+                // system error, spending maxSystemFailures instead of the task's retries.
+                if code == "UnknownError" { code = reason.isEmpty ? "Error" : reason }
             }
         }
+        // Nothing terminated with a reason: the node went away before the kubelet said why.
         if code == "UnknownError" { isSystem = true }
         if isSystem { return .systemRetryableFailure("Interrupted", message) }
         return .retryableFailure(code, message)

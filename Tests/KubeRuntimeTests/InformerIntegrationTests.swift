@@ -249,7 +249,9 @@ struct InformerWatchdogTests {
             // Real time passes, manual time does not: the watch stays.
             try await Task.sleep(for: .milliseconds(200))
             #expect(await sandbox.openWatchCount() == 1)
-            // Past timeout plus grace on the informer's clock, the watch is declared dead and closed.
+            // Past timeout plus grace on the informer's clock, the watch is declared dead and
+            // closed. The watchdog must be sleeping first, or it would start counting after the jump.
+            try await eventually("watchdog armed") { clock.sleeperCount > 0 }
             clock.advance(by: .seconds(3605))
             try await eventually("dead watch closed") { await sandbox.openWatchCount() == 0 }
             // After the backoff a new one opens, and it still follows changes.

@@ -1,0 +1,123 @@
+import Foundation
+import KubeClient
+import Testing
+@testable import TaskPlugins
+
+/// The Pod status → phase rules of spec §7.2.
+@Suite("Pod status to phase")
+struct PodPhaseTests {
+    static let now = Date(timeIntervalSince1970: 1_800_000_000)
+    static func at(_ offset: TimeInterval) -> String { KubeTime.format(now.addingTimeInterval(offset)) }
+
+    static func pod(phase: String?, primary: String? = "main", conditions: [PodCondition] = [], containers: [ContainerStatus] = [], reason: String? = nil, created: TimeInterval = -10) -> Pod {
+        var pod = Pod(metadata: ObjectMeta(name: "p", namespace: "default", annotations: primary.map { ["primary_container_name": $0] }), spec: PodSpec(containers: [Container(name: "main")]))
+        pod.metadata.creationTimestamp = at(created)
+        var status = PodStatus(phase: phase, reason: reason)
+        status.conditions = conditions
+        status.containerStatuses = containers
+        pod.status = status
+        return pod
+    }
+
+    static func terminated(_ name: String = "main", exit: Int32, reason: String) -> ContainerStatus {
+        ContainerStatus(name: name, state: ContainerState(terminated: .init(exitCode: exit, reason: reason)))
+    }
+
+    static func waiting(_ reason: String, message: String = "") -> ContainerStatus {
+        ContainerStatus(name: "main", ready: false, state: ContainerState(waiting: .init(reason: reason, message: message)))
+    }
+
+    var mapper = PodPhaseMapper(config: PluginConfig(), now: now)
+
+    @Test("a Pod without status or not yet scheduled is queued")
+    func queued() {
+        #expect(mapper.phase(of: Self.pod(phase: nil)) == .queued("Scheduling"))
+        let unscheduled = Self.pod(phase: "Pending", conditions: [PodCondition(type: "PodScheduled", status: "False", reason: "Unschedulable", message: "0/3 nodes are available")])
+        #expect(mapper.phase(of: unscheduled).reason == "Unschedulable:0/3 nodes are available")
+    }
+
+    @Test("ContainerCreating initializes; ImagePullBackOff initializes within its grace period, then fails retryably with cleanup")
+    func imagePull() {
+        let ready = { (offset: TimeInterval) in PodCondition(type: "Ready", status: "False", reason: "ContainersNotReady", message: "not ready", lastTransitionTime: Self.at(offset)) }
+        #expect(mapper.phase(of: Self.pod(phase: "Pending", conditions: [ready(-1)], containers: [Self.waiting("ContainerCreating")])).phase == .initializing)
+        let early = mapper.phase(of: Self.pod(phase: "Pending", conditions: [ready(-60)], containers: [Self.waiting("ImagePullBackOff")]))
+        #expect(early.phase == .initializing)
+        #expect(early.recheckAfter == .seconds(120))
+        let late = mapper.phase(of: Self.pod(phase: "Pending", conditions: [ready(-181)], containers: [Self.waiting("ImagePullBackOff", message: "Back-off")]))
+        #expect(late.phase == .retryableFailure)
+        #expect(late.error?.kind == .user)
+        #expect(late.error?.code == "ImagePullBackOff")
+        #expect(late.cleanupOnFailure)
+        #expect(late.error?.message.hasPrefix("Grace period [3m0s] exceeded|[ContainersNotReady|ImagePullBackOff]: not ready|Back-off") == true)
+        let throttled = mapper.phase(of: Self.pod(phase: "Pending", conditions: [ready(-181)], containers: [Self.waiting("ImagePullBackOff", message: "429 Too Many Requests")]))
+        #expect(throttled.error?.kind == .system)
+    }
+
+    @Test("InvalidImageName fails permanently at once; CreateContainerConfigError after its 0 s grace; unknown waiting reasons are system failures")
+    func waitingReasons() {
+        let ready = PodCondition(type: "Ready", status: "False", reason: "ContainersNotReady", message: "", lastTransitionTime: Self.at(-1))
+        #expect(mapper.phase(of: Self.pod(phase: "Pending", conditions: [ready], containers: [Self.waiting("InvalidImageName")])).phase == .permanentFailure)
+        #expect(mapper.phase(of: Self.pod(phase: "Pending", conditions: [ready], containers: [Self.waiting("CreateContainerConfigError")])).phase == .permanentFailure)
+        #expect(mapper.phase(of: Self.pod(phase: "Pending", conditions: [ready], containers: [Self.waiting("CreateContainerError")])).phase == .initializing)
+        let odd = mapper.phase(of: Self.pod(phase: "Pending", conditions: [ready], containers: [Self.waiting("SomethingNew")]))
+        #expect(odd.phase == .retryableFailure && odd.error?.kind == .system)
+    }
+
+    @Test("pod-pending-timeout fails a Pod pending too long as a system error")
+    func pendingTimeout() {
+        var config = PluginConfig()
+        config.podPendingTimeoutSeconds = 60
+        let mapper = PodPhaseMapper(config: config, now: Self.now)
+        #expect(mapper.phase(of: Self.pod(phase: "Pending", created: -30)).recheckAfter == .seconds(30))
+        let timedOut = mapper.phase(of: Self.pod(phase: "Pending", created: -61))
+        #expect(timedOut.error?.code == "PodPendingTimeout")
+        #expect(timedOut.error?.kind == .system)
+    }
+
+    @Test("the primary container decides a running Pod: running, success, failure, OOMKilled, SIGKILL")
+    func primary() {
+        #expect(mapper.phase(of: Self.pod(phase: "Running", containers: [ContainerStatus(name: "main", state: ContainerState(running: .init()))])).phase == .running)
+        #expect(mapper.phase(of: Self.pod(phase: "Running", containers: [Self.terminated(exit: 0, reason: "Completed")])).phase == .success)
+        let failed = mapper.phase(of: Self.pod(phase: "Running", containers: [Self.terminated(exit: 1, reason: "Error")]))
+        #expect(failed.phase == .retryableFailure && failed.error?.kind == .user && failed.error?.code == "Error")
+        let oom = mapper.phase(of: Self.pod(phase: "Running", containers: [Self.terminated(exit: 137, reason: "OOMKilled")]))
+        #expect(oom.error?.code == "OOMKilled" && oom.error?.kind == .user)
+        let killed = mapper.phase(of: Self.pod(phase: "Running", containers: [Self.terminated(exit: 137, reason: "Error")]))
+        #expect(killed.phase == .retryableFailure && killed.error?.kind == .system)
+        #expect(mapper.phase(of: Self.pod(phase: "Running", containers: [])).phase == .running)
+        var missing = Self.pod(phase: "Running", primary: "ghost", containers: [])
+        missing.spec = PodSpec(containers: [Container(name: "main")])
+        #expect(mapper.phase(of: missing).error?.code == "PrimaryContainerNotFound")
+    }
+
+    @Test("without a primary container a running Pod succeeds when every container exited 0")
+    func noPrimary() {
+        #expect(mapper.phase(of: Self.pod(phase: "Running", primary: nil, containers: [Self.terminated(exit: 0, reason: "Completed"), Self.terminated("side", exit: 0, reason: "Completed")])).phase == .success)
+        #expect(mapper.phase(of: Self.pod(phase: "Running", primary: nil, containers: [Self.terminated(exit: 0, reason: "Completed"), ContainerStatus(name: "side", state: ContainerState(running: .init()))])).phase == .running)
+    }
+
+    @Test("Succeeded is success unless a container was OOMKilled; Unknown changes nothing")
+    func succeeded() {
+        #expect(mapper.phase(of: Self.pod(phase: "Succeeded")).phase == .success)
+        let oom = mapper.phase(of: Self.pod(phase: "Succeeded", containers: [Self.terminated(exit: 0, reason: "OOMKilled")]))
+        #expect(oom.error?.code == "OOMKilled" && oom.error?.message == "Pod reported success despite being OOMKilled")
+        #expect(mapper.phase(of: Self.pod(phase: "Unknown")).phase == .undefined)
+    }
+
+    @Test("a Failed Pod: OOMKilled is a user error, node shutdown and SIGKILL are system errors")
+    func failed() {
+        let oom = mapper.phase(of: Self.pod(phase: "Failed", containers: [Self.terminated(exit: 137, reason: "OOMKilled")], reason: "Error"))
+        #expect(oom.error?.code == "OOMKilled" && oom.error?.kind == .user)
+        let user = mapper.phase(of: Self.pod(phase: "Failed", containers: [Self.terminated(exit: 2, reason: "Error")], reason: "Error"))
+        #expect(user.error?.code == "Error" && user.error?.kind == .user)
+        let shutdown = mapper.phase(of: Self.pod(phase: "Failed", reason: "NodeShutdown"))
+        #expect(shutdown.error?.code == "Interrupted" && shutdown.error?.kind == .system)
+        let killed = mapper.phase(of: Self.pod(phase: "Failed", containers: [Self.terminated(exit: 137, reason: "Error")], reason: "Error"))
+        #expect(killed.error?.kind == .system)
+        let unknown = mapper.phase(of: Self.pod(phase: "Failed"))
+        #expect(unknown.error?.kind == .system)
+        // No pod reason, but the container says why: the user's error (a deliberate difference).
+        let exited = mapper.phase(of: Self.pod(phase: "Failed", containers: [Self.terminated(exit: 3, reason: "Error")]))
+        #expect(exited.error?.code == "Error" && exited.error?.kind == .user)
+    }
+}

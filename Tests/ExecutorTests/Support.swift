@@ -1,0 +1,168 @@
+import ExecutorAPI
+import ExecutorControllers
+import FlyteIDL
+import Foundation
+import KubeClient
+import KubeRuntime
+import KubeSandbox
+import SwiftProtobuf
+import TaskPlugins
+import Testing
+
+enum Fixtures {
+    static var directory: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().path + "/Fixtures"
+    }
+
+    /// Flyte's own CRD (a copy of `shared/fixtures/flyte.org_taskactions.yaml`).
+    static func flyteCRD() throws -> JSONValue {
+        let text = try String(contentsOfFile: directory + "/flyte.org_taskactions.yaml", encoding: .utf8)
+        return try #require(try JSONValue.documents(yaml: text).first)
+    }
+
+    static var repositoryRoot: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    }
+
+    static let crdType = ResourceType(group: "apiextensions.k8s.io", version: "v1", kind: "CustomResourceDefinition", plural: "customresourcedefinitions", namespaced: false)
+
+    /// The fact sheet's test vector 7.1: a container task with retries 2.
+    static let containerTemplateBase64 = "Cg8IARIBcBoBZCIBdCoCdjESCWNvbnRhaW5lchoEKgIoAjI4CgxidXN5Ym94OjEuMzYSAnNoEgItYxoKZWNobyBoZWxsbyIUCggIARIEMTAwbQoICAMSBDY0TWk="
+
+    /// A container template that tells the simulated kubelet what to do.
+    static func template(outcome: String = "succeed", duration: Double = 0.3, startup: Double = 0.3, retries: UInt32 = 0, exitCode: Int = 1, args: [String] = ["pyflyte-execute", "--inputs", "{{.input}}", "--output-prefix", "{{.outputPrefix}}"]) -> Data {
+        var t = Flyteidl2_Core_TaskTemplate()
+        t.id.resourceType = .task
+        t.id.project = "flytesnacks"
+        t.id.domain = "development"
+        t.id.name = "wf.say_hello"
+        t.id.version = "v1"
+        t.type = "python"
+        t.metadata.retries.retries = retries
+        var c = Flyteidl2_Core_Container()
+        c.image = "cr.flyte.org/flyteorg/flytekit:py3.11"
+        c.args = args
+        var cpu = Flyteidl2_Core_Resources.ResourceEntry()
+        cpu.name = .cpu
+        cpu.value = "500m"
+        var memory = Flyteidl2_Core_Resources.ResourceEntry()
+        memory.name = .memory
+        memory.value = "256Mi"
+        c.resources.requests = [cpu, memory]
+        c.env = [kv("SANDBOX_OUTCOME", outcome), kv("SANDBOX_DURATION", String(duration)), kv("SANDBOX_STARTUP", String(startup)), kv("SANDBOX_EXIT_CODE", String(exitCode))]
+        t.container = c
+        return try! t.serializedBytes()
+    }
+
+    static func kv(_ k: String, _ v: String) -> Flyteidl2_Core_KeyValuePair {
+        var p = Flyteidl2_Core_KeyValuePair()
+        p.key = k
+        p.value = v
+        return p
+    }
+
+    static func taskAction(_ name: String, namespace: String = "default", taskType: String = "python", template: Data? = Fixtures.template()) -> TaskAction {
+        var spec = TaskActionSpec(runName: "r1", project: "flytesnacks", domain: "development", actionName: name, taskType: taskType, taskTemplate: template, inputUri: "s3://bucket/metadata/r1/\(name)/inputs.pb", runOutputBase: "s3://bucket/data/r1")
+        spec.envVars = ["TEAM": "ml"]
+        return TaskAction(metadata: ObjectMeta(name: name, namespace: namespace, labels: ["flyte.org/run": "r1"]), spec: spec)
+    }
+}
+
+/// Polls until `condition` holds; for integration tests.
+func eventually(_ what: String = "condition", seconds: Double = 20, _ condition: @Sendable () async throws -> Bool) async throws {
+    let deadline = ContinuousClock.now + .seconds(seconds)
+    while ContinuousClock.now < deadline {
+        if try await condition() { return }
+        try await Task.sleep(for: .milliseconds(25))
+    }
+    Issue.record("timed out after \(seconds) s waiting for \(what)")
+    throw TimedOut(what: what)
+}
+
+struct TimedOut: Error { var what: String }
+
+/// Collects ActionEvents for assertions.
+final class RecordingSink: ActionEventSink {
+    let events = LockedBox<[Flyteidl2_Workflow_ActionEvent]>([])
+    func record(_ event: Flyteidl2_Workflow_ActionEvent) async throws {
+        events.withLock { $0.append(event) }
+    }
+}
+
+/// A sandbox with the simulated kubelet and the generated CRD, and an executor running
+/// against it.
+struct ExecutorHarness {
+    let sandbox: KubeSandbox
+    let client: KubernetesClient
+    let sink: RecordingSink
+
+    static func installCRD(_ client: KubernetesClient) async throws {
+        _ = try await client.create(Fixtures.crdType, TaskActionSchema.crd)
+    }
+
+    static func with(config: ExecutorConfig = ExecutorConfig(), kubelet: Bool = true, registry: PluginRegistry? = nil, _ body: (ExecutorHarness) async throws -> Void) async throws {
+        var options = KubeSandbox.Options()
+        options.kubelet = kubelet
+        try await KubeSandbox.with(options) { sandbox, client in
+            try await installCRD(client)
+            let harness = ExecutorHarness(sandbox: sandbox, client: client, sink: RecordingSink())
+            let run = harness.startExecutor(config: config, registry: registry)
+            do {
+                try await body(harness)
+            } catch {
+                run.cancel()
+                _ = try? await run.value
+                throw error
+            }
+            run.cancel()
+            _ = try? await run.value
+        }
+    }
+
+    /// Starts an executor; cancel the task to stop it.
+    func startExecutor(config: ExecutorConfig = ExecutorConfig(), registry: PluginRegistry? = nil) -> Task<Void, any Error> {
+        let manager = Manager(client: client, options: ManagerOptions(metricsBindAddress: "0", healthProbeBindAddress: "0", gracefulShutdownTimeout: .seconds(5)))
+        _ = Executor(manager: manager, config: config, registry: registry, sink: sink)
+        return Task { try await manager.run() }
+    }
+
+    func get(_ name: String, namespace: String = "default") async throws -> TaskAction {
+        try await client.get(TaskAction.self, name: name, namespace: namespace)
+    }
+
+    func create(_ taskAction: TaskAction) async throws {
+        _ = try await client.create(taskAction)
+    }
+
+    /// Waits until the TaskAction is terminal and returns it.
+    func terminal(_ name: String, seconds: Double = 30) async throws -> TaskAction {
+        try await eventually("\(name) terminal", seconds: seconds) { (try? await get(name))?.isTerminal ?? false }
+        return try await get(name)
+    }
+
+    func pods() async throws -> [Pod] {
+        try await client.list(Pod.self, namespace: "default").items
+    }
+}
+
+/// Names of every Pod created while it runs, from a watch.
+final class PodLog: Sendable {
+    let created = LockedBox<[(name: String, uid: String)]>([])
+    let task: Task<Void, Never>
+
+    init(_ client: KubernetesClient) async throws {
+        let list = try await client.list(Pod.self, namespace: "default")
+        let created = self.created
+        let stream = try await client.watch(Pod.self, namespace: "default", options: WatchOptions(resourceVersion: list.metadata.resourceVersion))
+        task = Task {
+            do {
+                for try await event in stream {
+                    if case .added(let pod) = event { created.withLock { $0.append((pod.metadata.name ?? "", pod.metadata.uid ?? "")) } }
+                }
+            } catch {}
+        }
+    }
+
+    var names: [String] { created.value.map(\.name) }
+    func stop() { task.cancel() }
+}

@@ -1,0 +1,298 @@
+import ExecutorAPI
+import ExecutorControllers
+import FlyteIDL
+import Foundation
+import KubeClient
+import KubeRuntime
+import KubeSandbox
+import TaskPlugins
+import Testing
+
+/// Whole scenarios against KubeSandbox with the simulated kubelet (issue 4's bar).
+@Suite("TaskAction scenarios")
+struct TaskActionScenarioTests {
+    static func phases(_ action: TaskAction) -> [String] { action.status?.phaseHistory?.map(\.phase) ?? [] }
+    static func condition(_ action: TaskAction, _ type: TaskActionConditionType) -> Condition? { action.status?.condition(type) }
+
+    @Test("a container task succeeds: the Pod has the right name, labels, env, resources and owner; Queued → Initializing → Executing → Completed")
+    func succeeds() async throws {
+        try await ExecutorHarness.with { h in
+            let pods = try await PodLog(h.client)
+            defer { pods.stop() }
+            try await h.create(Fixtures.taskAction("r1-a0"))
+            let done = try await h.terminal("r1-a0")
+            #expect(Self.phases(done) == ["Queued", "Initializing", "Executing", "Completed"])
+            #expect(Self.condition(done, .succeeded)?.status == "True")
+            #expect(Self.condition(done, .succeeded)?.reason == "Completed")
+            #expect(Self.condition(done, .progressing)?.status == "False")
+            #expect(Self.condition(done, .progressing)?.message == "TaskAction has completed")
+            #expect(done.status?.pluginPhase == "PhaseSuccess")
+            #expect(done.status?.attempts == 1)
+            #expect(done.status?.errorState == nil)
+            #expect(done.metadata.finalizers == [TaskActionLabels.finalizer])
+            try await eventually("GC labels") { (try? await h.get("r1-a0"))?.metadata.labels?[TaskActionLabels.terminationStatus] == "terminated" }
+            #expect(pods.names == ["r1-a0-0"])
+
+            let pod = try await h.client.get(Pod.self, name: "r1-a0-0", namespace: "default")
+            let labels = pod.metadata.labels ?? [:]
+            #expect(labels["flyte.org/managed"] == "true")
+            #expect(labels["run"] == "r1" && labels["action"] == "r1-a0" && labels["attempt"] == "1")
+            #expect(labels["project"] == "flytesnacks" && labels["domain"] == "development" && labels["organization"] == "flyte")
+            #expect(labels["task-name"] == "wf.say_hello")
+            #expect(labels["flyte.org/run"] == "r1")
+            #expect(pod.metadata.annotations?["primary_container_name"] == "r1-a0-0")
+            #expect(pod.metadata.annotations?["cluster-autoscaler.kubernetes.io/safe-to-evict"] == "false")
+            let owner = try #require(pod.metadata.ownerReferences?.first)
+            #expect(owner.kind == "TaskAction" && owner.name == "r1-a0" && owner.controller == true && owner.uid == done.metadata.uid)
+            #expect(pod.spec?.restartPolicy == "Never")
+            let container = try #require(pod.spec?.containers.first)
+            #expect(container.name == "r1-a0-0")
+            let env = Dictionary((container.env ?? []).map { ($0.name, $0.value ?? "") }, uniquingKeysWith: { $1 })
+            #expect(env["ACTION_NAME"] == "r1-a0" && env["RUN_NAME"] == "r1" && env["_U_RUN_BASE"] == "s3://bucket/data/r1" && env["_U_ORG_NAME"] == "local" && env["TEAM"] == "ml")
+            #expect(container.resources?.requests == ["cpu": "500m", "memory": "256Mi"])
+            #expect(container.resources?.limits == ["cpu": "500m", "memory": "256Mi"])
+            let shard = TaskPaths.shard(namespace: "default", name: "r1-a0")
+            #expect(container.args == ["pyflyte-execute", "--inputs", "s3://bucket/metadata/r1/r1-a0/inputs.pb", "--output-prefix", "s3://bucket/\(shard)/data/r1/r1-a0/1"])
+            let events = h.sink.events.value
+            // A reason-only change bumps the phase version and sends another event, as in Flyte.
+            var distinct: [Flyteidl2_Common_ActionPhase] = []
+            for event in events where distinct.last != event.phase { distinct.append(event.phase) }
+            #expect(distinct == [.queued, .initializing, .running, .succeeded])
+            #expect(events.last?.outputs.outputUri == "s3://bucket/\(shard)/data/r1/r1-a0/1/outputs.pb")
+        }
+    }
+
+    @Test("a failing task with retries 2 runs attempts -0, -1 and -2, then ends PermanentFailure with the error")
+    func retries() async throws {
+        try await ExecutorHarness.with { h in
+            let pods = try await PodLog(h.client)
+            defer { pods.stop() }
+            try await h.create(Fixtures.taskAction("r1-fail", template: Fixtures.template(outcome: "fail", duration: 0.1, startup: 0.05, retries: 2)))
+            let done: TaskAction
+            do {
+                done = try await h.terminal("r1-fail")
+            } catch {
+                let action = try await h.get("r1-fail")
+                Issue.record("status: \(String(decoding: try JSONValue(encoding: action.status).serialized(), as: UTF8.self)) pods: \(pods.names)")
+                throw error
+            }
+            #expect(pods.names == ["r1-fail-0", "r1-fail-1", "r1-fail-2"])
+            #expect(done.status?.attempts == 3)
+            #expect(Self.condition(done, .failed)?.reason == "PermanentFailure")
+            #expect(Self.condition(done, .progressing)?.status == "False")
+            #expect(done.status?.errorState?.code == "Error")
+            #expect(done.status?.errorState?.kind == "USER")
+            #expect(done.status?.errorState?.message?.contains("exit code (1)") == true)
+            #expect(Self.phases(done).last == "PermanentFailure")
+            #expect(Self.phases(done).filter { $0 == "Queued" }.count >= 1)
+            #expect(done.status?.pluginPhase == "PhasePermanentFailure")
+        }
+    }
+
+    @Test("a SIGKILLed Pod is a system failure: the same attempt is relaunched and the user's retries are spared")
+    func sigkill() async throws {
+        try await ExecutorHarness.with { h in
+            let pods = try await PodLog(h.client)
+            defer { pods.stop() }
+            try await h.create(Fixtures.taskAction("r1-kill", template: Fixtures.template(outcome: "fail", duration: 0.05, startup: 0.05, retries: 5, exitCode: 137)))
+            try await eventually("relaunched twice") { pods.names.filter { $0 == "r1-kill-0" }.count >= 3 }
+            let action = try await h.get("r1-kill")
+            #expect(action.status?.attempts == 1)
+            #expect(!action.isTerminal)
+            #expect(Set(pods.names) == ["r1-kill-0"])
+            try await eventually("FailedPluginHandle event") {
+                ((try? await h.client.list(Event.self, namespace: "default").items) ?? []).contains { $0.reason == "FailedPluginHandle" && ($0.note ?? "").contains("[Interrupted]") }
+            }
+        }
+    }
+
+    @Test("consecutive system errors past maxSystemFailures fail the action with MaxSystemFailuresExceeded")
+    func maxSystemFailures() async throws {
+        var config = ExecutorConfig()
+        config.maxSystemFailures = 2
+        config.requeueSeconds = 1
+        try await ExecutorHarness.with(config: config) { h in
+            // Every Pod create fails with a 500: an error from the plugin, a system error each round.
+            await h.sandbox.faults.failNext(1000, code: 500, method: "POST", pathContains: "/pods")
+            try await h.create(Fixtures.taskAction("r1-sys"))
+            let done = try await h.terminal("r1-sys")
+            await h.sandbox.faults.reset()
+            #expect(done.status?.errorState?.code == "MaxSystemFailuresExceeded")
+            #expect(done.status?.errorState?.kind == "SYSTEM")
+            #expect(done.status?.errorState?.message?.hasPrefix("plugin \"pod\" failed with system error 3 times:") == true)
+            #expect(done.status?.systemFailures == 3)
+            #expect(done.status?.condition(.failed)?.reason == "PermanentFailure")
+            #expect((try await h.pods()).isEmpty)
+        }
+    }
+
+    @Test("an OOMKilled Pod fails the task with code OOMKilled")
+    func oomKilled() async throws {
+        try await ExecutorHarness.with { h in
+            try await h.create(Fixtures.taskAction("r1-oom", template: Fixtures.template(outcome: "oom", startup: 0.05)))
+            let done = try await h.terminal("r1-oom")
+            #expect(done.status?.errorState?.code == "OOMKilled")
+            #expect(done.status?.errorState?.kind == "USER")
+            #expect(Self.condition(done, .failed)?.status == "True")
+        }
+    }
+
+    @Test("ImagePullBackOff past its grace period fails the attempt and deletes the Pod")
+    func imagePullBackOff() async throws {
+        var config = ExecutorConfig()
+        config.plugins.imagePullBackoffGracePeriodSeconds = 1
+        try await ExecutorHarness.with(config: config) { h in
+            try await h.create(Fixtures.taskAction("r1-pull", template: Fixtures.template(outcome: "image-pull-backoff")))
+            try await eventually("initializing") { (try? await h.get("r1-pull")).map(Self.phases)?.contains("Initializing") ?? false }
+            let done = try await h.terminal("r1-pull")
+            #expect(done.status?.errorState?.code == "ImagePullBackOff")
+            #expect(done.status?.errorState?.message?.hasPrefix("Grace period [1s] exceeded|") == true)
+            try await eventually("pod cleaned up") { (try? await h.pods())?.isEmpty ?? false }
+        }
+    }
+
+    @Test("Flyte's sample CR ends Failed/InvalidSpec with the exact message, no finalizer, and a FailedValidation Event")
+    func sampleCR() async throws {
+        try await ExecutorHarness.with { h in
+            let sample = try JSONValue(yaml: """
+                apiVersion: flyte.org/v1
+                kind: TaskAction
+                metadata:
+                  labels:
+                    app.kubernetes.io/name: executor
+                    app.kubernetes.io/managed-by: kustomize
+                  name: taskaction-sample
+                spec:
+                  runName: "sample-run"
+                  org: "demo"
+                  project: "default"
+                  domain: "dev"
+                  actionName: "sample-task"
+                  inputUri: "/tmp/input"
+                  runOutputBase: "/tmp/output"
+                """)
+            _ = try await h.client.create(TaskAction.resourceType, sample, namespace: "default")
+            let done = try await h.terminal("taskaction-sample")
+            let message = "required spec fields are empty: [taskType taskTemplate]"
+            #expect(done.status?.conditions?.map(\.type) == ["Failed", "Progressing"])
+            #expect(done.status?.conditions?.map(\.reason) == ["InvalidSpec", "InvalidSpec"])
+            #expect(done.status?.conditions?.map(\.message) == [message, message])
+            #expect(done.status?.conditions?.map(\.status) == ["True", "False"])
+            #expect(done.status?.phaseHistory == nil)
+            #expect(done.status?.errorState == nil)
+            #expect(done.metadata.finalizers == nil)
+            try await eventually("FailedValidation event") {
+                let events = (try? await h.client.list(Event.self, namespace: "default").items) ?? []
+                return events.contains { $0.reason == "FailedValidation" && $0.action == "ValidatingTaskAction" && $0.type == "Warning" && $0.note == message && $0.regarding?.name == "taskaction-sample" }
+            }
+            try await eventually("GC labels") { (try? await h.get("taskaction-sample"))?.metadata.labels?[TaskActionLabels.completedTime] != nil }
+            #expect(h.sink.events.value.isEmpty)
+        }
+    }
+
+    @Test("an unknown task type with no default plugin ends PluginNotFound")
+    func pluginNotFound() async throws {
+        var registry = PluginRegistry()
+        registry.register(PodPlugin())
+        try await ExecutorHarness.with(registry: registry) { h in
+            try await h.create(Fixtures.taskAction("r1-odd", taskType: "quantum"))
+            let done = try await h.terminal("r1-odd")
+            #expect(Self.condition(done, .failed)?.reason == "PluginNotFound")
+            #expect(Self.condition(done, .failed)?.message.hasPrefix("no plugin found for task type \"quantum\"") == true)
+            try await eventually("FailedPluginResolve event") {
+                ((try? await h.client.list(Event.self, namespace: "default").items) ?? []).contains { $0.reason == "FailedPluginResolve" }
+            }
+        }
+    }
+
+    @Test("deleting a running TaskAction deletes its Pod, then removes the finalizer")
+    func abortOnDelete() async throws {
+        try await ExecutorHarness.with { h in
+            try await h.create(Fixtures.taskAction("r1-abort", template: Fixtures.template(outcome: "hang", startup: 0.05)))
+            try await eventually("executing") { (try? await h.get("r1-abort")).map(Self.phases)?.last == "Executing" }
+            try await h.client.delete(TaskAction.self, name: "r1-abort", namespace: "default")
+            try await eventually("pod gone") { (try? await h.pods())?.isEmpty ?? false }
+            try await eventually("taskaction gone") {
+                do { _ = try await h.get("r1-abort"); return false } catch let e as KubeAPIError { return e.isNotFound }
+            }
+            #expect(h.sink.events.value.last?.phase == .aborted)
+        }
+    }
+
+    @Test("a Pod deleted by someone else counts as a system failure and the attempt is relaunched")
+    func podDeletedExternally() async throws {
+        try await ExecutorHarness.with { h in
+            try await h.create(Fixtures.taskAction("r1-gone", template: Fixtures.template(outcome: "hang", startup: 0.05)))
+            try await eventually("executing") { (try? await h.get("r1-gone")).map(Self.phases)?.last == "Executing" }
+            let first = try await h.client.get(Pod.self, name: "r1-gone-0", namespace: "default")
+            try await h.client.delete(Pod.self, name: "r1-gone-0", namespace: "default")
+            try await eventually("system failure counted") { (try? await h.get("r1-gone"))?.status?.systemFailures == 1 }
+            try await eventually("relaunched") {
+                let pod = try? await h.client.get(Pod.self, name: "r1-gone-0", namespace: "default")
+                return pod != nil && pod?.metadata.uid != first.metadata.uid
+            }
+            let action = try await h.get("r1-gone")
+            #expect(action.status?.attempts == 1)
+            #expect(!action.isTerminal)
+            try await eventually("FailedPluginHandle event") {
+                ((try? await h.client.list(Event.self, namespace: "default").items) ?? []).contains { $0.reason == "FailedPluginHandle" && ($0.note ?? "").contains("ResourceDeletedExternally") }
+            }
+        }
+    }
+
+    @Test("GC deletes terminal TaskActions after the TTL")
+    func garbageCollection() async throws {
+        var config = ExecutorConfig()
+        config.gc.intervalSeconds = 1
+        config.gc.maxTTLSeconds = 0
+        try await ExecutorHarness.with(config: config) { h in
+            try await h.create(Fixtures.taskAction("r1-gc", template: Fixtures.template(duration: 0.05, startup: 0.05)))
+            try await eventually("deleted by GC", seconds: 30) {
+                do { _ = try await h.get("r1-gc"); return false } catch let e as KubeAPIError { return e.isNotFound }
+            }
+        }
+    }
+
+    @Test("GC keeps terminal TaskActions younger than the TTL")
+    func garbageCollectionKeepsYoung() async throws {
+        var config = ExecutorConfig()
+        config.gc.intervalSeconds = 1
+        config.gc.maxTTLSeconds = 3600
+        try await ExecutorHarness.with(config: config) { h in
+            try await h.create(Fixtures.taskAction("r1-young", template: Fixtures.template(duration: 0.05, startup: 0.05)))
+            _ = try await h.terminal("r1-young")
+            try await Task.sleep(for: .milliseconds(2500))
+            #expect((try? await h.get("r1-young")) != nil)
+        }
+    }
+
+    @Test("an executor restarted mid-run picks up in-flight TaskActions without a second Pod")
+    func restart() async throws {
+        var options = KubeSandbox.Options()
+        options.kubelet = true
+        try await KubeSandbox.with(options) { sandbox, client in
+            try await ExecutorHarness.installCRD(client)
+            let h = ExecutorHarness(sandbox: sandbox, client: client, sink: RecordingSink())
+            let pods = try await PodLog(client)
+            defer { pods.stop() }
+            var first = h.startExecutor()
+            for i in 0..<3 {
+                try await h.create(Fixtures.taskAction("r1-live-\(i)", template: Fixtures.template(duration: 1.5, startup: 0.05)))
+            }
+            try await eventually("all executing") {
+                for i in 0..<3 where (try? await h.get("r1-live-\(i)")).map(Self.phases)?.last != "Executing" { return false }
+                return true
+            }
+            first.cancel()
+            _ = try? await first.value
+            first = h.startExecutor()
+            for i in 0..<3 {
+                let done = try await h.terminal("r1-live-\(i)")
+                #expect(done.status?.condition(.succeeded)?.status == "True")
+            }
+            #expect(pods.names.sorted() == ["r1-live-0-0", "r1-live-1-0", "r1-live-2-0"])
+            first.cancel()
+            _ = try? await first.value
+        }
+    }
+}
