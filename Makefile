@@ -3,7 +3,7 @@ SWIFT ?= swift
 SANDBOX_PORT ?= 6443
 SANDBOX_KUBECONFIG ?= sandbox.kubeconfig
 
-.PHONY: help build test sandbox e2e bench clean
+.PHONY: help build test sandbox run manifests protos e2e bench clean
 
 help: ## List the targets.
 	@grep -E '^[a-z0-9-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -15,8 +15,18 @@ test: ## Build and run every unit and integration test (against KubeSandbox).
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
-sandbox: build ## Run KubeSandbox on $(SANDBOX_PORT) and write $(SANDBOX_KUBECONFIG) for kubectl.
-	$(SWIFT) run executor sandbox --port $(SANDBOX_PORT) --kubeconfig-out $(SANDBOX_KUBECONFIG)
+sandbox: build ## Run KubeSandbox with the simulated kubelet on $(SANDBOX_PORT) and write $(SANDBOX_KUBECONFIG).
+	$(SWIFT) run executor sandbox --kubelet --port $(SANDBOX_PORT) --kubeconfig-out $(SANDBOX_KUBECONFIG)
+
+run: build ## Install the CRD into the sandbox of `make sandbox` and run the executor against it.
+	kubectl --kubeconfig $(SANDBOX_KUBECONFIG) apply -f config/crd/bases/flyte.org_taskactions.yaml
+	$(SWIFT) run executor run --kubeconfig $(SANDBOX_KUBECONFIG) --log-format text --metrics-bind-address 127.0.0.1:8080 --health-probe-bind-address 127.0.0.1:8081
+
+manifests: ## Regenerate config/crd/bases from the Swift source of truth (ExecutorAPI).
+	$(SWIFT) run executor manifests
+
+protos: ## Regenerate Sources/FlyteIDL from proto/ (needs protoc; see hack/generate-protos.sh).
+	hack/generate-protos.sh
 
 e2e: ## Run the client integration tests against the cluster KUBECONFIG names (skipped without one).
 	@if [ -z "$$KUBECONFIG" ] && [ ! -f "$$HOME/.kube/config" ]; then \

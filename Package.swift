@@ -123,7 +123,7 @@ let package = Package(
         .target(name: "CMallocStats", path: "Benchmarks/CMallocStats"),
         .executableTarget(
             name: "executor-bench",
-            dependencies: ["KubeClient", "KubeSandbox", "KubeRuntime", "CMallocStats"],
+            dependencies: ["KubeClient", "KubeSandbox", "KubeRuntime", "CMallocStats", "ExecutorAPI", "ExecutorControllers", "FlyteIDL", .product(name: "Logging", package: "swift-log")],
             path: "Benchmarks/executor-bench",
             swiftSettings: strict
         ),

@@ -55,9 +55,14 @@ enum InformerBench {
 
     /// Starts the child sandbox with `count` Pods and hands its port to `body`.
     static func withSandbox<T>(count: Int, _ body: (Int) async throws -> T) async throws -> T {
+        try await withSandbox(arguments: ["serve-sandbox", String(count)], body)
+    }
+
+    /// Starts this binary as a child with `arguments`; it prints its port on the first line.
+    static func withSandbox<T>(arguments: [String], _ body: (Int) async throws -> T) async throws -> T {
         let child = Process()
         child.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
-        child.arguments = ["serve-sandbox", String(count)]
+        child.arguments = arguments
         let stdout = Pipe(), stdin = Pipe()
         child.standardOutput = stdout
         child.standardInput = stdin

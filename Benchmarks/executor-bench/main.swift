@@ -48,6 +48,10 @@ if CommandLine.arguments.count > 3, CommandLine.arguments[1] == "measure-informe
     try await InformerBench.measureAndPrint(port: Int(CommandLine.arguments[2]) ?? 0, variantIndex: Int(CommandLine.arguments[3]) ?? 0)
     exit(0)
 }
+if CommandLine.arguments.count > 1, CommandLine.arguments[1] == "serve-executor-sandbox" {
+    try await ExecutorBench.serveSandbox()
+    exit(0)
+}
 if CommandLine.arguments.count > 2, CommandLine.arguments[1] == "serve-sandbox" {
     try await InformerBench.serveSandbox(count: Int(CommandLine.arguments[2]) ?? 10_000)
     exit(0)
@@ -129,6 +133,21 @@ if wanted("workqueue") {
     print("| get + done, one worker | \(Int(median(results.map(\.getsPerSecond)))) |")
     print("| add ×2 + get + done, 8 workers concurrently (keys processed) | \(Int(median(results.map(\.concurrentPerSecond)))) |")
 }
+if wanted("executor") {
+    let sizes = (environment["BENCH_TASKACTIONS"] ?? "1000,10000").split(separator: ",").compactMap { Int($0) }
+    print("")
+    print("## TaskActions end to end")
+    print("")
+    print("A sandbox in a child process (plain HTTP, simulated kubelet running each Pod for 0.5 s); this process runs one executor (32 workers) and creates the TaskActions at once from 32 tasks. One run per size, each against a fresh sandbox.")
+    print("")
+    print("| TaskActions | every Pod exists | every TaskAction Completed | executor API requests per TaskAction | peak RSS of the process |")
+    print("|---:|---:|---:|---:|---:|")
+    for size in sizes {
+        let result = try await InformerBench.withSandbox(arguments: ["serve-executor-sandbox"]) { port in try await ExecutorBench.run(count: size, port: port) }
+        print("| \(size) | \(String(format: "%.1f", result.allPodsSeconds)) s | \(String(format: "%.1f", result.allCompletedSeconds)) s | \(String(format: "%.1f", result.requestsPerAction)) | \(Memory.mib(result.peakResident)) |")
+    }
+}
+
 if environment["BENCH_DEBUG"] != nil {
     print("stride Pod \(MemoryLayout<Pod>.stride) ObjectMeta \(MemoryLayout<ObjectMeta>.stride) PodSpec \(MemoryLayout<PodSpec>.stride) PodStatus \(MemoryLayout<PodStatus>.stride) Container \(MemoryLayout<Container>.stride) ContainerStatus \(MemoryLayout<ContainerStatus>.stride)")
 }

@@ -57,7 +57,11 @@ extension JSONValue {
         case .bool(let b): return Node(b ? "true" : "false", Tag(.bool))
         case .int(let i): return Node(String(i), Tag(.int))
         case .double(let d): return Node(String(d), Tag(.float))
-        case .string(let s): return Node(s, Tag(.str), .any)
+        case .string(let s):
+            // A plain scalar that YAML would read back as something else ("True", "1", "null",
+            // "2026-01-01") must be quoted, or the string would change type on the way back.
+            let plainReadsBack = (try? JSONValue(yaml: s)) == .string(s)
+            return Node(s, Tag(.str), plainReadsBack ? .any : .doubleQuoted)
         case .array(let a): return Node(a.map(\.node))
         case .object(let o): return Node(o.sorted { $0.key < $1.key }.map { (Node($0.key), $0.value.node) })
         }

@@ -59,6 +59,13 @@ struct CRDTests {
         #expect(committed == (try TaskActionSchema.yaml()), "config/crd/bases is stale: run `make manifests`")
     }
 
+    @Test("the committed YAML reads back as the generated CRD")
+    func yamlReadsBack() throws {
+        let path = Fixtures.repositoryRoot + "/config/crd/bases/flyte.org_taskactions.yaml"
+        let parsed = try #require(try JSONValue.documents(yaml: try String(contentsOfFile: path, encoding: .utf8)).first)
+        #expect(parsed == TaskActionSchema.crd)
+    }
+
     @Test("the API server with the generated CRD accepts Flyte's field set and rejects what Flyte's rejects")
     func validation() async throws {
         try await KubeSandbox.with { _, client in

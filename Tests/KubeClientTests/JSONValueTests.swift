@@ -67,6 +67,12 @@ struct JSONValueTests {
         #expect(docs[0] == ["a": 1, "b": ["x", true, nil, 2.5]])
         #expect(docs[1] == ["c": ["d": "e"]])
     }
+
+    @Test("writes YAML that reads back as the same values, quoting strings YAML would retype")
+    func yamlRoundTrip() throws {
+        let value: JSONValue = ["enum": ["True", "False", "Unknown", "yes", "null", "1", "2.5", "~", ""], "bool": true, "n": 3, "text": "plain words", "multi": "a\nb"]
+        #expect(try JSONValue(yaml: try value.yaml()) == value)
+    }
 }
 
 @Suite("Typed models keep unknown fields")
