@@ -1,0 +1,81 @@
+import ExecutorAPI
+import Foundation
+import KubeClient
+import KubeSandbox
+import Testing
+
+/// `executor run` as a process: flags, a clean stop on SIGTERM, and one-line errors.
+@Suite("executor run")
+struct RunCommandTests {
+    static var binary: String {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("executor").path
+    }
+
+    static func spawn(_ arguments: [String]) throws -> (Process, Pipe) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        let stderr = Pipe()
+        process.standardError = stderr
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        return (process, stderr)
+    }
+
+    static func finish(_ process: Process, _ stderr: Pipe, seconds: Double = 20) async throws -> (Int32, String) {
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        while process.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+        let text = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        return (process.terminationStatus, text)
+    }
+
+    @Test("runs TaskActions, then on SIGTERM stops cleanly, releases its lease and exits 0")
+    func sigterm() async throws {
+        guard FileManager.default.isExecutableFile(atPath: Self.binary) else {
+            Issue.record("executor binary not found at \(Self.binary)")
+            return
+        }
+        var options = KubeSandbox.Options()
+        options.kubelet = true
+        try await KubeSandbox.with(options) { sandbox, client in
+            try await ExecutorHarness.installCRD(client)
+            let kubeconfig = FileManager.default.temporaryDirectory.appendingPathComponent("run-\(UUID().uuidString).kubeconfig").path
+            try sandbox.writeKubeconfig(to: kubeconfig)
+            defer { try? FileManager.default.removeItem(atPath: kubeconfig) }
+            let (process, stderr) = try Self.spawn(["run", "--kubeconfig", kubeconfig, "--namespace", "default", "--leader-elect", "--leader-election-namespace", "default", "--metrics-bind-address", "0", "--health-probe-bind-address", "0"])
+            try await eventually("leader") {
+                (try? await client.get(Lease.self, name: "abf369a8.flyte.org", namespace: "default"))?.spec?.holderIdentity?.isEmpty == false
+            }
+            try await ExecutorHarness(sandbox: sandbox, client: client, sink: RecordingSink()).create(Fixtures.taskAction("r1-cli", template: Fixtures.template(duration: 0.05, startup: 0.05)))
+            try await eventually("completed") { (try? await client.get(TaskAction.self, name: "r1-cli", namespace: "default"))?.isTerminal ?? false }
+            process.interrupt()  // SIGINT behaves as SIGTERM; both are graceful.
+            let (status, text) = try await Self.finish(process, stderr)
+            #expect(status == 0, "stderr: \(text)")
+            let lease = try await client.get(Lease.self, name: "abf369a8.flyte.org", namespace: "default")
+            #expect(lease.spec?.holderIdentity == "")
+        }
+    }
+
+    @Test("a bad flag or config ends the process at once with one line saying what is wrong")
+    func badInput() async throws {
+        guard FileManager.default.isExecutableFile(atPath: Self.binary) else {
+            Issue.record("executor binary not found at \(Self.binary)")
+            return
+        }
+        let (p1, e1) = try Self.spawn(["run", "--max-concurrent-reconciles", "0"])
+        let (s1, t1) = try await Self.finish(p1, e1)
+        #expect(s1 != 0)
+        #expect(t1.contains("--max-concurrent-reconciles must be at least 1"))
+        let (p2, e2) = try Self.spawn(["run", "--config", "/nonexistent/executor.yaml"])
+        let (s2, t2) = try await Self.finish(p2, e2)
+        #expect(s2 != 0)
+        #expect(t2.trimmingCharacters(in: .whitespacesAndNewlines) == "executor: invalid config /nonexistent/executor.yaml: cannot read the file")
+        let (p3, e3) = try Self.spawn(["run", "--kubeconfig", "/nonexistent/kubeconfig"])
+        let (s3, t3) = try await Self.finish(p3, e3)
+        #expect(s3 != 0)
+        #expect(t3.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n").count == 1)
+        #expect(t3.contains("/nonexistent/kubeconfig"))
+    }
+}
