@@ -3,10 +3,14 @@ SWIFT ?= swift
 SANDBOX_PORT ?= 6443
 SANDBOX_KUBECONFIG ?= sandbox.kubeconfig
 
-.PHONY: help build test sandbox run manifests protos e2e bench clean
+.PHONY: help dev build test sandbox run manifests protos e2e bench clean
 
 help: ## List the targets.
 	@grep -E '^[a-z0-9-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+dev: ## No cluster needed: sandbox + kubelet + CRD + executor + samples, printing each phase as it happens.
+	$(SWIFT) build --product executor
+	$(SWIFT) run executor dev --port $(SANDBOX_PORT) --kubeconfig-out $(SANDBOX_KUBECONFIG)
 
 build: ## Build the executor (debug).
 	$(SWIFT) build

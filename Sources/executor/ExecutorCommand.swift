@@ -7,7 +7,7 @@ struct ExecutorCommand: AsyncParsableCommand {
         commandName: "executor",
         abstract: "A Kubernetes operator that runs Flyte v2 TaskActions.",
         version: BuildInfo.version,
-        subcommands: [RunCommand.self, SandboxCommand.self, ManifestsCommand.self, VersionCommand.self])
+        subcommands: [RunCommand.self, DevCommand.self, SandboxCommand.self, ManifestsCommand.self, VersionCommand.self])
 }
 
 /// Build identity, printed by `executor version`.

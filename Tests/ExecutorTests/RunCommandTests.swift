@@ -1,6 +1,7 @@
 import ExecutorAPI
 import Foundation
 import KubeClient
+import KubeRuntime
 import KubeSandbox
 import Testing
 
@@ -78,4 +79,49 @@ struct RunCommandTests {
         #expect(t3.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n").count == 1)
         #expect(t3.contains("/nonexistent/kubeconfig"))
     }
+}
+
+@Suite("executor dev")
+struct DevCommandTests {
+    @Test("make dev's command shows a sample going Queued → Initializing → Executing → Completed, and one retrying to PermanentFailure")
+    func samples() async throws {
+        guard FileManager.default.isExecutableFile(atPath: RunCommandTests.binary) else {
+            Issue.record("executor binary not found at \(RunCommandTests.binary)")
+            return
+        }
+        let kubeconfig = FileManager.default.temporaryDirectory.appendingPathComponent("dev-\(UUID().uuidString).kubeconfig").path
+        defer { try? FileManager.default.removeItem(atPath: kubeconfig) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: RunCommandTests.binary)
+        process.arguments = ["dev", "--port", "0", "--kubeconfig-out", kubeconfig, "--samples", Fixtures.repositoryRoot + "/config/samples"]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let text = LockedText()
+        let handle = out.fileHandleForReading
+        // readabilityHandler runs on a background queue as output arrives.
+        handle.readabilityHandler = { h in
+            let data = h.availableData
+            if !data.isEmpty { text.append(String(decoding: data, as: UTF8.self)) }
+        }
+        try await eventually("both samples finished", seconds: 30) {
+            text.value.contains("sample-run-a0    Succeeded=Completed") && text.value.contains("sample-run-a1    Failed=PermanentFailure")
+        }
+        process.interrupt()
+        process.waitUntilExit()
+        handle.readabilityHandler = nil
+        let lines = text.value.split(separator: "\n")
+        let a0 = lines.filter { $0.contains("sample-run-a0    attempt") }.map { $0.split(separator: " ", omittingEmptySubsequences: true)[4] }
+        #expect(a0 == ["Queued", "Initializing", "Executing", "Completed"])
+        #expect(lines.contains { $0.contains("sample-run-a1    attempt 3") })
+        #expect(process.terminationStatus == 0)
+    }
+}
+
+/// Lines collected from a child process.
+final class LockedText: Sendable {
+    private let box = KubeRuntime.LockedBox("")
+    func append(_ chunk: String) { box.withLock { $0 += chunk } }
+    var value: String { box.value }
 }

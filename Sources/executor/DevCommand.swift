@@ -1,0 +1,104 @@
+import ArgumentParser
+import ExecutorAPI
+import ExecutorControllers
+import Foundation
+import KubeClient
+import KubeRuntime
+import KubeSandbox
+import Logging
+
+/// `executor dev` (`make dev`): everything in one process with no cluster: a sandbox with the
+/// simulated kubelet, the CRD, the executor, the samples, and each TaskAction's phase timeline
+/// as it happens. Ctrl-C stops it all.
+struct DevCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "dev", abstract: "Run a sandbox, the executor and the samples, printing phase timelines.")
+
+    @Option(help: "Port of the sandbox's API server.")
+    var port = 6443
+
+    @Option(name: .customLong("kubeconfig-out"), help: "Where to write a kubeconfig for kubectl.")
+    var kubeconfigOut = "sandbox.kubeconfig"
+
+    @Option(help: "Directory of sample TaskActions to apply (kustomization.yaml is skipped).")
+    var samples = "config/samples"
+
+    func run() async throws {
+        var quiet = Logger.Level.warning
+        if ProcessInfo.processInfo.environment["EXECUTOR_DEV_VERBOSE"] != nil { quiet = .info }
+        LogFormat.text.bootstrap(level: quiet)
+        var options = KubeSandbox.Options()
+        options.port = port
+        options.kubelet = true
+        let sandbox: KubeSandbox
+        do {
+            sandbox = try await KubeSandbox.start(options)
+        } catch {
+            throw ValidationError("cannot start the sandbox on port \(port): \(error) (try --port 0)")
+        }
+        try sandbox.writeKubeconfig(to: kubeconfigOut)
+        say("sandbox    \(sandbox.url.absoluteString)  (kubectl --kubeconfig \(kubeconfigOut) get taskactions,pods)")
+        let client = try KubernetesClient(configuration: sandbox.clientConfiguration())
+        _ = try await client.create(ResourceType(group: "apiextensions.k8s.io", version: "v1", kind: "CustomResourceDefinition", plural: "customresourcedefinitions", namespaced: false), TaskActionSchema.crd)
+        say("crd        taskactions.flyte.org installed")
+
+        let manager = Manager(client: client, options: ManagerOptions(metricsBindAddress: "127.0.0.1:0", healthProbeBindAddress: "127.0.0.1:0"))
+        _ = Executor(manager: manager, config: ExecutorConfig())
+        let executor = Task { try await manager.run() }
+        await manager.informers.waitForSync()
+        say("executor   running  (metrics http://127.0.0.1:\(manager.metricsPort ?? 0)/metrics, ready http://127.0.0.1:\(manager.healthPort ?? 0)/readyz)")
+
+        let timeline = Task { await Self.printTimelines(client) }
+        var applied = 0
+        for file in (try? FileManager.default.contentsOfDirectory(atPath: samples))?.sorted() ?? [] where file.hasSuffix(".yaml") && file != "kustomization.yaml" {
+            let text = try String(contentsOfFile: samples + "/" + file, encoding: .utf8)
+            for document in try JSONValue.documents(yaml: text) where document["kind"]?.stringValue == "TaskAction" {
+                _ = try await client.create(TaskAction.resourceType, document, namespace: "default")
+                say("applied    \(document.value(atPath: "metadata.name")?.stringValue ?? "?")  from \(samples)/\(file)")
+                applied += 1
+            }
+        }
+        if applied == 0 { say("no samples found in \(samples); create TaskActions with kubectl") }
+        say("Ctrl-C to stop")
+        await SignalWaiter.wait(for: [SIGINT, SIGTERM])
+        say("stopping")
+        timeline.cancel()
+        executor.cancel()
+        _ = try? await executor.value
+        try? await client.shutdown()
+        await sandbox.shutdown()
+    }
+
+    static func oneLine(_ text: String) -> String {
+        text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty && $0 != "." }.joined(separator: " ")
+    }
+
+    /// Prints every new phaseHistory entry of every TaskAction, and each terminal result.
+    static func printTimelines(_ client: KubernetesClient) async {
+        var printed: [String: Int] = [:]
+        var reported = Set<String>()
+        while !Task.isCancelled {
+            do {
+                let stream = try await client.watch(TaskAction.self, namespace: "default", options: WatchOptions(timeoutSeconds: 3600))
+                for try await event in stream {
+                    guard let action = event.object, let name = action.metadata.name else { continue }
+                    let history = action.status?.phaseHistory ?? []
+                    let seen = printed[name, default: 0]
+                    for entry in history.dropFirst(seen) {
+                        // occurredAt has second precision: print its time of day.
+                        let at = entry.occurredAt.split(separator: "T").last.map { String($0.prefix(8)) } ?? entry.occurredAt
+                        say("\(at)  \(name.padding(toLength: 16, withPad: " ", startingAt: 0)) attempt \(action.status?.attempt ?? 1)  \(entry.phase.padding(toLength: 17, withPad: " ", startingAt: 0)) \(Self.oneLine(entry.message ?? ""))")
+                    }
+                    printed[name] = max(seen, history.count)
+                    if let done = action.status?.condition(.succeeded) ?? action.status?.condition(.failed), done.status == "True", !reported.contains(name) {
+                        reported.insert(name)
+                        let error = action.status?.errorState.map { " [\($0.code ?? "")] \($0.message ?? "")" } ?? ""
+                        say("          \(name.padding(toLength: 16, withPad: " ", startingAt: 0)) \(done.type)=\(done.reason) \(Self.oneLine(error))")
+                    }
+                }
+            } catch {
+                if Task.isCancelled { return }
+                try? await Task.sleep(for: .milliseconds(200))
+            }
+        }
+    }
+}
