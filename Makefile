@@ -2,8 +2,12 @@
 SWIFT ?= swift
 SANDBOX_PORT ?= 6443
 SANDBOX_KUBECONFIG ?= sandbox.kubeconfig
+# The image dist/install.yaml names; no image is published yet: build and push your own.
+IMG ?= executor:0.1.0
+KUBECTL ?= kubectl
+CONTAINER_TOOL ?= docker
 
-.PHONY: help dev build test sandbox run manifests protos e2e bench clean
+.PHONY: help dev build test sandbox run manifests build-installer install uninstall deploy undeploy docker-build docker-push protos e2e bench clean
 
 help: ## List the targets.
 	@grep -E '^[a-z0-9-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -28,6 +32,27 @@ run: build ## Install the CRD into the sandbox of `make sandbox` and run the exe
 
 manifests: ## Regenerate config/crd/bases from the Swift source of truth (ExecutorAPI).
 	$(SWIFT) run executor manifests
+
+build-installer: manifests ## Render config/default with IMG into dist/install.yaml (committed).
+	hack/build-installer.sh $(IMG)
+
+install: ## Install the CRDs into the cluster of the current kubeconfig.
+	$(KUBECTL) apply -k config/crd
+
+uninstall: ## Remove the CRDs (and every TaskAction) from the cluster.
+	$(KUBECTL) delete --ignore-not-found -k config/crd
+
+deploy: build-installer ## Deploy the executor (CRDs, RBAC, Deployment) with IMG to the cluster.
+	$(KUBECTL) apply -f dist/install.yaml
+
+undeploy: ## Remove everything deploy created.
+	$(KUBECTL) delete --ignore-not-found -f dist/install.yaml
+
+docker-build: ## Build the image IMG (needs a container engine; none runs on the CI machines).
+	$(CONTAINER_TOOL) build -t $(IMG) .
+
+docker-push: ## Push the image IMG.
+	$(CONTAINER_TOOL) push $(IMG)
 
 protos: ## Regenerate Sources/FlyteIDL from proto/ (needs protoc; see hack/generate-protos.sh).
 	hack/generate-protos.sh

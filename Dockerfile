@@ -1,0 +1,18 @@
+# The executor image: a release build with the Swift standard library linked in statically,
+# then a distroless runtime (glibc and libstdc++ only) running as uid 65532.
+# Build: make docker-build IMG=<registry>/executor:<tag>
+FROM swift:6.1-bookworm AS build
+WORKDIR /src
+COPY Package.swift ./
+RUN swift package resolve
+COPY Sources ./Sources
+COPY Tests ./Tests
+COPY Benchmarks ./Benchmarks
+RUN swift build -c release --product executor --static-swift-stdlib \
+ && cp "$(swift build -c release --show-bin-path)/executor" /executor
+
+FROM gcr.io/distroless/cc-debian12:nonroot
+COPY --from=build /executor /executor
+USER 65532:65532
+ENTRYPOINT ["/executor"]
+CMD ["run"]

@@ -1,0 +1,82 @@
+import ExecutorAPI
+import Foundation
+import KubeClient
+import Testing
+
+@Suite("Install manifests")
+struct InstallManifestTests {
+    static var installYAML: String { Fixtures.repositoryRoot + "/dist/install.yaml" }
+
+    static func documents() throws -> [JSONValue] {
+        try JSONValue.documents(yaml: try String(contentsOfFile: installYAML, encoding: .utf8))
+    }
+
+    static func renderer() -> String? {
+        for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":") {
+            for tool in ["kustomize", "kubectl"] where FileManager.default.isExecutableFile(atPath: "\(dir)/\(tool)") { return tool }
+        }
+        return nil
+    }
+
+    @Test("dist/install.yaml is what make build-installer renders from config/default")
+    func current() throws {
+        guard Self.renderer() != nil else {
+            print("skipped: neither kustomize nor kubectl is installed to render config/default")
+            return
+        }
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("install-\(UUID().uuidString).yaml").path
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = [Fixtures.repositoryRoot + "/hack/build-installer.sh", "executor:0.1.0"]
+        process.environment = ProcessInfo.processInfo.environment.merging(["OUT": out]) { $1 }
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let rendered = try String(contentsOfFile: out, encoding: .utf8)
+        #expect(rendered == (try String(contentsOfFile: Self.installYAML, encoding: .utf8)), "dist/install.yaml is stale: run `make build-installer`")
+    }
+
+    @Test("the installer carries the generated CRD, least-privilege RBAC and a restricted-profile Deployment")
+    func contents() throws {
+        let docs = try Self.documents()
+        let byKind = Dictionary(grouping: docs) { $0["kind"]?.stringValue ?? "" }
+        #expect(byKind["CustomResourceDefinition"]?.first == TaskActionSchema.crd)
+        #expect(byKind["Namespace"]?.first?.value(atPath: "metadata.name")?.stringValue == "executor-system")
+
+        let manager = try #require(byKind["ClusterRole"]?.first { $0.value(atPath: "metadata.name")?.stringValue == "executor-manager-role" })
+        var grants: [String: Set<String>] = [:]
+        for rule in manager["rules"]?.arrayValue ?? [] {
+            for group in rule["apiGroups"]?.arrayValue ?? [] {
+                for resource in rule["resources"]?.arrayValue ?? [] {
+                    grants["\(group.stringValue ?? "")/\(resource.stringValue ?? "")", default: []].formUnion((rule["verbs"]?.arrayValue ?? []).compactMap(\.stringValue))
+                }
+            }
+        }
+        #expect(grants == [
+            "/pods": ["create", "delete", "get", "list", "watch"],
+            "events.k8s.io/events": ["create", "patch"],
+            "/events": ["create", "patch"],
+            "flyte.org/taskactions": ["delete", "get", "list", "patch", "watch"],
+            "flyte.org/taskactions/status": ["get", "patch"],
+            "flyte.org/taskactions/finalizers": ["update"],
+        ])
+        let aggregated = (byKind["ClusterRole"] ?? []).compactMap { $0.value(atPath: "metadata.labels")?.objectValue?.keys.first { $0.hasPrefix("rbac.authorization.k8s.io/aggregate-to-") } }
+        #expect(Set(aggregated) == ["rbac.authorization.k8s.io/aggregate-to-admin", "rbac.authorization.k8s.io/aggregate-to-edit", "rbac.authorization.k8s.io/aggregate-to-view"])
+
+        let deployment = try #require(byKind["Deployment"]?.first)
+        let pod = try #require(deployment.value(atPath: "spec.template.spec"))
+        let container = try #require(pod["containers"]?.arrayValue?.first)
+        #expect(container["args"] == ["run", "--leader-elect", "--health-probe-bind-address=:8081", "--metrics-bind-address=:8080"])
+        #expect(pod.value(atPath: "securityContext.runAsNonRoot") == true)
+        #expect(pod.value(atPath: "securityContext.seccompProfile.type") == "RuntimeDefault")
+        #expect(container.value(atPath: "securityContext.readOnlyRootFilesystem") == true)
+        #expect(container.value(atPath: "securityContext.allowPrivilegeEscalation") == false)
+        #expect(container.value(atPath: "securityContext.capabilities.drop") == ["ALL"])
+        #expect(container.value(atPath: "livenessProbe.httpGet.path") == "/healthz")
+        #expect(container.value(atPath: "readinessProbe.httpGet.path") == "/readyz")
+        #expect(container.value(atPath: "resources.limits") != nil && container.value(atPath: "resources.requests") != nil)
+        #expect(pod["serviceAccountName"] == "executor-controller-manager")
+    }
+}
