@@ -56,14 +56,16 @@ struct LeaderElectionTests {
 
             leaderRun.cancel()
             _ = await Result { try await leaderRun.value }
-            let stoppedAt = ContinuousClock.now
+            let lastRenewal = try await client.get(Lease.self, name: "executor-leader", namespace: "default").spec?.renewTime
             #expect(await Self.holder(client) == leader)
             let newLeader = follower == "a" ? a : b
             try await eventually("follower took over") { newLeader.elector?.isLeader ?? false }
-            let takeover = ContinuousClock.now - stoppedAt
-            // At most the lease duration (2 s) after the last renewal the follower saw, plus
-            // one retry period with its jitter (0.24 s).
-            #expect(takeover < .milliseconds(2000 + 240 + 200))
+            // Measured on the Lease's own timestamps, so a loaded machine does not blur it: the
+            // follower acquires once the lease duration (2 s) has passed since the last renewal
+            // it saw, plus at most one retry period with jitter (0.24 s) and write latency.
+            let acquired = try await client.get(Lease.self, name: "executor-leader", namespace: "default").spec?.acquireTime
+            let gap = try #require(acquired.flatMap(KubeTime.parse)).timeIntervalSince(try #require(lastRenewal.flatMap(KubeTime.parse)))
+            #expect(gap >= 1.9 && gap < 2.9, "takeover \(gap) s after the last renewal")
             #expect(await Self.holder(client) == follower)
             _ = try await client.create(configMap("after-takeover"))
             try await eventually("new leader reconciles") { log.count("\(follower):after-takeover") == 1 }
@@ -118,11 +120,13 @@ struct LeaderElectionTests {
             #expect(!(b.elector?.isLeader ?? true))
             runA.cancel()
             try await runA.value
-            #expect(await Self.holder(client) == "")
+            // Released: empty, or already taken by b, which polls every 200 ms.
+            let holder = await Self.holder(client)
+            #expect(holder == "" || holder == "b", "holder after release: \(holder ?? "nil")")
             let released = ContinuousClock.now
             try await eventually("b leads") { b.elector?.isLeader ?? false }
             // Within a retry period or so, not a lease duration.
-            #expect(ContinuousClock.now - released < .milliseconds(1500))
+            #expect(ContinuousClock.now - released < .milliseconds(1900))
             runB.cancel()
             try await runB.value
             let lease = try await client.get(Lease.self, name: "executor-leader", namespace: "default")
