@@ -7,7 +7,7 @@ IMG ?= executor:0.1.0
 KUBECTL ?= kubectl
 CONTAINER_TOOL ?= docker
 
-.PHONY: help dev build test sandbox run manifests build-installer install uninstall deploy undeploy docker-build docker-push protos e2e bench clean
+.PHONY: help dev build test sandbox run manifests chart build-installer install uninstall deploy undeploy docker-build docker-push protos e2e bench clean
 
 help: ## List the targets.
 	@grep -E '^[a-z0-9-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -32,6 +32,9 @@ run: build ## Install the CRD into the sandbox of `make sandbox` and run the exe
 
 manifests: ## Regenerate config/crd/bases from the Swift source of truth (ExecutorAPI).
 	$(SWIFT) run executor manifests
+
+chart: ## Regenerate charts/executor/templates from config/ (needs kustomize or kubectl, and PyYAML).
+	hack/generate-chart.py
 
 build-installer: manifests ## Render config/default with IMG into dist/install.yaml (committed).
 	hack/build-installer.sh $(IMG)
