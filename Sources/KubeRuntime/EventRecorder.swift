@@ -79,7 +79,13 @@ public final class EventRecorder: Sendable {
     public func finish() { continuation.finish() }
 
     func write(_ pending: Pending) async {
-        let key = Key(regarding: pending.regarding, related: pending.related, reason: pending.reason, action: pending.action)
+        // The object's resourceVersion is left out of the key: it changes with every write, and
+        // the same complaint about the same object is still one series.
+        var regarding = pending.regarding
+        regarding.resourceVersion = nil
+        var related = pending.related
+        related?.resourceVersion = nil
+        let key = Key(regarding: regarding, related: related, reason: pending.reason, action: pending.action)
         let now = clock.now
         let wallTime = KubeTime.formatMicro(Date())
         let existing = cache.withLock { c -> Cached? in

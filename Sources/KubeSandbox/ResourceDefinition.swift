@@ -80,5 +80,12 @@ extension ResourceDefinition {
                 columns: [.init(name: "Type", type: "string", jsonPath: ".type"), .init(name: "Reason", type: "string", jsonPath: ".reason"), .init(name: "Note", type: "string", jsonPath: ".note")]),
         builtin("coordination.k8s.io", "v1", "Lease", "leases", namespaced: true,
                 columns: [.init(name: "Holder", type: "string", jsonPath: ".spec.holderIdentity")]),
+        // Stored, not acted on (no controllers run them), so an installer applies cleanly.
+        builtin("apps", "v1", "Deployment", "deployments", namespaced: true, short: ["deploy"], status: true, generation: true,
+                columns: [.init(name: "Replicas", type: "integer", jsonPath: ".spec.replicas")]),
+        builtin("rbac.authorization.k8s.io", "v1", "Role", "roles", namespaced: true),
+        builtin("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings", namespaced: true),
+        builtin("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", namespaced: false),
+        builtin("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings", namespaced: false),
     ]
 }

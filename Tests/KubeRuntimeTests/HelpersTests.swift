@@ -46,8 +46,11 @@ struct HelpersTests {
             let recorder = EventRecorder(client: client, reportingController: "flyte.org/executor", reportingInstance: "test")
             let run = Task { await recorder.run() }
             let ref = ObjectReference(apiVersion: "flyte.org/v1", kind: "TaskAction", namespace: "default", name: "ta", uid: "uid-1")
-            for _ in 0..<3 {
-                recorder.record(regarding: ref, type: .warning, reason: "FailedValidation", action: "Validate", note: "bad spec")
+            for i in 0..<3 {
+                // The object changes between repeats; its resourceVersion does not split the series.
+                var at = ref
+                at.resourceVersion = String(10 + i)
+                recorder.record(regarding: at, type: .warning, reason: "FailedValidation", action: "Validate", note: "bad spec")
             }
             recorder.record(regarding: ref, type: .normal, reason: "Created", action: "Create", note: "created pod")
             recorder.finish()

@@ -15,6 +15,8 @@ public struct RequestRecord: Sendable {
     public var duration: Duration
     /// The resource path without query, for logs.
     public var path: String
+    /// True for a watch (a streamed GET).
+    public var isWatch: Bool = false
 }
 
 /// Sends requests to one API server over a single shared AsyncHTTPClient, with authentication,
@@ -151,22 +153,22 @@ final class HTTPTransport: Sendable {
             let started = ContinuousClock.now
             do {
                 let response = try await self.client.execute(request, timeout: .nanoseconds(Int64(self.configuration.requestTimeout.seconds * 1e9)))
-                self.observe(method, path, Int(response.status.code), started)
+                self.observe(method, path, Int(response.status.code), started, watch: true)
                 if response.status.code >= 300 {
                     let buffer = try await response.body.collect(upTo: 1024 * 1024)
                     return (Response(status: Int(response.status.code), headers: response.headers, body: buffer), nil)
                 }
                 return (Response(status: Int(response.status.code), headers: response.headers, body: ByteBuffer()), response)
             } catch {
-                self.observe(method, path, nil, started)
+                self.observe(method, path, nil, started, watch: true)
                 throw error
             }
         }
     }
 
-    private func observe(_ method: HTTPMethod, _ path: String, _ code: Int?, _ started: ContinuousClock.Instant) {
+    private func observe(_ method: HTTPMethod, _ path: String, _ code: Int?, _ started: ContinuousClock.Instant, watch: Bool = false) {
         guard let observer else { return }
-        observer(RequestRecord(method: method.rawValue, host: configuration.server.host ?? "", code: code, duration: ContinuousClock.now - started, path: path))
+        observer(RequestRecord(method: method.rawValue, host: configuration.server.host ?? "", code: code, duration: ContinuousClock.now - started, path: path, isWatch: watch))
     }
 
     private func withRetries(method: HTTPMethod, _ attempt: () async throws -> (Response, HTTPClientResponse?)) async throws -> (Response, HTTPClientResponse?) {

@@ -1,0 +1,120 @@
+import ExecutorAPI
+import ExecutorControllers
+import Foundation
+import KubeClient
+import KubeRuntime
+import KubeSandbox
+import Testing
+
+/// Keeps the installed RBAC equal to the API calls the executor makes: scenarios that exercise
+/// every path run with a recording client, and the recorded (group, resource, verb) set must
+/// equal what the ClusterRole and the leader-election Role grant.
+@Suite("RBAC")
+struct RBACTests {
+    /// `(group/resource[/subresource], verb)` of a request, as the API server's authorizer sees it.
+    static func attributes(_ record: RequestRecord) -> (String, String)? {
+        var segments = record.path.split(separator: "/").map(String.init)
+        let group: String
+        if segments.first == "api" {
+            group = ""
+            segments.removeFirst(2)
+        } else if segments.first == "apis", segments.count >= 3 {
+            group = segments[1]
+            segments.removeFirst(3)
+        } else {
+            return nil
+        }
+        if segments.first == "namespaces", segments.count >= 3 { segments.removeFirst(2) }
+        guard let resource = segments.first else { return nil }
+        let named = segments.count >= 2
+        let sub = segments.count >= 3 ? "/" + segments[2] : ""
+        let verb: String
+        switch record.method {
+        case "GET": verb = record.isWatch ? "watch" : (named ? "get" : "list")
+        case "POST": verb = "create"
+        case "PUT": verb = "update"
+        case "PATCH": verb = "patch"
+        case "DELETE": verb = named ? "delete" : "deletecollection"
+        default: verb = record.method.lowercased()
+        }
+        return ("\(group)/\(resource)\(sub)", verb)
+    }
+
+    static func granted() throws -> Set<String> {
+        let docs = try JSONValue.documents(yaml: try String(contentsOfFile: Fixtures.repositoryRoot + "/dist/install.yaml", encoding: .utf8))
+        var out = Set<String>()
+        for doc in docs where ["executor-manager-role", "executor-leader-election-role"].contains(doc.value(atPath: "metadata.name")?.stringValue ?? "") {
+            for rule in doc["rules"]?.arrayValue ?? [] {
+                for group in rule["apiGroups"]?.arrayValue ?? [] {
+                    for resource in rule["resources"]?.arrayValue ?? [] {
+                        for verb in rule["verbs"]?.arrayValue ?? [] {
+                            out.insert("\(group.stringValue ?? "")/\(resource.stringValue ?? ""):\(verb.stringValue ?? "")")
+                        }
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    @Test("the ClusterRole and leader-election Role grant exactly the calls the executor makes")
+    func exact() async throws {
+        var options = KubeSandbox.Options()
+        options.kubelet = true
+        try await KubeSandbox.with(options) { sandbox, client in
+            try await ExecutorHarness.installCRD(client)
+            let used = LockedBox(Set<String>())
+            let recording = try KubernetesClient(configuration: sandbox.clientConfiguration(), observer: { record in
+                if let (resource, verb) = Self.attributes(record) { _ = used.withLock { $0.insert("\(resource):\(verb)") } }
+            })
+            var config = ExecutorConfig()
+            config.gc.intervalSeconds = 1
+            config.gc.maxTTLSeconds = 0
+            config.maxSystemFailures = 1
+            config.requeueSeconds = 1
+            var election = LeaderElectionConfig(leaseName: "abf369a8.flyte.org", namespace: "default", identity: "rbac-test")
+            election.retryPeriod = .milliseconds(200)
+            let manager = Manager(client: recording, options: ManagerOptions(metricsBindAddress: "0", healthProbeBindAddress: "0", leaderElection: election, gracefulShutdownTimeout: .seconds(5)))
+            _ = Executor(manager: manager, config: config, sink: RecordingSink())
+            let run = Task { try await manager.run() }
+            let h = ExecutorHarness(sandbox: sandbox, client: client, sink: RecordingSink())
+
+            // Success and GC; retries; abort; a Pod deleted behind the executor's back; repeated
+            // system errors (an Event series).
+            try await h.create(Fixtures.taskAction("r-ok", template: Fixtures.template(duration: 0.05, startup: 0.05)))
+            try await h.create(Fixtures.taskAction("r-retry", template: Fixtures.template(outcome: "fail", duration: 0.05, startup: 0.05, retries: 1)))
+            try await h.create(Fixtures.taskAction("r-abort", template: Fixtures.template(outcome: "hang", startup: 0.05)))
+            try await h.create(Fixtures.taskAction("r-gone", template: Fixtures.template(outcome: "hang", startup: 0.05)))
+            try await eventually("running") {
+                let abort = try? await h.get("r-abort")
+                let gone = try? await h.get("r-gone")
+                return abort?.status?.phaseHistory?.last?.phase == "Executing" && gone?.status?.phaseHistory?.last?.phase == "Executing"
+            }
+            try await client.delete(TaskAction.self, name: "r-abort", namespace: "default")
+            try await client.delete(Pod.self, name: "r-gone-0", namespace: "default")
+            _ = try await client.create(Namespace(metadata: ObjectMeta(name: "sys")))
+            await sandbox.faults.failNext(100, code: 500, method: "POST", pathContains: "/namespaces/sys/pods")
+            try await h.create(Fixtures.taskAction("r-sys", namespace: "sys"))
+            try await eventually("GC and aborts done", seconds: 30) {
+                let names = Set(((try? await client.list(TaskAction.self, namespace: "default").items) ?? []).compactMap(\.metadata.name))
+                return !names.contains("r-ok") && !names.contains("r-retry") && !names.contains("r-abort")
+            }
+            do {
+                try await eventually("event series", seconds: 30) { used.value.contains("events.k8s.io/events:patch") && used.value.contains("/pods:get") }
+            } catch {
+                Issue.record("used: \(used.value.sorted())")
+                throw error
+            }
+            run.cancel()
+            _ = try? await run.value
+            try await recording.shutdown()
+
+            // The API server asks for this when a Pod's owner reference blocks owner deletion;
+            // it is not a call the executor makes itself.
+            let admissionOnly: Set<String> = ["flyte.org/taskactions/finalizers:update"]
+            let granted = try Self.granted()
+            #expect(used.value.subtracting(granted).isEmpty, "used but not granted: \(used.value.subtracting(granted).sorted())")
+            #expect(granted.subtracting(used.value).subtracting(admissionOnly).isEmpty, "granted but never used: \(granted.subtracting(used.value).subtracting(admissionOnly).sorted())")
+        }
+    }
+}
