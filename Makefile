@@ -65,6 +65,8 @@ e2e: ## Run the client integration tests against the cluster KUBECONFIG names (s
 		echo "e2e: skipped: no cluster configured (set KUBECONFIG to a real cluster's kubeconfig)"; \
 	else \
 		$(SWIFT) build --build-tests && EXECUTOR_E2E=1 $(SWIFT) test --skip-build --filter E2E; \
+		if [ -n "$$IMG_E2E" ]; then IMG=$$IMG_E2E hack/e2e-install.sh; \
+		else echo "e2e: install test skipped: set IMG_E2E to an image the cluster can pull"; fi; \
 	fi
 
 bench: ## Run the benchmarks in release mode; results go to stdout (see docs/benchmarks.md).
