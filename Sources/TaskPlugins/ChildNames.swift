@@ -55,7 +55,7 @@ public enum ChildNames {
         guard !s.isEmpty, s.count <= 63 else { return false }
         let chars = Array(s.utf8)
         func alnum(_ c: UInt8) -> Bool { (c >= 97 && c <= 122) || (c >= 48 && c <= 57) }
-        guard alnum(chars.first!), alnum(chars.last!) else { return false }
+        guard let first = chars.first, let last = chars.last, alnum(first), alnum(last) else { return false }
         return chars.allSatisfy { alnum($0) || $0 == 45 }
     }
 

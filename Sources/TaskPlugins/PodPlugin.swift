@@ -62,7 +62,7 @@ public struct PodPlugin: KubernetesTaskPlugin {
             throw ExecutionError(code: "BadTaskSpecification", message: "task template of type \"\(template.type)\" has neither a container nor a k8s_pod target", kind: .user)
         }
 
-        var spec = pod.spec!
+        var spec = pod.spec ?? PodSpec(containers: [])
         if spec.restartPolicy == nil { spec.restartPolicy = "Never" }
         if let sa = context.serviceAccount { spec.serviceAccountName = sa }
         var selector = spec.nodeSelector ?? [:]
@@ -104,7 +104,7 @@ public struct PodPlugin: KubernetesTaskPlugin {
     }
 
     static func randomName() -> String {
-        String((0..<4).map { _ in "abcdefghijklmnopqrstuvwxyz".randomElement()! })
+        String((0..<4).map { _ in "abcdefghijklmnopqrstuvwxyz".randomElement() ?? "x" })
     }
 
     // MARK: Status

@@ -58,7 +58,8 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        LogFormat(rawValue: logFormat)!.bootstrap(level: Logger.Level(rawValue: logLevel)!)
+        // validate() has checked both.
+        (LogFormat(rawValue: logFormat) ?? .json).bootstrap(level: Logger.Level(rawValue: logLevel) ?? .info)
         let logger = Logger(label: "executor")
         do {
             try await serve(logger: logger)
