@@ -19,7 +19,8 @@ struct TaskActionScenarioTests {
         try await ExecutorHarness.with { h in
             let pods = try await PodLog(h.client)
             defer { pods.stop() }
-            try await h.create(Fixtures.taskAction("r1-a0"))
+            // A second in each phase, so even a loaded machine reconciles every one of them.
+            try await h.create(Fixtures.taskAction("r1-a0", template: Fixtures.template(duration: 1, startup: 1)))
             let done = try await h.terminal("r1-a0")
             #expect(Self.phases(done) == ["Queued", "Initializing", "Executing", "Completed"])
             #expect(Self.condition(done, .succeeded)?.status == "True")
@@ -276,7 +277,7 @@ struct TaskActionScenarioTests {
             defer { pods.stop() }
             var first = h.startExecutor()
             for i in 0..<3 {
-                try await h.create(Fixtures.taskAction("r1-live-\(i)", template: Fixtures.template(duration: 1.5, startup: 0.05)))
+                try await h.create(Fixtures.taskAction("r1-live-\(i)", template: Fixtures.template(duration: 4, startup: 0.05)))
             }
             try await eventually("all executing") {
                 for i in 0..<3 where (try? await h.get("r1-live-\(i)")).map(Self.phases)?.last != "Executing" { return false }
