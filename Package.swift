@@ -128,7 +128,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "KubeSandbox"], swiftSettings: strict),
-        .testTarget(name: "ExecutorTests", dependencies: ["KubeClient", "KubeSandbox", "KubeRuntime", "FlyteIDL", "ExecutorAPI", "TaskPlugins", "ExecutorControllers"], exclude: ["Fixtures"], swiftSettings: strict),
+        .testTarget(name: "ExecutorTests", dependencies: ["KubeClient", "KubeSandbox", "KubeRuntime", "FlyteIDL", "ExecutorAPI", "TaskPlugins", "ExecutorControllers"], swiftSettings: strict),
         .testTarget(name: "KubeRuntimeTests", dependencies: ["KubeClient", "KubeSandbox", "KubeRuntime"], swiftSettings: strict),
         .testTarget(name: "KubeSandboxTests", dependencies: ["KubeClient", "KubeSandbox"], exclude: ["Fixtures"], swiftSettings: strict),
     ],

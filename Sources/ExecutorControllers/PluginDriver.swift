@@ -154,15 +154,15 @@ final class KubernetesPluginDriver<Plugin: KubernetesTaskPlugin>: PluginDriver {
         if let child = cached(namespace: context.namespace, name: name) {
             behavior = plugin.abortBehavior(for: child, context: context)
         }
-        do {
-            switch behavior {
-            case .delete:
-                try await client.delete(Plugin.Child.self, name: name, namespace: context.namespace, options: DeleteOptions(propagationPolicy: .background))
-            case .patch(let patch):
+        switch behavior {
+        case .delete:
+            try await delete(name: name, namespace: context.namespace)
+        case .patch(let patch):
+            do {
                 _ = try await client.patch(Plugin.Child.resourceType, name: name, namespace: context.namespace, .merge(patch))
+            } catch let error as KubeAPIError where error.isNotFound || error.isGone {
+                return
             }
-        } catch let error as KubeAPIError where error.isNotFound || error.isGone {
-            return
         }
     }
 }

@@ -236,7 +236,7 @@ public final class TaskActionReconciler: Reconciler {
             let timeout = TimeInterval(condition.timeout.seconds) + TimeInterval(condition.timeout.nanos) / 1e9
             let created = taskAction.metadata.creationTimestamp.flatMap(KubeTime.parse) ?? now
             if timeout > 0, now >= created.addingTimeInterval(timeout) {
-                let message = "condition timed out after \(PodPhaseMapperDuration.text(timeout)) without a signal"
+                let message = "condition timed out after \(GoDuration.text(timeout)) without a signal"
                 status.setCondition(.progressing, status: false, reason: .timedOut, message: message, now: now)
                 status.setCondition(.failed, status: true, reason: .timedOut, message: message, now: now)
                 status.appendPhase(.timedOut, message: message, now: now)
@@ -392,16 +392,3 @@ public final class TaskActionReconciler: Reconciler {
     }
 }
 
-/// Go's duration text for a condition timeout.
-enum PodPhaseMapperDuration {
-    static func text(_ seconds: TimeInterval) -> String {
-        let whole = Int(seconds)
-        if Double(whole) == seconds {
-            let h = whole / 3600, m = (whole % 3600) / 60, s = whole % 60
-            if h > 0 { return "\(h)h\(m)m\(s)s" }
-            if m > 0 { return "\(m)m\(s)s" }
-            return "\(s)s"
-        }
-        return "\(seconds)s"
-    }
-}

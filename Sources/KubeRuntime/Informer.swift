@@ -77,14 +77,9 @@ public final class Informer<Object: KubernetesObject>: InformerProtocol {
         var byID: [UInt64: @Sendable (InformerEvent<Object>) -> Void] = [:]
     }
 
-    private struct Sync {
-        var synced = false
-        var waiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
-        var cancelled: Set<UInt64> = []
-    }
 
     private let handlers = Mutex(Handlers())
-    private let sync = Mutex(Sync())
+    private let synced = Flag()
     /// The newest resourceVersion seen, for tests and diagnostics.
     private let lastVersion = Mutex<String?>(nil)
     private let completedLists = Mutex(0)
@@ -102,7 +97,7 @@ public final class Informer<Object: KubernetesObject>: InformerProtocol {
         self.logger = logger
     }
 
-    public var hasSynced: Bool { sync.withLock { $0.synced } }
+    public var hasSynced: Bool { synced.isSet }
     public var cachedCount: Int { store.count }
     public var resourceVersion: String? { lastVersion.withLock { $0 } }
     /// Complete lists so far: 1 after the first sync, one more per relist.
@@ -110,24 +105,7 @@ public final class Informer<Object: KubernetesObject>: InformerProtocol {
 
     /// Waits until the first complete list is in the store, or the task is cancelled.
     public func waitForSync() async {
-        let id = UInt64.random(in: 1...UInt64.max)
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let ready = sync.withLock { s -> Bool in
-                    if s.synced || s.cancelled.remove(id) != nil { return true }
-                    s.waiters[id] = continuation
-                    return false
-                }
-                if ready { continuation.resume() }
-            }
-        } onCancel: {
-            let waiter = sync.withLock { s -> CheckedContinuation<Void, Never>? in
-                if let waiter = s.waiters.removeValue(forKey: id) { return waiter }
-                s.cancelled.insert(id)
-                return nil
-            }
-            waiter?.resume()
-        }
+        await synced.wait()
     }
 
     /// Registers a handler and replays the objects already stored to it as additions.
@@ -157,14 +135,6 @@ public final class Informer<Object: KubernetesObject>: InformerProtocol {
         }
     }
 
-    private func markSynced() {
-        let waiters = sync.withLock { s -> [CheckedContinuation<Void, Never>] in
-            s.synced = true
-            defer { s.waiters = [:] }
-            return Array(s.waiters.values)
-        }
-        for waiter in waiters { waiter.resume() }
-    }
 
     private var decoder: JSONBytesDecoder { JSONBytesDecoder(discardUnknownFields: options.discardUnknownFields, discardManagedFields: options.stripManagedFields) }
 
@@ -209,7 +179,7 @@ public final class Informer<Object: KubernetesObject>: InformerProtocol {
                         completedLists.withLock { $0 += 1 }
                         logger.debug("listed", metadata: ["objects": "\(store.count)", "resourceVersion": "\(version)"])
                         dispatch(events)
-                        markSynced()
+                        synced.set()
                     }
                 } catch {
                     if Task.isCancelled { return }

@@ -51,13 +51,10 @@ public final class LeaderElector: Sendable {
     private struct State: Sendable {
         var observedSpec: LeaseSpec?
         var observedAt: Instant?
-        var isLeader = false
-        var leaderWaiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
-        var cancelledWaiters: Set<UInt64> = []
-        var nextID: UInt64 = 0
     }
 
     private let state = LockedBox(State())
+    private let leading = Flag()
 
     public init(client: KubernetesClient, config: LeaderElectionConfig, clock: any RuntimeClock = SystemClock(), metrics: MetricsRegistry? = nil, logger: Logger = Logger(label: "leader-election")) {
         self.client = client
@@ -71,31 +68,11 @@ public final class LeaderElector: Sendable {
         gauge?.set(to: 0)
     }
 
-    public var isLeader: Bool { state.withLock { $0.isLeader } }
+    public var isLeader: Bool { leading.isSet }
 
     /// Waits until this process leads, or the task is cancelled.
     public func waitForLeadership() async {
-        let id = state.withLock { s -> UInt64 in
-            s.nextID += 1
-            return s.nextID
-        }
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let ready = state.withLock { s -> Bool in
-                    if s.isLeader || s.cancelledWaiters.remove(id) != nil { return true }
-                    s.leaderWaiters[id] = continuation
-                    return false
-                }
-                if ready { continuation.resume() }
-            }
-        } onCancel: {
-            let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
-                if let w = s.leaderWaiters.removeValue(forKey: id) { return w }
-                s.cancelledWaiters.insert(id)
-                return nil
-            }
-            waiter?.resume()
-        }
+        await leading.wait()
     }
 
     /// Acquires the lease, then renews it until the task is cancelled (releasing it) or a
@@ -127,7 +104,7 @@ public final class LeaderElector: Sendable {
                 return
             }
             if clock.now - lastRenew >= config.renewDeadline {
-                state.withLock { $0.isLeader = false }
+                leading.set(false)
                 gauge?.set(to: 0)
                 logger.error("failed to renew lease within the renew deadline; leadership lost")
                 throw LeaderElectionLost(lease: "\(config.namespace)/\(config.leaseName)")
@@ -136,13 +113,8 @@ public final class LeaderElector: Sendable {
     }
 
     private func becomeLeader() {
-        let waiters = state.withLock { s -> [CheckedContinuation<Void, Never>] in
-            s.isLeader = true
-            defer { s.leaderWaiters = [:] }
-            return Array(s.leaderWaiters.values)
-        }
+        leading.set()
         gauge?.set(to: 1)
-        for waiter in waiters { waiter.resume() }
     }
 
     private func jittered(_ d: Duration) -> Duration { d + d * (0.2 * Double.random(in: 0..<1)) }
@@ -218,7 +190,7 @@ public final class LeaderElector: Sendable {
     /// Gives the lease up: empty holder, a one-second duration, so a follower takes over at once.
     func release() async {
         guard config.releaseOnCancel, isLeader else { return }
-        state.withLock { $0.isLeader = false }
+        leading.set(false)
         gauge?.set(to: 0)
         do {
             var lease = try await client.get(Lease.self, name: config.leaseName, namespace: config.namespace)

@@ -3,7 +3,7 @@ import Prometheus
 
 /// The standard `process_*` metrics of Prometheus client libraries, read from `/proc/self`
 /// at scrape time (Linux only; elsewhere they stay at zero).
-public enum ProcessMetrics {
+enum ProcessMetrics {
     static func register(in registry: MetricsRegistry) {
         let resident = registry.gauge("process_resident_memory_bytes", help: "Resident memory size in bytes.")
         let virtual = registry.gauge("process_virtual_memory_bytes", help: "Virtual memory size in bytes.")
@@ -51,15 +51,5 @@ public enum ProcessMetrics {
     static func uptimeAtStart() -> Double? {
         guard let f = statFields(), f.count > 19, let ticks = Double(f[19]) else { return nil }
         return ticks / ticksPerSecond
-    }
-
-    /// The peak resident set (`VmHWM`) in bytes, for benchmarks.
-    public static func peakResidentBytes() -> Int? {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
-        for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
-            let digits = line.split(separator: " ").dropFirst().first.flatMap { Int($0) }
-            return digits.map { $0 * 1024 }
-        }
-        return nil
     }
 }

@@ -35,7 +35,7 @@ enum LocalInputs {
                     let f = ISO8601DateFormatter()
                     f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
                     return f.string(from: date)
-                case .duration(let d): return goDuration(seconds: d.seconds, nanos: d.nanos)
+                case .duration(let d): return GoDuration.text(Double(d.seconds) + Double(d.nanos) / 1e9)
                 case nil: break
                 }
             case .blob(let b): return b.uri
@@ -58,17 +58,4 @@ enum LocalInputs {
         return "\(f)"
     }
 
-    /// Go's `time.Duration.String`, for whole and fractional seconds.
-    static func goDuration(seconds: Int64, nanos: Int32) -> String {
-        let total = Double(seconds) + Double(nanos) / 1e9
-        if total == 0 { return "0s" }
-        var rest = total
-        var out = ""
-        let h = Int(rest / 3600)
-        if h > 0 { out += "\(h)h"; rest -= Double(h) * 3600 }
-        let m = Int(rest / 60)
-        if m > 0 || h > 0 { out += "\(m)m"; rest -= Double(m) * 60 }
-        let s = rest == rest.rounded() ? String(Int(rest)) : String(format: "%g", rest)
-        return out + s + "s"
-    }
 }

@@ -139,7 +139,7 @@ public struct PodPhaseMapper: Sendable {
         func withGrace(_ seconds: Int, failed: (String) -> PhaseInfo) -> PhaseInfo {
             let elapsed = now.timeIntervalSince(since)
             if elapsed >= TimeInterval(seconds) {
-                return failed("Grace period [\(Self.goDuration(seconds))] exceeded|\(message)")
+                return failed("Grace period [\(GoDuration.text(Double(seconds)))] exceeded|\(message)")
             }
             var info = PhaseInfo.initializing(message)
             info.recheckAfter = .milliseconds(Int64((TimeInterval(seconds) - elapsed) * 1000))
@@ -165,12 +165,4 @@ public struct PodPhaseMapper: Sendable {
         }
     }
 
-    /// Go's `time.Duration` text for whole seconds: `3m0s`, `0s`, `1h0m0s`.
-    static func goDuration(_ seconds: Int) -> String {
-        if seconds == 0 { return "0s" }
-        let h = seconds / 3600, m = (seconds % 3600) / 60, s = seconds % 60
-        if h > 0 { return "\(h)h\(m)m\(s)s" }
-        if m > 0 { return "\(m)m\(s)s" }
-        return "\(s)s"
-    }
 }

@@ -10,13 +10,9 @@ import TaskPlugins
 import Testing
 
 enum Fixtures {
-    static var directory: String {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().path + "/Fixtures"
-    }
-
-    /// Flyte's own CRD (a copy of `shared/fixtures/flyte.org_taskactions.yaml`).
+    /// Flyte's own CRD: the sandbox tests' copy of `shared/fixtures/flyte.org_taskactions.yaml`.
     static func flyteCRD() throws -> JSONValue {
-        let text = try String(contentsOfFile: directory + "/flyte.org_taskactions.yaml", encoding: .utf8)
+        let text = try String(contentsOfFile: repositoryRoot + "/Tests/KubeSandboxTests/Fixtures/flyte.org_taskactions.yaml", encoding: .utf8)
         return try #require(try JSONValue.documents(yaml: text).first)
     }
 
