@@ -43,13 +43,21 @@ enum PodEvents {
         ]
     }
 
-    /// `count` newline-delimited watch events, as one stream of bytes.
+    /// `count` newline-delimited watch events, as one stream of bytes. Members come in the
+    /// order kube-apiserver writes them (Go's struct order): the event's `type` before its
+    /// `object`, and the object's `kind`, `apiVersion`, `metadata`, `spec`, `status`.
     static func stream(count: Int) -> [UInt8] {
         var out: [UInt8] = []
         for i in 0..<count {
-            let event: JSONValue = ["type": i % 3 == 0 ? "ADDED" : "MODIFIED", "object": pod(i, phase: i % 3 == 0 ? "Pending" : "Running")]
-            event.write(to: &out)
-            out.append(UInt8(ascii: "\n"))
+            let pod = pod(i, phase: i % 3 == 0 ? "Pending" : "Running")
+            out.append(contentsOf: "{\"type\":\"\(i % 3 == 0 ? "ADDED" : "MODIFIED")\",\"object\":{".utf8)
+            for (n, key) in ["kind", "apiVersion", "metadata", "spec", "status"].enumerated() {
+                if n > 0 { out.append(UInt8(ascii: ",")) }
+                JSONValue.string(key).write(to: &out)
+                out.append(UInt8(ascii: ":"))
+                pod[key]?.write(to: &out)
+            }
+            out.append(contentsOf: "}}\n".utf8)
         }
         return out
     }

@@ -16,6 +16,11 @@ public struct JSONBytesDecoder: Sendable {
     }
 
     public func decode<T: Decodable>(_ type: T.Type, from bytes: some Collection<UInt8>) throws -> T {
+        if T.self is any JSONReadable.Type {
+            return try JSONReader.withReader(bytes, discardUnknownFields: discardUnknownFields, discardManagedFields: discardManagedFields) {
+                try $0.decode(T.self)
+            }
+        }
         let options = ByteDecoderOptions(discardUnknownFields: discardUnknownFields, discardManagedFields: discardManagedFields)
         if let result = try bytes.withContiguousStorageIfAvailable({ buffer in try Self.decode(type, buffer, options) }) {
             return result

@@ -2,7 +2,19 @@
 public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertible {
     public var offset: Int
     public var reason: String
-    public var description: String { "invalid JSON at byte \(offset): \(reason)" }
+    /// The members and array indexes leading to the value, outermost first, when a
+    /// ``JSONReader`` knows them.
+    public var path: [String] = []
+
+    public init(offset: Int, reason: String, path: [String] = []) {
+        self.offset = offset
+        self.reason = reason
+        self.path = path
+    }
+
+    public var description: String {
+        path.isEmpty ? "invalid JSON at byte \(offset): \(reason)" : "invalid JSON at byte \(offset) (\(path.joined(separator: "."))): \(reason)"
+    }
 }
 
 extension JSONValue {

@@ -104,53 +104,71 @@ public struct WatchLineDecoder: Sendable {
 
 /// Decoding of watch event lines into typed or dynamic events.
 public enum WatchEventDecoder {
-    /// One watch event line decoded in a single pass over its bytes.
-    struct TypedLine<Object: Decodable>: Decodable {
-        var event: WatchEventType
-        var object: Object?
-        var status: Status?
-        var bookmarkVersion: String?
-
-        enum Keys: String, CodingKey { case type, object }
-        struct BookmarkObject: Decodable {
-            struct Meta: Decodable { var resourceVersion: String? }
-            var metadata: Meta?
-        }
-
-        init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: Keys.self)
-            let typeText = try c.decode(String.self, forKey: .type)
-            guard let type = WatchEventType(rawValue: typeText) else {
-                throw DecodingError.dataCorruptedError(forKey: .type, in: c, debugDescription: "unknown watch event type \(typeText)")
-            }
-            event = type
-            switch type {
-            case .error: status = try c.decode(Status.self, forKey: .object)
-            case .bookmark: bookmarkVersion = try c.decode(BookmarkObject.self, forKey: .object).metadata?.resourceVersion
-            default: object = try c.decode(Object.self, forKey: .object)
-            }
-        }
-    }
-
     /// Decodes one line into a typed event; `ERROR` events throw ``KubeAPIError``.
+    ///
+    /// One forward pass over the line: the object is read where it stands, through
+    /// ``JSONReadable`` when `T` reads itself and through `Decodable` otherwise.
     /// - Parameter decoder: how to decode; a cache passes one that discards unknown fields and managedFields.
     public static func typed<T: Decodable & Sendable>(_ line: ArraySlice<UInt8>, as: T.Type = T.self, decoder: JSONBytesDecoder = JSONBytesDecoder()) throws -> WatchEvent<T> {
-        let raw: TypedLine<T>
+        var type: WatchEventType?
+        var object: T?
+        var status: Status?
+        var bookmarkVersion: String?
         do {
-            raw = try decoder.decode(TypedLine<T>.self, from: line)
+            try JSONReader.withReader(line, discardUnknownFields: decoder.discardUnknownFields, discardManagedFields: decoder.discardManagedFields) { reader in
+                var deferred: (start: Int, end: Int)?
+                func readObject(_ reader: inout JSONReader, as type: WatchEventType) throws {
+                    switch type {
+                    case .error: status = try reader.decode(Status.self)
+                    case .bookmark: bookmarkVersion = try reader.read(BookmarkObject.self).resourceVersion
+                    default: object = try reader.decode(T.self)
+                    }
+                }
+                try reader.readObject { key, value in
+                    switch key {
+                    case "type":
+                        let text = try value.readString()
+                        guard let known = WatchEventType(rawValue: text) else { throw value.fail("unknown watch event type \(text)") }
+                        type = known
+                    case "object":
+                        // kube-apiserver writes the type first; keep the object's place if not.
+                        if let type { try readObject(&value, as: type) } else { deferred = try value.skipValueRange() }
+                    default: break
+                    }
+                }
+                if let type, let deferred {
+                    var objectReader = reader.subReader(deferred.start..<deferred.end)
+                    try readObject(&objectReader, as: type)
+                }
+            }
         } catch {
             throw KubeClientError.decoding("watch event: \(error)")
         }
-        switch (raw.event, raw.object) {
+        switch (type, object) {
         case (.added, .some(let o)): return .added(o)
         case (.modified, .some(let o)): return .modified(o)
         case (.deleted, .some(let o)): return .deleted(o)
-        case (.bookmark, _): return .bookmark(resourceVersion: raw.bookmarkVersion ?? "")
+        case (.bookmark, _): return .bookmark(resourceVersion: bookmarkVersion ?? "")
         case (.error, _):
-            let status = raw.status ?? Status(message: "watch error", code: 500)
+            let status = status ?? Status(message: "watch error", code: 500)
             throw KubeAPIError(code: status.code ?? 500, status: status)
+        case (.none, _):
+            throw KubeClientError.decoding("watch event without a type")
         default:
             throw KubeClientError.decoding("watch event without an object")
+        }
+    }
+
+    /// A bookmark's object: only `metadata.resourceVersion` counts.
+    struct BookmarkObject: JSONReadable {
+        var resourceVersion: String?
+        init(json: inout JSONReader) throws {
+            try json.readObject { key, value in
+                guard key == "metadata" else { return }
+                try value.readObject { key, value in
+                    if key == "resourceVersion" { resourceVersion = try value.read() }
+                }
+            }
         }
     }
 

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Standard object metadata (`metav1.ObjectMeta`).
-public struct ObjectMeta: Codable, Sendable, Hashable {
+public struct ObjectMeta: Codable, Sendable, Hashable, JSONReadable {
     public var name: String?
     public var generateName: String?
     public var namespace: String?
@@ -37,25 +37,30 @@ public struct ObjectMeta: Codable, Sendable, Hashable {
         case managedFields
     }
 
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        name = try c.decodeIfPresent(String.self, forKey: .name)
-        generateName = try c.decodeIfPresent(String.self, forKey: .generateName)
-        namespace = try c.decodeIfPresent(String.self, forKey: .namespace)
-        uid = try c.decodeIfPresent(String.self, forKey: .uid)
-        resourceVersion = try c.decodeIfPresent(String.self, forKey: .resourceVersion)
-        generation = try c.decodeIfPresent(Int64.self, forKey: .generation)
-        creationTimestamp = try c.decodeIfPresent(String.self, forKey: .creationTimestamp)
-        deletionTimestamp = try c.decodeIfPresent(String.self, forKey: .deletionTimestamp)
-        deletionGracePeriodSeconds = try c.decodeIfPresent(Int64.self, forKey: .deletionGracePeriodSeconds)
-        labels = try c.decodeIfPresent([String: String].self, forKey: .labels)
-        annotations = try c.decodeIfPresent([String: String].self, forKey: .annotations)
-        ownerReferences = try c.decodeIfPresent([OwnerReference].self, forKey: .ownerReferences)
-        finalizers = try c.decodeIfPresent([String].self, forKey: .finalizers)
-        if decoder.userInfo[.discardManagedFields] as? Bool != true {
-            managedFields = try c.decodeIfPresent([ManagedFieldsEntry].self, forKey: .managedFields)
+    public init(from decoder: any Decoder) throws { self = try JSONReader.decode(Self.self, from: decoder) }
+
+    public init(json: inout JSONReader) throws {
+        self.init()
+        try json.readObject { key, value in
+            switch key {
+            case "name": name = try value.read()
+            case "generateName": generateName = try value.read()
+            case "namespace": namespace = try value.read()
+            case "uid": uid = try value.read()
+            case "resourceVersion": resourceVersion = try value.read()
+            case "generation": generation = try value.read()
+            case "creationTimestamp": creationTimestamp = try value.read()
+            case "deletionTimestamp": deletionTimestamp = try value.read()
+            case "deletionGracePeriodSeconds": deletionGracePeriodSeconds = try value.read()
+            case "labels": labels = try value.read()
+            case "annotations": annotations = try value.read()
+            case "ownerReferences": ownerReferences = try value.read()
+            case "finalizers": finalizers = try value.read()
+            case "managedFields":
+                if value.discardManagedFields { try value.skipValue() } else { managedFields = try value.read() }
+            default: try value.keepUnknown(key, in: &unknownFields)
+            }
         }
-        unknownFields = try decoder.unknownFields(besides: CodingKeys.self)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -90,7 +95,7 @@ public struct ObjectMeta: Codable, Sendable, Hashable {
 }
 
 /// A reference from a dependent to its owner (`metav1.OwnerReference`).
-public struct OwnerReference: Codable, Sendable, Hashable {
+public struct OwnerReference: Codable, Sendable, Hashable, JSONReadable {
     public var apiVersion: String
     public var kind: String
     public var name: String
@@ -106,10 +111,31 @@ public struct OwnerReference: Codable, Sendable, Hashable {
         self.controller = controller
         self.blockOwnerDeletion = blockOwnerDeletion
     }
+
+    public init(from decoder: any Decoder) throws { self = try JSONReader.decode(Self.self, from: decoder) }
+
+    public init(json: inout JSONReader) throws {
+        var apiVersion: String?, kind: String?, name: String?, uid: String?, controller: Bool?, blockOwnerDeletion: Bool?
+        try json.readObject { key, value in
+            switch key {
+            case "apiVersion": apiVersion = try value.read()
+            case "kind": kind = try value.read()
+            case "name": name = try value.read()
+            case "uid": uid = try value.read()
+            case "controller": controller = try value.read()
+            case "blockOwnerDeletion": blockOwnerDeletion = try value.read()
+            default: break
+            }
+        }
+        self.init(
+            apiVersion: try json.required(apiVersion, "apiVersion"), kind: try json.required(kind, "kind"),
+            name: try json.required(name, "name"), uid: try json.required(uid, "uid"),
+            controller: controller, blockOwnerDeletion: blockOwnerDeletion)
+    }
 }
 
 /// One field manager's record of the fields it owns (`metav1.ManagedFieldsEntry`).
-public struct ManagedFieldsEntry: Codable, Sendable, Hashable {
+public struct ManagedFieldsEntry: Codable, Sendable, Hashable, JSONReadable {
     public var manager: String?
     public var operation: String?
     public var apiVersion: String?
@@ -117,6 +143,25 @@ public struct ManagedFieldsEntry: Codable, Sendable, Hashable {
     public var fieldsType: String?
     public var fieldsV1: JSONValue?
     public var subresource: String?
+
+    public init() {}
+
+    public init(from decoder: any Decoder) throws { self = try JSONReader.decode(Self.self, from: decoder) }
+
+    public init(json: inout JSONReader) throws {
+        try json.readObject { key, value in
+            switch key {
+            case "manager": manager = try value.read()
+            case "operation": operation = try value.read()
+            case "apiVersion": apiVersion = try value.read()
+            case "time": time = try value.read()
+            case "fieldsType": fieldsType = try value.read()
+            case "fieldsV1": fieldsV1 = try value.read()
+            case "subresource": subresource = try value.read()
+            default: break
+            }
+        }
+    }
 }
 
 /// List metadata (`metav1.ListMeta`).
@@ -151,6 +196,21 @@ public struct ObjectList<Item: Codable & Sendable>: Codable, Sendable {
         kind = try c.decodeIfPresent(String.self, forKey: .kind)
         metadata = try c.decodeIfPresent(ListMeta.self, forKey: .metadata) ?? ListMeta()
         items = try c.decodeIfPresent([Item].self, forKey: .items) ?? []  // the server sends null for none
+    }
+}
+
+extension ObjectList: JSONReadable where Item: JSONReadable {
+    public init(json: inout JSONReader) throws {
+        self.init(metadata: ListMeta(), items: [])
+        try json.readObject { key, value in
+            switch key {
+            case "apiVersion": apiVersion = try value.read()
+            case "kind": kind = try value.read()
+            case "metadata": metadata = try value.decode(ListMeta?.self) ?? ListMeta()
+            case "items": items = try value.read([Item]?.self) ?? []  // the server sends null for none
+            default: break
+            }
+        }
     }
 }
 

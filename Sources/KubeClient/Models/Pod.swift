@@ -1,5 +1,5 @@
 /// A core/v1 Pod: the fields plugins read and write, with every other field kept for round trips.
-public struct Pod: KubernetesObject, Hashable {
+public struct Pod: KubernetesObject, Hashable, JSONReadable {
     public static let resourceType = ResourceType(group: "", version: "v1", kind: "Pod", plural: "pods", namespaced: true)
 
     public var apiVersion: String = "v1"
@@ -17,14 +17,20 @@ public struct Pod: KubernetesObject, Hashable {
 
     enum CodingKeys: String, CodingKey, CaseIterable { case apiVersion, kind, metadata, spec, status }
 
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        apiVersion = try c.decodeIfPresent(String.self, forKey: .apiVersion) ?? "v1"
-        kind = try c.decodeIfPresent(String.self, forKey: .kind) ?? "Pod"
-        metadata = try c.decodeIfPresent(ObjectMeta.self, forKey: .metadata) ?? ObjectMeta()
-        spec = try c.decodeIfPresent(PodSpec.self, forKey: .spec)
-        status = try c.decodeIfPresent(PodStatus.self, forKey: .status)
-        unknownFields = try decoder.unknownFields(besides: CodingKeys.self)
+    public init(from decoder: any Decoder) throws { self = try JSONReader.decode(Self.self, from: decoder) }
+
+    public init(json: inout JSONReader) throws {
+        self.init(metadata: ObjectMeta())
+        try json.readObject { key, value in
+            switch key {
+            case "apiVersion": apiVersion = try value.read(String?.self) ?? "v1"
+            case "kind": kind = try value.read(String?.self) ?? "Pod"
+            case "metadata": metadata = try value.read(ObjectMeta?.self) ?? ObjectMeta()
+            case "spec": spec = try value.read()
+            case "status": status = try value.read()
+            default: try value.keepUnknown(key, in: &unknownFields)
+            }
+        }
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -39,7 +45,7 @@ public struct Pod: KubernetesObject, Hashable {
 }
 
 /// `core/v1 PodSpec`.
-public struct PodSpec: Codable, Sendable, Hashable {
+public struct PodSpec: Codable, Sendable, Hashable, JSONReadable {
     public var containers: [Container]
     public var initContainers: [Container]?
     public var restartPolicy: String?
@@ -69,24 +75,30 @@ public struct PodSpec: Codable, Sendable, Hashable {
         case volumes, securityContext, hostNetwork
     }
 
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        containers = try c.decodeIfPresent([Container].self, forKey: .containers) ?? []
-        initContainers = try c.decodeIfPresent([Container].self, forKey: .initContainers)
-        restartPolicy = try c.decodeIfPresent(String.self, forKey: .restartPolicy)
-        serviceAccountName = try c.decodeIfPresent(String.self, forKey: .serviceAccountName)
-        nodeName = try c.decodeIfPresent(String.self, forKey: .nodeName)
-        nodeSelector = try c.decodeIfPresent([String: String].self, forKey: .nodeSelector)
-        tolerations = try c.decodeIfPresent([Toleration].self, forKey: .tolerations)
-        affinity = try c.decodeIfPresent(JSONValue.self, forKey: .affinity)
-        schedulerName = try c.decodeIfPresent(String.self, forKey: .schedulerName)
-        priorityClassName = try c.decodeIfPresent(String.self, forKey: .priorityClassName)
-        activeDeadlineSeconds = try c.decodeIfPresent(Int64.self, forKey: .activeDeadlineSeconds)
-        terminationGracePeriodSeconds = try c.decodeIfPresent(Int64.self, forKey: .terminationGracePeriodSeconds)
-        volumes = try c.decodeIfPresent([JSONValue].self, forKey: .volumes)
-        securityContext = try c.decodeIfPresent(JSONValue.self, forKey: .securityContext)
-        hostNetwork = try c.decodeIfPresent(Bool.self, forKey: .hostNetwork)
-        unknownFields = try decoder.unknownFields(besides: CodingKeys.self)
+    public init(from decoder: any Decoder) throws { self = try JSONReader.decode(Self.self, from: decoder) }
+
+    public init(json: inout JSONReader) throws {
+        self.init(containers: [])
+        try json.readObject { key, value in
+            switch key {
+            case "containers": containers = try value.read([Container]?.self) ?? []
+            case "initContainers": initContainers = try value.read()
+            case "restartPolicy": restartPolicy = try value.read()
+            case "serviceAccountName": serviceAccountName = try value.read()
+            case "nodeName": nodeName = try value.read()
+            case "nodeSelector": nodeSelector = try value.read()
+            case "tolerations": tolerations = try value.read()
+            case "affinity": affinity = try value.read()
+            case "schedulerName": schedulerName = try value.read()
+            case "priorityClassName": priorityClassName = try value.read()
+            case "activeDeadlineSeconds": activeDeadlineSeconds = try value.read()
+            case "terminationGracePeriodSeconds": terminationGracePeriodSeconds = try value.read()
+            case "volumes": volumes = try value.read()
+            case "securityContext": securityContext = try value.read()
+            case "hostNetwork": hostNetwork = try value.read()
+            default: try value.keepUnknown(key, in: &unknownFields)
+            }
+        }
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -111,7 +123,7 @@ public struct PodSpec: Codable, Sendable, Hashable {
 }
 
 /// `core/v1 Container`.
-public struct Container: Codable, Sendable, Hashable {
+public struct Container: Codable, Sendable, Hashable, JSONReadable {
     public var name: String
     public var image: String?
     public var command: [String]?
@@ -135,17 +147,23 @@ public struct Container: Codable, Sendable, Hashable {
         case name, image, command, args, workingDir, env, resources, imagePullPolicy
     }
 
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        name = try c.decodeIfPresent(String.self, forKey: .name) ?? ""
-        image = try c.decodeIfPresent(String.self, forKey: .image)
-        command = try c.decodeIfPresent([String].self, forKey: .command)
-        args = try c.decodeIfPresent([String].self, forKey: .args)
-        workingDir = try c.decodeIfPresent(String.self, forKey: .workingDir)
-        env = try c.decodeIfPresent([EnvVar].self, forKey: .env)
-        resources = try c.decodeIfPresent(ResourceRequirements.self, forKey: .resources)
-        imagePullPolicy = try c.decodeIfPresent(String.self, forKey: .imagePullPolicy)
-        unknownFields = try decoder.unknownFields(besides: CodingKeys.self)
+    public init(from decoder: any Decoder) throws { self = try JSONReader.decode(Self.self, from: decoder) }
+
+    public init(json: inout JSONReader) throws {
+        self.init(name: "")
+        try json.readObject { key, value in
+            switch key {
+            case "name": name = try value.read(String?.self) ?? ""
+            case "image": image = try value.read()
+            case "command": command = try value.read()
+            case "args": args = try value.read()
+            case "workingDir": workingDir = try value.read()
+            case "env": env = try value.read()
+            case "resources": resources = try value.read()
+            case "imagePullPolicy": imagePullPolicy = try value.read()
+            default: try value.keepUnknown(key, in: &unknownFields)
+            }
+        }
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -163,7 +181,7 @@ public struct Container: Codable, Sendable, Hashable {
 }
 
 /// `core/v1 EnvVar`.
-public struct EnvVar: Codable, Sendable, Hashable {
+public struct EnvVar: Codable, Sendable, Hashable, JSONReadable {
     public var name: String
     public var value: String?
     public var valueFrom: JSONValue?
@@ -172,10 +190,27 @@ public struct EnvVar: Codable, Sendable, Hashable {
         self.value = value
         self.valueFrom = valueFrom
     }
+
+    public init(from decoder: any Decoder) throws { self = try JSONReader.decode(Self.self, from: decoder) }
+
+    public init(json: inout JSONReader) throws {
+        var name: String?
+        var value: String?
+        var valueFrom: JSONValue?
+        try json.readObject { key, member in
+            switch key {
+            case "name": name = try member.read()
+            case "value": value = try member.read()
+            case "valueFrom": valueFrom = try member.read()
+            default: break
+            }
+        }
+        self.init(name: try json.required(name, "name"), value: value, valueFrom: valueFrom)
+    }
 }
 
 /// `core/v1 ResourceRequirements`; quantities are kept as the strings the API uses.
-public struct ResourceRequirements: Codable, Sendable, Hashable {
+public struct ResourceRequirements: Codable, Sendable, Hashable, JSONReadable {
     public var limits: [String: String]?
     public var requests: [String: String]?
     public var claims: [JSONValue]?
@@ -183,10 +218,24 @@ public struct ResourceRequirements: Codable, Sendable, Hashable {
         self.limits = limits
         self.requests = requests
     }
+
+    public init(from decoder: any Decoder) throws { self = try JSONReader.decode(Self.self, from: decoder) }
+
+    public init(json: inout JSONReader) throws {
+        self.init()
+        try json.readObject { key, value in
+            switch key {
+            case "limits": limits = try value.read()
+            case "requests": requests = try value.read()
+            case "claims": claims = try value.read()
+            default: break
+            }
+        }
+    }
 }
 
 /// `core/v1 Toleration`.
-public struct Toleration: Codable, Sendable, Hashable {
+public struct Toleration: Codable, Sendable, Hashable, JSONReadable {
     public var key: String?
     public var `operator`: String?
     public var value: String?
@@ -198,5 +247,21 @@ public struct Toleration: Codable, Sendable, Hashable {
         self.value = value
         self.effect = effect
         self.tolerationSeconds = tolerationSeconds
+    }
+
+    public init(from decoder: any Decoder) throws { self = try JSONReader.decode(Self.self, from: decoder) }
+
+    public init(json: inout JSONReader) throws {
+        self.init()
+        try json.readObject { key, value in
+            switch key {
+            case "key": self.key = try value.read()
+            case "operator": self.operator = try value.read()
+            case "value": self.value = try value.read()
+            case "effect": effect = try value.read()
+            case "tolerationSeconds": tolerationSeconds = try value.read()
+            default: break
+            }
+        }
     }
 }

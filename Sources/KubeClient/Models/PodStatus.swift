@@ -1,5 +1,5 @@
 /// `core/v1 PodStatus`.
-public struct PodStatus: Codable, Sendable, Hashable {
+public struct PodStatus: Codable, Sendable, Hashable, JSONReadable {
     /// `Pending`, `Running`, `Succeeded`, `Failed` or `Unknown`.
     public var phase: String?
     public var reason: String?
@@ -22,18 +22,24 @@ public struct PodStatus: Codable, Sendable, Hashable {
         case phase, reason, message, startTime, conditions, containerStatuses, initContainerStatuses, hostIP, podIP
     }
 
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        phase = try c.decodeIfPresent(String.self, forKey: .phase)
-        reason = try c.decodeIfPresent(String.self, forKey: .reason)
-        message = try c.decodeIfPresent(String.self, forKey: .message)
-        startTime = try c.decodeIfPresent(String.self, forKey: .startTime)
-        conditions = try c.decodeIfPresent([PodCondition].self, forKey: .conditions)
-        containerStatuses = try c.decodeIfPresent([ContainerStatus].self, forKey: .containerStatuses)
-        initContainerStatuses = try c.decodeIfPresent([ContainerStatus].self, forKey: .initContainerStatuses)
-        hostIP = try c.decodeIfPresent(String.self, forKey: .hostIP)
-        podIP = try c.decodeIfPresent(String.self, forKey: .podIP)
-        unknownFields = try decoder.unknownFields(besides: CodingKeys.self)
+    public init(from decoder: any Decoder) throws { self = try JSONReader.decode(Self.self, from: decoder) }
+
+    public init(json: inout JSONReader) throws {
+        self.init()
+        try json.readObject { key, value in
+            switch key {
+            case "phase": phase = try value.read()
+            case "reason": reason = try value.read()
+            case "message": message = try value.read()
+            case "startTime": startTime = try value.read()
+            case "conditions": conditions = try value.read()
+            case "containerStatuses": containerStatuses = try value.read()
+            case "initContainerStatuses": initContainerStatuses = try value.read()
+            case "hostIP": hostIP = try value.read()
+            case "podIP": podIP = try value.read()
+            default: try value.keepUnknown(key, in: &unknownFields)
+            }
+        }
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -52,7 +58,7 @@ public struct PodStatus: Codable, Sendable, Hashable {
 }
 
 /// `core/v1 PodCondition`.
-public struct PodCondition: Codable, Sendable, Hashable {
+public struct PodCondition: Codable, Sendable, Hashable, JSONReadable {
     public var type: String
     public var status: String
     public var reason: String?
@@ -66,10 +72,31 @@ public struct PodCondition: Codable, Sendable, Hashable {
         self.message = message
         self.lastTransitionTime = lastTransitionTime
     }
+
+    public init(from decoder: any Decoder) throws { self = try JSONReader.decode(Self.self, from: decoder) }
+
+    public init(json: inout JSONReader) throws {
+        var type: String?, status: String?, reason: String?, message: String?, lastTransitionTime: String?, lastProbeTime: String?
+        try json.readObject { key, value in
+            switch key {
+            case "type": type = try value.read()
+            case "status": status = try value.read()
+            case "reason": reason = try value.read()
+            case "message": message = try value.read()
+            case "lastTransitionTime": lastTransitionTime = try value.read()
+            case "lastProbeTime": lastProbeTime = try value.read()
+            default: break
+            }
+        }
+        self.init(
+            type: try json.required(type, "type"), status: try json.required(status, "status"),
+            reason: reason, message: message, lastTransitionTime: lastTransitionTime)
+        self.lastProbeTime = lastProbeTime
+    }
 }
 
 /// `core/v1 ContainerStatus`.
-public struct ContainerStatus: Codable, Sendable, Hashable {
+public struct ContainerStatus: Codable, Sendable, Hashable, JSONReadable {
     public var name: String
     public var ready: Bool?
     public var restartCount: Int?
@@ -91,18 +118,24 @@ public struct ContainerStatus: Codable, Sendable, Hashable {
         case name, ready, restartCount, image, imageID, containerID, started, state, lastState
     }
 
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        name = try c.decodeIfPresent(String.self, forKey: .name) ?? ""
-        ready = try c.decodeIfPresent(Bool.self, forKey: .ready)
-        restartCount = try c.decodeIfPresent(Int.self, forKey: .restartCount)
-        image = try c.decodeIfPresent(String.self, forKey: .image)
-        imageID = try c.decodeIfPresent(String.self, forKey: .imageID)
-        containerID = try c.decodeIfPresent(String.self, forKey: .containerID)
-        started = try c.decodeIfPresent(Bool.self, forKey: .started)
-        state = try c.decodeIfPresent(ContainerState.self, forKey: .state)
-        lastState = try c.decodeIfPresent(ContainerState.self, forKey: .lastState)
-        unknownFields = try decoder.unknownFields(besides: CodingKeys.self)
+    public init(from decoder: any Decoder) throws { self = try JSONReader.decode(Self.self, from: decoder) }
+
+    public init(json: inout JSONReader) throws {
+        self.init(name: "")
+        try json.readObject { key, value in
+            switch key {
+            case "name": name = try value.read(String?.self) ?? ""
+            case "ready": ready = try value.read()
+            case "restartCount": restartCount = try value.read()
+            case "image": image = try value.read()
+            case "imageID": imageID = try value.read()
+            case "containerID": containerID = try value.read()
+            case "started": started = try value.read()
+            case "state": state = try value.read()
+            case "lastState": lastState = try value.read()
+            default: try value.keepUnknown(key, in: &unknownFields)
+            }
+        }
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -121,7 +154,7 @@ public struct ContainerStatus: Codable, Sendable, Hashable {
 }
 
 /// `core/v1 ContainerState`: at most one of the three is set.
-public struct ContainerState: Codable, Sendable, Hashable {
+public struct ContainerState: Codable, Sendable, Hashable, JSONReadable {
     public var waiting: Waiting?
     public var running: Running?
     public var terminated: Terminated?
@@ -132,21 +165,57 @@ public struct ContainerState: Codable, Sendable, Hashable {
         self.terminated = terminated
     }
 
-    public struct Waiting: Codable, Sendable, Hashable {
+    public init(from decoder: any Decoder) throws { self = try JSONReader.decode(Self.self, from: decoder) }
+
+    public init(json: inout JSONReader) throws {
+        self.init()
+        try json.readObject { key, value in
+            switch key {
+            case "waiting": waiting = try value.read()
+            case "running": running = try value.read()
+            case "terminated": terminated = try value.read()
+            default: break
+            }
+        }
+    }
+
+    public struct Waiting: Codable, Sendable, Hashable, JSONReadable {
         public var reason: String?
         public var message: String?
         public init(reason: String? = nil, message: String? = nil) {
             self.reason = reason
             self.message = message
         }
+
+        public init(from decoder: any Decoder) throws { self = try JSONReader.decode(Self.self, from: decoder) }
+
+        public init(json: inout JSONReader) throws {
+            self.init()
+            try json.readObject { key, value in
+                switch key {
+                case "reason": reason = try value.read()
+                case "message": message = try value.read()
+                default: break
+                }
+            }
+        }
     }
 
-    public struct Running: Codable, Sendable, Hashable {
+    public struct Running: Codable, Sendable, Hashable, JSONReadable {
         public var startedAt: String?
         public init(startedAt: String? = nil) { self.startedAt = startedAt }
+
+        public init(from decoder: any Decoder) throws { self = try JSONReader.decode(Self.self, from: decoder) }
+
+        public init(json: inout JSONReader) throws {
+            self.init()
+            try json.readObject { key, value in
+                if key == "startedAt" { startedAt = try value.read() }
+            }
+        }
     }
 
-    public struct Terminated: Codable, Sendable, Hashable {
+    public struct Terminated: Codable, Sendable, Hashable, JSONReadable {
         public var exitCode: Int32
         public var signal: Int32?
         public var reason: String?
@@ -161,6 +230,29 @@ public struct ContainerState: Codable, Sendable, Hashable {
             self.message = message
             self.startedAt = startedAt
             self.finishedAt = finishedAt
+        }
+
+        public init(from decoder: any Decoder) throws { self = try JSONReader.decode(Self.self, from: decoder) }
+
+        public init(json: inout JSONReader) throws {
+            var exitCode: Int32?, signal: Int32?, reason: String?, message: String?
+            var startedAt: String?, finishedAt: String?, containerID: String?
+            try json.readObject { key, value in
+                switch key {
+                case "exitCode": exitCode = try value.read()
+                case "signal": signal = try value.read()
+                case "reason": reason = try value.read()
+                case "message": message = try value.read()
+                case "startedAt": startedAt = try value.read()
+                case "finishedAt": finishedAt = try value.read()
+                case "containerID": containerID = try value.read()
+                default: break
+                }
+            }
+            self.init(
+                exitCode: try json.required(exitCode, "exitCode"), signal: signal, reason: reason, message: message,
+                startedAt: startedAt, finishedAt: finishedAt)
+            self.containerID = containerID
         }
     }
 }
