@@ -51,6 +51,7 @@ enum InformerBench {
         case full = "typed `Pod`, managedFields stripped, unknown members kept"
         case lean = "typed `Pod`, managedFields and unknown members dropped"
         case statusView = "`CacheTransforms.podStatusView`: metadata (one annotation kept), status, container names"
+        case statusViewPruned = "the same view, decoded with `Pod.statusViewDecoder` (what the view drops is skipped while decoding), as the executor runs it"
     }
 
     /// Starts the child sandbox with `count` Pods and hands its port to `body`.
@@ -111,7 +112,9 @@ enum InformerBench {
         let heapBefore = Memory.heapInUse()
         let residentBefore = Memory.resident
         Memory.resetPeak()
-        let informer = Informer<Pod>(client: client, scope: InformerScope(namespace: namespace, labelSelector: "flyte.org/managed=true"), options: options, transform: variant == .statusView ? CacheTransforms.podStatusView(annotations: ["primary_container_name"]) : nil)
+        let informer = Informer<Pod>(client: client, scope: InformerScope(namespace: namespace, labelSelector: "flyte.org/managed=true"), options: options,
+            transform: variant == .statusView || variant == .statusViewPruned ? CacheTransforms.podStatusView(annotations: ["primary_container_name"]) : nil,
+            decoder: variant == .statusViewPruned ? Pod.statusViewDecoder : nil)
         let started = ContinuousClock.now
         let task = Task { await informer.run() }
         await informer.waitForSync()

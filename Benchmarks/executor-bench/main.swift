@@ -63,7 +63,7 @@ func wanted(_ key: String) -> Bool { only == nil || only == key || only!.split(s
 
 let eventCount = Int(ProcessInfo.processInfo.environment["BENCH_EVENTS"] ?? "") ?? 20_000
 let runs = Int(ProcessInfo.processInfo.environment["BENCH_RUNS"] ?? "") ?? 5
-let decodeKeys = ["lean", "typed", "tree-typed", "dynamic", "tree", "lines"]
+let decodeKeys = ["status-view", "lean", "typed", "tree-typed", "dynamic", "tree", "lines"]
 let stream = decodeKeys.contains(where: wanted) ? PodEvents.stream(count: eventCount) : []
 if decodeKeys.contains(where: wanted) {
 let averageBytes = stream.count / eventCount
@@ -80,6 +80,7 @@ func row(_ name: String, _ key: String, _ decode: (ArraySlice<UInt8>) throws -> 
     print("| \(name) | \(Int(result.perSecond)) | \(String(format: "%.1f", Double(stream.count) / result.seconds / 1e6)) |")
 }
 let lean = JSONBytesDecoder(discardUnknownFields: true, discardManagedFields: true)
+try row("typed `Pod` for the executor's status-view cache: also skips what the view drops (`Pod.statusViewDecoder`)", "status-view") { _ = try WatchEventDecoder.typed($0, as: Pod.self, decoder: Pod.statusViewDecoder) }
 try row("typed `Pod` for a cache: managedFields and unknown fields dropped", "lean") { _ = try WatchEventDecoder.typed($0, as: Pod.self, decoder: lean) }
 try row("typed `Pod`, every field kept", "typed") { _ = try WatchEventDecoder.typed($0, as: Pod.self) }
 try row("typed `Pod`, every field kept, through the parsed tree", "tree-typed") { line in

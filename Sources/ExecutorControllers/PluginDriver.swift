@@ -37,7 +37,7 @@ final class KubernetesPluginDriver<Plugin: KubernetesTaskPlugin>: PluginDriver {
 
     func attach(informers: SharedInformerFactory, controller: Controller, namespaces: [String?]) {
         for namespace in namespaces {
-            let informer = informers.informer(Plugin.Child.self, scope: InformerScope(namespace: namespace, labelSelector: "\(TaskActionLabels.managed)=true"), transform: plugin.cacheTransform)
+            let informer = informers.informer(Plugin.Child.self, scope: InformerScope(namespace: namespace, labelSelector: "\(TaskActionLabels.managed)=true"), transform: plugin.cacheTransform, decoder: plugin.cacheDecoder)
             stores.withLock { $0[namespace ?? ""] = informer }
             controller.watch(informer, handler: .enqueueOwner(group: TaskAction.resourceType.group, kind: TaskAction.resourceType.kind))
         }

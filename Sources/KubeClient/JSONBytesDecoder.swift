@@ -9,16 +9,25 @@ public struct JSONBytesDecoder: Sendable {
     public var discardUnknownFields = false
     /// Tell ``ObjectMeta`` to drop `managedFields`, which caches never read. Defaults to false.
     public var discardManagedFields = false
+    /// Members of each Kubernetes object to skip without building them, for models that read
+    /// themselves (``JSONReadable``). Defaults to none.
+    public var prunedFields: JSONPrunedFields?
 
-    public init(discardUnknownFields: Bool = false, discardManagedFields: Bool = false) {
+    public init(discardUnknownFields: Bool = false, discardManagedFields: Bool = false, prunedFields: JSONPrunedFields? = nil) {
         self.discardUnknownFields = discardUnknownFields
         self.discardManagedFields = discardManagedFields
+        self.prunedFields = prunedFields
     }
 
     public func decode<T: Decodable>(_ type: T.Type, from bytes: some Collection<UInt8>) throws -> T {
-        if T.self is any JSONReadable.Type {
-            return try JSONReader.withReader(bytes, discardUnknownFields: discardUnknownFields, discardManagedFields: discardManagedFields) {
-                try $0.decode(T.self)
+        if let readable = T.self as? any JSONReadable.Type {
+            return try withReader(bytes) { reader in
+                // Pruned paths start at an object's root; a list prunes each of its items.
+                if let object = readable as? any (KubernetesObject & JSONReadable).Type {
+                    guard let value = try reader.readRootObject(object) as? T else { throw reader.fail("cannot read \(T.self)") }
+                    return value
+                }
+                return try reader.decode(T.self)
             }
         }
         let options = ByteDecoderOptions(discardUnknownFields: discardUnknownFields, discardManagedFields: discardManagedFields)
@@ -26,6 +35,13 @@ public struct JSONBytesDecoder: Sendable {
             return result
         }
         return try Array(bytes).withUnsafeBufferPointer { try Self.decode(type, $0, options) }
+    }
+
+    /// Runs `body` with a reader over `bytes` set up with these options.
+    public func withReader<R>(_ bytes: some Collection<UInt8>, _ body: (inout JSONReader) throws -> R) throws -> R {
+        try JSONReader.withReader(
+            bytes, discardUnknownFields: discardUnknownFields, discardManagedFields: discardManagedFields,
+            prunedFields: prunedFields, body)
     }
 
     static func decode<T: Decodable>(_ type: T.Type, _ buffer: UnsafeBufferPointer<UInt8>, _ options: ByteDecoderOptions) throws -> T {

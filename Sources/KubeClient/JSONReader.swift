@@ -43,23 +43,33 @@ public struct JSONReader {
     public var discardUnknownFields: Bool
     /// ``ObjectMeta`` should skip `managedFields`, which caches never read.
     public var discardManagedFields: Bool
+    /// Members skipped unread in each whole object; see ``readRootObject(_:)``.
+    let prunedFields: JSONPrunedFields?
+    /// Where the member being read is in ``prunedFields``, or `JSONPrunedFields.unpruned`.
+    var pruneNode = JSONPrunedFields.unpruned
     var depth = 0
     static let maxDepth = 512
 
-    init(_ bytes: UnsafeBufferPointer<UInt8>, discardUnknownFields: Bool = false, discardManagedFields: Bool = false) {
+    init(
+        _ bytes: UnsafeBufferPointer<UInt8>, discardUnknownFields: Bool = false, discardManagedFields: Bool = false,
+        prunedFields: JSONPrunedFields? = nil
+    ) {
         self.bytes = bytes
         self.offset = 0
         self.discardUnknownFields = discardUnknownFields
         self.discardManagedFields = discardManagedFields
+        self.prunedFields = prunedFields
     }
 
     /// Reads one whole document from `bytes` with `body`, rejecting anything after it.
     public static func withReader<R>(
         _ bytes: some Collection<UInt8>, discardUnknownFields: Bool = false, discardManagedFields: Bool = false,
-        _ body: (inout JSONReader) throws -> R
+        prunedFields: JSONPrunedFields? = nil, _ body: (inout JSONReader) throws -> R
     ) throws -> R {
         func run(_ buffer: UnsafeBufferPointer<UInt8>) throws -> R {
-            var reader = JSONReader(buffer, discardUnknownFields: discardUnknownFields, discardManagedFields: discardManagedFields)
+            var reader = JSONReader(
+                buffer, discardUnknownFields: discardUnknownFields, discardManagedFields: discardManagedFields,
+                prunedFields: prunedFields)
             let result = try body(&reader)
             try reader.expectEnd()
             return result
@@ -258,7 +268,7 @@ public struct JSONReader {
     func subReader(_ range: Range<Int>) -> JSONReader {
         JSONReader(
             UnsafeBufferPointer(rebasing: bytes[range]), discardUnknownFields: discardUnknownFields,
-            discardManagedFields: discardManagedFields)
+            discardManagedFields: discardManagedFields, prunedFields: prunedFields)
     }
 
     /// The offset just past the string that starts at `i` (which holds `"`).
@@ -318,6 +328,7 @@ public struct JSONReader {
             depth -= 1
             return
         }
+        let parentNode = pruneNode
         while true {
             guard try peek() == UInt8(ascii: "\"") else { throw fail("expected a member name") }
             let keyStart = offset + 1
@@ -334,12 +345,18 @@ public struct JSONReader {
             offset += 1
             skipWhitespace()
             let valueStart = offset
-            do {
-                try body(key, &self)
-            } catch var error as JSONParseError {
-                error.path.insert(key.string, at: 0)
-                throw error
+            if parentNode != JSONPrunedFields.unpruned, let prunedFields {
+                pruneNode = prunedFields.child(of: parentNode, named: key)
             }
+            if pruneNode != JSONPrunedFields.skip {
+                do {
+                    try body(key, &self)
+                } catch var error as JSONParseError {
+                    error.path.insert(key.string, at: 0)
+                    throw error
+                }
+            }
+            pruneNode = parentNode
             if offset == valueStart { try skipValue() }
             switch try peek() {
             case UInt8(ascii: ","): offset += 1
@@ -386,9 +403,9 @@ public struct JSONReader {
     }
 
     /// How many members or elements the object or array at the reader holds, found by a scan
-    /// that builds nothing; the reader does not move. Collections are then allocated once at
-    /// their final size: growing them rehashes or copies at each doubling, and leaves up to
-    /// half their capacity unused in a cache.
+    /// that builds nothing; the reader does not move. A dictionary is then allocated once at
+    /// its final size: growing it rehashes every key at each doubling, and leaves up to half
+    /// its capacity unused in a cache.
     func countMembers() -> Int {
         var i = offset
         while i < bytes.count, bytes[i] == 0x20 || bytes[i] == 0x0A || bytes[i] == 0x0D || bytes[i] == 0x09 { i += 1 }
@@ -428,6 +445,15 @@ public struct JSONReader {
     }
 
     // MARK: Typed values
+
+    /// Reads a whole Kubernetes object (the object of a watch event, an item of a list): the
+    /// decoder's pruned fields apply from its root.
+    public mutating func readRootObject<T: JSONReadable>(_ type: T.Type = T.self) throws -> T {
+        let saved = pruneNode
+        pruneNode = prunedFields == nil ? JSONPrunedFields.unpruned : 0
+        defer { pruneNode = saved }
+        return try T(json: &self)
+    }
 
     /// Reads the next value as `T`.
     public mutating func read<T: JSONReadable>(_ type: T.Type = T.self) throws -> T {
@@ -502,7 +528,7 @@ public struct JSONKey: CustomStringConvertible {
 
     @inline(__always)
     public static func == (key: JSONKey, name: StaticString) -> Bool {
-        if key.escaped { return key.escapedEquals(name) }
+        if key.escaped { return key.escapedEquals(UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount)) }
         let count = name.utf8CodeUnitCount
         guard key.bytes.count == count else { return false }
         // Member names are short: a byte loop beats calling memcmp, and a `switch` over many
@@ -513,8 +539,17 @@ public struct JSONKey: CustomStringConvertible {
     }
 
     @inline(never)
-    func escapedEquals(_ name: StaticString) -> Bool {
-        string.utf8.elementsEqual(UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+    func escapedEquals(_ name: some Collection<UInt8>) -> Bool {
+        string.utf8.elementsEqual(name)
+    }
+
+    /// Whether the name is `name`'s UTF-8 bytes.
+    @inline(__always)
+    func equals(_ name: UnsafeBufferPointer<UInt8>) -> Bool {
+        if escaped { return escapedEquals(name) }
+        guard bytes.count == name.count else { return false }
+        for i in 0..<name.count where bytes[i] != name[i] { return false }
+        return true
     }
 
     @inline(__always)
@@ -564,8 +599,9 @@ extension Optional: JSONReadable where Wrapped: JSONReadable {
 
 extension Array: JSONReadable where Element: JSONReadable {
     public init(json: inout JSONReader) throws {
+        // No count first: growing an array copies without rehashing, and counting would scan
+        // every element twice (most arrays in an object hold one large element).
         var items: [Element] = []
-        items.reserveCapacity(json.countMembers())
         try json.readArray { element in items.append(try Element(json: &element)) }
         self = items
     }

@@ -115,13 +115,19 @@ public enum WatchEventDecoder {
         var status: Status?
         var bookmarkVersion: String?
         do {
-            try JSONReader.withReader(line, discardUnknownFields: decoder.discardUnknownFields, discardManagedFields: decoder.discardManagedFields) { reader in
+            try decoder.withReader(line) { reader in
                 var deferred: (start: Int, end: Int)?
                 func readObject(_ reader: inout JSONReader, as type: WatchEventType) throws {
                     switch type {
                     case .error: status = try reader.decode(Status.self)
                     case .bookmark: bookmarkVersion = try reader.read(BookmarkObject.self).resourceVersion
-                    default: object = try reader.decode(T.self)
+                    default:
+                        if let readable = T.self as? any (KubernetesObject & JSONReadable).Type {
+                            guard let read = try reader.readRootObject(readable) as? T else { throw reader.fail("cannot read \(T.self)") }
+                            object = read
+                        } else {
+                            object = try reader.decode(T.self)
+                        }
                     }
                 }
                 try reader.readObject { key, value in

@@ -3,7 +3,7 @@ import KubeClient
 /// Transforms that shrink objects before an informer stores them, for caches that are read
 /// to learn state and never written back.
 public enum CacheTransforms {
-    /// A transform that keeps what a controller reads to follow a Pod it created: metadata
+    /// A transform that keeps what a controller reads to follow a Pod it created: declared metadata
     /// without managedFields and with only the labels and annotations named, the status without
     /// image and container IDs, and of the spec only container names, `nodeName` and
     /// `restartPolicy`. Arguments, environment, volumes and the rest are dropped: the controller

@@ -69,6 +69,8 @@ public final class Informer<Object: KubernetesObject>: InformerProtocol {
     public let name: String
     let client: KubernetesClient
     let transform: (@Sendable (inout Object) -> Void)?
+    /// How list pages and watch events are decoded: from ``options`` unless given.
+    let decoder: JSONBytesDecoder
     let clock: any RuntimeClock
     let logger: Logger
 
@@ -84,11 +86,12 @@ public final class Informer<Object: KubernetesObject>: InformerProtocol {
     private let lastVersion = Mutex<String?>(nil)
     private let completedLists = Mutex(0)
 
-    public init(client: KubernetesClient, scope: InformerScope = InformerScope(), options: InformerOptions = InformerOptions(), indexers: [String: IndexFunction<Object>] = [:], transform: (@Sendable (inout Object) -> Void)? = nil, clock: any RuntimeClock = SystemClock(), logger: Logger = Logger(label: "informer")) {
+    public init(client: KubernetesClient, scope: InformerScope = InformerScope(), options: InformerOptions = InformerOptions(), indexers: [String: IndexFunction<Object>] = [:], transform: (@Sendable (inout Object) -> Void)? = nil, decoder: JSONBytesDecoder? = nil, clock: any RuntimeClock = SystemClock(), logger: Logger = Logger(label: "informer")) {
         self.client = client
         self.scope = scope
         self.options = options
         self.transform = transform
+        self.decoder = decoder ?? JSONBytesDecoder(discardUnknownFields: options.discardUnknownFields, discardManagedFields: options.stripManagedFields)
         self.clock = clock
         self.store = Store(indexers: indexers)
         self.name = "\(Object.resourceType.groupResource)[\(scope)]"
@@ -136,7 +139,6 @@ public final class Informer<Object: KubernetesObject>: InformerProtocol {
     }
 
 
-    private var decoder: JSONBytesDecoder { JSONBytesDecoder(discardUnknownFields: options.discardUnknownFields, discardManagedFields: options.stripManagedFields) }
 
     private func prepared(_ object: Object) -> Object {
         guard let transform else { return object }

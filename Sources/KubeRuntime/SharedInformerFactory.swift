@@ -28,8 +28,9 @@ public final class SharedInformerFactory: Sendable {
     }
 
     /// The informer for `type` in `scope`, created on first use. Indexers are added to an
-    /// existing informer's store. The transform applies only when this call creates it.
-    public func informer<Object: KubernetesObject>(_ type: Object.Type, scope: InformerScope = InformerScope(), indexers: [String: IndexFunction<Object>] = [:], transform: (@Sendable (inout Object) -> Void)? = nil) -> Informer<Object> {
+    /// existing informer's store. The transform and decoder apply only when this call creates
+    /// it; the decoder defaults to the factory's options.
+    public func informer<Object: KubernetesObject>(_ type: Object.Type, scope: InformerScope = InformerScope(), indexers: [String: IndexFunction<Object>] = [:], transform: (@Sendable (inout Object) -> Void)? = nil, decoder: JSONBytesDecoder? = nil) -> Informer<Object> {
         let key = "\(Object.resourceType)|\(scope.namespace ?? "")|\(scope.labelSelector ?? "")|\(scope.fieldSelector ?? "")"
         let (informer, created, starter) = state.withLock { s -> (Informer<Object>, Bool, AsyncStream<any InformerProtocol>.Continuation?) in
             if let existing = s.informers[key] {
@@ -39,7 +40,7 @@ public final class SharedInformerFactory: Sendable {
                 typed.store.addIndexers(indexers)
                 return (typed, false, nil)
             }
-            let created = Informer<Object>(client: client, scope: scope, options: options, indexers: indexers, transform: transform, clock: clock, logger: logger)
+            let created = Informer<Object>(client: client, scope: scope, options: options, indexers: indexers, transform: transform, decoder: decoder, clock: clock, logger: logger)
             s.informers[key] = created
             s.order.append(key)
             return (created, true, s.starter)

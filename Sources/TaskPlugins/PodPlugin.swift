@@ -127,6 +127,10 @@ public struct PodPlugin: KubernetesTaskPlugin {
         let interner = StringInterner()
         return { pod in pod.trimToStatusView(keepingLabels: ["attempt"], annotations: [Self.primaryContainerAnnotation], interner: interner) }
     }
+
+    /// Skips, while decoding, what the status view drops: the spec's arguments, environment,
+    /// volumes and the rest, unknown members and managedFields.
+    public var cacheDecoder: JSONBytesDecoder? { Pod.statusViewDecoder }
 }
 
 extension Flyteidl2_Core_TaskTemplate.OneOf_Target? {

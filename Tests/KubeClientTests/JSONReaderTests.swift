@@ -182,3 +182,83 @@ struct JSONReaderTests {
         #expect(throws: JSONParseError.self) { _ = try read(Deep.self, deep) }
     }
 }
+
+@Suite("JSONPrunedFields: members a cache skips while decoding")
+struct JSONPrunedFieldsTests {
+    /// A Pod as kube-apiserver sends it, with what a status-view cache drops and what it keeps.
+    static let pod = #"""
+    {"kind":"Pod","apiVersion":"v1",
+     "metadata":{"name":"a-n0-0","namespace":"ns","uid":"u1","resourceVersion":"42","generation":1,
+       "labels":{"attempt":"0","flyte.org/managed":"true"},"annotations":{"primary_container_name":"main","other":"x"},
+       "ownerReferences":[{"apiVersion":"flyte.org/v1","kind":"TaskAction","name":"a","uid":"t1","controller":true}],
+       "finalizers":["flyte.org/flyte-finalizer"],"selfLink":"/api/v1/x",
+       "managedFields":[{"manager":"executor","operation":"Update","fieldsType":"FieldsV1","fieldsV1":{"f:spec":{}}}]},
+     "spec":{"restartPolicy":"Never","nodeName":"node-3","serviceAccountName":"sa","schedulerName":"default-scheduler",
+       "nodeSelector":{"pool":"a"},"tolerations":[{"key":"k","operator":"Exists"}],"affinity":{"nodeAffinity":{}},
+       "terminationGracePeriodSeconds":30,"dnsPolicy":"ClusterFirst",
+       "initContainers":[{"name":"init","image":"busybox","args":["true"]}],
+       "containers":[{"name":"main","image":"img","command":["sh"],"args":["-c","echo \"hi\""],"workingDir":"/w",
+         "env":[{"name":"A","value":"1"}],"resources":{"limits":{"cpu":"1"}},"imagePullPolicy":"IfNotPresent",
+         "volumeMounts":[{"name":"v","mountPath":"/v"}]},{"name":"sidecar","image":"img2"}],
+       "volumes":[{"name":"v","emptyDir":{}}]},
+     "status":{"phase":"Running","hostIP":"10.0.0.1","podIP":"10.1.0.1","startTime":"2026-11-23T12:00:01Z","qosClass":"Burstable",
+       "conditions":[{"type":"Ready","status":"True","lastTransitionTime":"2026-11-23T12:00:05Z"}],
+       "initContainerStatuses":[{"name":"init","ready":false,"restartCount":0,"image":"busybox","imageID":"sha","containerID":"c://0",
+         "state":{"terminated":{"exitCode":0,"reason":"Completed","containerID":"c://0"}}}],
+       "containerStatuses":[{"name":"main","ready":true,"restartCount":1,"image":"img","imageID":"sha2","containerID":"c://1","started":true,
+         "state":{"running":{"startedAt":"2026-11-23T12:00:04Z"}},"lastState":{"terminated":{"exitCode":137,"reason":"OOMKilled"}}}]}}
+    """#
+
+    func trimmed(_ pod: Pod) -> Pod {
+        var pod = pod
+        pod.trimToStatusView(keepingLabels: ["attempt"], annotations: ["primary_container_name"], interner: StringInterner())
+        return pod
+    }
+
+    @Test("decoding with the status view's pruned fields and trimming equals decoding everything and trimming")
+    func statusViewEquivalence() throws {
+        let full = try JSONBytesDecoder().decode(Pod.self, from: Array(Self.pod.utf8))
+        let pruned = try Pod.statusViewDecoder.decode(Pod.self, from: Array(Self.pod.utf8))
+        #expect(trimmed(pruned) == trimmed(full))
+        // And the pruned decode really left out what the view drops.
+        #expect(pruned.spec?.containers.first?.args == nil)
+        #expect(pruned.spec?.containers.first?.env == nil)
+        #expect(pruned.spec?.containers.first?.image == nil)
+        #expect(pruned.spec?.volumes == nil)
+        #expect(pruned.spec?.tolerations == nil)
+        #expect(pruned.spec?.initContainers?.first?.args == nil)
+        #expect(pruned.status?.containerStatuses?.first?.imageID == nil)
+        #expect(pruned.metadata.managedFields == nil)
+        #expect(pruned.spec?.containers.map(\.name) == ["main", "sidecar"])
+        #expect(pruned.status?.containerStatuses?.first?.lastState?.terminated?.reason == "OOMKilled")
+    }
+
+    @Test("the same holds for a watch event and for every item of a list")
+    func rootsOfEventsAndLists() throws {
+        let event = try WatchEventDecoder.typed(ArraySlice(#"{"type":"MODIFIED","object":\#(Self.pod)}"#.utf8), as: Pod.self, decoder: Pod.statusViewDecoder)
+        #expect(event.object?.spec?.containers.first?.args == nil)
+        #expect(event.object?.status?.phase == "Running")
+        let list = try Pod.statusViewDecoder.decode(ObjectList<Pod>.self, from: Array(#"{"kind":"PodList","metadata":{"resourceVersion":"9"},"items":[\#(Self.pod),\#(Self.pod)]}"#.utf8))
+        #expect(list.items.count == 2)
+        #expect(list.items.allSatisfy { $0.spec?.volumes == nil && $0.spec?.nodeName == "node-3" })
+        #expect(list.metadata.resourceVersion == "9")
+    }
+
+    @Test("paths: arrays are transparent, a shared prefix prunes only its leaves, other members are untouched")
+    func paths() throws {
+        let fields: JSONPrunedFields = ["spec.containers.args", "spec.containers.env", "status", "metadata.labels"]
+        let decoder = JSONBytesDecoder(prunedFields: fields)
+        let pod = try decoder.decode(Pod.self, from: Array(Self.pod.utf8))
+        #expect(pod.spec?.containers.allSatisfy { $0.args == nil && $0.env == nil } == true)
+        #expect(pod.spec?.containers.first?.command == ["sh"])
+        #expect(pod.spec?.initContainers?.first?.args == ["true"])  // another path
+        #expect(pod.status == nil)
+        #expect(pod.metadata.labels == nil)
+        #expect(pod.metadata.annotations?["other"] == "x")
+        #expect(pod.spec?.containers.first?.unknownFields["volumeMounts"] != nil)  // unknown members kept unless discarded
+        // A member named like a pruned one elsewhere in the tree is not pruned.
+        let other = try JSONBytesDecoder(prunedFields: ["args"]).decode(Pod.self, from: Array(Self.pod.utf8))
+        #expect(other.spec?.containers.first?.args == ["-c", #"echo "hi""#])
+        #expect(fields.paths.count == 4)
+    }
+}

@@ -207,7 +207,13 @@ extension ObjectList: JSONReadable where Item: JSONReadable {
             case "apiVersion": apiVersion = try value.read()
             case "kind": kind = try value.read()
             case "metadata": metadata = try value.decode(ListMeta?.self) ?? ListMeta()
-            case "items": items = try value.read([Item]?.self) ?? []  // the server sends null for none
+            case "items":
+                // Each item is a whole object, from whose root pruned fields apply.
+                var read: [Item] = []
+                if try !value.readNull() {
+                    try value.readArray { item in read.append(try item.readRootObject(Item.self)) }
+                }
+                items = read  // the server sends null for none
             default: break
             }
         }

@@ -1,5 +1,24 @@
 extension Pod {
-    /// Shrinks the Pod to what a controller reads to follow a Pod it created: metadata
+    /// What ``trimToStatusView(keepingLabels:annotations:interner:)`` drops from the spec and
+    /// the container statuses, as paths a decoder skips without building them. Decode a
+    /// status-view cache with these, unknown members and managedFields discarded, and the
+    /// trim that follows has only labels and annotations left to do.
+    public static let statusViewPrunedFields: JSONPrunedFields = {
+        let spec = ["volumes", "tolerations", "affinity", "securityContext", "nodeSelector", "serviceAccountName",
+                    "schedulerName", "priorityClassName", "activeDeadlineSeconds", "terminationGracePeriodSeconds", "hostNetwork"]
+        let container = ["image", "command", "args", "workingDir", "env", "resources", "imagePullPolicy"]
+        let containerStatus = ["image", "imageID", "containerID"]
+        return JSONPrunedFields(
+            spec.map { "spec.\($0)" }
+                + ["containers", "initContainers"].flatMap { list in container.map { "spec.\(list).\($0)" } }
+                + ["containerStatuses", "initContainerStatuses"].flatMap { list in containerStatus.map { "status.\(list).\($0)" } })
+    }()
+
+    /// A decoder for a status-view cache: skips ``statusViewPrunedFields``, unknown members and
+    /// managedFields, so a decoded Pod holds little more than the view keeps.
+    public static let statusViewDecoder = JSONBytesDecoder(discardUnknownFields: true, discardManagedFields: true, prunedFields: statusViewPrunedFields)
+
+    /// Shrinks the Pod to what a controller reads to follow a Pod it created: declared metadata
     /// without managedFields and with only the labels and annotations named, the status without
     /// image and container IDs, and of the spec only container names, `nodeName` and
     /// `restartPolicy`. Arguments, environment, volumes and the rest are dropped: the controller
@@ -8,6 +27,7 @@ extension Pod {
     /// shared through `interner`. Never write a trimmed Pod back.
     public mutating func trimToStatusView(keepingLabels labels: Set<String> = [], annotations: Set<String> = [], interner: StringInterner) {
         metadata.managedFields = nil
+        metadata.unknownFields = [:]
         metadata.namespace = interner(metadata.namespace)
         metadata.finalizers = metadata.finalizers?.map { interner($0) }
         metadata.ownerReferences = metadata.ownerReferences?.map { ref in
