@@ -1,9 +1,11 @@
 import Foundation
 
-/// Decodes `Decodable` types directly from JSON bytes, materializing only the members the type
-/// reads: an object's members are indexed by scanning, and a member nobody asks for is skipped
-/// without allocating. With ``discardUnknownFields`` and ``discardManagedFields`` this is the
-/// fast, lean path for caches; without them models keep every field, as with ``JSONValueDecoder``.
+/// Decodes `Decodable` types directly from JSON bytes. A type that reads itself
+/// (``JSONReadable``, as ``Pod`` and ``ObjectMeta`` do) is read in one forward pass by a
+/// ``JSONReader``; any other goes through a Codable decoder that indexes an object's members by
+/// scanning and materializes only those the type asks for. With ``discardUnknownFields``,
+/// ``discardManagedFields`` and ``prunedFields`` this is the lean path for caches; without them
+/// models keep every field, as with ``JSONValueDecoder``.
 public struct JSONBytesDecoder: Sendable {
     /// Tell models to drop members they do not declare instead of keeping them. Defaults to false.
     public var discardUnknownFields = false

@@ -31,7 +31,7 @@ public struct ObjectMeta: Codable, Sendable, Hashable, JSONReadable {
         self.finalizers = finalizers
     }
 
-    enum CodingKeys: String, CodingKey, CaseIterable {
+    enum CodingKeys: String, CodingKey {
         case name, generateName, namespace, uid, resourceVersion, generation, creationTimestamp
         case deletionTimestamp, deletionGracePeriodSeconds, labels, annotations, ownerReferences, finalizers
         case managedFields

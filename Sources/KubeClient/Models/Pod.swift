@@ -15,7 +15,7 @@ public struct Pod: KubernetesObject, Hashable, JSONReadable {
         self.status = status
     }
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case apiVersion, kind, metadata, spec, status }
+    enum CodingKeys: String, CodingKey { case apiVersion, kind, metadata, spec, status }
 
     public init(from decoder: any Decoder) throws { self = try JSONReader.decode(Self.self, from: decoder) }
 
@@ -69,7 +69,7 @@ public struct PodSpec: Codable, Sendable, Hashable, JSONReadable {
         self.serviceAccountName = serviceAccountName
     }
 
-    enum CodingKeys: String, CodingKey, CaseIterable {
+    enum CodingKeys: String, CodingKey {
         case containers, initContainers, restartPolicy, serviceAccountName, nodeName, nodeSelector, tolerations
         case affinity, schedulerName, priorityClassName, activeDeadlineSeconds, terminationGracePeriodSeconds
         case volumes, securityContext, hostNetwork
@@ -143,7 +143,7 @@ public struct Container: Codable, Sendable, Hashable, JSONReadable {
         self.resources = resources
     }
 
-    enum CodingKeys: String, CodingKey, CaseIterable {
+    enum CodingKeys: String, CodingKey {
         case name, image, command, args, workingDir, env, resources, imagePullPolicy
     }
 

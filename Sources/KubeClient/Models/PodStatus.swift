@@ -18,7 +18,7 @@ public struct PodStatus: Codable, Sendable, Hashable, JSONReadable {
         self.message = message
     }
 
-    enum CodingKeys: String, CodingKey, CaseIterable {
+    enum CodingKeys: String, CodingKey {
         case phase, reason, message, startTime, conditions, containerStatuses, initContainerStatuses, hostIP, podIP
     }
 
@@ -114,7 +114,7 @@ public struct ContainerStatus: Codable, Sendable, Hashable, JSONReadable {
         self.state = state
     }
 
-    enum CodingKeys: String, CodingKey, CaseIterable {
+    enum CodingKeys: String, CodingKey {
         case name, ready, restartCount, image, imageID, containerID, started, state, lastState
     }
 
