@@ -22,15 +22,9 @@ public struct JSONBytesDecoder: Sendable {
     }
 
     public func decode<T: Decodable>(_ type: T.Type, from bytes: some Collection<UInt8>) throws -> T {
-        if let readable = T.self as? any JSONReadable.Type {
-            return try withReader(bytes) { reader in
-                // Pruned paths start at an object's root; a list prunes each of its items.
-                if let object = readable as? any (KubernetesObject & JSONReadable).Type {
-                    guard let value = try reader.readRootObject(object) as? T else { throw reader.fail("cannot read \(T.self)") }
-                    return value
-                }
-                return try reader.decode(T.self)
-            }
+        if T.self is any JSONReadable.Type {
+            // Pruned paths start at an object's root; a list prunes each of its items.
+            return try withReader(bytes) { reader in try reader.decode(T.self, asRoot: true) }
         }
         let options = ByteDecoderOptions(discardUnknownFields: discardUnknownFields, discardManagedFields: discardManagedFields)
         if let result = try bytes.withContiguousStorageIfAvailable({ buffer in try Self.decode(type, buffer, options) }) {

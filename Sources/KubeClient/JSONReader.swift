@@ -462,9 +462,18 @@ public struct JSONReader {
 
     /// Reads the next value through `Decodable`, for types that do not read themselves.
     public mutating func decode<T: Decodable>(_ type: T.Type) throws -> T {
+        try decode(type, asRoot: false)
+    }
+
+    /// Reads the next value as `T`: through ``JSONReadable`` when `T` reads itself, through
+    /// `Decodable` otherwise. With `asRoot`, a Kubernetes object is read from its root, so
+    /// pruned fields apply: the object of a watch event, a whole response.
+    mutating func decode<T: Decodable>(_ type: T.Type, asRoot: Bool) throws -> T {
+        if asRoot, let object = T.self as? any (KubernetesObject & JSONReadable).Type {
+            return try read(opened: object, as: T.self, asRoot: true)
+        }
         if let readable = T.self as? any JSONReadable.Type {
-            guard let value = try readable.init(json: &self) as? T else { throw fail("cannot read \(T.self)") }
-            return value
+            return try read(opened: readable, as: T.self, asRoot: false)
         }
         skipWhitespace()
         let start = offset
@@ -472,6 +481,14 @@ public struct JSONReader {
         let options = ByteDecoderOptions(discardUnknownFields: discardUnknownFields, discardManagedFields: discardManagedFields)
         let scanner = ByteScanner(bytes: bytes)
         return try ByteDecoder(scanner: scanner, start: start, end: offset, options: options, path: nil).decode(type)
+    }
+
+    /// Reads `R`, which is `T` at run time, without boxing it in an existential on the way:
+    /// a box would copy the whole value and retain everything it holds.
+    private mutating func read<R: JSONReadable, T>(opened type: R.Type, as: T.Type, asRoot: Bool) throws -> T {
+        let value = asRoot ? try readRootObject(R.self) : try R(json: &self)
+        guard let typed = value as? T else { throw fail("cannot read \(T.self)") }
+        return typed
     }
 
     /// Keeps the member `key`'s value in `fields`, unless ``discardUnknownFields`` is set; the

@@ -110,58 +110,68 @@ public enum WatchEventDecoder {
     /// ``JSONReadable`` when `T` reads itself and through `Decodable` otherwise.
     /// - Parameter decoder: how to decode; a cache passes one that discards unknown fields and managedFields.
     public static func typed<T: Decodable & Sendable>(_ line: ArraySlice<UInt8>, as: T.Type = T.self, decoder: JSONBytesDecoder = JSONBytesDecoder()) throws -> WatchEvent<T> {
-        var type: WatchEventType?
-        var object: T?
-        var status: Status?
-        var bookmarkVersion: String?
+        let read: Result<WatchEvent<T>, KubeAPIError>
         do {
-            try decoder.withReader(line) { reader in
-                var deferred: (start: Int, end: Int)?
-                func readObject(_ reader: inout JSONReader, as type: WatchEventType) throws {
-                    switch type {
-                    case .error: status = try reader.decode(Status.self)
-                    case .bookmark: bookmarkVersion = try reader.read(BookmarkObject.self).resourceVersion
-                    default:
-                        if let readable = T.self as? any (KubernetesObject & JSONReadable).Type {
-                            guard let read = try reader.readRootObject(readable) as? T else { throw reader.fail("cannot read \(T.self)") }
-                            object = read
-                        } else {
-                            object = try reader.decode(T.self)
-                        }
-                    }
-                }
-                try reader.readObject { key, value in
-                    switch key {
-                    case "type":
-                        let text = try value.readString()
-                        guard let known = WatchEventType(rawValue: text) else { throw value.fail("unknown watch event type \(text)") }
-                        type = known
-                    case "object":
-                        // kube-apiserver writes the type first; keep the object's place if not.
-                        if let type { try readObject(&value, as: type) } else { deferred = try value.skipValueRange() }
-                    default: break
-                    }
-                }
-                if let type, let deferred {
-                    var objectReader = reader.subReader(deferred.start..<deferred.end)
-                    try readObject(&objectReader, as: type)
-                }
-            }
+            read = try decoder.withReader(line) { reader in try readEvent(&reader, as: T.self) }
         } catch {
             throw KubeClientError.decoding("watch event: \(error)")
         }
-        switch (type, object) {
-        case (.added, .some(let o)): return .added(o)
-        case (.modified, .some(let o)): return .modified(o)
-        case (.deleted, .some(let o)): return .deleted(o)
-        case (.bookmark, _): return .bookmark(resourceVersion: bookmarkVersion ?? "")
-        case (.error, _):
-            let status = status ?? Status(message: "watch error", code: 500)
-            throw KubeAPIError(code: status.code ?? 500, status: status)
-        case (.none, _):
-            throw KubeClientError.decoding("watch event without a type")
-        default:
-            throw KubeClientError.decoding("watch event without an object")
+        return try read.get()
+    }
+
+    /// Reads one event; an `ERROR` event is the failure, with the server's Status.
+    static func readEvent<T: Decodable & Sendable>(_ reader: inout JSONReader, as: T.Type) throws -> Result<WatchEvent<T>, KubeAPIError> {
+        var type: WatchEventType?
+        var payload: Payload<T>?
+        var deferred: (start: Int, end: Int)?
+        try reader.readObject { key, value in
+            switch key {
+            case "type":
+                let text = try value.readString()
+                guard let known = WatchEventType(rawValue: text) else { throw value.fail("unknown watch event type \(text)") }
+                type = known
+            case "object":
+                // kube-apiserver writes the type first; keep the object's place if not.
+                if let type { payload = try readPayload(&value, type) } else { deferred = try value.skipValueRange() }
+            default: break
+            }
+        }
+        guard let type else { throw reader.fail("watch event without a type") }
+        if let deferred {
+            var objectReader = reader.subReader(deferred.start..<deferred.end)
+            payload = try readPayload(&objectReader, type)
+        }
+        // `consume`: the object moves into the event instead of being copied (a copy retains
+        // every string and collection it holds).
+        switch consume payload {
+        case .bookmark(let version):
+            return .success(.bookmark(resourceVersion: version ?? ""))
+        case .status(let status):
+            return .failure(KubeAPIError(code: status.code ?? 500, status: status))
+        case .object(let object):
+            switch type {
+            case .added: return .success(.added(object))
+            case .modified: return .success(.modified(object))
+            default: return .success(.deleted(object))
+            }
+        case nil:
+            if type == .error { return .failure(KubeAPIError(code: 500, status: Status(message: "watch error", code: 500))) }
+            throw reader.fail("watch event without an object")
+        }
+    }
+
+    /// What a watch event's `object` holds, by the event's type.
+    enum Payload<T> {
+        case object(T)
+        case status(Status)
+        case bookmark(String?)
+    }
+
+    static func readPayload<T: Decodable>(_ reader: inout JSONReader, _ type: WatchEventType) throws -> Payload<T> {
+        switch type {
+        case .error: return .status(try reader.decode(Status.self))
+        case .bookmark: return .bookmark(try reader.read(BookmarkObject.self).resourceVersion)
+        default: return .object(try reader.decode(T.self, asRoot: true))
         }
     }
 
