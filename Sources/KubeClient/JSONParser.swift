@@ -170,18 +170,14 @@ struct JSONByteParser {
     mutating func parseString() throws(JSONParseError) -> String {
         index += 1
         let start = index
-        // Fast path: no escapes.
-        while index < bytes.count {
-            let b = bytes[index]
-            if b == UInt8(ascii: "\"") {
-                let s = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
-                index += 1
-                return s
-            }
-            if b == UInt8(ascii: "\\") { break }
-            if b < 0x20 { throw fail("control character in a string") }
+        // Fast path: no escapes, eight bytes per step.
+        index = JSONReader.nextQuoteOrBackslash(bytes, from: index, stopAtControl: true)
+        if index < bytes.count, bytes[index] == UInt8(ascii: "\"") {
+            let s = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
             index += 1
+            return s
         }
+        if index < bytes.count, bytes[index] < 0x20 { throw fail("control character in a string") }
         var out = Array(UnsafeBufferPointer(rebasing: bytes[start..<index]))
         while index < bytes.count {
             let b = bytes[index]
