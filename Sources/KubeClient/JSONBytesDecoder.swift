@@ -84,48 +84,15 @@ struct ByteScanner {
 
     /// The index just past the string starting at `i` (which holds `"`).
     func skipString(_ i: Int) throws(JSONParseError) -> Int {
-        var j = i + 1
-        while j < bytes.count {
-            switch bytes[j] {
-            case UInt8(ascii: "\""): return j + 1
-            case UInt8(ascii: "\\"): j += 2
-            default: j += 1
-            }
-        }
-        throw fail(i, "unterminated string")
+        try JSONReader(bytes).skipString(i)
     }
 
     /// The index just past the value starting at `i`.
     func skipValue(_ i: Int) throws(JSONParseError) -> Int {
-        guard i < bytes.count else { throw fail(i, "unexpected end of input") }
-        switch bytes[i] {
-        case UInt8(ascii: "\""):
-            return try skipString(i)
-        case UInt8(ascii: "{"), UInt8(ascii: "["):
-            var depth = 0
-            var j = i
-            while j < bytes.count {
-                switch bytes[j] {
-                case UInt8(ascii: "\""): j = try skipString(j); continue
-                case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1
-                case UInt8(ascii: "}"), UInt8(ascii: "]"):
-                    depth -= 1
-                    if depth == 0 { return j + 1 }
-                default: break
-                }
-                j += 1
-            }
-            throw fail(i, "unterminated object or array")
-        default:
-            var j = i
-            while j < bytes.count {
-                switch bytes[j] {
-                case UInt8(ascii: ","), UInt8(ascii: "}"), UInt8(ascii: "]"), 0x20, 0x0A, 0x0D, 0x09: return j
-                default: j += 1
-                }
-            }
-            return j
-        }
+        var reader = JSONReader(bytes)
+        reader.offset = i
+        try reader.skipValue()
+        return reader.offset
     }
 
     /// A member of an object: where its key (without quotes) and value are.

@@ -93,13 +93,18 @@ struct JSONByteParser {
     }
 
     mutating func expectLiteral(_ literal: StaticString) throws(JSONParseError) {
+        index = try Self.endOfLiteral(literal, in: bytes, at: index)
+    }
+
+    /// The offset just past `literal` (`true`, `false`, `null`) at `index`, or why it is not there.
+    static func endOfLiteral(_ literal: StaticString, in bytes: UnsafeBufferPointer<UInt8>, at index: Int) throws(JSONParseError) -> Int {
         let count = literal.utf8CodeUnitCount
-        guard index + count <= bytes.count else { throw fail("unexpected end of input") }
+        guard index + count <= bytes.count else { throw JSONParseError(offset: index, reason: "unexpected end of input") }
         let expected = UnsafeBufferPointer(start: literal.utf8Start, count: count)
         for i in 0..<count where bytes[index + i] != expected[i] {
-            throw fail("invalid literal")
+            throw JSONParseError(offset: index, reason: "invalid literal")
         }
-        index += count
+        return index + count
     }
 
     mutating func enter() throws(JSONParseError) {

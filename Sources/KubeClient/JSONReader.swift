@@ -5,9 +5,10 @@ import Foundation
 /// Codable reaches every member through existential containers and generic metadata, which on
 /// the watch and list paths cost several times more than reading the bytes. A model that
 /// conforms here decodes in one forward pass with statically dispatched calls. The Kubernetes
-/// models on the hot path (``Pod`` and ``ObjectMeta`` with everything they hold) conform and
-/// implement `init(from:)` with ``JSONReader/decode(_:from:)``, so their fields are listed once
-/// and every `Decoder` still works.
+/// models on the hot path (``Pod`` and ``ObjectMeta`` with everything they hold) conform. A type
+/// that is also `Decodable` gets an `init(from:)` that runs the same reader (the extension on
+/// `Decodable` below; the compiler then synthesizes none), so its fields are listed once and
+/// every `Decoder` still works.
 ///
 /// ```swift
 /// struct Port: JSONReadable {
@@ -27,6 +28,11 @@ import Foundation
 public protocol JSONReadable {
     /// Reads one value, consuming exactly that value from `json`.
     init(json: inout JSONReader) throws
+}
+
+extension Decodable where Self: JSONReadable {
+    /// Decodes through ``JSONReader/decode(_:from:)``, so a readable model lists its fields once.
+    public init(from decoder: any Decoder) throws { self = try JSONReader.decode(Self.self, from: decoder) }
 }
 
 /// A forward-only reader over one JSON document's UTF-8 bytes: the fast path under
@@ -125,13 +131,7 @@ public struct JSONReader {
     }
 
     mutating func expectLiteral(_ literal: StaticString) throws(JSONParseError) {
-        let count = literal.utf8CodeUnitCount
-        guard offset + count <= bytes.count else { throw fail("unexpected end of input") }
-        let expected = UnsafeBufferPointer(start: literal.utf8Start, count: count)
-        for i in 0..<count where bytes[offset + i] != expected[i] {
-            throw fail("invalid literal")
-        }
-        offset += count
+        offset = try JSONByteParser.endOfLiteral(literal, in: bytes, at: offset)
     }
 
     public mutating func readBool() throws(JSONParseError) -> Bool {
@@ -508,8 +508,8 @@ public struct JSONReader {
     }
 
     /// Reads the value a `Decoder` holds as `T`: straight from the bytes under
-    /// ``JSONBytesDecoder``, through a ``JSONValue`` under any other decoder. Readable models
-    /// implement `init(from:)` with this.
+    /// ``JSONBytesDecoder``, through a ``JSONValue`` under any other decoder: the `init(from:)`
+    /// of every readable model.
     public static func decode<T: JSONReadable>(_ type: T.Type, from decoder: any Decoder) throws -> T {
         if let bytesDecoder = decoder as? ByteDecoder {
             var reader = JSONReader(

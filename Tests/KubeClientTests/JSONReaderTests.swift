@@ -142,6 +142,19 @@ struct JSONReaderTests {
         #expect(wrapped.metadata.unknownFields.isEmpty)
     }
 
+    @Test("a readable model's Codable init is its reader, not a synthesized one")
+    func codableInitIsTheReader() throws {
+        struct Probe: Codable, JSONReadable {
+            var read = false
+            init(json: inout JSONReader) throws {
+                try json.skipValue()
+                read = true
+            }
+        }
+        #expect(try JSONDecoder().decode(Probe.self, from: Data(#"{"read":false}"#.utf8)).read)
+        #expect(try JSONDecoder().decode(Toleration.self, from: Data(#"{"key":"k","tolerationSeconds":1.0}"#.utf8)).tolerationSeconds == 1)
+    }
+
     @Test("a Pod read and written back keeps every member it was read with")
     func roundTrip() throws {
         let text = JSONBytesDecoderTests.pod

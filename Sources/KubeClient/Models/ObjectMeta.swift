@@ -37,8 +37,6 @@ public struct ObjectMeta: Codable, Sendable, Hashable, JSONReadable {
         case managedFields
     }
 
-    public init(from decoder: any Decoder) throws { self = try JSONReader.decode(Self.self, from: decoder) }
-
     public init(json: inout JSONReader) throws {
         self.init()
         try json.readObject { key, value in
@@ -112,8 +110,6 @@ public struct OwnerReference: Codable, Sendable, Hashable, JSONReadable {
         self.blockOwnerDeletion = blockOwnerDeletion
     }
 
-    public init(from decoder: any Decoder) throws { self = try JSONReader.decode(Self.self, from: decoder) }
-
     public init(json: inout JSONReader) throws {
         var apiVersion: String?, kind: String?, name: String?, uid: String?, controller: Bool?, blockOwnerDeletion: Bool?
         try json.readObject { key, value in
@@ -145,8 +141,6 @@ public struct ManagedFieldsEntry: Codable, Sendable, Hashable, JSONReadable {
     public var subresource: String?
 
     public init() {}
-
-    public init(from decoder: any Decoder) throws { self = try JSONReader.decode(Self.self, from: decoder) }
 
     public init(json: inout JSONReader) throws {
         try json.readObject { key, value in

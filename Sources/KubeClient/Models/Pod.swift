@@ -17,8 +17,6 @@ public struct Pod: KubernetesObject, Hashable, JSONReadable {
 
     enum CodingKeys: String, CodingKey { case apiVersion, kind, metadata, spec, status }
 
-    public init(from decoder: any Decoder) throws { self = try JSONReader.decode(Self.self, from: decoder) }
-
     public init(json: inout JSONReader) throws {
         self.init(metadata: ObjectMeta())
         try json.readObject { key, value in
@@ -74,8 +72,6 @@ public struct PodSpec: Codable, Sendable, Hashable, JSONReadable {
         case affinity, schedulerName, priorityClassName, activeDeadlineSeconds, terminationGracePeriodSeconds
         case volumes, securityContext, hostNetwork
     }
-
-    public init(from decoder: any Decoder) throws { self = try JSONReader.decode(Self.self, from: decoder) }
 
     public init(json: inout JSONReader) throws {
         self.init(containers: [])
@@ -147,8 +143,6 @@ public struct Container: Codable, Sendable, Hashable, JSONReadable {
         case name, image, command, args, workingDir, env, resources, imagePullPolicy
     }
 
-    public init(from decoder: any Decoder) throws { self = try JSONReader.decode(Self.self, from: decoder) }
-
     public init(json: inout JSONReader) throws {
         self.init(name: "")
         try json.readObject { key, value in
@@ -191,8 +185,6 @@ public struct EnvVar: Codable, Sendable, Hashable, JSONReadable {
         self.valueFrom = valueFrom
     }
 
-    public init(from decoder: any Decoder) throws { self = try JSONReader.decode(Self.self, from: decoder) }
-
     public init(json: inout JSONReader) throws {
         var name: String?
         var value: String?
@@ -218,8 +210,6 @@ public struct ResourceRequirements: Codable, Sendable, Hashable, JSONReadable {
         self.limits = limits
         self.requests = requests
     }
-
-    public init(from decoder: any Decoder) throws { self = try JSONReader.decode(Self.self, from: decoder) }
 
     public init(json: inout JSONReader) throws {
         self.init()
@@ -248,8 +238,6 @@ public struct Toleration: Codable, Sendable, Hashable, JSONReadable {
         self.effect = effect
         self.tolerationSeconds = tolerationSeconds
     }
-
-    public init(from decoder: any Decoder) throws { self = try JSONReader.decode(Self.self, from: decoder) }
 
     public init(json: inout JSONReader) throws {
         self.init()

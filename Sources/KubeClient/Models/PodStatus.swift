@@ -22,8 +22,6 @@ public struct PodStatus: Codable, Sendable, Hashable, JSONReadable {
         case phase, reason, message, startTime, conditions, containerStatuses, initContainerStatuses, hostIP, podIP
     }
 
-    public init(from decoder: any Decoder) throws { self = try JSONReader.decode(Self.self, from: decoder) }
-
     public init(json: inout JSONReader) throws {
         self.init()
         try json.readObject { key, value in
@@ -73,8 +71,6 @@ public struct PodCondition: Codable, Sendable, Hashable, JSONReadable {
         self.lastTransitionTime = lastTransitionTime
     }
 
-    public init(from decoder: any Decoder) throws { self = try JSONReader.decode(Self.self, from: decoder) }
-
     public init(json: inout JSONReader) throws {
         var type: String?, status: String?, reason: String?, message: String?, lastTransitionTime: String?, lastProbeTime: String?
         try json.readObject { key, value in
@@ -117,8 +113,6 @@ public struct ContainerStatus: Codable, Sendable, Hashable, JSONReadable {
     enum CodingKeys: String, CodingKey {
         case name, ready, restartCount, image, imageID, containerID, started, state, lastState
     }
-
-    public init(from decoder: any Decoder) throws { self = try JSONReader.decode(Self.self, from: decoder) }
 
     public init(json: inout JSONReader) throws {
         self.init(name: "")
@@ -165,8 +159,6 @@ public struct ContainerState: Codable, Sendable, Hashable, JSONReadable {
         self.terminated = terminated
     }
 
-    public init(from decoder: any Decoder) throws { self = try JSONReader.decode(Self.self, from: decoder) }
-
     public init(json: inout JSONReader) throws {
         self.init()
         try json.readObject { key, value in
@@ -187,8 +179,6 @@ public struct ContainerState: Codable, Sendable, Hashable, JSONReadable {
             self.message = message
         }
 
-        public init(from decoder: any Decoder) throws { self = try JSONReader.decode(Self.self, from: decoder) }
-
         public init(json: inout JSONReader) throws {
             self.init()
             try json.readObject { key, value in
@@ -204,8 +194,6 @@ public struct ContainerState: Codable, Sendable, Hashable, JSONReadable {
     public struct Running: Codable, Sendable, Hashable, JSONReadable {
         public var startedAt: String?
         public init(startedAt: String? = nil) { self.startedAt = startedAt }
-
-        public init(from decoder: any Decoder) throws { self = try JSONReader.decode(Self.self, from: decoder) }
 
         public init(json: inout JSONReader) throws {
             self.init()
@@ -231,8 +219,6 @@ public struct ContainerState: Codable, Sendable, Hashable, JSONReadable {
             self.startedAt = startedAt
             self.finishedAt = finishedAt
         }
-
-        public init(from decoder: any Decoder) throws { self = try JSONReader.decode(Self.self, from: decoder) }
 
         public init(json: inout JSONReader) throws {
             var exitCode: Int32?, signal: Int32?, reason: String?, message: String?
