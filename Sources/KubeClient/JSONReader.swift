@@ -90,7 +90,9 @@ public struct JSONReader {
         if offset != bytes.count { throw fail("unexpected data after the document") }
     }
 
-    func fail(_ reason: String) -> JSONParseError { JSONParseError(offset: offset, reason: reason) }
+    /// An error at the reader's offset, for a model that finds a value it cannot accept; the
+    /// reader adds the member path as the error passes up through ``readObject(_:)``.
+    public func fail(_ reason: String) -> JSONParseError { JSONParseError(offset: offset, reason: reason) }
 
     @inline(__always) mutating func skipWhitespace() {
         while offset < bytes.count {
