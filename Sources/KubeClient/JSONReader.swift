@@ -230,23 +230,7 @@ public struct JSONReader {
         case UInt8(ascii: "\""):
             offset = try skipString(offset)
         case UInt8(ascii: "{"), UInt8(ascii: "["):
-            var nesting = 0
-            var i = offset
-            while i < bytes.count {
-                switch bytes[i] {
-                case UInt8(ascii: "\""): i = try skipString(i); continue
-                case UInt8(ascii: "{"), UInt8(ascii: "["): nesting += 1
-                case UInt8(ascii: "}"), UInt8(ascii: "]"):
-                    nesting -= 1
-                    if nesting == 0 {
-                        offset = i + 1
-                        return
-                    }
-                default: break
-                }
-                i += 1
-            }
-            throw fail("unterminated object or array")
+            offset = try scanContainer(at: offset).end
         case UInt8(ascii: "t"): try expectLiteral("true")
         case UInt8(ascii: "f"): try expectLiteral("false")
         case UInt8(ascii: "n"): try expectLiteral("null")
@@ -412,23 +396,28 @@ public struct JSONReader {
         var i = offset
         while i < bytes.count, bytes[i] == 0x20 || bytes[i] == 0x0A || bytes[i] == 0x0D || bytes[i] == 0x09 { i += 1 }
         guard i < bytes.count, bytes[i] == UInt8(ascii: "{") || bytes[i] == UInt8(ascii: "[") else { return 0 }
+        return (try? scanContainer(at: i).members) ?? 0
+    }
+
+    /// Where the object or array starting at `i` ends, and how many members or elements it
+    /// holds: strings and brackets are matched, nothing is built. Skipping and counting share it.
+    func scanContainer(at i: Int) throws(JSONParseError) -> (end: Int, members: Int) {
         var nesting = 0
         var commas = 0
         var empty = true
-        while i < bytes.count {
-            let b = bytes[i]
-            switch b {
+        var j = i
+        while j < bytes.count {
+            switch bytes[j] {
             case UInt8(ascii: "\""):
                 empty = false
-                guard let end = try? skipString(i) else { return 0 }
-                i = end
+                j = try skipString(j)
                 continue
             case UInt8(ascii: "{"), UInt8(ascii: "["):
                 if nesting > 0 { empty = false }
                 nesting += 1
             case UInt8(ascii: "}"), UInt8(ascii: "]"):
                 nesting -= 1
-                if nesting == 0 { return empty ? 0 : commas + 1 }
+                if nesting == 0 { return (j + 1, empty ? 0 : commas + 1) }
             case UInt8(ascii: ","):
                 if nesting == 1 { commas += 1 }
             case 0x20, 0x0A, 0x0D, 0x09:
@@ -436,9 +425,9 @@ public struct JSONReader {
             default:
                 empty = false
             }
-            i += 1
+            j += 1
         }
-        return 0
+        throw JSONParseError(offset: i, reason: "unterminated object or array")
     }
 
     mutating func enter() throws(JSONParseError) {
