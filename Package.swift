@@ -13,10 +13,12 @@ let package = Package(
         .library(name: "KubeClient", targets: ["KubeClient"]),
         .library(name: "KubeSandbox", targets: ["KubeSandbox"]),
         .library(name: "KubeRuntime", targets: ["KubeRuntime"]),
+        .library(name: "KubeRuntimeTesting", targets: ["KubeRuntimeTesting"]),
         .library(name: "FlyteIDL", targets: ["FlyteIDL"]),
         .library(name: "ExecutorAPI", targets: ["ExecutorAPI"]),
         .library(name: "TaskPlugins", targets: ["TaskPlugins"]),
         .library(name: "ExecutorControllers", targets: ["ExecutorControllers"]),
+        .library(name: "ExecutorCLI", targets: ["ExecutorCLI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
@@ -79,6 +81,11 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "KubeRuntimeTesting",
+            dependencies: ["KubeClient"],
+            swiftSettings: strict
+        ),
+        .target(
             name: "FlyteIDL",
             dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
             swiftSettings: strict
@@ -106,8 +113,8 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .executableTarget(
-            name: "executor",
+        .target(
+            name: "ExecutorCLI",
             dependencies: [
                 "KubeClient",
                 "KubeSandbox",
@@ -117,7 +124,13 @@ let package = Package(
                 "TaskPlugins",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "executor",
+            dependencies: ["ExecutorCLI", "ExecutorControllers"],
             swiftSettings: strict
         ),
         .target(name: "CMallocStats", path: "Benchmarks/CMallocStats"),
@@ -127,9 +140,9 @@ let package = Package(
             path: "Benchmarks/executor-bench",
             swiftSettings: strict
         ),
-        .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "KubeSandbox"], swiftSettings: strict),
-        .testTarget(name: "ExecutorTests", dependencies: ["KubeClient", "KubeSandbox", "KubeRuntime", "FlyteIDL", "ExecutorAPI", "TaskPlugins", "ExecutorControllers"], swiftSettings: strict),
-        .testTarget(name: "KubeRuntimeTests", dependencies: ["KubeClient", "KubeSandbox", "KubeRuntime"], swiftSettings: strict),
+        .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "KubeSandbox", "KubeRuntimeTesting"], swiftSettings: strict),
+        .testTarget(name: "ExecutorTests", dependencies: ["KubeClient", "KubeSandbox", "KubeRuntime", "FlyteIDL", "ExecutorAPI", "TaskPlugins", "ExecutorControllers", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
+        .testTarget(name: "KubeRuntimeTests", dependencies: ["KubeClient", "KubeSandbox", "KubeRuntime", "KubeRuntimeTesting"], swiftSettings: strict),
         .testTarget(name: "KubeSandboxTests", dependencies: ["KubeClient", "KubeSandbox"], exclude: ["Fixtures"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]

@@ -187,6 +187,9 @@ public enum TaskActionConditionReason: String, Sendable, CaseIterable {
     case permanentFailure = "PermanentFailure"
     case aborted = "Aborted"
     case pluginNotFound = "PluginNotFound"
+    /// Not Flyte's: the plugin exists but cannot run, because its child kind is not served
+    /// (its CRD is not installed) or RBAC forbids the executor to watch it.
+    case pluginNotReady = "PluginNotReady"
     case invalidSpec = "InvalidSpec"
     case paused = "Paused"
     case signaled = "Signaled"

@@ -6,21 +6,27 @@ import Logging
 import TaskPlugins
 
 /// Wires the TaskAction executor into a ``Manager``: TaskAction informers per watched
-/// namespace, one label-scoped child informer per plugin and namespace, the controller, the
-/// event recorder and the garbage collector.
+/// namespace, the plugins (each brought up once its child kind is served, with label-scoped
+/// informers of its own), the controller, the event recorder and the garbage collector.
+///
+/// Only the TaskAction caches are required for the manager to start and for `/readyz`; a
+/// plugin whose kind is not served or is forbidden does not hold up the others (see
+/// ``PluginAvailability``).
 public final class Executor: Sendable {
     public let controller: Controller
     public let reconciler: TaskActionReconciler
     let informers: [String: Informer<TaskAction>]
+    let plugins: PluginTable
 
     /// - Parameters:
     ///   - namespaces: namespaces to watch; empty watches all.
-    ///   - plugins: registered in order (the last registration of a task type wins); the
-    ///     Pod plugin is the default unless `registry` says otherwise.
-    public init(manager: Manager, config: ExecutorConfig, namespaces: [String] = [], registry: PluginRegistry? = nil, sink: any ActionEventSink = LoggingActionEventSink(), options: ControllerOptions = ControllerOptions(maxConcurrentReconciles: 10), logger: Logger = Logger(label: "executor")) {
+    ///   - plugins: registered in order (the last registration of a task type wins).
+    public init(manager: Manager, config: ExecutorConfig, namespaces: [String] = [], plugins registrations: [PluginRegistration] = PluginRegistration.builtIn, sink: any ActionEventSink = LoggingActionEventSink(), options: ControllerOptions = ControllerOptions(maxConcurrentReconciles: 10), logger: Logger = Logger(label: "executor")) {
         let scopes: [String?] = namespaces.isEmpty ? [nil] : namespaces
-        var registry = registry ?? Executor.defaultRegistry(config: config, logger: logger)
+        var registry = PluginRegistration.registry(registrations, config: config, logger: logger)
         registry.defaultForTaskTypes.merge(config.defaultForTaskTypes) { $1 }
+        let plugins = PluginTable(registry: registry, client: manager.client, logger: logger)
+        self.plugins = plugins
 
         var informers: [String: Informer<TaskAction>] = [:]
         for scope in scopes {
@@ -29,34 +35,34 @@ public final class Executor: Sendable {
         self.informers = informers
         let byNamespace = informers
 
-        var drivers: [String: any PluginDriver] = [:]
-        for (id, plugin) in registry.plugins {
-            drivers[id] = Self.driver(for: plugin, client: manager.client, logger: logger)
-        }
-
         let events = EventRecorder(client: manager.client, reportingController: config.eventsReportingController, logger: logger)
         let lookup: @Sendable (String?) -> Informer<TaskAction>? = { namespace in byNamespace[namespace ?? ""] ?? byNamespace[""] }
-        reconciler = TaskActionReconciler(client: manager.client, config: config, registry: registry, drivers: drivers, sink: sink, events: events, taskActions: lookup)
-        controller = manager.controller(name: "taskaction", reconciler: reconciler, options: options)
+        reconciler = TaskActionReconciler(client: manager.client, config: config, plugins: plugins, sink: sink, events: events, taskActions: lookup)
+        let controller = manager.controller(name: "taskaction", reconciler: reconciler, options: options)
+        self.controller = controller
         for informer in informers.values {
             controller.watch(informer)
         }
-        for driver in drivers.values {
-            driver.attach(informers: manager.informers, controller: controller, namespaces: scopes)
+        let discovery = Backoff(initial: .seconds(1), maximum: .seconds(max(1, config.kindRecheckSeconds)), resetAfter: .seconds(3600), jitter: 0.2)
+        for driver in plugins.all {
+            let id = driver.id
+            driver.start(manager: manager, controller: controller, namespaces: scopes, discovery: discovery) {
+                // Wake the TaskActions that waited for this plugin, or failed to find it ready.
+                for informer in byNamespace.values {
+                    for taskAction in informer.store.list() where !taskAction.isTerminal {
+                        guard (try? plugins.driver(for: taskAction.spec.taskType ?? ""))?.id == id else { continue }
+                        controller.enqueue(ReconcileRequest(namespace: taskAction.metadata.namespace, name: taskAction.metadata.name ?? ""))
+                    }
+                }
+            }
         }
         manager.add(name: "event recorder", leaderOnly: false) { await events.run() }
         let gc = GarbageCollector(client: manager.client, config: config.gc, namespaces: scopes, clock: manager.clock, logger: logger)
         manager.add(name: "garbage collector") { await gc.run() }
     }
 
-    /// The stock plugins: the Pod plugin, registered as the default.
-    public static func defaultRegistry(config: ExecutorConfig, logger: Logger) -> PluginRegistry {
-        var registry = PluginRegistry(logger: logger)
-        registry.register(PodPlugin(config: config.plugins), isDefault: true)
-        return registry
-    }
-
-    static func driver<P: KubernetesTaskPlugin>(for plugin: P, client: KubernetesClient, logger: Logger) -> any PluginDriver {
-        KubernetesPluginDriver(plugin: plugin, client: client, logger: logger)
+    /// The plugins' availability by id, for status pages and tests.
+    public var pluginAvailability: [String: PluginAvailability] {
+        Dictionary(uniqueKeysWithValues: plugins.all.map { ($0.id, $0.availability) })
     }
 }

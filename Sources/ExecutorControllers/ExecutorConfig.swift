@@ -16,6 +16,9 @@ public struct ExecutorConfig: Codable, Sendable, Hashable {
     public var plugins = PluginConfig()
     /// Label of the Kubernetes Events' reporting controller.
     public var eventsReportingController = "taskaction-controller"
+    /// Longest wait, in seconds, between two discovery checks for a plugin's kind that is not
+    /// served yet (its CRD not installed); the checks back off from 1 s to this. Not Flyte's.
+    public var kindRecheckSeconds: Int = 30
 
     public struct GC: Codable, Sendable, Hashable {
         /// Seconds between sweeps; 0 turns GC off (Flyte: 30m).
@@ -46,6 +49,7 @@ public struct ExecutorConfig: Codable, Sendable, Hashable {
         case defaultForTaskTypes = "default-for-task-types"
         case plugins
         case eventsReportingController = "events-reporting-controller"
+        case kindRecheckSeconds = "kind-recheck-seconds"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -56,6 +60,7 @@ public struct ExecutorConfig: Codable, Sendable, Hashable {
         defaultForTaskTypes = try c.decodeIfPresent([String: String].self, forKey: .defaultForTaskTypes) ?? [:]
         plugins = try c.decodeIfPresent(PluginConfig.self, forKey: .plugins) ?? PluginConfig()
         eventsReportingController = try c.decodeIfPresent(String.self, forKey: .eventsReportingController) ?? "taskaction-controller"
+        kindRecheckSeconds = try c.decodeIfPresent(Int.self, forKey: .kindRecheckSeconds) ?? 30
     }
 
     public struct Invalid: Error, CustomStringConvertible {
@@ -73,12 +78,13 @@ public struct ExecutorConfig: Codable, Sendable, Hashable {
             let value = try JSONValue(yaml: String(decoding: data, as: UTF8.self))
             if value.isNull { return ExecutorConfig() }
             guard case .object(let members) = value else { throw Invalid(path: path, problem: "the top level must be a mapping") }
-            let known = Set(["max-system-failures", "requeue-seconds", "gc", "default-for-task-types", "plugins", "events-reporting-controller"])
+            let known = Set(["max-system-failures", "requeue-seconds", "gc", "default-for-task-types", "plugins", "events-reporting-controller", "kind-recheck-seconds"])
             if let unknown = members.keys.sorted().first(where: { !known.contains($0) }) {
                 throw Invalid(path: path, problem: "unknown key \"\(unknown)\"")
             }
             let config = try JSONValueDecoder().decode(ExecutorConfig.self, from: value)
             if config.maxSystemFailures < 0 { throw Invalid(path: path, problem: "max-system-failures must be 0 or more") }
+            if config.kindRecheckSeconds < 1 { throw Invalid(path: path, problem: "kind-recheck-seconds must be 1 or more") }
             return config
         } catch let error as Invalid {
             throw error

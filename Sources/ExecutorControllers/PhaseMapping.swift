@@ -1,6 +1,7 @@
 import ExecutorAPI
 import FlyteIDL
 import Foundation
+import KubeClient
 import TaskPlugins
 
 /// Plugin phase → conditions, phaseHistory, errorState and ActionEvent phase (spec §5.6).
@@ -8,6 +9,7 @@ enum PhaseMapping {
     /// Applies `info` to `status`. Returns false for `PhaseUndefined`, which changes nothing.
     @discardableResult
     static func apply(_ info: PhaseInfo, to status: inout TaskActionStatus, now: Date) -> Bool {
+        let now = occurredAt(info, status: status, now: now)
         switch info.phase {
         case .undefined:
             return false
@@ -41,6 +43,14 @@ enum PhaseMapping {
             status.appendPhase(.aborted, message: "TaskAction was aborted", now: now)
         }
         return true
+    }
+
+    /// The child's own time for the phase when it gave one, kept between the last recorded
+    /// transition and now so the history never runs backwards.
+    static func occurredAt(_ info: PhaseInfo, status: TaskActionStatus, now: Date) -> Date {
+        guard let reported = info.occurredAt else { return now }
+        let last = status.phaseHistory?.last.flatMap { KubeTime.parse($0.occurredAt) } ?? .distantPast
+        return min(now, max(reported, last))
     }
 
     static func errorState(_ info: PhaseInfo) -> ErrorState {

@@ -5,13 +5,30 @@ import KubeRuntime
 import Logging
 import TaskPlugins
 
-/// The executor's side of a plugin, without its child type: launch, check, abort.
+/// Whether a plugin can run tasks now.
+public enum PluginAvailability: Sendable, Hashable {
+    /// Its kind's discovery or first cache sync has not finished: its TaskActions wait and are
+    /// woken when it is ready.
+    case starting
+    /// Its cache is synced: its TaskActions run.
+    case ready
+    /// Its child kind is not served (the CRD is not installed) or RBAC forbids watching it:
+    /// its TaskActions fail with `PluginNotReady` and this message. Checked again with backoff,
+    /// so installing the CRD or the rule makes the plugin ready without a restart.
+    case unavailable(String)
+}
+
+/// The executor's side of a plugin, without its child type: availability, launch, check, abort.
 protocol PluginDriver: Sendable {
     var id: String { get }
+    var taskTypes: [String] { get }
     var properties: PluginProperties { get }
-    /// Creates the child informers (one per watched namespace, label-scoped) and makes their
-    /// events wake the owning TaskAction.
-    func attach(informers: SharedInformerFactory, controller: Controller, namespaces: [String?])
+    var availability: PluginAvailability { get }
+    /// Registers with the manager what brings the plugin up: a discovery check of its kind
+    /// (repeated with backoff while the kind is not served), then label-scoped informers (one
+    /// per watched namespace) whose events wake the owning TaskAction. `onReady` runs each
+    /// time the plugin becomes ready, to wake the TaskActions that waited for it.
+    func start(manager: Manager, controller: Controller, namespaces: [String?], discovery: Backoff, onReady: @escaping @Sendable () -> Void)
     /// One round of Flyte's k8s plugin manager: launch the child if this attempt has none,
     /// else read its phase.
     func handle(_ context: TaskExecutionContext, state: PluginState) async throws -> (PhaseInfo, PluginState)
@@ -25,21 +42,90 @@ final class KubernetesPluginDriver<Plugin: KubernetesTaskPlugin>: PluginDriver {
     let client: KubernetesClient
     let logger: Logger
     private let stores = LockedBox<[String: Informer<Plugin.Child>]>([:])
+    private let availabilityBox = LockedBox(PluginAvailability.starting)
 
     init(plugin: Plugin, client: KubernetesClient, logger: Logger) {
         self.plugin = plugin
         self.client = client
+        var logger = logger
+        logger[metadataKey: "plugin"] = "\(plugin.id)"
         self.logger = logger
     }
 
     var id: String { plugin.id }
+    var taskTypes: [String] { plugin.taskTypes }
     var properties: PluginProperties { plugin.properties }
+    var availability: PluginAvailability { availabilityBox.value }
 
-    func attach(informers: SharedInformerFactory, controller: Controller, namespaces: [String?]) {
-        for namespace in namespaces {
-            let informer = informers.informer(Plugin.Child.self, scope: InformerScope(namespace: namespace, labelSelector: "\(TaskActionLabels.managed)=true"), transform: plugin.cacheTransform, decoder: plugin.cacheDecoder)
-            stores.withLock { $0[namespace ?? ""] = informer }
-            controller.watch(informer, handler: .enqueueOwner(group: TaskAction.resourceType.group, kind: TaskAction.resourceType.kind))
+    /// What a missing kind is called in messages: `the ray.io/v1 RayJob CRD is not installed`.
+    static var notInstalledMessage: String {
+        let type = Plugin.Child.resourceType
+        return type.group.isEmpty
+            ? "the API server does not serve \(type.apiVersion) \(type.kind)"
+            : "the \(type.apiVersion) \(type.kind) CRD is not installed"
+    }
+
+    func start(manager: Manager, controller: Controller, namespaces: [String?], discovery: Backoff, onReady: @escaping @Sendable () -> Void) {
+        let type = Plugin.Child.resourceType
+        let gauge = manager.metrics.gauge("executor_plugin_ready", [("plugin", plugin.id), ("resource", type.description)], help: "1 when the plugin's child kind is served and its cache synced, else 0.")
+        manager.addReadinessCheck("plugin \(plugin.id): its cache has not synced") { [availabilityBox] in availabilityBox.value != .starting }
+        manager.add(name: "plugin \(plugin.id)", leaderOnly: false) { [self] in
+            try await waitUntilServed(backoff: discovery, clock: manager.clock)
+            let informers = namespaces.map { namespace in
+                let informer = manager.informers.informer(Plugin.Child.self, scope: InformerScope(namespace: namespace, labelSelector: "\(TaskActionLabels.managed)=true"), transform: plugin.cacheTransform, decoder: plugin.cacheDecoder, optional: true)
+                stores.withLock { $0[namespace ?? ""] = informer }
+                controller.watch(informer, handler: .enqueueOwner(group: TaskAction.resourceType.group, kind: TaskAction.resourceType.kind), waitForSync: false)
+                return informer
+            }
+            for informer in informers {
+                if await Self.syncedBeforeForbidden(informer) { continue }
+                setAvailability(.unavailable("the executor may not list and watch \(type.groupResource): RBAC needs the rule \(informer.requiredRule)"))
+                await informer.waitForSync()
+                try Task.checkCancellation()
+            }
+            logger.info("plugin ready", metadata: ["resource": "\(type)"])
+            setAvailability(.ready)
+            gauge.set(to: 1.0)
+            onReady()
+        }
+    }
+
+    private func setAvailability(_ availability: PluginAvailability) {
+        availabilityBox.withLock { $0 = availability }
+    }
+
+    /// Returns once discovery lists the child's resource; until then the plugin is unavailable,
+    /// said once as a warning, and discovery is asked again with backoff.
+    private func waitUntilServed(backoff: Backoff, clock: any RuntimeClock) async throws {
+        var backoff = backoff
+        var warned = false
+        while true {
+            do {
+                if try await client.isServed(Plugin.Child.resourceType) {
+                    if warned { logger.notice("the plugin's kind is served now; starting it", metadata: ["resource": "\(Plugin.Child.resourceType)"]) }
+                    return
+                }
+                setAvailability(.unavailable(Self.notInstalledMessage))
+                if !warned {
+                    logger.warning("\(Self.notInstalledMessage): plugin \(plugin.id) (task types \(plugin.taskTypes.joined(separator: ", "))) waits for it; its TaskActions fail with PluginNotReady meanwhile")
+                    warned = true
+                }
+            } catch {
+                try Task.checkCancellation()
+                logger.info("discovery failed; will retry", metadata: ["error": "\(error)"])
+            }
+            try await clock.sleep(for: backoff.next(now: clock.now))
+        }
+    }
+
+    /// True when `informer` synced; false when the server refused it with 403 first.
+    private static func syncedBeforeForbidden(_ informer: Informer<Plugin.Child>) async -> Bool {
+        await withTaskGroup(of: Bool.self) { group in
+            group.addTask { await informer.waitForSync(); return true }
+            group.addTask { await informer.waitUntilForbidden(); return false }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first || informer.hasSynced
         }
     }
 
@@ -87,6 +173,9 @@ final class KubernetesPluginDriver<Plugin: KubernetesTaskPlugin>: PluginDriver {
         state.childUID = child.metadata.uid
         state.started = true
         var info = plugin.phase(of: child, context: context)
+        if plugin.isTerminal(child), info.phase.isTerminal || info.phase.isFailure {
+            info.occurredAt = plugin.completionTime(child)
+        }
         if child.metadata.deletionTimestamp != nil && !info.phase.isTerminal && !info.phase.isFailure {
             info = .systemRetryableFailure("UnexpectedObjectDeletion", "object [\(context.namespace)/\(name)] is being deleted while the task is \(info.phase.name)")
         }

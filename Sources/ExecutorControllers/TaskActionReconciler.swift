@@ -13,8 +13,7 @@ import TaskPlugins
 public final class TaskActionReconciler: Reconciler {
     let client: KubernetesClient
     let config: ExecutorConfig
-    let registry: PluginRegistry
-    let drivers: [String: any PluginDriver]
+    let plugins: PluginTable
     let sink: any ActionEventSink
     let events: EventRecorder
     let taskActions: @Sendable (String?) -> Informer<TaskAction>?
@@ -24,11 +23,10 @@ public final class TaskActionReconciler: Reconciler {
     /// the watch event of its own write instead.
     private let expectations = LockedBox<[String: String]>([:])
 
-    init(client: KubernetesClient, config: ExecutorConfig, registry: PluginRegistry, drivers: [String: any PluginDriver], sink: any ActionEventSink, events: EventRecorder, taskActions: @escaping @Sendable (String?) -> Informer<TaskAction>?, now: @escaping @Sendable () -> Date = Date.init) {
+    init(client: KubernetesClient, config: ExecutorConfig, plugins: PluginTable, sink: any ActionEventSink, events: EventRecorder, taskActions: @escaping @Sendable (String?) -> Informer<TaskAction>?, now: @escaping @Sendable () -> Date = Date.init) {
         self.client = client
         self.config = config
-        self.registry = registry
-        self.drivers = drivers
+        self.plugins = plugins
         self.sink = sink
         self.events = events
         self.taskActions = taskActions
@@ -91,14 +89,21 @@ public final class TaskActionReconciler: Reconciler {
             return try await failValidation(taskAction, reason: .invalidSpec, message: message, eventReason: "FailedValidation")
         }
         let taskType = taskAction.spec.taskType ?? ""
-        let plugin: any KubernetesTaskPlugin
+        let driver: any PluginDriver
         do {
-            plugin = try registry.plugin(for: taskType)
+            driver = try plugins.driver(for: taskType)
         } catch {
             return try await failValidation(taskAction, reason: .pluginNotFound, message: "no plugin found for task type \"\(taskType)\": \(error)", eventReason: "FailedPluginResolve")
         }
-        guard let driver = drivers[plugin.id] else {
-            return try await failValidation(taskAction, reason: .pluginNotFound, message: "no plugin found for task type \"\(taskType)\": plugin \"\(plugin.id)\" is not running", eventReason: "FailedPluginResolve")
+        switch driver.availability {
+        case .ready:
+            break
+        case .starting:
+            // The driver wakes every waiting TaskAction once its cache has synced.
+            return .done
+        case .unavailable(let why):
+            let message = "plugin \"\(driver.id)\" for task type \"\(taskType)\" is not ready: \(why)"
+            return try await failValidation(taskAction, reason: .pluginNotReady, message: message, eventReason: "FailedPluginResolve")
         }
         if !(taskAction.metadata.finalizers ?? []).contains(TaskActionLabels.finalizer) {
             // The finalizer's own watch event runs the next round.
@@ -118,7 +123,7 @@ public final class TaskActionReconciler: Reconciler {
         } catch {
             // Flyte requeues forever here; a template that does not decode never will, so fail.
             let info = PhaseInfo.failure("BadTaskSpecification", "spec.taskTemplate is not a valid flyteidl2.core.TaskTemplate: \(error)")
-            return try await commit(taskAction, old: old, status: status, info: info, pluginID: plugin.id, state: PluginState(), now: now)
+            return try await commit(taskAction, old: old, status: status, info: info, pluginID: driver.id, state: PluginState(), now: now)
         }
         var probe = taskAction
         probe.status = status
@@ -130,7 +135,7 @@ public final class TaskActionReconciler: Reconciler {
         do {
             (info, newState) = try await driver.handle(context, state: state)
         } catch {
-            return try await systemError(taskAction, status: status, old: old, pluginID: plugin.id, message: "\(error)", context: context, driver: driver, now: now)
+            return try await systemError(taskAction, status: status, old: old, pluginID: driver.id, message: "\(error)", context: context, driver: driver, now: now)
         }
 
         if info.phase == .retryableFailure, info.error?.kind == .system {
@@ -140,7 +145,7 @@ public final class TaskActionReconciler: Reconciler {
             fresh.abandonedUID = newState.childUID
             status.pluginState = fresh.base64
             status.pluginStateVersion = PluginState.version
-            return try await systemError(taskAction, status: status, old: old, pluginID: plugin.id, message: info.error.map { "[\($0.code)] \($0.message)" } ?? info.reason, context: context, driver: driver, now: now)
+            return try await systemError(taskAction, status: status, old: old, pluginID: driver.id, message: info.error.map { "[\($0.code)] \($0.message)" } ?? info.reason, context: context, driver: driver, now: now)
         }
         status.systemFailures = 0
 
@@ -159,7 +164,7 @@ public final class TaskActionReconciler: Reconciler {
             }
         }
         if info.phase == .permanentFailure, info.cleanupOnFailure { abortAfterWrite = true }
-        let result = try await commit(taskAction, old: old, status: status, info: info, pluginID: plugin.id, state: newState, now: now)
+        let result = try await commit(taskAction, old: old, status: status, info: info, pluginID: driver.id, state: newState, now: now)
         // Only once the new attempt (or the failure) is recorded: were the write refused, the
         // next round must still find the child it judged.
         if abortAfterWrite { try await driver.abort(context) }
@@ -274,7 +279,7 @@ public final class TaskActionReconciler: Reconciler {
 
     func finalize(_ taskAction: TaskAction, logger: Logger) async throws -> ReconcileResult {
         guard (taskAction.metadata.finalizers ?? []).contains(TaskActionLabels.finalizer) else { return .done }
-        guard let plugin = try? registry.plugin(for: taskAction.spec.taskType ?? ""), let driver = drivers[plugin.id] else {
+        guard let driver = try? plugins.driver(for: taskAction.spec.taskType ?? "") else {
             try await Finalizers.remove(TaskActionLabels.finalizer, from: taskAction, client: client)
             return .done
         }

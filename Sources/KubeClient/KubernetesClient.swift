@@ -23,10 +23,11 @@ public final class KubernetesClient: Sendable {
     /// Called after every HTTP exchange (for metrics such as `rest_client_requests_total`).
     public typealias RequestObserver = @Sendable (RequestRecord) -> Void
 
-    public init(configuration: ClientConfiguration, logger: Logger = Logger(label: "kube-client"), observer: RequestObserver? = nil) throws(KubeClientError) {
+    /// - Parameter clock: what retries wait on; tests pass a manual clock so they need no real time.
+    public init(configuration: ClientConfiguration, logger: Logger = Logger(label: "kube-client"), observer: RequestObserver? = nil, clock: any RuntimeClock = SystemClock()) throws(KubeClientError) {
         self.configuration = configuration
         self.logger = logger
-        self.transport = try HTTPTransport(configuration: configuration, observer: observer, logger: logger)
+        self.transport = try HTTPTransport(configuration: configuration, observer: observer, clock: clock, logger: logger)
     }
 
     /// Closes the connections. The client cannot be used afterwards.
@@ -243,12 +244,16 @@ public final class KubernetesClient: Sendable {
 
     static func apiError(_ response: HTTPTransport.Response) -> KubeAPIError {
         let retryAfter = response.headers.first(name: "Retry-After").flatMap(Int.init)
-        let bytes = response.body.readableBytesView
-        if let status = try? JSONDecoder().decode(Status.self, from: Data(bytes)), status.kind == "Status" || status.reason != nil {
-            return KubeAPIError(code: response.status, status: status, retryAfterSeconds: retryAfter)
+        return apiError(status: response.status, body: response.body.readableBytesView, retryAfter: retryAfter)
+    }
+
+    /// The server's `Status` from an error response's body, or one made from the HTTP status.
+    static func apiError(status code: Int, body bytes: some Collection<UInt8>, retryAfter: Int? = nil) -> KubeAPIError {
+        if let status = try? JSONBytesDecoder().decode(Status.self, from: bytes), status.kind == "Status" || status.reason != nil {
+            return KubeAPIError(code: code, status: status, retryAfterSeconds: retryAfter)
         }
         let text = String(decoding: bytes.prefix(512), as: UTF8.self)
-        let reason = HTTPResponseStatus(statusCode: response.status).reasonPhrase.replacingOccurrences(of: " ", with: "")
-        return KubeAPIError(code: response.status, status: Status(message: text.isEmpty ? "HTTP \(response.status)" : text, reason: reason, code: response.status), retryAfterSeconds: retryAfter)
+        let reason = HTTPResponseStatus(statusCode: code).reasonPhrase.replacingOccurrences(of: " ", with: "")
+        return KubeAPIError(code: code, status: Status(message: text.isEmpty ? "HTTP \(code)" : text, reason: reason, code: code), retryAfterSeconds: retryAfter)
     }
 }

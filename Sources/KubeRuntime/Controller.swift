@@ -62,8 +62,12 @@ public final class Controller: Sendable {
 
     /// Enqueues what `handler` maps each admitted event of `informer` to. Objects from an
     /// informer's initial list go in at low priority.
-    public func watch<Object: KubernetesObject>(_ informer: Informer<Object>, handler: EventHandler<Object> = .enqueueObject, predicates: [Predicate<Object>] = []) {
-        sources.withLock { $0.append(informer) }
+    ///
+    /// - Parameter waitForSync: whether the workers wait for this informer's first list before
+    ///   they start. Pass false for a source added while the controller runs, or one whose
+    ///   owner handles its not being synced (a plugin cache that may be forbidden).
+    public func watch<Object: KubernetesObject>(_ informer: Informer<Object>, handler: EventHandler<Object> = .enqueueObject, predicates: [Predicate<Object>] = [], waitForSync: Bool = true) {
+        if waitForSync { sources.withLock { $0.append(informer) } }
         let queue = self.queue
         informer.addHandler { event in
             guard predicates.allSatisfy({ $0.admits(event) }) else { return }

@@ -52,6 +52,8 @@ public protocol InformerProtocol: AnyObject, Sendable {
     var name: String { get }
     var hasSynced: Bool { get }
     var cachedCount: Int { get }
+    /// The last list or watch failure, nil while calls succeed.
+    var lastFailure: WatchFailure? { get }
     func waitForSync() async
     func run() async
 }
@@ -82,8 +84,11 @@ public final class Informer<Object: KubernetesObject>: InformerProtocol {
 
     private let handlers = Mutex(Handlers())
     private let synced = Flag()
-    /// The newest resourceVersion seen, for tests and diagnostics.
-    private let lastVersion = Mutex<String?>(nil)
+    private let forbidden = Flag()
+    private let failure = Mutex<WatchFailure?>(nil)
+    /// The list-then-watch decisions, and the one record of the newest resourceVersion seen:
+    /// the watch task steps it per event, the loop asks it what to do next.
+    private let machine: Mutex<WatcherStateMachine>
     private let completedLists = Mutex(0)
 
     public init(client: KubernetesClient, scope: InformerScope = InformerScope(), options: InformerOptions = InformerOptions(), indexers: [String: IndexFunction<Object>] = [:], transform: (@Sendable (inout Object) -> Void)? = nil, decoder: JSONBytesDecoder? = nil, clock: any RuntimeClock = SystemClock(), logger: Logger = Logger(label: "informer")) {
@@ -94,6 +99,7 @@ public final class Informer<Object: KubernetesObject>: InformerProtocol {
         self.decoder = decoder ?? JSONBytesDecoder(discardUnknownFields: options.discardUnknownFields, discardManagedFields: options.stripManagedFields)
         self.clock = clock
         self.store = Store(indexers: indexers)
+        self.machine = Mutex(WatcherStateMachine(backoff: options.backoff))
         self.name = "\(Object.resourceType.groupResource)[\(scope)]"
         var logger = logger
         logger[metadataKey: "informer"] = "\(self.name)"
@@ -102,13 +108,56 @@ public final class Informer<Object: KubernetesObject>: InformerProtocol {
 
     public var hasSynced: Bool { synced.isSet }
     public var cachedCount: Int { store.count }
-    public var resourceVersion: String? { lastVersion.withLock { $0 } }
+    /// The newest resourceVersion seen (a complete list, an event or a bookmark).
+    public var resourceVersion: String? { machine.withLock { $0.resourceVersion } }
     /// Complete lists so far: 1 after the first sync, one more per relist.
     public var listCount: Int { completedLists.withLock { $0 } }
 
     /// Waits until the first complete list is in the store, or the task is cancelled.
     public func waitForSync() async {
         await synced.wait()
+    }
+
+    /// The last list or watch failure; nil once a list or watch call succeeds again.
+    public var lastFailure: WatchFailure? { failure.withLock { $0 } }
+
+    /// True while the server answers this informer's calls with 403.
+    public var isForbidden: Bool { forbidden.isSet }
+
+    /// Waits until the server has refused a list or watch with 403 (at once if it is refusing
+    /// now), or the task is cancelled. An informer keeps retrying with backoff meanwhile, so a
+    /// rule added later makes it sync.
+    public func waitUntilForbidden() async {
+        await forbidden.wait()
+    }
+
+    /// The RBAC rule this informer needs, in the words of a Role.
+    public var requiredRule: String {
+        let type = Object.resourceType
+        let place = scope.namespace.map { "a Role in namespace \($0), or a ClusterRole," } ?? "a ClusterRole"
+        return "apiGroups: [\"\(type.group)\"], resources: [\"\(type.plural)\"], verbs: [\"list\", \"watch\"] (in \(place) bound to this service account)"
+    }
+
+    /// Records a failed call; a first 403 is an error naming the missing rule, other failures
+    /// and repeats are info.
+    private func noteFailure(_ classified: WatchFailure, call: String) {
+        let previous = failure.withLock { f -> WatchFailure? in
+            defer { f = classified }
+            return f
+        }
+        if case .forbidden(let message) = classified {
+            forbidden.set()
+            if case .forbidden = previous {} else {
+                logger.error("\(call) forbidden: RBAC is missing a rule", metadata: ["rule": "\(requiredRule)", "error": "\(message)"])
+                return
+            }
+        }
+        logger.info("\(call) failed", metadata: ["error": "\(classified)"])
+    }
+
+    private func noteSuccess() {
+        guard failure.withLock({ f -> Bool in defer { f = nil }; return f != nil }) else { return }
+        forbidden.set(false)
     }
 
     /// Registers a handler and replays the objects already stored to it as additions.
@@ -151,10 +200,9 @@ public final class Informer<Object: KubernetesObject>: InformerProtocol {
 
     /// Lists and watches until the task is cancelled.
     public func run() async {
-        var machine = WatcherStateMachine(backoff: options.backoff)
         var building: [String: Store<Object>.Entry] = [:]
         while !Task.isCancelled {
-            switch machine.nextAction() {
+            switch machine.withLock({ $0.nextAction() }) {
             case .wait(let delay):
                 logger.debug("backing off", metadata: ["delay": "\(delay)"])
                 do { try await clock.sleep(for: delay) } catch { return }
@@ -174,54 +222,38 @@ public final class Informer<Object: KubernetesObject>: InformerProtocol {
                         }
                     }
                     let version = page.metadata.resourceVersion ?? ""
-                    if machine.listPageReceived(continueToken: page.metadata.continue, resourceVersion: version) {
+                    if machine.withLock({ $0.listPageReceived(continueToken: page.metadata.continue, resourceVersion: version) }) {
                         let events = store.replace(with: building)
                         building = [:]
-                        lastVersion.withLock { $0 = version }
                         completedLists.withLock { $0 += 1 }
                         logger.debug("listed", metadata: ["objects": "\(store.count)", "resourceVersion": "\(version)"])
                         dispatch(events)
+                        noteSuccess()
                         synced.set()
                     }
                 } catch {
                     if Task.isCancelled { return }
                     let failure = WatchFailure.classify(error)
-                    logger.info("list failed", metadata: ["error": "\(failure)"])
-                    machine.listFailed(failure, now: clock.now)
+                    noteFailure(failure, call: "list")
+                    machine.withLock { $0.listFailed(failure, now: clock.now) }
                 }
 
             case .watch(let version):
                 do {
                     let timeout = Int.random(in: options.watchTimeoutSeconds)
                     let stream = try await client.watch(Object.self, namespace: scope.namespace, options: WatchOptions(labelSelector: scope.labelSelector, fieldSelector: scope.fieldSelector, resourceVersion: version, allowWatchBookmarks: true, timeoutSeconds: timeout), decoder: decoder)
-                    machine.watchStarted(now: clock.now)
-                    let progress = try await consume(stream, silenceLimit: .seconds(timeout) + options.silenceGrace)
-                    if let last = progress.lastVersion { machine.eventReceived(resourceVersion: last) }
-                    machine.watchEnded(now: clock.now)
-                } catch let failure as WatchBroke {
-                    if Task.isCancelled { return }
-                    if let last = failure.progress.lastVersion { machine.eventReceived(resourceVersion: last) }
-                    let classified = WatchFailure.classify(failure.underlying)
-                    logger.info("watch failed", metadata: ["error": "\(classified)"])
-                    machine.watchFailed(classified, now: clock.now)
+                    machine.withLock { $0.watchStarted(now: clock.now) }
+                    noteSuccess()
+                    try await consume(stream, silenceLimit: .seconds(timeout) + options.silenceGrace)
+                    machine.withLock { $0.watchEnded(now: clock.now) }
                 } catch {
                     if Task.isCancelled { return }
                     let classified = WatchFailure.classify(error)
-                    logger.info("watch failed", metadata: ["error": "\(classified)"])
-                    machine.watchFailed(classified, now: clock.now)
+                    noteFailure(classified, call: "watch")
+                    machine.withLock { $0.watchFailed(classified, now: clock.now) }
                 }
             }
         }
-    }
-
-    struct WatchProgress: Sendable {
-        var lastVersion: String?
-        var lastActivity: Instant
-    }
-
-    struct WatchBroke: Error {
-        var progress: WatchProgress
-        var underlying: any Error
     }
 
     struct WatchSilent: Error, CustomStringConvertible {
@@ -229,43 +261,36 @@ public final class Informer<Object: KubernetesObject>: InformerProtocol {
         var description: String { "watch silent for \(limit)" }
     }
 
-    /// Applies events until the stream ends; a watchdog ends it when it falls silent.
-    private func consume(_ stream: WatchStream<Object>, silenceLimit: Duration) async throws -> WatchProgress {
-        let progress = LockedBox(WatchProgress(lastVersion: nil, lastActivity: clock.now))
-        do {
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    for try await event in stream {
-                        self.apply(event)
-                        let version: String? = switch event {
-                        case .bookmark(let v): v
-                        default: event.object?.metadata.resourceVersion
-                        }
-                        let now = self.clock.now
-                        progress.withLock { p in
-                            if let version, !version.isEmpty { p.lastVersion = version }
-                            p.lastActivity = now
-                        }
-                        if let version, !version.isEmpty { self.lastVersion.withLock { $0 = version } }
+    /// Applies events until the stream ends, stepping the state machine with each one's
+    /// version; a watchdog ends the stream when it falls silent.
+    private func consume(_ stream: WatchStream<Object>, silenceLimit: Duration) async throws {
+        let lastActivity = LockedBox(clock.now)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for try await event in stream {
+                    self.apply(event)
+                    let version: String? = switch event {
+                    case .bookmark(let v): v
+                    default: event.object?.metadata.resourceVersion
                     }
+                    if let version { self.machine.withLock { $0.eventReceived(resourceVersion: version) } }
+                    let now = self.clock.now
+                    lastActivity.withLock { $0 = now }
                 }
-                group.addTask {
-                    while true {
-                        let deadline = progress.withLock { $0.lastActivity }.advanced(by: silenceLimit)
-                        try await self.clock.sleep(until: deadline)
-                        if self.clock.now >= progress.withLock({ $0.lastActivity }).advanced(by: silenceLimit) {
-                            throw WatchSilent(limit: silenceLimit)
-                        }
-                    }
-                }
-                // The first child to finish decides: the stream ended, broke, or went silent.
-                try await group.next()
-                group.cancelAll()
             }
-        } catch {
-            throw WatchBroke(progress: progress.withLock { $0 }, underlying: error)
+            group.addTask {
+                while true {
+                    let deadline = lastActivity.value.advanced(by: silenceLimit)
+                    try await self.clock.sleep(until: deadline)
+                    if self.clock.now >= lastActivity.value.advanced(by: silenceLimit) {
+                        throw WatchSilent(limit: silenceLimit)
+                    }
+                }
+            }
+            // The first child to finish decides: the stream ended, broke, or went silent.
+            try await group.next()
+            group.cancelAll()
         }
-        return progress.withLock { $0 }
     }
 
     private func apply(_ event: WatchEvent<Object>) {

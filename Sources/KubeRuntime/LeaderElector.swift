@@ -79,12 +79,14 @@ public final class LeaderElector: Sendable {
     /// renewal misses the deadline (throwing ``LeaderElectionLost``).
     public func run() async throws {
         logger.info("attempting to acquire leader lease")
+        // client-go's JitterUntil: the retry period stretched by up to 20 %, never growing.
+        var retry = Backoff(initial: config.retryPeriod, maximum: config.retryPeriod, jitter: 0.2)
         while !isLeader {
             if await tryAcquireOrRenew() {
                 becomeLeader()
                 break
             }
-            do { try await clock.sleep(for: jittered(config.retryPeriod)) } catch { return }
+            do { try await clock.sleep(for: retry.next(now: clock.now)) } catch { return }
         }
         logger.info("successfully acquired lease")
         var lastRenew = clock.now
@@ -117,7 +119,6 @@ public final class LeaderElector: Sendable {
         gauge?.set(to: 1)
     }
 
-    private func jittered(_ d: Duration) -> Duration { d + d * (0.2 * Double.random(in: 0..<1)) }
 
     private func now() -> String { KubeTime.formatMicro(Date()) }
 

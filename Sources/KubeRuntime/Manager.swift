@@ -13,12 +13,18 @@ public struct ManagerOptions: Sendable {
     public var leaderElection: LeaderElectionConfig?
     /// How long each stage may take to stop before the manager moves on.
     public var gracefulShutdownTimeout: Duration = .seconds(30)
+    /// How long the required caches may take to sync before ``Manager/run()`` fails with
+    /// ``CacheSyncTimeout``. Defaults to 2 minutes, controller-runtime's `CacheSyncTimeout`:
+    /// a cache that cannot fill (RBAC, a kind not served, a server that keeps failing) should
+    /// end the process loudly rather than leave it hanging unready.
+    public var cacheSyncTimeout: Duration = .seconds(120)
 
-    public init(metricsBindAddress: String = ":8080", healthProbeBindAddress: String = ":8081", leaderElection: LeaderElectionConfig? = nil, gracefulShutdownTimeout: Duration = .seconds(30)) {
+    public init(metricsBindAddress: String = ":8080", healthProbeBindAddress: String = ":8081", leaderElection: LeaderElectionConfig? = nil, gracefulShutdownTimeout: Duration = .seconds(30), cacheSyncTimeout: Duration = .seconds(120)) {
         self.metricsBindAddress = metricsBindAddress
         self.healthProbeBindAddress = healthProbeBindAddress
         self.leaderElection = leaderElection
         self.gracefulShutdownTimeout = gracefulShutdownTimeout
+        self.cacheSyncTimeout = cacheSyncTimeout
     }
 }
 
@@ -44,6 +50,7 @@ public final class Manager: Service, Sendable {
     }
 
     private let runnables = LockedBox<[Runnable]>([])
+    private let readinessChecks = LockedBox<[(name: String, check: @Sendable () -> Bool)]>([])
     private let ports = LockedBox<(metrics: Int?, health: Int?)>((nil, nil))
 
     public init(client: KubernetesClient, options: ManagerOptions = ManagerOptions(), metrics: MetricsRegistry = MetricsRegistry(), informerOptions: InformerOptions = InformerOptions(), clock: any RuntimeClock = SystemClock(), logger: Logger = Logger(label: "manager")) {
@@ -74,8 +81,22 @@ public final class Manager: Service, Sendable {
         return controller
     }
 
-    /// True once every informer has synced; `/readyz` answers 200 from then on.
-    public var isReady: Bool { informers.hasSynced }
+    /// Adds a condition `/readyz` requires besides the required caches, e.g. "every plugin
+    /// whose kind is served has its cache synced".
+    public func addReadinessCheck(_ name: String, _ check: @escaping @Sendable () -> Bool) {
+        readinessChecks.withLock { $0.append((name, check)) }
+    }
+
+    /// What keeps the process from being ready: unsynced required informers and failing
+    /// readiness checks, by name. Empty when ready.
+    public var notReady: [String] {
+        informers.requiredInformers.filter { !$0.hasSynced }.map { "informer \($0.name) has not synced" }
+            + readinessChecks.value.filter { !$0.check() }.map(\.name)
+    }
+
+    /// True once every required informer has synced and every readiness check passes;
+    /// `/readyz` answers 200 then.
+    public var isReady: Bool { notReady.isEmpty }
     /// The ports bound, once ``run()`` has started the servers (useful with port 0).
     public var metricsPort: Int? { ports.value.metrics }
     public var healthPort: Int? { ports.value.health }
@@ -92,10 +113,11 @@ public final class Manager: Service, Sendable {
         ])
         let healthServer = try await startServer(options.healthProbeBindAddress, routes: [
             "/healthz": { ProbeServer.Response(status: 200, body: Array("ok".utf8)) },
-            "/readyz": { [informers] in
-                informers.hasSynced
+            "/readyz": { [weak self] in
+                let waiting = self?.notReady ?? ["stopping"]
+                return waiting.isEmpty
                     ? ProbeServer.Response(status: 200, body: Array("ok".utf8))
-                    : ProbeServer.Response(status: 500, body: Array("informers have not synced\n".utf8))
+                    : ProbeServer.Response(status: 500, body: Array(waiting.map { $0 + "\n" }.joined().utf8))
             },
         ])
         ports.withLock { $0 = (metricsServer?.port, healthServer?.port) }
@@ -107,12 +129,22 @@ public final class Manager: Service, Sendable {
         let logger = self.logger
 
         let informerTask = Task { await informers.run() }
+        let syncTask = Task { [clock, options] in
+            let synced = await Self.waitForSync(informers, timeout: options.cacheSyncTimeout, clock: clock)
+            if !synced && !Task.isCancelled {
+                let pending = informers.requiredInformers.filter { !$0.hasSynced }
+                let error = CacheSyncTimeout(timeout: options.cacheSyncTimeout, informers: pending.map { ($0.name, $0.lastFailure) })
+                logger.error("caches did not sync", metadata: ["error": "\(error)"])
+                stop.yield(.failed(name: "cache sync", error: error))
+            }
+            return synced
+        }
         let alwaysTask = Task {
-            await informers.waitForSync()
+            guard await syncTask.value else { return }
             await Self.runAll(all.filter { !$0.leaderOnly }, stop: stop, logger: logger)
         }
         let electorTask = Task {
-            await informers.waitForSync()
+            guard await syncTask.value else { return }
             guard let elector, !Task.isCancelled else { return }
             do {
                 try await elector.run()
@@ -123,7 +155,7 @@ public final class Manager: Service, Sendable {
             }
         }
         let leaderTask = Task {
-            await informers.waitForSync()
+            guard await syncTask.value else { return }
             if let elector { await elector.waitForLeadership() }
             guard !Task.isCancelled else { return }
             logger.info("starting leader-only work")
@@ -148,6 +180,7 @@ public final class Manager: Service, Sendable {
         await awaitWithin(leaderTask, "leader-only work")
         electorTask.cancel()
         await awaitWithin(electorTask, "leader election")
+        syncTask.cancel()
         alwaysTask.cancel()
         await awaitWithin(alwaysTask, "runnables")
         informerTask.cancel()
@@ -168,6 +201,34 @@ public final class Manager: Service, Sendable {
         public var address: String
         public var underlying: any Error
         public var description: String { "cannot listen on \(address): \(underlying)" }
+    }
+
+    /// The required caches did not sync in time (``ManagerOptions/cacheSyncTimeout``).
+    public struct CacheSyncTimeout: Error, CustomStringConvertible {
+        public var timeout: Duration
+        /// Each informer that had not synced, with its last list or watch failure.
+        public var informers: [(name: String, lastFailure: WatchFailure?)]
+        public var description: String {
+            let each = informers.map { i in i.lastFailure.map { "\(i.name) (last error: \($0))" } ?? i.name }
+            return "caches did not sync within \(timeout): \(each.joined(separator: "; "))"
+        }
+    }
+
+    /// Waits for the required caches; false when `timeout` passed first or the task was cancelled.
+    static func waitForSync(_ informers: SharedInformerFactory, timeout: Duration, clock: any RuntimeClock) async -> Bool {
+        await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                await informers.waitForSync()
+                return !Task.isCancelled
+            }
+            group.addTask {
+                try? await clock.sleep(for: timeout)
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first && informers.hasSynced
+        }
     }
 
     /// A runnable threw.

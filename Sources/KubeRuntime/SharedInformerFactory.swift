@@ -14,6 +14,8 @@ public final class SharedInformerFactory: Sendable {
     private struct State {
         var informers: [String: any InformerProtocol] = [:]
         var order: [String] = []
+        /// Keys of informers that readiness and ``waitForSync()`` do not wait for.
+        var optional: Set<String> = []
         var starter: AsyncStream<any InformerProtocol>.Continuation?
     }
 
@@ -30,7 +32,11 @@ public final class SharedInformerFactory: Sendable {
     /// The informer for `type` in `scope`, created on first use. Indexers are added to an
     /// existing informer's store. The transform and decoder apply only when this call creates
     /// it; the decoder defaults to the factory's options.
-    public func informer<Object: KubernetesObject>(_ type: Object.Type, scope: InformerScope = InformerScope(), indexers: [String: IndexFunction<Object>] = [:], transform: (@Sendable (inout Object) -> Void)? = nil, decoder: JSONBytesDecoder? = nil) -> Informer<Object> {
+    ///
+    /// - Parameter optional: when true, ``hasSynced`` and ``waitForSync()`` leave this informer
+    ///   out: its owner watches its sync itself (a plugin whose kind may be forbidden or
+    ///   late), so one such cache cannot hold up the process's readiness or its controllers.
+    public func informer<Object: KubernetesObject>(_ type: Object.Type, scope: InformerScope = InformerScope(), indexers: [String: IndexFunction<Object>] = [:], transform: (@Sendable (inout Object) -> Void)? = nil, decoder: JSONBytesDecoder? = nil, optional: Bool = false) -> Informer<Object> {
         let key = "\(Object.resourceType)|\(scope.namespace ?? "")|\(scope.labelSelector ?? "")|\(scope.fieldSelector ?? "")"
         let (informer, created, starter) = state.withLock { s -> (Informer<Object>, Bool, AsyncStream<any InformerProtocol>.Continuation?) in
             if let existing = s.informers[key] {
@@ -43,6 +49,7 @@ public final class SharedInformerFactory: Sendable {
             let created = Informer<Object>(client: client, scope: scope, options: options, indexers: indexers, transform: transform, decoder: decoder, clock: clock, logger: logger)
             s.informers[key] = created
             s.order.append(key)
+            if optional { s.optional.insert(key) }
             return (created, true, s.starter)
         }
         if created {
@@ -59,12 +66,18 @@ public final class SharedInformerFactory: Sendable {
         state.withLock { s in s.order.compactMap { s.informers[$0] } }
     }
 
-    /// True once every informer handed out so far has synced.
-    public var hasSynced: Bool { informers.allSatisfy(\.hasSynced) }
+    /// The informers that are not optional: what readiness and ``waitForSync()`` wait for.
+    public var requiredInformers: [any InformerProtocol] {
+        state.withLock { s in s.order.filter { !s.optional.contains($0) }.compactMap { s.informers[$0] } }
+    }
 
-    /// Waits until every informer handed out so far has synced.
+    /// True once every required informer handed out so far has synced.
+    public var hasSynced: Bool { requiredInformers.allSatisfy(\.hasSynced) }
+
+    /// Waits until every required informer handed out so far has synced, or the task is
+    /// cancelled.
     public func waitForSync() async {
-        for informer in informers { await informer.waitForSync() }
+        for informer in requiredInformers { await informer.waitForSync() }
     }
 
     /// Runs every informer, including ones created later, until cancelled.

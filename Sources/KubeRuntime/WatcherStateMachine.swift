@@ -6,6 +6,11 @@ public enum WatchFailure: Equatable, Sendable {
     case gone
     /// The server has not caught up with the version asked for ("Too large resource version").
     case resourceVersionTooLarge
+    /// 403: RBAC does not let this client list or watch the resource. Retried with backoff
+    /// like a transient failure (a rule may be added), but reported loudly.
+    case forbidden(String)
+    /// 404 on a list: the server does not serve the resource (its CRD is not installed).
+    case notFound(String)
     /// Anything else: the connection dropped, the server restarted, 429, 5xx.
     case transient(String)
 
@@ -13,6 +18,8 @@ public enum WatchFailure: Equatable, Sendable {
     public static func classify(_ error: any Error) -> WatchFailure {
         if let api = error as? KubeAPIError {
             if api.isGone { return .gone }
+            if api.code == 403 { return .forbidden(api.status.message ?? "forbidden") }
+            if api.isNotFound { return .notFound(api.status.message ?? "not found") }
             let causes = api.status.details?.causes ?? []
             if causes.contains(where: { $0.reason == "ResourceVersionTooLarge" }) || (api.status.message ?? "").contains("Too large resource version") {
                 return .resourceVersionTooLarge
@@ -138,7 +145,7 @@ public struct WatcherStateMachine: Sendable {
             phase = .needList
             resourceVersion = nil
             pendingWait = backoff.next(now: now)
-        case .transient:
+        case .transient, .forbidden, .notFound:
             phase = .needWatch
             pendingWait = backoff.next(now: now)
         }

@@ -1,3 +1,4 @@
+import KubeClient
 import DequeModule
 import HeapModule
 import Synchronization

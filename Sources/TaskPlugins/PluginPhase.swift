@@ -76,6 +76,10 @@ public struct PhaseInfo: Sendable, Hashable {
     /// A deadline (grace period, pending timeout) after which the phase may change without
     /// any event; the reconciler requeues after it.
     public var recheckAfter: Duration?
+    /// When the child reached this phase, if it says: the executor sets it to the plugin's
+    /// ``KubernetesTaskPlugin/completionTime(_:)`` for a terminal child, so the recorded
+    /// transition and the GC label tell when the work ended, not when the executor noticed.
+    public var occurredAt: Date?
 
     public init(phase: PluginPhase, version: UInt32 = 0, reason: String = "", error: ExecutionError? = nil, cleanupOnFailure: Bool = false, recheckAfter: Duration? = nil) {
         self.phase = phase

@@ -30,22 +30,34 @@ public struct PluginRegistry: Sendable {
         if isDefault { defaultPluginID = plugin.id }
     }
 
-    public struct NotFound: Error, CustomStringConvertible {
+    public struct NotFound: Error, CustomStringConvertible, Sendable {
         public var taskType: String
         public var reason: String
         public var description: String { reason }
+
+        public init(taskType: String, reason: String) {
+            self.taskType = taskType
+            self.reason = reason
+        }
+    }
+
+    /// The id of the plugin for `taskType`.
+    public func pluginID(for taskType: String) throws(NotFound) -> String {
+        if let id = defaultForTaskTypes[taskType] {
+            guard plugins[id] != nil else {
+                throw NotFound(taskType: taskType, reason: "default-for-task-types names plugin \"\(id)\", which is not registered")
+            }
+            return id
+        }
+        if let id = byTaskType[taskType], plugins[id] != nil { return id }
+        if let id = defaultPluginID, plugins[id] != nil { return id }
+        throw NotFound(taskType: taskType, reason: "no plugin registered for the task type and no default plugin")
     }
 
     /// The plugin for `taskType`.
-    public func plugin(for taskType: String) throws -> any KubernetesTaskPlugin {
-        if let id = defaultForTaskTypes[taskType] {
-            guard let plugin = plugins[id] else {
-                throw NotFound(taskType: taskType, reason: "default-for-task-types names plugin \"\(id)\", which is not registered")
-            }
-            return plugin
-        }
-        if let id = byTaskType[taskType], let plugin = plugins[id] { return plugin }
-        if let id = defaultPluginID, let plugin = plugins[id] { return plugin }
-        throw NotFound(taskType: taskType, reason: "no plugin registered for the task type and no default plugin")
+    public func plugin(for taskType: String) throws(NotFound) -> any KubernetesTaskPlugin {
+        let id = try pluginID(for: taskType)
+        guard let plugin = plugins[id] else { throw NotFound(taskType: taskType, reason: "plugin \"\(id)\" is not registered") }
+        return plugin
     }
 }

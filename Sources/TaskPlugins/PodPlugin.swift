@@ -128,6 +128,10 @@ public struct PodPlugin: KubernetesTaskPlugin {
         return { pod in pod.trimToStatusView(keepingLabels: ["attempt"], annotations: [Self.primaryContainerAnnotation], interner: interner) }
     }
 
+    public var rbacRules: [PolicyRule] {
+        [.children(of: Pod.resourceType, comment: "Child Pods: created per attempt, listed and watched by a label-scoped informer, read once\nwhen the cache lags behind a create, deleted on abort and between attempts.")]
+    }
+
     /// Skips, while decoding, what the status view drops: the spec's arguments, environment,
     /// volumes and the rest, unknown members and managedFields.
     public var cacheDecoder: JSONBytesDecoder? { Pod.statusViewDecoder }

@@ -63,10 +63,16 @@ public protocol KubernetesTaskPlugin: Sendable {
     /// A plugin that trims its cache can skip what it drops while decoding (see
     /// ``JSONBytesDecoder/prunedFields``), which makes a cache sync and every watch event cheaper.
     var cacheDecoder: JSONBytesDecoder? { get }
+
+    /// The RBAC rules the executor needs for this plugin; `executor manifests` writes them into
+    /// `config/rbac/role.yaml`. Defaults to ``PolicyRule/children(of:patches:comment:)`` for
+    /// ``Child``: add rules for anything else the plugin reads (a CRD, a ConfigMap).
+    var rbacRules: [PolicyRule] { get }
 }
 
 extension KubernetesTaskPlugin {
     public func abortBehavior(for child: Child, context: TaskExecutionContext) -> AbortBehavior { .delete }
     public var cacheTransform: (@Sendable (inout Child) -> Void)? { nil }
     public var cacheDecoder: JSONBytesDecoder? { nil }
+    public var rbacRules: [PolicyRule] { [.children(of: Child.resourceType)] }
 }

@@ -4,6 +4,8 @@ import Foundation
 import KubeClient
 import KubeRuntime
 import KubeSandbox
+import Logging
+import TaskPlugins
 import Testing
 
 /// Keeps the installed RBAC equal to the API calls the executor makes: scenarios that exercise
@@ -116,5 +118,24 @@ struct RBACTests {
             #expect(used.value.subtracting(granted).isEmpty, "used but not granted: \(used.value.subtracting(granted).sorted())")
             #expect(granted.subtracting(used.value).subtracting(admissionOnly).isEmpty, "granted but never used: \(granted.subtracting(used.value).subtracting(admissionOnly).sorted())")
         }
+    }
+
+    @Test("config/rbac/role.yaml is what `executor manifests` generates from the built-in plugins")
+    func generatedRole() throws {
+        let registry = PluginRegistration.registry(PluginRegistration.builtIn, config: ExecutorConfig(), logger: Logger(label: "rbac"))
+        let expected = RBACManifest.clusterRoleYAML(plugins: Array(registry.plugins.values))
+        let committed = try String(contentsOfFile: Fixtures.repositoryRoot + "/config/rbac/role.yaml", encoding: .utf8)
+        #expect(committed == expected, "run `make manifests` and commit config/rbac/role.yaml")
+    }
+
+    @Test("a registered plugin's rules join the role, and a rule two plugins declare alike is written once")
+    func pluginRules() {
+        let rules = RBACManifest.rules(plugins: [WidgetPlugin(), PodPlugin(), WidgetPlugin()])
+        let widgets = rules.filter { $0.resources == ["widgets"] }
+        #expect(widgets.count == 1)
+        #expect(widgets.first?.apiGroups == ["widgets.example.com"])
+        #expect(widgets.first?.verbs == ["create", "delete", "get", "list", "watch"])
+        #expect(rules.contains { $0.resources == ["pods"] })
+        #expect(rules.suffix(RBACManifest.executorRules.count) == RBACManifest.executorRules[...])
     }
 }

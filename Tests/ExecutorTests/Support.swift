@@ -96,13 +96,14 @@ struct ExecutorHarness {
         _ = try await client.create(Fixtures.crdType, TaskActionSchema.crd)
     }
 
-    static func with(config: ExecutorConfig = ExecutorConfig(), kubelet: Bool = true, registry: PluginRegistry? = nil, _ body: (ExecutorHarness) async throws -> Void) async throws {
+    /// - Parameter start: false leaves starting an executor to `body`.
+    static func with(config: ExecutorConfig = ExecutorConfig(), kubelet: Bool = true, plugins: [PluginRegistration] = PluginRegistration.builtIn, start: Bool = true, _ body: (ExecutorHarness) async throws -> Void) async throws {
         var options = KubeSandbox.Options()
         options.kubelet = kubelet
         try await KubeSandbox.with(options) { sandbox, client in
             try await installCRD(client)
             let harness = ExecutorHarness(sandbox: sandbox, client: client, sink: RecordingSink())
-            let run = harness.startExecutor(config: config, registry: registry)
+            let run = start ? harness.startExecutor(config: config, plugins: plugins) : Task<Void, any Error> {}
             do {
                 try await body(harness)
             } catch {
@@ -116,9 +117,9 @@ struct ExecutorHarness {
     }
 
     /// Starts an executor; cancel the task to stop it.
-    func startExecutor(config: ExecutorConfig = ExecutorConfig(), registry: PluginRegistry? = nil) -> Task<Void, any Error> {
+    func startExecutor(config: ExecutorConfig = ExecutorConfig(), plugins: [PluginRegistration] = PluginRegistration.builtIn) -> Task<Void, any Error> {
         let manager = Manager(client: client, options: ManagerOptions(metricsBindAddress: "0", healthProbeBindAddress: "0", gracefulShutdownTimeout: .seconds(5)))
-        _ = Executor(manager: manager, config: config, registry: registry, sink: sink)
+        _ = Executor(manager: manager, config: config, plugins: plugins, sink: sink)
         return Task { try await manager.run() }
     }
 

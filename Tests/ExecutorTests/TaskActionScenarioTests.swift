@@ -192,9 +192,7 @@ struct TaskActionScenarioTests {
 
     @Test("an unknown task type with no default plugin ends PluginNotFound")
     func pluginNotFound() async throws {
-        var registry = PluginRegistry()
-        registry.register(PodPlugin())
-        try await ExecutorHarness.with(registry: registry) { h in
+        try await ExecutorHarness.with(plugins: [.plugin(PodPlugin())]) { h in
             try await h.create(Fixtures.taskAction("r1-odd", taskType: "quantum"))
             let done = try await h.terminal("r1-odd")
             #expect(Self.condition(done, .failed)?.reason == "PluginNotFound")

@@ -1,6 +1,7 @@
 import Foundation
 import KubeClient
 import KubeRuntime
+import KubeRuntimeTesting
 import Testing
 
 /// The controller contract, after controller-runtime's controller tests. The controllers here

@@ -88,3 +88,65 @@ struct ManagerTests {
         #expect(try ProbeServer.parse(address: "[::1]:9000") == ("::1", 9000))
     }
 }
+
+@Suite("Manager cache sync")
+struct ManagerCacheSyncTests {
+    @Test("a cache that never syncs fails the manager after the cache sync timeout, naming the informer and its last error")
+    func cacheSyncTimeout() async throws {
+        try await KubeSandbox.with { sandbox, client in
+            await sandbox.faults.failNext(1_000_000, code: 500, method: "GET", pathContains: "/configmaps")
+            // No client retries, so the informer sees each failure at once.
+            var configuration = sandbox.clientConfiguration()
+            configuration.retry = .init(maxAttempts: 1)
+            let once = try KubernetesClient(configuration: configuration)
+            defer { Task { try? await once.shutdown() } }
+            var informerOptions = InformerOptions()
+            informerOptions.backoff = Backoff(initial: .milliseconds(50), maximum: .milliseconds(100))
+            let manager = Manager(client: once, options: ManagerOptions(metricsBindAddress: "0", healthProbeBindAddress: "0", cacheSyncTimeout: .seconds(3)), informerOptions: informerOptions)
+            _ = manager.informers.informer(ConfigMap.self, scope: InformerScope(namespace: "default"))
+            let started = LockedBox(false)
+            manager.add(name: "after sync", leaderOnly: false) { started.withLock { $0 = true } }
+            do {
+                try await manager.run()
+                Issue.record("run() returned without an error")
+            } catch let error as Manager.RunnableFailed {
+                #expect(error.name == "cache sync")
+                let timeout = try #require(error.underlying as? Manager.CacheSyncTimeout)
+                #expect(timeout.informers.map(\.name) == ["configmaps[namespace=default]"])
+                #expect("\(error)".contains("500"), "\(error)")
+            }
+            #expect(!started.value, "a runnable ran before the caches synced")
+            await sandbox.faults.reset()
+        }
+    }
+
+    @Test("an optional informer that is forbidden holds up neither readiness nor the workers, and says which rule is missing")
+    func optionalForbiddenInformer() async throws {
+        try await KubeSandbox.with { sandbox, client in
+            await sandbox.faults.failNext(1_000_000, code: 403, pathContains: "/api/v1/pods")
+            var informerOptions = InformerOptions()
+            informerOptions.backoff = Backoff(initial: .milliseconds(50), maximum: .milliseconds(100))
+            let manager = Manager(client: client, options: ManagerOptions(metricsBindAddress: "0", healthProbeBindAddress: "0", cacheSyncTimeout: .seconds(30)), informerOptions: informerOptions)
+            let configMaps = manager.informers.informer(ConfigMap.self, scope: InformerScope(namespace: "default"))
+            let pods = manager.informers.informer(Pod.self, optional: true)
+            let reconciled = LockedBox(0)
+            let controller = manager.controller(name: "configmaps", reconciler: ReconcileFunction { _, _ in reconciled.withLock { $0 += 1 }; return .done })
+            controller.watch(configMaps)
+            controller.watch(pods, handler: .enqueueObject, waitForSync: false)
+            let run = Task { try await manager.run() }
+            try await eventually("forbidden") { pods.isForbidden }
+            #expect(pods.requiredRule.contains(#"resources: ["pods"], verbs: ["list", "watch"]"#))
+            if case .forbidden = pods.lastFailure {} else { Issue.record("last failure is \(String(describing: pods.lastFailure))") }
+            try await eventually("ready without the forbidden cache") { manager.isReady }
+            _ = try await client.create(ConfigMap(metadata: ObjectMeta(name: "m", namespace: "default")))
+            try await eventually("reconciled") { reconciled.value >= 1 }
+            // A rule added later: the informer syncs and is no longer forbidden.
+            await sandbox.faults.reset()
+            try await eventually("synced once allowed", seconds: 30) { pods.hasSynced }
+            #expect(!pods.isForbidden)
+            #expect(pods.lastFailure == nil)
+            run.cancel()
+            try await run.value
+        }
+    }
+}

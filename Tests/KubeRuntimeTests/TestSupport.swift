@@ -1,6 +1,7 @@
 import Foundation
 import KubeClient
 import KubeRuntime
+import KubeRuntimeTesting
 import Testing
 
 /// Polls `condition` until it holds or `seconds` pass; for integration tests whose progress

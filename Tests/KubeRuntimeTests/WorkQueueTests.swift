@@ -1,5 +1,6 @@
 import KubeClient
 import KubeRuntime
+import KubeRuntimeTesting
 import Testing
 
 @Suite("Work queue")

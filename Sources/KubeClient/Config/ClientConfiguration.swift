@@ -104,6 +104,13 @@ public struct ClientConfiguration: Sendable {
             self.initialBackoff = initialBackoff
             self.maxBackoff = maxBackoff
         }
+
+        /// The delays between attempts of one request: doubling from `initialBackoff` to
+        /// `maxBackoff`, each stretched by up to half of itself at random so clients that
+        /// failed together do not retry together.
+        public var backoff: Backoff {
+            Backoff(initial: initialBackoff, maximum: maxBackoff, resetAfter: .seconds(3600), jitter: 0.5)
+        }
     }
 }
 

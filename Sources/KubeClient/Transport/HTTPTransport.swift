@@ -28,6 +28,7 @@ final class HTTPTransport: Sendable {
     let limiter: RateLimiter?
     let baseURL: String
     let observer: (@Sendable (RequestRecord) -> Void)?
+    let clock: any RuntimeClock
     let logger: Logger
 
     struct Response: Sendable {
@@ -36,9 +37,10 @@ final class HTTPTransport: Sendable {
         var body: ByteBuffer
     }
 
-    init(configuration: ClientConfiguration, observer: (@Sendable (RequestRecord) -> Void)?, logger: Logger) throws(KubeClientError) {
+    init(configuration: ClientConfiguration, observer: (@Sendable (RequestRecord) -> Void)?, clock: any RuntimeClock, logger: Logger) throws(KubeClientError) {
         self.configuration = configuration
         self.observer = observer
+        self.clock = clock
         self.logger = logger
         var httpConfig = HTTPClient.Configuration()
         httpConfig.timeout = .init(connect: .nanoseconds(Int64(configuration.connectTimeout.seconds * 1e9)), read: .nanoseconds(Int64(configuration.readIdleTimeout.seconds * 1e9)))
@@ -173,7 +175,7 @@ final class HTTPTransport: Sendable {
 
     private func withRetries(method: HTTPMethod, _ attempt: () async throws -> (Response, HTTPClientResponse?)) async throws -> (Response, HTTPClientResponse?) {
         let policy = configuration.retry
-        var backoff = policy.initialBackoff
+        var backoff = policy.backoff
         var refreshedCredentials = false
         var attemptNumber = 1
         while true {
@@ -192,7 +194,7 @@ final class HTTPTransport: Sendable {
                 if let retryAfter = result.0.headers.first(name: "Retry-After").flatMap(Int.init) {
                     delay = min(.seconds(retryAfter), policy.maxRetryAfter)
                 } else {
-                    delay = backoff
+                    delay = backoff.next(now: clock.now)
                 }
                 logger.debug("retrying after HTTP \(status)", metadata: ["method": "\(method)", "attempt": "\(attemptNumber)", "delay": "\(delay)"])
             } catch let error as KubeClientError {
@@ -203,13 +205,11 @@ final class HTTPTransport: Sendable {
                 guard attemptNumber < policy.maxAttempts, Self.idempotent.contains(method) || Self.isConnectFailure(error) else {
                     throw KubeClientError.transport("\(method) \(configuration.server.absoluteString): \(error)")
                 }
-                delay = backoff
+                delay = backoff.next(now: clock.now)
                 logger.debug("retrying after transport error", metadata: ["method": "\(method)", "error": "\(error)"])
             }
             attemptNumber += 1
-            // Full jitter between half and the whole delay spreads out clients that failed together.
-            try await Task.sleep(for: delay * Double.random(in: 0.5...1.0))
-            backoff = min(backoff * 2, policy.maxBackoff)
+            try await clock.sleep(for: delay)
         }
     }
 

@@ -86,7 +86,7 @@ struct RunCommand: AsyncParsableCommand {
             options.leaderElection = LeaderElectionConfig(leaseName: leaderElectionID, namespace: namespace)
         }
         let manager = Manager(client: client, options: options, metrics: metrics, logger: logger)
-        _ = Executor(manager: manager, config: executorConfig, namespaces: namespaces, options: ControllerOptions(maxConcurrentReconciles: maxConcurrentReconciles), logger: logger)
+        _ = Executor(manager: manager, config: executorConfig, namespaces: namespaces, plugins: ExecutorCLI.plugins, options: ControllerOptions(maxConcurrentReconciles: maxConcurrentReconciles), logger: logger)
         logger.info("starting", metadata: ["server": "\(clientConfiguration.server)", "namespaces": "\(namespaces.isEmpty ? "all" : namespaces.joined(separator: ","))", "leaderElection": "\(leaderElect)"])
         defer { Task { try? await client.shutdown() } }
         try await manager.runUntilSignalled()

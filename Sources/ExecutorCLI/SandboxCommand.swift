@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KubeSandbox
+import UnixSignals
 
 /// `executor sandbox`: an in-process Kubernetes API server for trying the executor without a cluster.
 struct SandboxCommand: AsyncParsableCommand {
@@ -44,7 +45,7 @@ struct SandboxCommand: AsyncParsableCommand {
         try sandbox.writeKubeconfig(to: kubeconfigOut)
         say("KubeSandbox serving \(sandbox.url.absoluteString)")
         say("kubeconfig written to \(kubeconfigOut): kubectl --kubeconfig \(kubeconfigOut) get ns")
-        await SignalWaiter.wait(for: [SIGINT, SIGTERM])
+        await SignalWaiter.wait(for: [.sigint, .sigterm])
         say("stopping")
         await sandbox.shutdown()
     }
@@ -55,42 +56,10 @@ func say(_ line: String) {
     FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }
 
-/// Waits for a termination signal without blocking a thread.
+/// Waits for a termination signal, through swift-service-lifecycle's `UnixSignals` as the
+/// manager does.
 enum SignalWaiter {
-    static func wait(for signals: [Int32]) async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let fired = SignalOnce(continuation)
-            for sig in signals {
-                signal(sig, SIG_IGN)
-                let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-                source.setEventHandler { fired.fire() }
-                source.resume()
-                fired.retain(source)
-            }
-        }
-    }
-}
-
-/// Resumes a continuation on the first signal only.
-final class SignalOnce: @unchecked Sendable {
-    // Guarded by `lock`; @unchecked because DispatchSource and the continuation are touched only under it.
-    private let lock = NSLock()
-    private var continuation: CheckedContinuation<Void, Never>?
-    private var sources: [any DispatchSourceSignal] = []
-
-    init(_ continuation: CheckedContinuation<Void, Never>) { self.continuation = continuation }
-
-    func retain(_ source: any DispatchSourceSignal) {
-        lock.lock()
-        sources.append(source)
-        lock.unlock()
-    }
-
-    func fire() {
-        lock.lock()
-        let c = continuation
-        continuation = nil
-        lock.unlock()
-        c?.resume()
+    static func wait(for signals: [UnixSignal]) async {
+        for await _ in await UnixSignalsSequence(trapping: signals) { return }
     }
 }

@@ -42,7 +42,7 @@ struct DevCommand: AsyncParsableCommand {
         say("crd        taskactions.flyte.org installed")
 
         let manager = Manager(client: client, options: ManagerOptions(metricsBindAddress: "127.0.0.1:0", healthProbeBindAddress: "127.0.0.1:0"))
-        _ = Executor(manager: manager, config: ExecutorConfig())
+        _ = Executor(manager: manager, config: ExecutorConfig(), plugins: ExecutorCLI.plugins)
         let executor = Task { try await manager.run() }
         await manager.informers.waitForSync()
         say("executor   running  (metrics http://127.0.0.1:\(manager.metricsPort ?? 0)/metrics, ready http://127.0.0.1:\(manager.healthPort ?? 0)/readyz)")
@@ -59,7 +59,7 @@ struct DevCommand: AsyncParsableCommand {
         }
         if applied == 0 { say("no samples found in \(samples); create TaskActions with kubectl") }
         say("Ctrl-C to stop")
-        await SignalWaiter.wait(for: [SIGINT, SIGTERM])
+        await SignalWaiter.wait(for: [.sigint, .sigterm])
         say("stopping")
         timeline.cancel()
         executor.cancel()

@@ -1,0 +1,33 @@
+import KubeClient
+import Logging
+import TaskPlugins
+
+/// The running plugins: one driver per registered plugin, found by task type with the
+/// registry's rules (exact registration, `default-for-task-types`, default plugin). Built once
+/// from the registry, so every plugin a task type resolves to has its driver.
+struct PluginTable: Sendable {
+    let registry: PluginRegistry
+    private let drivers: [String: any PluginDriver]
+
+    init(registry: PluginRegistry, client: KubernetesClient, logger: Logger) {
+        self.registry = registry
+        drivers = registry.plugins.mapValues { Self.driver(for: $0, client: client, logger: logger) }
+    }
+
+    private static func driver<P: KubernetesTaskPlugin>(for plugin: P, client: KubernetesClient, logger: Logger) -> any PluginDriver {
+        KubernetesPluginDriver(plugin: plugin, client: client, logger: logger)
+    }
+
+    /// Every driver, in plugin id order.
+    var all: [any PluginDriver] { drivers.keys.sorted().compactMap { drivers[$0] } }
+
+    /// The driver of the plugin that runs `taskType`.
+    func driver(for taskType: String) throws(PluginRegistry.NotFound) -> any PluginDriver {
+        let id = try registry.pluginID(for: taskType)
+        guard let driver = drivers[id] else {
+            // Unreachable: the drivers were made from the same registry.
+            throw PluginRegistry.NotFound(taskType: taskType, reason: "plugin \"\(id)\" has no driver")
+        }
+        return driver
+    }
+}

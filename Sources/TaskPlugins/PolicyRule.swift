@@ -1,0 +1,31 @@
+import KubeClient
+
+/// One rule of an RBAC Role or ClusterRole (`rbac.authorization.k8s.io/v1`): what a plugin
+/// declares the executor needs for its children, so `config/rbac` can be generated from the
+/// plugins that are registered.
+public struct PolicyRule: Sendable, Hashable, Codable {
+    public var apiGroups: [String]
+    public var resources: [String]
+    public var verbs: [String]
+    /// Why the rule exists, written above it in the generated YAML; not part of the object.
+    public var comment: String?
+
+    public init(apiGroups: [String], resources: [String], verbs: [String], comment: String? = nil) {
+        self.apiGroups = apiGroups
+        self.resources = resources
+        self.verbs = verbs
+        self.comment = comment
+    }
+
+    /// What the executor does to every plugin's children: create one per attempt, list and
+    /// watch them through a label-scoped informer, get one when the cache lags behind a create,
+    /// and delete on abort and between attempts; plus patch when the plugin aborts by patching.
+    public static func children(of resource: ResourceType, patches: Bool = false, comment: String? = nil) -> PolicyRule {
+        let verbs = (["create", "delete", "get", "list", "watch"] + (patches ? ["patch"] : [])).sorted()
+        return PolicyRule(apiGroups: [resource.group], resources: [resource.plural], verbs: verbs, comment: comment)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case apiGroups, resources, verbs
+    }
+}
