@@ -1,4 +1,5 @@
 import Foundation
+import KubeClient
 
 /// What the executor remembers between rounds about one attempt's child, kept in
 /// `status.pluginState` (version 1) as base64 JSON. Flyte keeps the same facts gob-encoded;
@@ -22,13 +23,12 @@ public struct PluginState: Codable, Sendable, Hashable {
 
     public init(base64: String?) {
         guard let base64, let data = Data(base64Encoded: base64),
-              let decoded = try? JSONDecoder().decode(PluginState.self, from: data) else { return }
+              let decoded = try? JSONBytesDecoder().decode(PluginState.self, from: data) else { return }
         self = decoded
     }
 
     public var base64: String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        return ((try? encoder.encode(self)) ?? Data()).base64EncodedString()
+        let bytes = (try? JSONValueEncoder().encode(self))?.serialized(sortedKeys: true) ?? []
+        return Data(bytes).base64EncodedString()
     }
 }

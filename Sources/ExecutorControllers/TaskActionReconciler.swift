@@ -88,22 +88,11 @@ public final class TaskActionReconciler: Reconciler {
             let message = "required spec fields are empty: [\(missing.joined(separator: " "))]"
             return try await failValidation(taskAction, reason: .invalidSpec, message: message, eventReason: "FailedValidation")
         }
-        let taskType = taskAction.spec.taskType ?? ""
         let driver: any PluginDriver
-        do {
-            driver = try plugins.driver(for: taskType)
-        } catch {
-            return try await failValidation(taskAction, reason: .pluginNotFound, message: "no plugin found for task type \"\(taskType)\": \(error)", eventReason: "FailedPluginResolve")
-        }
-        switch driver.availability {
-        case .ready:
-            break
-        case .starting:
-            // The driver wakes every waiting TaskAction once its cache has synced.
-            return .done
-        case .unavailable(let why):
-            let message = "plugin \"\(driver.id)\" for task type \"\(taskType)\" is not ready: \(why)"
-            return try await failValidation(taskAction, reason: .pluginNotReady, message: message, eventReason: "FailedPluginResolve")
+        switch resolvePlugin(taskAction) {
+        case .ready(let ready): driver = ready
+        case .wait: return .done  // the driver wakes every waiting TaskAction once its cache has synced
+        case .fail(let reason, let message): return try await failValidation(taskAction, reason: reason, message: message, eventReason: "FailedPluginResolve")
         }
         if !(taskAction.metadata.finalizers ?? []).contains(TaskActionLabels.finalizer) {
             // The finalizer's own watch event runs the next round.
@@ -123,57 +112,75 @@ public final class TaskActionReconciler: Reconciler {
         } catch {
             // Flyte requeues forever here; a template that does not decode never will, so fail.
             let info = PhaseInfo.failure("BadTaskSpecification", "spec.taskTemplate is not a valid flyteidl2.core.TaskTemplate: \(error)")
-            return try await commit(taskAction, old: old, status: status, info: info, pluginID: driver.id, state: PluginState(), now: now)
+            return try await commit(taskAction, old: old, status: status, info: info, state: PluginState(), now: now)
         }
         var probe = taskAction
         probe.status = status
         let context = TaskExecutionContext(taskAction: probe, template: template, properties: driver.properties, config: config.plugins, now: now)
-        let state = PluginState(base64: status.pluginState)
 
-        var info: PhaseInfo
-        var newState: PluginState
+        let info: PhaseInfo
+        let newState: PluginState
         do {
-            (info, newState) = try await driver.handle(context, state: state)
+            (info, newState) = try await driver.handle(context, state: PluginState(base64: status.pluginState))
         } catch {
-            return try await systemError(taskAction, status: status, old: old, pluginID: driver.id, message: "\(error)", context: context, driver: driver, now: now)
+            return try await systemError(taskAction, status: status, old: old, message: "\(error)", context: context, driver: driver, now: now)
         }
 
-        if info.phase == .retryableFailure, info.error?.kind == .system {
+        switch RetryPolicy.decide(info, attempt: context.attempt, maxAttempts: context.maxAttempts) {
+        case .systemError(let message):
             // Relaunch the same attempt: forget the child, remembering which one it was so the
             // relaunch waits for its deletion instead of adopting it.
             var fresh = PluginState()
             fresh.abandonedUID = newState.childUID
             status.pluginState = fresh.base64
             status.pluginStateVersion = PluginState.version
-            return try await systemError(taskAction, status: status, old: old, pluginID: driver.id, message: info.error.map { "[\($0.code)] \($0.message)" } ?? info.reason, context: context, driver: driver, now: now)
+            return try await systemError(taskAction, status: status, old: old, message: message, context: context, driver: driver, now: now)
+        case .retry(let next, let error):
+            status.systemFailures = 0
+            status.attempts = Int32(next)
+            // The failed attempt's error stays visible until the next one ends.
+            if let error { status.errorState = ErrorState(code: error.code, kind: error.kind.rawValue, message: error.message) }
+            let result = try await commit(taskAction, old: old, status: status, info: .queued("restarting task"), state: PluginState(), now: now)
+            // Only once the new attempt is recorded: were the write refused, the next round
+            // must still find the child it judged.
+            try await driver.abort(context)
+            return result
+        case .record(let recorded):
+            status.systemFailures = 0
+            let result = try await commit(taskAction, old: old, status: status, info: recorded, state: newState, now: now)
+            if recorded.phase == .permanentFailure, recorded.cleanupOnFailure { try await driver.abort(context) }
+            return result
         }
-        status.systemFailures = 0
+    }
 
-        var abortAfterWrite = false
-        if info.phase == .retryableFailure {
-            if context.attempt < context.maxAttempts {
-                abortAfterWrite = true
-                status.attempts = Int32(context.attempt + 1)
-                // The failed attempt's error stays visible until the next one ends.
-                if let error = info.error { status.errorState = ErrorState(code: error.code, kind: error.kind.rawValue, message: error.message) }
-                info = PhaseInfo.queued("restarting task")
-                newState = PluginState()
-            } else {
-                let error = info.error ?? ExecutionError(code: "MaxRetriesExceeded", message: "task failed after \(context.attempt) attempt(s)", kind: .user)
-                info = PhaseInfo(phase: .permanentFailure, version: info.version, reason: info.reason, error: error, cleanupOnFailure: info.cleanupOnFailure)
-            }
+    /// How a round may go on with the plugin of `taskAction`'s task type.
+    enum PluginResolution {
+        case ready(any PluginDriver)
+        /// The plugin is starting; its driver wakes the TaskAction when it is ready.
+        case wait
+        case fail(TaskActionConditionReason, String)
+    }
+
+    /// Spec §5.3 step 2, plus availability: a plugin whose kind is not served or is forbidden
+    /// fails the action with `PluginNotReady`, saying why.
+    func resolvePlugin(_ taskAction: TaskAction) -> PluginResolution {
+        let taskType = taskAction.spec.taskType ?? ""
+        let driver: any PluginDriver
+        do {
+            driver = try plugins.driver(for: taskType)
+        } catch {
+            return .fail(.pluginNotFound, "no plugin found for task type \"\(taskType)\": \(error)")
         }
-        if info.phase == .permanentFailure, info.cleanupOnFailure { abortAfterWrite = true }
-        let result = try await commit(taskAction, old: old, status: status, info: info, pluginID: driver.id, state: newState, now: now)
-        // Only once the new attempt (or the failure) is recorded: were the write refused, the
-        // next round must still find the child it judged.
-        if abortAfterWrite { try await driver.abort(context) }
-        return result
+        switch driver.availability {
+        case .ready: return .ready(driver)
+        case .starting: return .wait
+        case .unavailable(let why): return .fail(.pluginNotReady, "plugin \"\(driver.id)\" for task type \"\(taskType)\" is not ready: \(why)")
+        }
     }
 
     /// Writes conditions, history, plugin phase and state for `info`, sending the ActionEvent
     /// first, and stamps GC labels once terminal.
-    func commit(_ taskAction: TaskAction, old: TaskActionStatus, status: TaskActionStatus, info: PhaseInfo, pluginID: String, state: PluginState, now: Date) async throws -> ReconcileResult {
+    func commit(_ taskAction: TaskAction, old: TaskActionStatus, status: TaskActionStatus, info: PhaseInfo, state: PluginState, now: Date) async throws -> ReconcileResult {
         var status = status
         guard PhaseMapping.apply(info, to: &status, now: now) else {
             return info.recheckAfter.map { .requeueAfter($0) } ?? .done
@@ -197,20 +204,21 @@ public final class TaskActionReconciler: Reconciler {
     }
 
     /// Spec §5.5: count a system error; past `maxSystemFailures` the action fails for good.
-    func systemError(_ taskAction: TaskAction, status: TaskActionStatus, old: TaskActionStatus, pluginID: String, message: String, context: TaskExecutionContext, driver: any PluginDriver, now: Date) async throws -> ReconcileResult {
+    func systemError(_ taskAction: TaskAction, status: TaskActionStatus, old: TaskActionStatus, message: String, context: TaskExecutionContext, driver: any PluginDriver, now: Date) async throws -> ReconcileResult {
         var status = status
-        events.record(regarding: Self.reference(taskAction), type: .warning, reason: "FailedPluginHandle", action: "HandlingPlugin", note: "Plugin \"\(pluginID)\" system error: \(message)")
-        let failures = Int(status.systemFailures ?? 0) + 1
-        status.systemFailures = Int32(failures)
-        if failures > config.maxSystemFailures {
-            let info = PhaseInfo.systemFailure("MaxSystemFailuresExceeded", "plugin \"\(pluginID)\" failed with system error \(failures) times: \(message)")
-            let result = try await commit(taskAction, old: old, status: status, info: info, pluginID: pluginID, state: PluginState(), now: now)
+        events.record(regarding: Self.reference(taskAction), type: .warning, reason: "FailedPluginHandle", action: "HandlingPlugin", note: "Plugin \"\(driver.id)\" system error: \(message)")
+        switch RetryPolicy.systemError(failuresBefore: Int(status.systemFailures ?? 0), maxSystemFailures: config.maxSystemFailures, pluginID: driver.id, message: message) {
+        case .fail(let failures, let info):
+            status.systemFailures = Int32(failures)
+            let result = try await commit(taskAction, old: old, status: status, info: info, state: PluginState(), now: now)
             try await driver.abort(context)
             return result
+        case .requeue(let failures):
+            status.systemFailures = Int32(failures)
+            try await writeStatus(taskAction, status)
+            try await driver.abort(context)
+            return .requeueAfter(requeueDelay)
         }
-        try await writeStatus(taskAction, status)
-        try await driver.abort(context)
-        return .requeueAfter(requeueDelay)
     }
 
     /// Spec §5.3: an invalid spec or an unknown plugin ends the action at once, without a
@@ -260,12 +268,9 @@ public final class TaskActionReconciler: Reconciler {
             status.errorState = ErrorState(code: "InvalidSpec", kind: "USER", message: message)
         }
         if status != old {
-            // Only conditions, history and errorState: a signal written meanwhile survives.
-            var patch: [String: JSONValue] = [:]
-            patch["conditions"] = try JSONValue(encoding: status.conditions ?? [])
-            patch["phaseHistory"] = try JSONValue(encoding: status.phaseHistory ?? [])
-            if let errorState = status.errorState { patch["errorState"] = try JSONValue(encoding: errorState) }
-            _ = try await client.patch(TaskAction.resourceType, name: taskAction.metadata.name ?? "", namespace: taskAction.metadata.namespace, .merge(["status": .object(patch)]), subresource: "status")
+            // The same guarded write as the task path: a signal written after our read makes it
+            // a 409, and the next round sees the signal.
+            try await writeStatus(taskAction, status)
         }
         if status.isTerminal {
             var written = taskAction

@@ -213,9 +213,8 @@ public final class KubernetesClient: Sendable {
     }
 
     static func encode<T: KubernetesObject>(_ object: T) throws -> [UInt8] {
-        let data: Data
-        do { data = try JSONEncoder().encode(object) } catch { throw KubeClientError.decoding("encoding \(T.self): \(error)") }
-        var value = try JSONValue.parse(data)
+        var value: JSONValue
+        do { value = try JSONValueEncoder().encode(object) } catch { throw KubeClientError.decoding("encoding \(T.self): \(error)") }
         value = stamped(value, T.resourceType)
         return value.serialized()
     }

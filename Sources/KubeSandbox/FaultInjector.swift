@@ -19,6 +19,7 @@ public actor FaultInjector {
 
     var rules: [Rule] = []
     var latency: Duration?
+    var served: [Int: Int] = [:]
 
     public init() {}
 
@@ -29,6 +30,10 @@ public actor FaultInjector {
 
     /// Delays every request by `delay`; `nil` removes the delay.
     public func setLatency(_ delay: Duration?) { latency = delay }
+
+    /// How many requests were answered with an injected `code` since the sandbox started, so
+    /// a test can check that the fault it set up was met.
+    public func servedCount(code: Int) -> Int { served[code, default: 0] }
 
     /// Removes every pending fault.
     public func reset() {
@@ -43,6 +48,7 @@ public actor FaultInjector {
         }) {
             rules[index].remaining -= 1
             fault = rules[index].fault
+            if let code = fault?.code { served[code, default: 0] += 1 }
             if rules[index].remaining == 0 { rules.remove(at: index) }
         }
         if let latency {

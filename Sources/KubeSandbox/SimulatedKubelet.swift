@@ -14,15 +14,32 @@ import Synchronization
 /// | `kubelet.sandbox.flyte.org/duration` / `SANDBOX_DURATION` | seconds the container runs | `0.2` |
 /// | `kubelet.sandbox.flyte.org/exit-code` / `SANDBOX_EXIT_CODE` | exit code of `fail` | `1` |
 /// | `kubelet.sandbox.flyte.org/startup` / `SANDBOX_STARTUP` | seconds in ContainerCreating | `0.1` |
+/// | `kubelet.sandbox.flyte.org/step` / `SANDBOX_STEP` | `manual`: move on only when told | timed |
+///
+/// A `manual` Pod stays in ContainerCreating until its annotation
+/// `kubelet.sandbox.flyte.org/advance` reaches 1, and Running until it reaches 2: a test then
+/// sees every phase however loaded the machine is (``advance(_:namespace:client:)``).
 public final class SimulatedKubelet: Sendable {
     public static let outcomeAnnotation = "kubelet.sandbox.flyte.org/outcome"
     public static let durationAnnotation = "kubelet.sandbox.flyte.org/duration"
     public static let exitCodeAnnotation = "kubelet.sandbox.flyte.org/exit-code"
     public static let startupAnnotation = "kubelet.sandbox.flyte.org/startup"
+    public static let stepAnnotation = "kubelet.sandbox.flyte.org/step"
+    public static let advanceAnnotation = "kubelet.sandbox.flyte.org/advance"
+
+    /// Moves a `manual` Pod one step on (ContainerCreating → Running → its outcome) through
+    /// the API, as any client could.
+    public static func advance(_ name: String, namespace: String, client: KubernetesClient) async throws {
+        let pod = try await client.get(Pod.self, name: name, namespace: namespace)
+        let next = (pod.metadata.annotations?[advanceAnnotation].flatMap(Int.init) ?? 0) + 1
+        _ = try await client.patch(Pod.resourceType, name: name, namespace: namespace, .merge(["metadata": ["annotations": [.init(advanceAnnotation): .string(String(next))]]]))
+    }
 
     let client: KubernetesClient
     let logger: Logger
     private let state = Mutex<(loop: Task<Void, Never>?, pods: [String: Task<Void, Never>])>((nil, [:]))
+    /// For `manual` Pods: the last `advance` annotation seen, and who waits for a higher one.
+    private let steps = Mutex<[String: (reached: Int, waiters: [(step: Int, continuation: CheckedContinuation<Void, Never>)])]>([:])
 
     private init(client: KubernetesClient, logger: Logger) {
         self.client = client
@@ -44,6 +61,11 @@ public final class SimulatedKubelet: Sendable {
         }
         loop?.cancel()
         for task in pods.values { task.cancel() }
+        let waiting = steps.withLock { s in
+            defer { s = [:] }
+            return s.values.flatMap { $0.waiters.map(\.continuation) }
+        }
+        for waiter in waiting { waiter.resume() }
         await loop?.value
         try? await client.shutdown()
     }
@@ -58,6 +80,7 @@ public final class SimulatedKubelet: Sendable {
                     switch event {
                     case .added(let pod), .modified(let pod):
                         if pod.metadata.deletionTimestamp != nil { forget(pod) } else { adopt(pod) }
+                        if let step = pod.metadata.annotations?[Self.advanceAnnotation].flatMap(Int.init) { reached(step, key(pod)) }
                     case .deleted(let pod): forget(pod)
                     case .bookmark: break
                     }
@@ -84,6 +107,34 @@ public final class SimulatedKubelet: Sendable {
     private func forget(_ pod: Pod) {
         let task = state.withLock { $0.pods.removeValue(forKey: key(pod)) }
         task?.cancel()
+        let waiting = steps.withLock { $0.removeValue(forKey: key(pod))?.waiters.map(\.continuation) ?? [] }
+        for waiter in waiting { waiter.resume() }
+    }
+
+    private func reached(_ step: Int, _ key: String) {
+        let ready = steps.withLock { s -> [CheckedContinuation<Void, Never>] in
+            var entry = s[key] ?? (0, [])
+            entry.reached = max(entry.reached, step)
+            let due = entry.waiters.filter { $0.step <= entry.reached }.map(\.continuation)
+            entry.waiters.removeAll { $0.step <= entry.reached }
+            s[key] = entry
+            return due
+        }
+        for waiter in ready { waiter.resume() }
+    }
+
+    /// Returns once the Pod's `advance` annotation reached `step`, or it was forgotten.
+    private func waitForStep(_ step: Int, _ key: String) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let now = steps.withLock { s -> Bool in
+                var entry = s[key] ?? (0, [])
+                if entry.reached >= step { return true }
+                entry.waiters.append((step, continuation))
+                s[key] = entry
+                return false
+            }
+            if now { continuation.resume() }
+        }
     }
 
     struct Plan {
@@ -91,6 +142,7 @@ public final class SimulatedKubelet: Sendable {
         var duration: Double = 0.2
         var exitCode: Int32 = 1
         var startup: Double = 0.1
+        var manual = false
     }
 
     static func plan(for pod: Pod) -> Plan {
@@ -101,6 +153,7 @@ public final class SimulatedKubelet: Sendable {
         if let duration = (annotations[durationAnnotation] ?? env["SANDBOX_DURATION"]).flatMap(Double.init) { plan.duration = duration }
         if let code = (annotations[exitCodeAnnotation] ?? env["SANDBOX_EXIT_CODE"]).flatMap(Int32.init) { plan.exitCode = code }
         if let startup = (annotations[startupAnnotation] ?? env["SANDBOX_STARTUP"]).flatMap(Double.init) { plan.startup = startup }
+        plan.manual = (annotations[stepAnnotation] ?? env["SANDBOX_STEP"]) == "manual"
         return plan
     }
 
@@ -143,11 +196,11 @@ public final class SimulatedKubelet: Sendable {
         default:
             break
         }
-        try? await Task.sleep(for: .milliseconds(Int64(plan.startup * 1000)))
+        if plan.manual { await waitForStep(1, key(pod)) } else { try? await Task.sleep(for: .milliseconds(Int64(plan.startup * 1000))) }
         let runningState: JSONValue = ["running": ["startedAt": .string(KubeTime.format(Date()))]]
         guard await write(["phase": "Running", "conditions": [condition("PodScheduled", true), condition("Initialized", true), condition("Ready", true)], "containerStatuses": statuses(runningState, ready: true)]) else { return }
         if plan.outcome == "hang" { return }
-        try? await Task.sleep(for: .milliseconds(Int64(plan.duration * 1000)))
+        if plan.manual { await waitForStep(2, key(pod)) } else { try? await Task.sleep(for: .milliseconds(Int64(plan.duration * 1000))) }
         let (phase, exitCode, reason): (String, Int32, String) = switch plan.outcome {
         case "fail": ("Failed", plan.exitCode, "Error")
         case "oom": ("Failed", 137, "OOMKilled")

@@ -55,7 +55,7 @@ struct RunCommandTests {
             let (status, text) = try await Self.finish(process, stderr)
             #expect(status == 0, "stderr: \(text)")
             let lease = try await client.get(Lease.self, name: "abf369a8.flyte.org", namespace: "default")
-            #expect(lease.spec?.holderIdentity == "")
+            #expect(lease.spec?.holderIdentity == "", "stderr: \(text)")
         }
     }
 
@@ -113,7 +113,11 @@ struct DevCommandTests {
         handle.readabilityHandler = nil
         let lines = text.value.split(separator: "\n")
         let a0 = lines.filter { $0.contains("sample-run-a0    attempt") }.map { $0.split(separator: " ", omittingEmptySubsequences: true)[4] }
-        #expect(a0 == ["Queued", "Initializing", "Executing", "Completed"])
+        // The dev loop prints what it sees as it happens; on a loaded machine a short phase may
+        // pass between two looks, so only the order and the ends are fixed.
+        let canonical = ["Queued", "Initializing", "Executing", "Completed"]
+        #expect(a0.first == "Queued" && a0.last == "Completed", "\(a0)")
+        #expect(a0.map(String.init) == canonical.filter { a0.map(String.init).contains($0) }, "\(a0)")
         #expect(lines.contains { $0.contains("sample-run-a1    attempt 3") })
         #expect(process.terminationStatus == 0)
     }

@@ -26,7 +26,8 @@ enum Fixtures {
     static let containerTemplateBase64 = "Cg8IARIBcBoBZCIBdCoCdjESCWNvbnRhaW5lchoEKgIoAjI4CgxidXN5Ym94OjEuMzYSAnNoEgItYxoKZWNobyBoZWxsbyIUCggIARIEMTAwbQoICAMSBDY0TWk="
 
     /// A container template that tells the simulated kubelet what to do.
-    static func template(outcome: String = "succeed", duration: Double = 0.3, startup: Double = 0.3, retries: UInt32 = 0, exitCode: Int = 1, args: [String] = ["pyflyte-execute", "--inputs", "{{.input}}", "--output-prefix", "{{.outputPrefix}}"]) -> Data {
+    /// - Parameter manual: the kubelet moves the Pod on only when the test says (``ExecutorHarness/advance(_:)``).
+    static func template(outcome: String = "succeed", duration: Double = 0.3, startup: Double = 0.3, retries: UInt32 = 0, exitCode: Int = 1, manual: Bool = false, args: [String] = ["pyflyte-execute", "--inputs", "{{.input}}", "--output-prefix", "{{.outputPrefix}}"]) -> Data {
         var t = Flyteidl2_Core_TaskTemplate()
         t.id.resourceType = .task
         t.id.project = "flytesnacks"
@@ -46,6 +47,7 @@ enum Fixtures {
         memory.value = "256Mi"
         c.resources.requests = [cpu, memory]
         c.env = [kv("SANDBOX_OUTCOME", outcome), kv("SANDBOX_DURATION", String(duration)), kv("SANDBOX_STARTUP", String(startup)), kv("SANDBOX_EXIT_CODE", String(exitCode))]
+        if manual { c.env.append(kv("SANDBOX_STEP", "manual")) }
         t.container = c
         return try! t.serializedBytes()
     }
@@ -135,6 +137,16 @@ struct ExecutorHarness {
     func terminal(_ name: String, seconds: Double = 30) async throws -> TaskAction {
         try await eventually("\(name) terminal", seconds: seconds) { (try? await get(name))?.isTerminal ?? false }
         return try await get(name)
+    }
+
+    /// Moves a `manual` Pod one step on: ContainerCreating → Running → its outcome.
+    func advance(_ pod: String) async throws {
+        try await SimulatedKubelet.advance(pod, namespace: "default", client: client)
+    }
+
+    /// Waits until the TaskAction's last recorded phase is `phase`.
+    func reaches(_ name: String, _ phase: String) async throws {
+        try await eventually("\(name) \(phase)") { (try? await get(name))?.status?.phaseHistory?.last?.phase == phase }
     }
 
     func pods() async throws -> [Pod] {

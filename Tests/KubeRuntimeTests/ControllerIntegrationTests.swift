@@ -140,6 +140,7 @@ struct ControllerIntegrationTests {
             }
             do {
                 try await eventually("final state seen") { matches() }
+                #expect(await sandbox.faults.servedCount(code: 429) > 0, "no 429 was served")
                 #expect(Set(informer.store.keys) == Set(finalState.filter { $0.value != ["deleted": "true"] }.keys.map { "default/\($0)" }))
             } catch {
                 let storeNames = informer.store.keys.sorted()

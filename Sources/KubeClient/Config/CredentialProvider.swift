@@ -106,7 +106,7 @@ enum ExecCredentialRunner {
         }
         let credential: ExecCredential
         do {
-            credential = try JSONDecoder().decode(ExecCredential.self, from: output.stdout)
+            credential = try JSONBytesDecoder().decode(ExecCredential.self, from: output.stdout)
         } catch {
             throw .credentialPlugin("\(exec.command) printed no ExecCredential JSON: \(error)")
         }

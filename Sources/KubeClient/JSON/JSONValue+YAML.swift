@@ -71,7 +71,6 @@ extension JSONValue {
 extension JSONValue {
     /// The JSON form of any Encodable value.
     public init(encoding value: some Encodable) throws {
-        let data = try JSONEncoder().encode(value)
-        self = try JSONValue.parse(data)
+        self = try JSONValueEncoder().encode(value)
     }
 }

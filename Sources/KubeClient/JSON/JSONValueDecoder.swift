@@ -1,3 +1,5 @@
+import Foundation
+
 /// Decodes `Decodable` types from a parsed ``JSONValue``.
 ///
 /// Typed watch events and responses are parsed once with the byte parser and then decoded
@@ -89,6 +91,7 @@ struct TreeDecoder: Decoder, IntegerDecodingContainer {
 
     func decode<T: Decodable>(_ type: T.Type) throws -> T {
         if let same = value as? T { return same }
+        if type == Data.self || type == Date.self, let v = try CodingLeaves.decode(type, from: decode(String.self), path: codingPath) { return v }
         return try T(from: self)
     }
 }

@@ -270,6 +270,7 @@ struct ByteDecoder: Decoder, IntegerDecodingContainer {
     func decode<T: Decodable>(_ type: T.Type) throws -> T {
         if type == JSONValue.self, let v = try scanner.value(start, end) as? T { return v }
         if type == String.self, let v = try decode(String.self) as? T { return v }
+        if type == Data.self || type == Date.self, let v = try CodingLeaves.decode(type, from: decode(String.self), path: codingPath) { return v }
         return try T(from: self)
     }
 }
