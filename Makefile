@@ -7,7 +7,7 @@ IMG ?= executor:0.1.0
 KUBECTL ?= kubectl
 CONTAINER_TOOL ?= docker
 
-.PHONY: help dev build test sandbox run manifests chart build-installer install uninstall deploy undeploy docker-build docker-push protos e2e bench clean
+.PHONY: help dev build test test-under-load example sandbox run manifests chart build-installer install uninstall deploy undeploy docker-build docker-push protos e2e bench clean
 
 help: ## List the targets.
 	@grep -E '^[a-z0-9-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -23,6 +23,13 @@ test: ## Build and run every unit and integration test (against KubeSandbox).
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
+test-under-load: ## Run `make test` 20 times in a row beside a release build (RUNS=n to change).
+	hack/test-under-load.sh $(or $(RUNS),20)
+
+example: ## Build Tests/Fixtures/OutOfTreePlugin (an executor with a plugin of its own) and check its binary.
+	$(SWIFT) build --package-path Tests/Fixtures/OutOfTreePlugin --scratch-path .build-example
+	hack/check-example.sh .build-example/debug/my-executor
+
 sandbox: build ## Run KubeSandbox with the simulated kubelet on $(SANDBOX_PORT) and write $(SANDBOX_KUBECONFIG).
 	$(SWIFT) run executor sandbox --kubelet --port $(SANDBOX_PORT) --kubeconfig-out $(SANDBOX_KUBECONFIG)
 
@@ -30,7 +37,7 @@ run: build ## Install the CRD into the sandbox of `make sandbox` and run the exe
 	kubectl --kubeconfig $(SANDBOX_KUBECONFIG) apply -f config/crd/bases/flyte.org_taskactions.yaml
 	$(SWIFT) run executor run --kubeconfig $(SANDBOX_KUBECONFIG) --log-format text --metrics-bind-address 127.0.0.1:8080 --health-probe-bind-address 127.0.0.1:8081
 
-manifests: ## Regenerate config/crd/bases from the Swift source of truth (ExecutorAPI).
+manifests: ## Regenerate config/crd/bases (from ExecutorAPI) and config/rbac/role.yaml (from the registered plugins).
 	$(SWIFT) run executor manifests
 
 chart: ## Regenerate charts/executor/templates from config/ (needs kustomize or kubectl, and PyYAML).

@@ -148,6 +148,11 @@ struct APIServer: Sendable {
         case .PUT:
             guard let name = t.name else { throw APIError.methodNotAllowed("the server does not allow this method on the requested resource") }
             let body = try parseBody(request)
+            // Custom resources do not allow unconditional updates (built-ins such as Pods and
+            // ConfigMaps do): a PUT must say which version it replaces.
+            if t.def.crdName != nil, (body.value(atPath: "metadata.resourceVersion")?.stringValue ?? "").isEmpty {
+                throw APIError.invalid(t.def, name, [.invalid("metadata.resourceVersion", .int(0), "must be specified for an update")])
+            }
             let written = try await store.update(t.def, namespace: t.namespace, name: name, body: body, subresource: t.subresource, dryRun: dryRun, fieldValidation: q["fieldValidation"])
             return output(Presentation.render(written.object, as: t.def), request, t.def, warnings: written.warnings)
         case .PATCH:

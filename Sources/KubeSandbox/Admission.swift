@@ -65,6 +65,7 @@ enum Admission {
             var spec = object["spec"] ?? [:]
             if spec["type"] == nil { spec["type"] = "ClusterIP" }
             if spec["clusterIP"] == nil { spec["clusterIP"] = .string("10.96.\(Int.random(in: 1...254)).\(Int.random(in: 1...254))") }
+            spec = defaultServicePorts(spec)
             object["spec"] = spec
             object["status"] = ["loadBalancer": [:]]
         default:
@@ -74,7 +75,26 @@ enum Admission {
     }
 
     /// Enforces immutability rules on update, per kind.
+    /// A Service's ports as the API server defaults them on every write: protocol TCP, and
+    /// targetPort equal to port.
+    static func defaultServicePorts(_ spec: JSONValue) -> JSONValue {
+        guard let ports = spec["ports"]?.arrayValue else { return spec }
+        var spec = spec
+        spec["ports"] = .array(ports.map { port in
+            var port = port
+            if port["protocol"] == nil { port["protocol"] = "TCP" }
+            if port["targetPort"] == nil { port["targetPort"] = port["port"] }
+            return port
+        })
+        return spec
+    }
+
     static func prepareForUpdate(_ def: ResourceDefinition, _ next: JSONValue, old: JSONValue) throws(APIError) -> JSONValue {
+        if def.type.group.isEmpty && def.type.plural == "services", let spec = next["spec"] {
+            var next = next
+            next["spec"] = defaultServicePorts(spec)
+            return next
+        }
         if def.type.group.isEmpty && def.type.plural == "pods" {
             func mutableStripped(_ spec: JSONValue?) -> JSONValue? {
                 guard var spec else { return nil }
@@ -153,6 +173,13 @@ enum Admission {
         }
         if c["terminationMessagePath"] == nil { c["terminationMessagePath"] = "/dev/termination-log" }
         if c["terminationMessagePolicy"] == nil { c["terminationMessagePolicy"] = "File" }
+        if let ports = c["ports"]?.arrayValue {
+            c["ports"] = .array(ports.map { port in
+                var port = port
+                if port["protocol"] == nil { port["protocol"] = "TCP" }
+                return port
+            })
+        }
         return c
     }
 

@@ -13,7 +13,8 @@ struct Applied: Sendable {
 /// `metadata.managedFields` as FieldsV1. Applying a value that differs from one owned by another
 /// manager is a 409 Conflict unless `force=true`, which takes ownership. Fields a manager applied
 /// before and leaves out now are removed when no other manager owns them. Lists with a merge key
-/// (see ``Patching/mergeKeys``) merge by key; other lists are atomic.
+/// (see ``Patching/listKeys(_:_:)``) merge by key, defaulted key fields included, so a
+/// re-applied port never becomes a second copy; other lists are atomic.
 extension ObjectStore {
     func apply(_ def: ResourceDefinition, namespace: String?, name: String, subresource: String?, config: JSONValue,
                manager: String, force: Bool, dryRun: Bool, fieldValidation: String?) throws(APIError) -> Applied
@@ -80,7 +81,8 @@ enum FieldSet {
         return c
     }
 
-    /// The leaf paths of an applied configuration: `.spec.containers[name=main].image`.
+    /// The leaf paths of an applied configuration: `.spec.containers[{"name":"main"}].image`; a
+    /// list item is named by its key fields as JSON, as FieldsV1 names it (`k:{...}`).
     static func leaves(of value: JSONValue, subresource: String?) -> Set<String> {
         var out = Set<String>()
         collect(value, prefix: "", field: "", into: &out)
@@ -94,11 +96,11 @@ enum FieldSet {
         switch value {
         case .object(let members) where !members.isEmpty:
             for (k, v) in members { collect(v, prefix: "\(prefix).\(k)", field: k, into: &out) }
-        case .array(let items) where Patching.mergeKeys[field] != nil:
-            let mergeKey = Patching.mergeKeys[field] ?? ""
+        case .array(let items) where Patching.listKeys(field, items) != nil:
+            let keys = Patching.listKeys(field, items) ?? []
             for item in items {
-                guard let keyValue = item[mergeKey] else { continue }
-                let itemPrefix = "\(prefix)[\(mergeKey)=\(keyValue.stringValue ?? keyValue.description)]"
+                guard let key = Patching.itemKey(item, keys) else { continue }
+                let itemPrefix = "\(prefix)[\(keyText(key))]"
                 out.insert(itemPrefix)
                 collect(item, prefix: itemPrefix, field: "", into: &out)
             }
@@ -107,16 +109,34 @@ enum FieldSet {
         }
     }
 
+    /// A list item's key as path text: its JSON with sorted members.
+    static func keyText(_ key: JSONValue) -> String {
+        String(decoding: key.serialized(sortedKeys: true), as: UTF8.self)
+    }
+
+    /// The item of `items` a `[{...}]` path component names.
+    static func itemIndex(_ component: String, in items: [JSONValue]) -> Int? {
+        guard let key = try? JSONValue.parse(String(component.dropFirst().dropLast())), let fields = key.objectValue else { return nil }
+        let names = fields.keys.sorted { a, b in (a == "protocol" ? 1 : 0, a) < (b == "protocol" ? 1 : 0, b) }
+        return items.firstIndex { Patching.itemKey($0, names) == key }
+    }
+
     static func components(_ path: String) -> [String] {
         var parts: [String] = []
         var current = ""
         var depth = 0
         for ch in path {
-            if ch == "[" { depth += 1 }
-            if ch == "]" { depth -= 1 }
-            if depth == 0 && (ch == "." || ch == "[") {
+            if ch == "[" && depth == 0 {
+                // A list item starts a component of its own: `ports` then `[{"port":80}]`.
                 if !current.isEmpty { parts.append(current) }
-                current = ch == "[" ? "[" : ""
+                current = "["
+                depth = 1
+                continue
+            }
+            if ch == "[" { depth += 1 } else if ch == "]" { depth -= 1 }
+            if ch == "." && depth == 0 {
+                if !current.isEmpty { parts.append(current) }
+                current = ""
             } else {
                 current.append(ch)
             }
@@ -129,10 +149,8 @@ enum FieldSet {
         var current: JSONValue? = root
         for part in components(path) {
             if part.hasPrefix("[") {
-                let inner = part.dropFirst().dropLast()
-                let kv = inner.split(separator: "=", maxSplits: 1).map(String.init)
-                guard kv.count == 2 else { return nil }
-                current = current?.arrayValue?.first { ($0[kv[0]]?.stringValue ?? $0[kv[0]]?.description) == kv[1] }
+                guard let items = current?.arrayValue, let index = itemIndex(part, in: items) else { return nil }
+                current = items[index]
             } else {
                 current = current?[part]
             }
@@ -147,10 +165,7 @@ enum FieldSet {
     private static func removing(_ parts: ArraySlice<String>, from value: JSONValue) -> JSONValue {
         guard let first = parts.first else { return value }
         if first.hasPrefix("[") {
-            let kv = first.dropFirst().dropLast().split(separator: "=", maxSplits: 1).map(String.init)
-            guard kv.count == 2, var items = value.arrayValue,
-                let i = items.firstIndex(where: { ($0[kv[0]]?.stringValue ?? $0[kv[0]]?.description) == kv[1] })
-            else { return value }
+            guard var items = value.arrayValue, let i = itemIndex(first, in: items) else { return value }
             if parts.count == 1 { items.remove(at: i) } else { items[i] = removing(parts.dropFirst(), from: items[i]) }
             return .array(items)
         }
@@ -165,9 +180,7 @@ enum FieldSet {
             var keys: [String] = []
             for part in components(path) {
                 if part.hasPrefix("[") {
-                    let kv = part.dropFirst().dropLast().split(separator: "=", maxSplits: 1).map(String.init)
-                    let json: JSONValue = .object([kv.first ?? "": .string(kv.count > 1 ? kv[1] : "")])
-                    keys.append("k:" + json.description)
+                    keys.append("k:" + part.dropFirst().dropLast())
                 } else {
                     keys.append("f:" + part)
                 }
@@ -190,8 +203,8 @@ enum FieldSet {
             var path: String
             if key.hasPrefix("f:") {
                 path = "\(prefix).\(key.dropFirst(2))"
-            } else if key.hasPrefix("k:"), let json = try? JSONValue.parse(String(key.dropFirst(2))), let (k, v) = json.objectValue?.first {
-                path = "\(prefix)[\(k)=\(v.stringValue ?? v.description)]"
+            } else if key.hasPrefix("k:"), let json = try? JSONValue.parse(String(key.dropFirst(2))) {
+                path = "\(prefix)[\(keyText(json))]"
             } else {
                 continue
             }

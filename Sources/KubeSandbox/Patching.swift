@@ -58,12 +58,45 @@ enum Patching {
 
     /// Merge keys of built-in list fields, for strategic merge patch and apply: list items with
     /// the same key merge instead of the list being replaced. Lists not named here are replaced,
-    /// which is the documented subset this sandbox supports.
+    /// which is the documented subset this sandbox supports. `ports` is keyed by
+    /// ``listKeys(_:_:)``.
     static let mergeKeys: [String: String] = [
         "containers": "name", "initContainers": "name", "ephemeralContainers": "name", "env": "name", "volumes": "name",
-        "volumeMounts": "mountPath", "ports": "containerPort", "imagePullSecrets": "name", "ownerReferences": "uid",
+        "volumeMounts": "mountPath", "imagePullSecrets": "name", "ownerReferences": "uid",
         "conditions": "type", "hostAliases": "ip", "topologySpreadConstraints": "topologyKey", "resourceClaims": "name",
     ]
+
+    /// The fields that identify an item of the list `field` (its `x-kubernetes-list-map-keys`),
+    /// or nil for a list that is replaced whole. Ports are keyed by number and protocol, as the
+    /// API server keys them: a container's by `containerPort`, a Service's by `port`.
+    static func listKeys(_ field: String, _ items: [JSONValue]) -> [String]? {
+        if field == "ports" {
+            if items.contains(where: { $0["containerPort"] != nil }) { return ["containerPort", "protocol"] }
+            if items.contains(where: { $0["port"] != nil }) { return ["port", "protocol"] }
+            return nil
+        }
+        return mergeKeys[field].map { [$0] }
+    }
+
+    /// What a key field is when an item leaves it out: the API server defaults it before it
+    /// compares, so `{containerPort: 80}` and a stored `{containerPort: 80, protocol: TCP}` are
+    /// one item.
+    static let keyDefaults: [String: JSONValue] = ["protocol": "TCP"]
+
+    /// An item's identity under `keys`, nil when it lacks the first key.
+    static func itemKey(_ item: JSONValue, _ keys: [String]) -> JSONValue? {
+        var out: [String: JSONValue] = [:]
+        for (i, key) in keys.enumerated() {
+            if let value = item[key] {
+                out[key] = value
+            } else if let value = keyDefaults[key] {
+                out[key] = value
+            } else if i == 0 {
+                return nil
+            }
+        }
+        return .object(out)
+    }
 
     /// Lists of strings merged as sets by strategic merge patch.
     static let setLists: Set<String> = ["finalizers"]
@@ -87,8 +120,8 @@ enum Patching {
             }
             if value.isNull {
                 result[key] = nil
-            } else if case .array(let patchItems) = value, let mergeKey = mergeKeys[key], case .array(let existing)? = result[key] {
-                result[key] = .array(mergeList(existing, patchItems, mergeKey: mergeKey))
+            } else if case .array(let patchItems) = value, case .array(let existing)? = result[key], let keys = listKeys(key, existing + patchItems) {
+                result[key] = .array(mergeList(existing, patchItems, keys: keys))
             } else if case .array(let patchItems) = value, setLists.contains(key), case .array(let existing)? = result[key] {
                 var merged = existing
                 for item in patchItems where !merged.contains(item) { merged.append(item) }
@@ -102,11 +135,11 @@ enum Patching {
         return .object(result)
     }
 
-    static func mergeList(_ existing: [JSONValue], _ patch: [JSONValue], mergeKey: String) -> [JSONValue] {
+    static func mergeList(_ existing: [JSONValue], _ patch: [JSONValue], keys: [String]) -> [JSONValue] {
         var merged = existing
         for item in patch {
-            let key = item[mergeKey]
-            if let index = merged.firstIndex(where: { $0[mergeKey] == key && key != nil }) {
+            let key = itemKey(item, keys)
+            if let index = merged.firstIndex(where: { key != nil && itemKey($0, keys) == key }) {
                 if item["$patch"]?.stringValue == "delete" {
                     merged.remove(at: index)
                 } else {

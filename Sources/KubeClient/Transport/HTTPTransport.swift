@@ -202,7 +202,7 @@ final class HTTPTransport: Sendable {
             } catch is CancellationError {
                 throw CancellationError()
             } catch {
-                guard attemptNumber < policy.maxAttempts, Self.idempotent.contains(method) || Self.isConnectFailure(error) else {
+                guard attemptNumber < policy.maxAttempts, Self.idempotent.contains(method) || Self.wasNotSent(error) else {
                     throw KubeClientError.transport("\(method) \(configuration.server.absoluteString): \(error)")
                 }
                 delay = backoff.next(now: clock.now)
@@ -213,12 +213,19 @@ final class HTTPTransport: Sendable {
         }
     }
 
-    /// A failure before anything was sent, safe to retry for any verb.
-    static func isConnectFailure(_ error: any Error) -> Bool {
+    /// A failure that shows the request was never sent, so any verb may be retried without
+    /// the risk of applying a write twice: the connection could not be opened, or the pooled
+    /// connection the request was given had already been closed by the server (a restart, an
+    /// idle timeout, a load balancer) and the write failed on it. A connection that closed
+    /// after the request went out (`remoteConnectionClosed`) is not among these: the server
+    /// may have applied it, so only idempotent verbs retry then, as in client-go.
+    static func wasNotSent(_ error: any Error) -> Bool {
         if let e = error as? HTTPClientError { return e == .connectTimeout }
         if let e = error as? ChannelError {
-            if case .connectTimeout = e { return true }
-            return false
+            switch e {
+            case .connectTimeout, .ioOnClosedChannel: return true
+            default: return false
+            }
         }
         return error is NIOConnectionError
     }
