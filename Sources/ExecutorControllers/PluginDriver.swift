@@ -155,8 +155,8 @@ final class KubernetesPluginDriver<Plugin: KubernetesTaskPlugin>: PluginDriver {
                     let previous = ChildNames.generated(taskAction: context.taskAction.metadata.name ?? "", attempt: context.attempt - 1, maxLength: plugin.properties.generatedNameMaxLength)
                     try await delete(name: previous, namespace: context.namespace)
                 }
-                let info = try await launch(context)
-                if info.phase == .queued { state.started = true }
+                let (info, created) = try await launch(context)
+                if created { state.started = true }
                 let recorded = record(info, in: &state)
                 return (recorded, state)
             }
@@ -196,12 +196,13 @@ final class KubernetesPluginDriver<Plugin: KubernetesTaskPlugin>: PluginDriver {
         return info
     }
 
-    private func launch(_ context: TaskExecutionContext) async throws -> PhaseInfo {
+    /// Builds and creates the child; `created` is true once it exists (made now or before).
+    private func launch(_ context: TaskExecutionContext) async throws -> (PhaseInfo, created: Bool) {
         var child: Plugin.Child
         do {
             child = try plugin.build(context)
         } catch let error as ExecutionError {
-            return PhaseInfo(phase: .permanentFailure, reason: error.message, error: error)
+            return (PhaseInfo(phase: .permanentFailure, reason: error.message, error: error), false)
         }
         child.metadata.name = context.generatedName
         child.metadata.namespace = context.namespace
@@ -218,15 +219,19 @@ final class KubernetesPluginDriver<Plugin: KubernetesTaskPlugin>: PluginDriver {
             _ = try await client.create(child)
         } catch let error as KubeAPIError {
             switch error.code {
+            case 409 where error.isAlreadyExists && (error.status.message ?? "").hasPrefix("object is being deleted"):
+                // A child of this name is still in its grace period (a Pod Terminating): it is
+                // not ours to adopt. Its deletion event runs the next round.
+                return (.queued("waiting for the previous \(Plugin.Child.resourceType.kind) to be deleted"), false)
             case 409 where error.isAlreadyExists: break
-            case 403: return .retryableFailure("RuntimeFailure", "failed to create resource: \(error.status.message ?? "forbidden")")
-            case 413: return .failure("EntityTooLarge", "failed to create resource: \(error.status.message ?? "request entity too large")")
-            case 422: return .failure("InvalidResource", "failed to create resource: \(error.status.message ?? "invalid")")
-            case 400: return .failure("BadRequest", "failed to create resource: \(error.status.message ?? "bad request")")
+            case 403: return (.retryableFailure("RuntimeFailure", "failed to create resource: \(error.status.message ?? "forbidden")"), false)
+            case 413: return (.failure("EntityTooLarge", "failed to create resource: \(error.status.message ?? "request entity too large")"), false)
+            case 422: return (.failure("InvalidResource", "failed to create resource: \(error.status.message ?? "invalid")"), false)
+            case 400: return (.failure("BadRequest", "failed to create resource: \(error.status.message ?? "bad request")"), false)
             default: throw error
             }
         }
-        return .queued("task submitted to K8s")
+        return (.queued("task submitted to K8s"), true)
     }
 
     private func delete(name: String, namespace: String) async throws {

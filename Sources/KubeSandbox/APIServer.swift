@@ -99,6 +99,10 @@ struct APIServer: Sendable {
 
     func resource(_ request: SandboxRequest, group: String, version: String, rest: [String]) async throws -> SandboxResponse {
         let t = try await target(group: group, version: version, rest: rest)
+        if t.subresource == "binding", t.def.type.group.isEmpty, t.def.type.plural == "pods", let name = t.name, request.method == .POST {
+            try await store.bind(t.def, namespace: t.namespace, name: name, binding: try parseBody(request))
+            return .json(201, ["kind": "Status", "apiVersion": "v1", "metadata": [:], "status": "Success", "code": 201])
+        }
         if let sub = t.subresource {
             if sub != "status" || !t.def.hasStatusSubresource {
                 if ["log", "exec", "attach", "portforward", "proxy", "eviction", "binding", "ephemeralcontainers", "resize", "scale"].contains(sub) {
@@ -119,6 +123,7 @@ struct APIServer: Sendable {
             let fields = try Self.fields(q["fieldSelector"])
             try Selection.validate(fields, def: t.def)
             if q["watch"] == "true" || q["watch"] == "1" {
+                try Self.validateWatchList(q)
                 return await watch(request, t, labels: labels, fields: fields)
             }
             let limit = q["limit"].flatMap(Int.init)
@@ -143,7 +148,7 @@ struct APIServer: Sendable {
                 throw APIError.methodNotAllowed("the server does not allow this method on the requested resource")
             }
             let body = try parseBody(request)
-            let written = try await store.create(t.def, namespace: t.namespace, body: body, dryRun: dryRun, fieldValidation: q["fieldValidation"])
+            let written = try await store.create(t.def, namespace: t.namespace, body: body, dryRun: dryRun, fieldValidation: q["fieldValidation"], manager: try Self.fieldManager(request))
             return output(Presentation.render(written.object, as: t.def), request, t.def, status: 201, warnings: written.warnings)
         case .PUT:
             guard let name = t.name else { throw APIError.methodNotAllowed("the server does not allow this method on the requested resource") }
@@ -153,7 +158,7 @@ struct APIServer: Sendable {
             if t.def.crdName != nil, (body.value(atPath: "metadata.resourceVersion")?.stringValue ?? "").isEmpty {
                 throw APIError.invalid(t.def, name, [.invalid("metadata.resourceVersion", .int(0), "must be specified for an update")])
             }
-            let written = try await store.update(t.def, namespace: t.namespace, name: name, body: body, subresource: t.subresource, dryRun: dryRun, fieldValidation: q["fieldValidation"])
+            let written = try await store.update(t.def, namespace: t.namespace, name: name, body: body, subresource: t.subresource, dryRun: dryRun, fieldValidation: q["fieldValidation"], manager: try Self.fieldManager(request))
             return output(Presentation.render(written.object, as: t.def), request, t.def, warnings: written.warnings)
         case .PATCH:
             guard let name = t.name else { throw APIError.methodNotAllowed("the server does not allow this method on the requested resource") }
@@ -164,7 +169,16 @@ struct APIServer: Sendable {
             if let policy = q["propagationPolicy"] { merged["propagationPolicy"] = .string(policy) }
             if let name = t.name {
                 let (object, removed) = try await store.delete(t.def, namespace: t.namespace, name: name, options: merged, dryRun: dryRun || options?["dryRun"] != nil)
-                return output(Presentation.render(object, as: t.def), request, t.def, status: removed ? 200 : 202)
+                // 200 whether or not the object is gone yet; 202 only when it stays and the
+                // client asked for cascading with orphanDependents=false (kube-apiserver keeps
+                // that quirk). A custom resource gone at once answers a Status, as its storage
+                // does not return deleted objects.
+                let status = !removed && merged["orphanDependents"] == .bool(false) ? 202 : 200
+                if removed && t.def.crdName != nil {
+                    return .json(status, ["kind": "Status", "apiVersion": "v1", "metadata": [:], "status": "Success",
+                                          "details": ["name": .string(name), "group": .string(t.def.type.group), "kind": .string(t.def.type.plural), "uid": object.value(atPath: "metadata.uid") ?? ""]])
+                }
+                return output(Presentation.render(object, as: t.def), request, t.def, status: status)
             }
             let labels = try Self.labels(q["labelSelector"])
             let fields = try Self.fields(q["fieldSelector"])
@@ -194,6 +208,36 @@ struct APIServer: Sendable {
         throw APIError.badRequest("the body of the request could not be decoded as JSON or YAML")
     }
 
+    /// The watch-list rules: `sendInitialEvents` needs `resourceVersionMatch=NotOlderThan` and
+    /// `allowWatchBookmarks=true`; 422 otherwise, as kube-apiserver answers.
+    static func validateWatchList(_ q: [String: String]) throws(APIError) {
+        guard let send = q["sendInitialEvents"] else { return }
+        var errors: [String] = []
+        var causes: [StatusCause] = []
+        if q["resourceVersionMatch"] != "NotOlderThan" {
+            errors.append("resourceVersionMatch: Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan")
+            causes.append(StatusCause(reason: "FieldValueForbidden", message: "Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan", field: "resourceVersionMatch"))
+        }
+        if send == "true", q["allowWatchBookmarks"] != "true" {
+            errors.append("allowWatchBookmarks: Forbidden: sendInitialEvents requires setting allowWatchBookmarks to true")
+            causes.append(StatusCause(reason: "FieldValueForbidden", message: "Forbidden: sendInitialEvents requires setting allowWatchBookmarks to true", field: "allowWatchBookmarks"))
+        }
+        guard !errors.isEmpty else { return }
+        let joined = errors.count == 1 ? errors[0] : "[\(errors.joined(separator: ", "))]"
+        throw APIError(code: 422, reason: "Invalid", message: "ListOptions.meta.k8s.io \"\" is invalid: \(joined)", details: StatusDetails(group: "meta.k8s.io", kind: "ListOptions", causes: causes))
+    }
+
+    /// The field manager of a write: `fieldManager`, else the User-Agent up to its first `/`, as
+    /// kube-apiserver defaults it. Longer than 128 bytes is a 422.
+    static func fieldManager(_ request: SandboxRequest) throws(APIError) -> String {
+        let manager = request.query["fieldManager"] ?? String((request.headers.first(name: "User-Agent") ?? "unknown").split(separator: "/", maxSplits: 1).first ?? "unknown")
+        guard manager.utf8.count <= 128 else {
+            throw APIError(code: 422, reason: "Invalid", message: "fieldManager: Too long: may not be more than 128 bytes",
+                           details: StatusDetails(causes: [StatusCause(reason: "FieldValueTooLong", message: "Too long: may not be more than 128 bytes", field: "fieldManager")]))
+        }
+        return manager
+    }
+
     func patch(_ request: SandboxRequest, _ t: Target, name: String, dryRun: Bool) async throws -> SandboxResponse {
         let type = request.contentType
         let fieldValidation = request.query["fieldValidation"]
@@ -204,7 +248,8 @@ struct APIServer: Sendable {
                 throw APIError.unsupportedMediaType("\(type) is not supported for custom resources; use application/merge-patch+json")
             }
             let body = try parseBody(request)
-            let written = try await store.patch(def, namespace: t.namespace, name: name, subresource: t.subresource, dryRun: dryRun, fieldValidation: fieldValidation) { current throws(APIError) in
+            let manager = try Self.fieldManager(request)
+            let written = try await store.patch(def, namespace: t.namespace, name: name, subresource: t.subresource, dryRun: dryRun, fieldValidation: fieldValidation, manager: manager) { current throws(APIError) in
                 switch type {
                 case "application/merge-patch+json": return Patching.mergePatch(current, body)
                 case "application/json-patch+json": return try Patching.jsonPatch(current, body, def: def, name: name)
@@ -216,6 +261,7 @@ struct APIServer: Sendable {
             guard let manager = request.query["fieldManager"], !manager.isEmpty else {
                 throw APIError.badRequest("PATCH /apply requires fieldManager")
             }
+            _ = try Self.fieldManager(request)
             let body = try parseBody(request)
             let force = request.query["force"] == "true"
             let written = try await store.apply(def, namespace: t.namespace, name: name, subresource: t.subresource, config: body, manager: manager, force: force, dryRun: dryRun, fieldValidation: fieldValidation)
@@ -228,7 +274,8 @@ struct APIServer: Sendable {
     func watch(_ request: SandboxRequest, _ t: Target, labels: LabelSelector, fields: FieldSelector) async -> SandboxResponse {
         var fields = fields
         if let name = t.name { fields.requirements.append(.init(field: "metadata.name", value: name)) }
-        let frames = await store.watch(t.def, namespace: t.namespace, labels: labels, fields: fields, resourceVersion: request.query["resourceVersion"], bookmarks: request.query["allowWatchBookmarks"] == "true")
+        let bookmarks = request.query["allowWatchBookmarks"] == "true"
+        let (id, registeredAt, frames) = await store.watch(t.def, namespace: t.namespace, labels: labels, fields: fields, resourceVersion: request.query["resourceVersion"], bookmarks: bookmarks, initialEvents: request.query["sendInitialEvents"] == "true")
         let timeout = request.query["timeoutSeconds"].flatMap(Int.init) ?? 1800
         let table = Presentation.wantsTable(request.accept)
         let def = t.def
@@ -258,8 +305,19 @@ struct APIServer: Sendable {
             }
             continuation.finish()
         }
+        let store = self.store
+        // "Moved" counts from the version the client asked to start after, when it gave one.
+        let startedAt = request.query["resourceVersion"].flatMap { Int64($0) }.flatMap { $0 > 0 ? $0 : nil } ?? registeredAt
         let timer = Task {
-            try await Task.sleep(for: .seconds(timeout))
+            if bookmarks, let id, timeout > 2 {
+                // kube-apiserver sends a last bookmark about 2 s before the timeout, so the
+                // client resumes from a recent version even if nothing it selects changed.
+                try await Task.sleep(for: .seconds(timeout - 2))
+                await store.sendBookmark(to: id, ifMovedPast: startedAt)
+                try await Task.sleep(for: .seconds(2))
+            } else {
+                try await Task.sleep(for: .seconds(timeout))
+            }
             pump.cancel()
             continuation.finish()
         }

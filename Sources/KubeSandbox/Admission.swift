@@ -49,9 +49,17 @@ enum Admission {
             if spec["serviceAccountName"] == nil { spec["serviceAccountName"] = "default" }
             if spec["terminationGracePeriodSeconds"] == nil { spec["terminationGracePeriodSeconds"] = 30 }
             if spec["dnsPolicy"] == nil { spec["dnsPolicy"] = "ClusterFirst" }
+            if spec["enableServiceLinks"] == nil { spec["enableServiceLinks"] = true }
+            if spec["securityContext"] == nil { spec["securityContext"] = [:] }
+            spec["serviceAccount"] = spec["serviceAccountName"]
+            // The Priority admission plugin, with no priority class: the global default.
+            if spec["priority"] == nil { spec["priority"] = 0 }
+            if spec["preemptionPolicy"] == nil { spec["preemptionPolicy"] = "PreemptLowerPriority" }
+            spec["tolerations"] = .array(defaultTolerations(spec["tolerations"]?.arrayValue ?? []))
             if let containers = spec["containers"]?.arrayValue {
                 spec["containers"] = .array(containers.map(defaultContainer))
             }
+            spec = mountServiceAccountToken(spec)
             object["spec"] = spec
         case ("", "namespaces"):
             object["status"] = ["phase": "Active"]
@@ -164,8 +172,55 @@ enum Admission {
         if !errors.isEmpty { throw .invalid(def, name, errors) }
     }
 
+    /// The DefaultTolerationSeconds admission plugin: tolerate a not-ready or unreachable node
+    /// for 300 s, unless the Pod says otherwise.
+    static func defaultTolerations(_ tolerations: [JSONValue]) -> [JSONValue] {
+        var out = tolerations
+        for key in ["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"] {
+            let covered = tolerations.contains { t in
+                (t["key"]?.stringValue == key || (t["key"] == nil && t["operator"] == "Exists")) && (t["effect"] == nil || t["effect"] == "NoExecute")
+            }
+            if !covered { out.append(["key": .string(key), "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300]) }
+        }
+        return out
+    }
+
+    /// The ServiceAccount admission plugin: a projected volume with the account's token, the
+    /// cluster CA and the namespace, mounted read-only at the path client libraries read, unless
+    /// the Pod opts out with `automountServiceAccountToken: false`.
+    static func mountServiceAccountToken(_ spec: JSONValue) -> JSONValue {
+        guard spec["automountServiceAccountToken"]?.boolValue != false else { return spec }
+        let mountPath = "/var/run/secrets/kubernetes.io/serviceaccount"
+        let containers = spec["containers"]?.arrayValue ?? []
+        if containers.contains(where: { ($0["volumeMounts"]?.arrayValue ?? []).contains { $0["mountPath"]?.stringValue == mountPath } }) { return spec }
+        var spec = spec
+        let volume = "kube-api-access-" + String((0..<5).map { _ in "bcdfghjklmnpqrstvwxz2456789".randomElement() ?? "x" })
+        var volumes = spec["volumes"]?.arrayValue ?? []
+        volumes.append([
+            "name": .string(volume),
+            "projected": [
+                "defaultMode": 420,
+                "sources": [
+                    ["serviceAccountToken": ["expirationSeconds": 3607, "path": "token"]],
+                    ["configMap": ["name": "kube-root-ca.crt", "items": [["key": "ca.crt", "path": "ca.crt"]]]],
+                    ["downwardAPI": ["items": [["fieldRef": ["apiVersion": "v1", "fieldPath": "metadata.namespace"], "path": "namespace"]]]],
+                ],
+            ],
+        ])
+        spec["volumes"] = .array(volumes)
+        spec["containers"] = .array(containers.map { container in
+            var c = container
+            var mounts = c["volumeMounts"]?.arrayValue ?? []
+            mounts.append(["name": .string(volume), "readOnly": true, "mountPath": .string(mountPath)])
+            c["volumeMounts"] = .array(mounts)
+            return c
+        })
+        return spec
+    }
+
     static func defaultContainer(_ container: JSONValue) -> JSONValue {
         var c = container
+        if c["resources"] == nil { c["resources"] = [:] }
         if c["imagePullPolicy"] == nil {
             let image = c["image"]?.stringValue ?? ""
             let tagged = image.split(separator: "/").last?.contains(":") ?? false

@@ -26,6 +26,14 @@ public final class KubeSandbox: Sendable {
         public var host = "127.0.0.1"
         /// Changes remembered for watches and paging; older versions get 410 Gone. Defaults to 10,000.
         public var historyCapacity = 10_000
+        /// Per resource, the changes a watch may resume from, as kube-apiserver's watch cache
+        /// keeps them: at least this many (kube-apiserver's `--default-watch-cache-size`, 100)...
+        public var watchCacheMinimum = 100
+        /// ...and every change younger than this (its `eventFreshDuration`, 75 s)...
+        public var watchCacheFreshness: Duration = .seconds(75)
+        /// ...but at most this many (its upper bound, 102,400). A watch from an older version
+        /// ends with 410 Expired.
+        public var watchCacheMaximum = 102_400
         /// Delete dependents whose owners are gone, as kube-controller-manager does. Defaults to true.
         public var garbageCollection = true
         /// How often watches that asked for bookmarks get one. Defaults to 60 seconds, as kube-apiserver.
@@ -72,7 +80,7 @@ public final class KubeSandbox: Sendable {
 
     /// Starts a sandbox and waits until it accepts connections.
     public static func start(_ options: Options = Options()) async throws -> KubeSandbox {
-        let store = ObjectStore(historyCapacity: options.historyCapacity, garbageCollection: options.garbageCollection)
+        let store = ObjectStore(historyCapacity: options.historyCapacity, watchCache: WatchCache.Settings(minimum: options.watchCacheMinimum, freshness: options.watchCacheFreshness, maximum: options.watchCacheMaximum), garbageCollection: options.garbageCollection)
         await store.bootstrap()
         var ca: CertificateAuthority?
         var context: NIOSSLContext?

@@ -74,6 +74,48 @@ extension ObjectStore {
 enum FieldSet {
     static let identityFields: Set<String> = [".apiVersion", ".kind", ".metadata.name", ".metadata.namespace"]
 
+    /// Metadata the server sets, which no manager owns.
+    static let serverFields = ["uid", "resourceVersion", "creationTimestamp", "generation", "managedFields", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"]
+
+    static func withoutServerFields(_ object: JSONValue) -> JSONValue {
+        var o = object
+        for field in serverFields { o["metadata"]?[field] = nil }
+        return o
+    }
+
+    /// `metadata.managedFields` after `manager` changed `old` into `new` with an ordinary write
+    /// (create, update, patch, on the main resource or `subresource`): the manager's `Update`
+    /// entry gains every field it set or changed; other managers lose those fields and any the
+    /// write removed; entries left empty go.
+    static func recordUpdate(old: JSONValue, new: JSONValue, manager: String, subresource: String?, apiVersion: String, time: String) -> JSONValue? {
+        let before = leaves(of: withoutServerFields(old), subresource: subresource)
+        let after = leaves(of: withoutServerFields(new), subresource: subresource)
+        let changed = after.filter { value(at: $0, in: new) != value(at: $0, in: old) }
+        let removed = before.subtracting(after)
+        var entries: [JSONValue] = []
+        var mine = Set<String>()
+        for entry in old.value(atPath: "metadata.managedFields")?.arrayValue ?? [] {
+            let paths = FieldSet.paths(fromFieldsV1: entry["fieldsV1"] ?? [:])
+            if entry["manager"]?.stringValue == manager, entry["operation"]?.stringValue == "Update", entry["subresource"]?.stringValue == subresource {
+                mine = paths
+                continue
+            }
+            let remaining = paths.subtracting(changed).subtracting(removed)
+            if remaining.count == paths.count {
+                entries.append(entry)
+            } else if !remaining.isEmpty {
+                var kept = entry
+                kept["fieldsV1"] = fieldsV1(remaining)
+                entries.append(kept)
+            }
+        }
+        mine = mine.union(changed).subtracting(removed)
+        if !mine.isEmpty {
+            entries.append(entry(manager: manager, operation: "Update", apiVersion: apiVersion, paths: mine, time: time, subresource: subresource))
+        }
+        return entries.isEmpty ? nil : .array(entries)
+    }
+
     static func withoutManagedFields(_ config: JSONValue) -> JSONValue {
         var c = config
         c["metadata"]?["managedFields"] = nil

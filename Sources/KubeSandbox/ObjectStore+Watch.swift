@@ -28,29 +28,39 @@ extension ObjectStore {
     static let watchBufferLimit = 100_000
 
     /// Opens a watch. Registration and the initial or replayed events happen in one actor turn,
-    /// so no change falls between them.
-    func watch(_ def: ResourceDefinition, namespace: String?, labels: LabelSelector, fields: FieldSelector, resourceVersion: String?, bookmarks: Bool) -> AsyncStream<WatchFrame> {
+    /// so no change falls between them. Returns the watch's id (nil when it ended at once) for
+    /// ``sendBookmark(to:ifMovedPast:)``, and the version it started at.
+    ///
+    /// - Parameter initialEvents: `sendInitialEvents=true` (a watch-list): the current state as
+    ///   ADDED events, then a BOOKMARK annotated `k8s.io/initial-events-end: "true"`.
+    func watch(_ def: ResourceDefinition, namespace: String?, labels: LabelSelector, fields: FieldSelector, resourceVersion: String?, bookmarks: Bool, initialEvents: Bool = false) -> (id: Int?, startedAt: Int64, frames: AsyncStream<WatchFrame>) {
         let (stream, continuation) = AsyncStream.makeStream(of: WatchFrame.self, bufferingPolicy: .bufferingOldest(Self.watchBufferLimit))
         let subscription = WatchSubscription(storageKey: def.storageKey, namespace: def.type.namespaced ? namespace : nil, labels: labels, fields: fields, def: def, continuation: continuation, bookmarks: bookmarks)
         let rvText = resourceVersion ?? ""
-        if rvText.isEmpty || rvText == "0" {
+        if initialEvents || rvText.isEmpty || rvText == "0" {
+            if initialEvents, let rv = Int64(rvText), rv > self.resourceVersion {
+                continuation.yield(.error(Self.tooLargeStatus(rv, self.resourceVersion)))
+                continuation.finish()
+                return (nil, self.resourceVersion, stream)
+            }
             // "Get state and start at most recent": synthetic ADDED for what exists now.
             for (_, object) in (objects[def.storageKey] ?? [:]).sorted(by: { $0.key < $1.key }) where subscription.matches(object) {
                 continuation.yield(.event(type: "ADDED", object: Presentation.render(object, as: def)))
             }
+            if initialEvents {
+                continuation.yield(.event(type: "BOOKMARK", object: bookmark(def, annotations: ["k8s.io/initial-events-end": "true"])))
+            }
         } else if let rv = Int64(rvText) {
-            if rv < oldestResumableVersion {
-                continuation.yield(.error(Status(message: "too old resource version: \(rv) (\(oldestResumableVersion + 1))", reason: "Expired", code: 410)))
+            let oldest = oldestWatchable(def.storageKey)
+            if rv < oldest {
+                continuation.yield(.error(Status(message: "too old resource version: \(rv) (\(oldest + 1))", reason: "Expired", code: 410)))
                 continuation.finish()
-                return stream
+                return (nil, self.resourceVersion, stream)
             }
             if rv > self.resourceVersion {
-                continuation.yield(.error(Status(
-                    message: "Too large resource version: \(rv), current: \(self.resourceVersion)", reason: "Timeout",
-                    details: StatusDetails(causes: [StatusCause(reason: "ResourceVersionTooLarge", message: "Too large resource version")], retryAfterSeconds: 1),
-                    code: 504)))
+                continuation.yield(.error(Self.tooLargeStatus(rv, self.resourceVersion)))
                 continuation.finish()
-                return stream
+                return (nil, self.resourceVersion, stream)
             }
             for event in history[historyStart...] where event.resourceVersion > rv && event.storageKey == def.storageKey {
                 if let frame = Self.frame(for: event, subscription) { continuation.yield(frame) }
@@ -58,7 +68,7 @@ extension ObjectStore {
         } else {
             continuation.yield(.error(Status(message: "invalid resource version \"\(rvText)\"", reason: "BadRequest", code: 400)))
             continuation.finish()
-            return stream
+            return (nil, self.resourceVersion, stream)
         }
         let id = nextWatcherID
         nextWatcherID += 1
@@ -66,7 +76,31 @@ extension ObjectStore {
         continuation.onTermination = { [weak self] _ in
             Task { await self?.unsubscribe(id) }
         }
-        return stream
+        return (id, self.resourceVersion, stream)
+    }
+
+    static func tooLargeStatus(_ rv: Int64, _ current: Int64) -> Status {
+        Status(message: "Too large resource version: \(rv), current: \(current)", reason: "Timeout",
+               details: StatusDetails(causes: [StatusCause(reason: "ResourceVersionTooLarge", message: "Too large resource version")], retryAfterSeconds: 1),
+               code: 504)
+    }
+
+    /// A BOOKMARK object at the current version.
+    func bookmark(_ def: ResourceDefinition, annotations: [String: String] = [:]) -> JSONValue {
+        var object: JSONValue = [
+            "kind": .string(def.type.kind), "apiVersion": .string(def.type.apiVersion),
+            "metadata": ["resourceVersion": .string(String(resourceVersion))],
+        ]
+        if !annotations.isEmpty { object["metadata"]?["annotations"] = .object(annotations.mapValues(JSONValue.string)) }
+        return object
+    }
+
+    /// A BOOKMARK to one watch that asked for them, when the version moved past `version`
+    /// (whether or not the watch saw the changes), as kube-apiserver sends one shortly before
+    /// a watch's timeout so the client resumes from a recent version.
+    func sendBookmark(to id: Int, ifMovedPast version: Int64) {
+        guard let watcher = watchers[id], watcher.bookmarks, resourceVersion > version else { return }
+        watcher.continuation.yield(.event(type: "BOOKMARK", object: bookmark(watcher.def)))
     }
 
     func unsubscribe(_ id: Int) { watchers[id] = nil }
@@ -107,11 +141,7 @@ extension ObjectStore {
     /// Sends a BOOKMARK with the current version to every watcher that asked for them.
     func sendBookmarks() {
         for watcher in watchers.values where watcher.bookmarks {
-            let object: JSONValue = [
-                "kind": .string(watcher.def.type.kind), "apiVersion": .string(watcher.def.type.apiVersion),
-                "metadata": ["resourceVersion": .string(String(resourceVersion))],
-            ]
-            watcher.continuation.yield(.event(type: "BOOKMARK", object: object))
+            watcher.continuation.yield(.event(type: "BOOKMARK", object: bookmark(watcher.def)))
         }
     }
 

@@ -34,6 +34,7 @@ actor ObjectStore {
     var history: [StoredEvent] = []
     var historyStart = 0
     let historyCapacity: Int
+    var watchCache: WatchCache
     /// Definitions by `group/version/plural`.
     var definitions: [String: ResourceDefinition] = [:]
     var watchers: [Int: WatchSubscription] = [:]
@@ -47,8 +48,9 @@ actor ObjectStore {
     var namespaceCounts: [String: Int] = [:]
     let clock: @Sendable () -> Date
 
-    init(historyCapacity: Int, garbageCollection: Bool, clock: @escaping @Sendable () -> Date = { Date() }) {
+    init(historyCapacity: Int, watchCache: WatchCache.Settings = WatchCache.Settings(), garbageCollection: Bool, clock: @escaping @Sendable () -> Date = { Date() }) {
         self.historyCapacity = max(historyCapacity, 16)
+        self.watchCache = WatchCache(watchCache)
         self.garbageCollectionEnabled = garbageCollection
         self.clock = clock
         for def in ResourceDefinition.builtins {
@@ -115,7 +117,10 @@ actor ObjectStore {
     }
 
     /// Creates an object after admission; `namespace` comes from the URL.
-    func create(_ def: ResourceDefinition, namespace: String?, body: JSONValue, dryRun: Bool = false, fieldValidation: String? = nil) throws(APIError) -> Written {
+    /// - Parameter manager: the field manager of a client's write, recorded in
+    ///   `metadata.managedFields` as an `Update` entry; nil for the server's own writes and
+    ///   for apply, which records its own.
+    func create(_ def: ResourceDefinition, namespace: String?, body: JSONValue, dryRun: Bool = false, fieldValidation: String? = nil, manager: String? = nil) throws(APIError) -> Written {
         var warnings: [String] = []
         var object = try Admission.checkIdentity(def, body: body, urlNamespace: namespace, urlName: nil)
         var meta = object["metadata"] ?? [:]
@@ -141,7 +146,12 @@ actor ObjectStore {
             throw .invalid(def, "", [FieldError(field: "metadata.name", reason: "FieldValueRequired", detail: "Required value: name or generateName is required")])
         }
         let key = Self.key(meta["namespace"]?.stringValue, name)
-        if objects[def.storageKey]?[key] != nil { throw .alreadyExists(def, name) }
+        if let existing = objects[def.storageKey]?[key] {
+            var error = APIError.alreadyExists(def, name)
+            // A Pod in its grace period still holds its name, and says why.
+            if existing.value(atPath: "metadata.deletionTimestamp") != nil { error.status.message = "object is being deleted: " + (error.status.message ?? "") }
+            throw error
+        }
         meta["uid"] = .string(UUID().uuidString.lowercased())
         meta["creationTimestamp"] = .string(KubeTime.format(clock()))
         meta["deletionTimestamp"] = nil
@@ -156,17 +166,29 @@ actor ObjectStore {
         if def.isCRD {
             object = try CRDSupport.prepare(object, existing: definitions)
         }
+        if let manager {
+            // The fields the request set, not those the server defaulted.
+            var requested = FieldSet.leaves(of: FieldSet.withoutServerFields(body), subresource: nil)
+            if def.hasStatusSubresource { requested = requested.filter { !$0.hasPrefix(".status") } }
+            object["metadata"]?["managedFields"] = requested.isEmpty ? nil : .array([FieldSet.entry(manager: manager, operation: "Update", apiVersion: def.type.apiVersion, paths: requested, time: KubeTime.format(clock()), subresource: nil)])
+        }
+        if def.type.group.isEmpty && def.type.plural == "pods" {
+            try checkServiceAccount(object, name: name)
+        }
         if dryRun { return Written(object: object, warnings: warnings) }
         let stored = commit(def, key: key, type: .added, object: object, previous: nil)
         if def.isCRD {
             for crdDef in CRDSupport.definitions(from: stored) { register(crdDef) }
+        }
+        if def.type.group.isEmpty && def.type.plural == "namespaces" {
+            populateNamespace(name)
         }
         return Written(object: stored, warnings: warnings)
     }
 
     /// Replaces an object (PUT), or only its status when `subresource` is `status`.
     /// - Parameter requireResourceVersion: refuse an update without `metadata.resourceVersion`.
-    func update(_ def: ResourceDefinition, namespace: String?, name: String, body: JSONValue, subresource: String?, dryRun: Bool = false, fieldValidation: String? = nil) throws(APIError) -> Written {
+    func update(_ def: ResourceDefinition, namespace: String?, name: String, body: JSONValue, subresource: String?, dryRun: Bool = false, fieldValidation: String? = nil, manager: String? = nil) throws(APIError) -> Written {
         var warnings: [String] = []
         let key = Self.key(def.type.namespaced ? namespace : nil, name)
         guard let current = objects[def.storageKey]?[key] else { throw .notFound(def, name) }
@@ -208,6 +230,10 @@ actor ObjectStore {
         if def.isCRD {
             next = try CRDSupport.prepare(next, existing: definitions)
         }
+        if let manager {
+            let fields = FieldSet.recordUpdate(old: current, new: next, manager: manager, subresource: subresource, apiVersion: def.type.apiVersion, time: KubeTime.format(clock()))
+            next["metadata"]?["managedFields"] = fields
+        }
         if dryRun { return Written(object: next, warnings: warnings) }
         if next.value(atPath: "metadata.deletionTimestamp") != nil, (next.value(atPath: "metadata.finalizers")?.arrayValue ?? []).isEmpty {
             return Written(object: remove(def, key: key, last: next), warnings: warnings)
@@ -221,7 +247,7 @@ actor ObjectStore {
 
     /// Reads the current object, lets `change` compute its replacement, and writes it, atomically.
     /// A patch without its own `metadata.resourceVersion` is therefore never a lost update.
-    func patch(_ def: ResourceDefinition, namespace: String?, name: String, subresource: String?, dryRun: Bool = false, fieldValidation: String? = nil,
+    func patch(_ def: ResourceDefinition, namespace: String?, name: String, subresource: String?, dryRun: Bool = false, fieldValidation: String? = nil, manager: String? = nil,
                _ change: @Sendable (JSONValue) throws(APIError) -> JSONValue) throws(APIError) -> Written
     {
         let current = try get(def, namespace: namespace, name: name)
@@ -229,7 +255,7 @@ actor ObjectStore {
         if next.value(atPath: "metadata.resourceVersion") == nil || next.value(atPath: "metadata.resourceVersion")?.isNull == true {
             next["metadata"]?["resourceVersion"] = current.value(atPath: "metadata.resourceVersion")
         }
-        return try update(def, namespace: namespace, name: name, body: next, subresource: subresource, dryRun: dryRun, fieldValidation: fieldValidation)
+        return try update(def, namespace: namespace, name: name, body: next, subresource: subresource, dryRun: dryRun, fieldValidation: fieldValidation, manager: manager)
     }
 
     /// Deletes an object: marks it when finalizers remain, removes it otherwise.
@@ -254,7 +280,13 @@ actor ObjectStore {
             if policy == "Orphan", !finalizers.contains("orphan") { finalizers.append("orphan") }
         }
         if def.type.plural == "namespaces" && def.type.group.isEmpty {
+            if ["default", "kube-system", "kube-public"].contains(name) {
+                throw APIError(code: 403, reason: "Forbidden", message: "namespaces \"\(name)\" is forbidden: this namespace may not be deleted", details: StatusDetails(name: name, kind: "namespaces"))
+            }
             return (terminateNamespace(name, object), objects[def.storageKey]?[key] == nil)
+        }
+        if def.type.plural == "pods" && def.type.group.isEmpty, let period = Self.podGracePeriod(object, options: options), period > 0 {
+            return (beginGracefulDeletion(def, key: key, object: object, finalizers: finalizers, period: period), false)
         }
         if finalizers.isEmpty {
             return (remove(def, key: key, last: object), true)
@@ -266,11 +298,99 @@ actor ObjectStore {
         if object.value(atPath: "metadata.deletionTimestamp") == nil {
             object["metadata"]?["deletionTimestamp"] = .string(KubeTime.format(clock()))
             object["metadata"]?["deletionGracePeriodSeconds"] = 0
+            // kube-apiserver counts the start of a deletion as a change of the object's intent.
+            if def.tracksGeneration {
+                let generation = object.value(atPath: "metadata.generation")?.intValue ?? 0
+                object["metadata"]?["generation"] = .int(generation + 1)
+            }
         }
         object["metadata"]?["finalizers"] = .array(finalizers.map(JSONValue.string))
         let stored = commit(def, key: key, type: .modified, object: object, previous: previous)
         collectGarbage(owner: stored)
         return (objects[def.storageKey]?[key] ?? stored, objects[def.storageKey]?[key] == nil)
+    }
+
+    // MARK: What controllers add to every namespace
+
+    /// What kube-controller-manager's service account controller puts in a new namespace: the
+    /// `default` ServiceAccount, here in the same step as the namespace, so a Pod created next
+    /// finds it. (Its root CA publisher's `kube-root-ca.crt` ConfigMap is left out: no
+    /// container here reads it, and tests count the ConfigMaps they make.)
+    func populateNamespace(_ namespace: String) {
+        guard let accounts = definitions[ResourceDefinition.registryKey(group: "", version: "v1", plural: "serviceaccounts")] else { return }
+        _ = try? create(accounts, namespace: namespace, body: ["apiVersion": "v1", "kind": "ServiceAccount", "metadata": ["name": "default", "namespace": .string(namespace)]])
+    }
+
+    /// The ServiceAccount admission plugin: a Pod may only name a service account that exists.
+    func checkServiceAccount(_ pod: JSONValue, name: String) throws(APIError) {
+        let namespace = pod.value(atPath: "metadata.namespace")?.stringValue ?? ""
+        let account = pod.value(atPath: "spec.serviceAccountName")?.stringValue ?? "default"
+        guard let def = definitions[ResourceDefinition.registryKey(group: "", version: "v1", plural: "serviceaccounts")],
+              objects[def.storageKey]?[Self.key(namespace, account)] == nil
+        else { return }
+        throw APIError(code: 403, reason: "Forbidden", message: "pods \"\(name)\" is forbidden: error looking up service account \(namespace)/\(account): serviceaccount \"\(account)\" not found",
+                       details: StatusDetails(name: name, kind: "pods"))
+    }
+
+    // MARK: Graceful deletion of Pods
+
+    /// kube-apiserver's `CheckGracefulDelete` for Pods: the request's `gracePeriodSeconds`, else
+    /// the Pod's `terminationGracePeriodSeconds`; 0 for a Pod no node runs (`spec.nodeName`
+    /// empty) or one that has finished; 1 for a negative value.
+    static func podGracePeriod(_ pod: JSONValue, options: JSONValue?) -> Int64? {
+        var period = options?["gracePeriodSeconds"]?.intValue ?? pod.value(atPath: "spec.terminationGracePeriodSeconds")?.intValue ?? 0
+        if (pod.value(atPath: "spec.nodeName")?.stringValue ?? "").isEmpty { period = 0 }
+        if ["Succeeded", "Failed"].contains(pod.value(atPath: "status.phase")?.stringValue ?? "") { period = 0 }
+        if period < 0 { period = 1 }
+        return period
+    }
+
+    /// Marks a running Pod Terminating: `deletionTimestamp` `period` seconds ahead and
+    /// `deletionGracePeriodSeconds`. It stays, holding its name, until its kubelet deletes it
+    /// with a grace period of 0 or the period runs out. A second delete may only shorten it.
+    func beginGracefulDeletion(_ def: ResourceDefinition, key: String, object: JSONValue, finalizers: [String], period: Int64) -> JSONValue {
+        if let current = object.value(atPath: "metadata.deletionGracePeriodSeconds")?.intValue, object.value(atPath: "metadata.deletionTimestamp") != nil, current <= period {
+            return object
+        }
+        var marked = object
+        marked["metadata"]?["deletionTimestamp"] = .string(KubeTime.format(clock().addingTimeInterval(TimeInterval(period))))
+        marked["metadata"]?["deletionGracePeriodSeconds"] = .int(period)
+        marked["metadata"]?["finalizers"] = finalizers.isEmpty ? nil : .array(finalizers.map(JSONValue.string))
+        let stored = commit(def, key: key, type: .modified, object: marked, previous: object)
+        let uid = stored.value(atPath: "metadata.uid")?.stringValue
+        Task { [weak self] in
+            try? await Task.sleep(for: .seconds(period))
+            await self?.gracePeriodEnded(def, key: key, uid: uid)
+        }
+        return stored
+    }
+
+    /// The grace period ran out with nobody confirming: the Pod goes, unless finalizers hold it.
+    func gracePeriodEnded(_ def: ResourceDefinition, key: String, uid: String?) {
+        guard let object = objects[def.storageKey]?[key], object.value(atPath: "metadata.uid")?.stringValue == uid,
+              object.value(atPath: "metadata.deletionTimestamp") != nil,
+              (object.value(atPath: "metadata.finalizers")?.arrayValue ?? []).isEmpty
+        else { return }
+        remove(def, key: key, last: object)
+    }
+
+    /// `pods/binding`: assigns the Pod to a node, as the scheduler does. A Pod already on a node
+    /// is a 409.
+    func bind(_ def: ResourceDefinition, namespace: String?, name: String, binding: JSONValue) throws(APIError) {
+        guard let node = binding.value(atPath: "target.name")?.stringValue, !node.isEmpty else {
+            throw .invalid(def, name, [.required("target.name")])
+        }
+        let key = Self.key(namespace, name)
+        guard let pod = objects[def.storageKey]?[key] else { throw .notFound(def, name) }
+        if let assigned = pod.value(atPath: "spec.nodeName")?.stringValue, !assigned.isEmpty {
+            throw APIError(code: 409, reason: "Conflict", message: "Operation cannot be fulfilled on pods/binding \"\(name)\": pod \(name) is already assigned to node \"\(assigned)\"")
+        }
+        if pod.value(atPath: "metadata.deletionTimestamp") != nil {
+            throw APIError(code: 409, reason: "Conflict", message: "Operation cannot be fulfilled on pods/binding \"\(name)\": pod \(name) is being deleted, cannot be assigned to a host")
+        }
+        var bound = pod
+        bound["spec"]?["nodeName"] = .string(node)
+        commit(def, key: key, type: .modified, object: bound, previous: pod)
     }
 
     // MARK: Internals
@@ -338,6 +458,13 @@ actor ObjectStore {
             }
         }
         history.append(event)
+        watchCache.record(event.storageKey, version: event.resourceVersion, at: clock())
+    }
+
+    /// The oldest version a watch of `storageKey` may resume from: the watch cache's window, and
+    /// never older than the history.
+    func oldestWatchable(_ storageKey: String) -> Int64 {
+        max(oldestResumableVersion, watchCache.oldestResumable(storageKey) ?? .min)
     }
 
     /// The oldest resourceVersion a watch or continue token may resume from.
@@ -349,6 +476,7 @@ actor ObjectStore {
     func compact() {
         history.removeAll()
         historyStart = 0
+        watchCache.compact(through: resourceVersion)
     }
 
     static func randomSuffix() -> String {

@@ -3,9 +3,11 @@ import KubeClient
 import Logging
 import Synchronization
 
-/// A stand-in for the kubelets of a cluster: it watches every Pod through the API, like a
-/// real kubelet, and moves each through Pending, Running and Succeeded or Failed by writing
-/// `/status`. What happens to a Pod is chosen per Pod, by annotation or by an environment
+/// A stand-in for the scheduler and the kubelets of a cluster: it watches every Pod through
+/// the API, binds each to the node `sandbox-node` (`pods/binding`), and moves it through
+/// Pending, Running and Succeeded or Failed by writing `/status`. A bound Pod that is deleted
+/// is Terminating until the kubelet confirms, as on a real node: it stops the Pod and deletes
+/// it with a grace period of 0. What happens to a Pod is chosen per Pod, by annotation or by an environment
 /// variable of its first container (so a task template can choose it):
 ///
 /// | annotation / env | values | default |
@@ -25,6 +27,8 @@ public final class SimulatedKubelet: Sendable {
     public static let exitCodeAnnotation = "kubelet.sandbox.flyte.org/exit-code"
     public static let startupAnnotation = "kubelet.sandbox.flyte.org/startup"
     public static let stepAnnotation = "kubelet.sandbox.flyte.org/step"
+    /// The node every Pod is bound to.
+    public static let nodeName = "sandbox-node"
     public static let advanceAnnotation = "kubelet.sandbox.flyte.org/advance"
 
     /// Moves a `manual` Pod one step on (ContainerCreating → Running → its outcome) through
@@ -74,12 +78,19 @@ public final class SimulatedKubelet: Sendable {
         while !Task.isCancelled {
             do {
                 let list = try await client.list(Pod.self)
-                for pod in list.items { adopt(pod) }
+                for pod in list.items {
+                    if pod.metadata.deletionTimestamp != nil { confirmDeletion(pod) } else { adopt(pod) }
+                }
                 let stream = try await client.watch(Pod.self, options: WatchOptions(resourceVersion: list.metadata.resourceVersion, timeoutSeconds: 300))
                 for try await event in stream {
                     switch event {
                     case .added(let pod), .modified(let pod):
-                        if pod.metadata.deletionTimestamp != nil { forget(pod) } else { adopt(pod) }
+                        if pod.metadata.deletionTimestamp != nil {
+                            forget(pod)
+                            confirmDeletion(pod)
+                        } else {
+                            adopt(pod)
+                        }
                         if let step = pod.metadata.annotations?[Self.advanceAnnotation].flatMap(Int.init) { reached(step, key(pod)) }
                     case .deleted(let pod): forget(pod)
                     case .bookmark: break
@@ -109,6 +120,16 @@ public final class SimulatedKubelet: Sendable {
         task?.cancel()
         let waiting = steps.withLock { $0.removeValue(forKey: key(pod))?.waiters.map(\.continuation) ?? [] }
         for waiter in waiting { waiter.resume() }
+    }
+
+    /// The kubelet's side of a graceful deletion: the containers are stopped at once, so the
+    /// Pod is deleted with a grace period of 0 (only that very Pod, by uid).
+    private func confirmDeletion(_ pod: Pod) {
+        guard (pod.metadata.deletionGracePeriodSeconds ?? 0) > 0, !(pod.spec?.nodeName ?? "").isEmpty, let name = pod.metadata.name else { return }
+        let client = self.client
+        Task {
+            try? await client.delete(Pod.self, name: name, namespace: pod.metadata.namespace, options: DeleteOptions(gracePeriodSeconds: 0, preconditionUID: pod.metadata.uid))
+        }
     }
 
     private func reached(_ step: Int, _ key: String) {
@@ -185,6 +206,11 @@ public final class SimulatedKubelet: Sendable {
              "containerStatuses": statuses(["waiting": ["reason": .string(reason), "message": .string(message)]])]
         }
 
+        if (pod.spec?.nodeName ?? "").isEmpty, let name = pod.metadata.name {
+            // The scheduler's part: bind the Pod to the one node. A Pod bound meanwhile is fine.
+            let binding: JSONValue = ["apiVersion": "v1", "kind": "Binding", "metadata": ["name": .string(name)], "target": ["apiVersion": "v1", "kind": "Node", "name": .string(Self.nodeName)]]
+            _ = try? await client.raw(method: "POST", path: Pod.resourceType.path(namespace: pod.metadata.namespace, name: name, subresource: "binding"), body: binding.serialized())
+        }
         guard await write(waiting("ContainerCreating", "")) else { return }
         switch plan.outcome {
         case "image-pull-backoff":

@@ -93,7 +93,7 @@ struct RBACTests {
                 return abort?.status?.phaseHistory?.last?.phase == "Executing" && gone?.status?.phaseHistory?.last?.phase == "Executing"
             }
             try await client.delete(TaskAction.self, name: "r-abort", namespace: "default")
-            try await client.delete(Pod.self, name: "r-gone-0", namespace: "default")
+            try await client.delete(Pod.self, name: "r-gone-0", namespace: "default", options: DeleteOptions(gracePeriodSeconds: 0))
             _ = try await client.create(Namespace(metadata: ObjectMeta(name: "sys")))
             await sandbox.faults.failNext(100, code: 500, method: "POST", pathContains: "/namespaces/sys/pods")
             try await h.create(Fixtures.taskAction("r-sys", namespace: "sys"))

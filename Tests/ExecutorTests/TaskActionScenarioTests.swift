@@ -227,13 +227,14 @@ struct TaskActionScenarioTests {
         }
     }
 
-    @Test("a Pod deleted by someone else counts as a system failure and the attempt is relaunched")
+    @Test("a Pod force-deleted by someone else counts as a system failure and the attempt is relaunched")
     func podDeletedExternally() async throws {
         try await ExecutorHarness.with { h in
             try await h.create(Fixtures.taskAction("r1-gone", template: Fixtures.template(outcome: "hang", startup: 0.05)))
             try await eventually("executing") { (try? await h.get("r1-gone")).map(Self.phases)?.last == "Executing" }
             let first = try await h.client.get(Pod.self, name: "r1-gone-0", namespace: "default")
-            try await h.client.delete(Pod.self, name: "r1-gone-0", namespace: "default")
+            // Grace period 0, as `kubectl delete --force --grace-period=0`: gone at once.
+            try await h.client.delete(Pod.self, name: "r1-gone-0", namespace: "default", options: DeleteOptions(gracePeriodSeconds: 0))
             try await eventually("system failure counted") { (try? await h.get("r1-gone"))?.status?.systemFailures == 1 }
             try await eventually("relaunched") {
                 let pod = try? await h.client.get(Pod.self, name: "r1-gone-0", namespace: "default")
@@ -244,6 +245,31 @@ struct TaskActionScenarioTests {
             #expect(!action.isTerminal)
             try await eventually("FailedPluginHandle event") {
                 ((try? await h.client.list(Event.self, namespace: "default").items) ?? []).contains { $0.reason == "FailedPluginHandle" && ($0.note ?? "").contains("ResourceDeletedExternally") }
+            }
+        }
+    }
+
+    @Test("a running Pod deleted gracefully is Terminating: an UnexpectedObjectDeletion system failure, and the same attempt relaunches under the same name once the old Pod is gone")
+    func podDeletedGracefully() async throws {
+        try await ExecutorHarness.with { h in
+            let pods = try await PodLog(h.client)
+            defer { pods.stop() }
+            try await h.create(Fixtures.taskAction("r1-term", template: Fixtures.template(outcome: "hang", startup: 0.05)))
+            try await h.reaches("r1-term", "Executing")
+            let first = try await h.client.get(Pod.self, name: "r1-term-0", namespace: "default")
+            #expect(first.spec?.nodeName == SimulatedKubelet.nodeName)
+            try await h.client.delete(Pod.self, name: "r1-term-0", namespace: "default")
+            try await eventually("relaunched") {
+                let pod = try? await h.client.get(Pod.self, name: "r1-term-0", namespace: "default")
+                return pod != nil && pod?.metadata.uid != first.metadata.uid && pod?.metadata.deletionTimestamp == nil
+            }
+            let action = try await h.get("r1-term")
+            #expect(action.status?.attempts == 1)
+            #expect(action.status?.systemFailures == 1)
+            #expect(!action.isTerminal)
+            #expect(pods.names == ["r1-term-0", "r1-term-0"])
+            try await eventually("FailedPluginHandle event") {
+                ((try? await h.client.list(Event.self, namespace: "default").items) ?? []).contains { $0.reason == "FailedPluginHandle" && ($0.note ?? "").contains("UnexpectedObjectDeletion") }
             }
         }
     }
