@@ -263,9 +263,10 @@ struct TaskActionScenarioTests {
                 let pod = try? await h.client.get(Pod.self, name: "r1-term-0", namespace: "default")
                 return pod != nil && pod?.metadata.uid != first.metadata.uid && pod?.metadata.deletionTimestamp == nil
             }
+            // The relaunch spends no user retry. (systemFailures is back to 0 once the relaunched
+            // attempt runs, as in Flyte, so the Event below is the record of the system failure.)
             let action = try await h.get("r1-term")
             #expect(action.status?.attempts == 1)
-            #expect(action.status?.systemFailures == 1)
             #expect(!action.isTerminal)
             #expect(pods.names == ["r1-term-0", "r1-term-0"])
             try await eventually("FailedPluginHandle event") {
