@@ -150,6 +150,19 @@ enum Admission {
         for (_, value) in object.value(atPath: "metadata.annotations")?.objectValue ?? [:] where value.stringValue == nil {
             errors.append(.invalid("metadata.annotations", value, "annotation values must be strings"))
         }
+        errors += validateOwnerReferences(object.value(atPath: "metadata.ownerReferences")?.arrayValue ?? [])
+        for finalizer in object.value(atPath: "metadata.finalizers")?.arrayValue?.compactMap(\.stringValue) ?? [] where !isQualifiedName(finalizer) {
+            errors.append(.invalid("metadata.finalizers", .string(finalizer), "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')"))
+        }
+        if def.type.group.isEmpty && (def.type.plural == "configmaps" || def.type.plural == "secrets") {
+            // The sum of the keys and values, as kube-apiserver counts it.
+            var total = 0
+            for (key, value) in object["data"]?.objectValue ?? [:] { total += key.utf8.count + (value.stringValue?.utf8.count ?? 0) }
+            for (key, value) in object["binaryData"]?.objectValue ?? [:] { total += key.utf8.count + (value.stringValue?.utf8.count ?? 0) }
+            if total > 1_048_576 {
+                errors.append(FieldError(field: "[]", reason: "FieldValueTooLong", detail: "Too long: must have at most 1048576 bytes"))
+            }
+        }
         if def.type.group.isEmpty && def.type.plural == "pods" {
             let containers = object.value(atPath: "spec.containers")?.arrayValue ?? []
             if containers.isEmpty { errors.append(.required("spec.containers")) }
@@ -216,6 +229,30 @@ enum Admission {
             return c
         })
         return spec
+    }
+
+    /// A finalizer name is a qualified name: an optional DNS subdomain prefix and `/`, then a name part.
+    static func isQualifiedName(_ text: String) -> Bool {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        switch parts.count {
+        case 1: return LabelSyntax.isQualifiedNamePart(text)
+        case 2: return LabelSyntax.isDNSSubdomain(String(parts[0])) && LabelSyntax.isQualifiedNamePart(String(parts[1]))
+        default: return false
+        }
+    }
+
+    /// Owner references need a uid, and at most one may be the controller.
+    static func validateOwnerReferences(_ references: [JSONValue]) -> [FieldError] {
+        var errors: [FieldError] = []
+        for reference in references where (reference["uid"]?.stringValue ?? "").isEmpty {
+            errors.append(.invalid("metadata.ownerReferences.uid", .string(""), "uid must not be empty"))
+        }
+        let controllers = references.filter { $0["controller"]?.boolValue == true }
+        if controllers.count > 1 {
+            let names = controllers.map { "\($0["kind"]?.stringValue ?? "")/\($0["name"]?.stringValue ?? "")" }
+            errors.append(FieldError(field: "metadata.ownerReferences", reason: "FieldValueInvalid", detail: "Invalid value: \"array\": Only one reference can have Controller set to true. Found \"true\" in references for \(names.joined(separator: " and "))"))
+        }
+        return errors
     }
 
     static func defaultContainer(_ container: JSONValue) -> JSONValue {

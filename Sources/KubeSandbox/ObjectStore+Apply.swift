@@ -26,6 +26,7 @@ extension ObjectStore {
         guard let current = objects[def.storageKey]?[key] else {
             guard subresource == nil else { throw .notFound(def, name) }
             var object = config
+            object["metadata"]?["resourceVersion"] = nil
             object["metadata"]?["managedFields"] = .array([FieldSet.entry(manager: manager, operation: "Apply", apiVersion: def.type.apiVersion, paths: applied, time: KubeTime.format(clock()), subresource: nil)])
             let written = try create(def, namespace: namespace, body: object, dryRun: dryRun, fieldValidation: fieldValidation)
             return Applied(object: written.object, warnings: written.warnings, created: true)

@@ -18,6 +18,12 @@ extension ObjectStore {
     {
         var snapshotVersion = resourceVersion
         var startAfter: String?
+        var limit = limit
+        if rvParam == "0", continueToken?.isEmpty ?? true {
+            // resourceVersion=0 is served from the watch cache, which does not page: the whole
+            // list in one answer, as kube-apiserver gives it.
+            limit = nil
+        }
         if let token = continueToken, !token.isEmpty {
             guard let decoded = ContinueToken.decode(token) else { throw .badRequest("continue key is not valid: \(token)") }
             if decoded.resourceVersion < oldestResumableVersion {

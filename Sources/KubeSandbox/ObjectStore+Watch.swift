@@ -124,6 +124,7 @@ extension ObjectStore {
         let now = event.type != .deleted && watcher.matches(event.object)
         let before = event.previous.map { watcher.matches($0) } ?? false
         let type: String
+        var shown = event.object
         switch event.type {
         case .added: guard now else { return nil }; type = "ADDED"
         case .deleted: guard watcher.matches(event.object) || before else { return nil }; type = "DELETED"
@@ -131,11 +132,14 @@ extension ObjectStore {
             switch (before, now) {
             case (true, true): type = "MODIFIED"
             case (false, true): type = "ADDED"
-            case (true, false): type = "DELETED"
+            case (true, false):
+                // Leaving the selector: the watcher is told with the last state it matched.
+                type = "DELETED"
+                shown = event.previous ?? event.object
             case (false, false): return nil
             }
         }
-        return .event(type: type, object: Presentation.render(event.object, as: watcher.def))
+        return .event(type: type, object: Presentation.render(shown, as: watcher.def))
     }
 
     /// Sends a BOOKMARK with the current version to every watcher that asked for them.

@@ -124,6 +124,9 @@ actor ObjectStore {
         var warnings: [String] = []
         var object = try Admission.checkIdentity(def, body: body, urlNamespace: namespace, urlName: nil)
         var meta = object["metadata"] ?? [:]
+        if let version = meta["resourceVersion"]?.stringValue, !version.isEmpty {
+            throw APIError(code: 500, reason: "InternalError", message: "Internal error occurred: resourceVersion should not be set on objects to be created")
+        }
         if def.type.namespaced {
             let ns = namespace ?? meta["namespace"]?.stringValue ?? ""
             guard !ns.isEmpty else { throw .badRequest("the server could not find the requested resource: a namespace is required") }
@@ -193,10 +196,12 @@ actor ObjectStore {
         let key = Self.key(def.type.namespaced ? namespace : nil, name)
         guard let current = objects[def.storageKey]?[key] else { throw .notFound(def, name) }
         var incoming = try Admission.checkIdentity(def, body: body, urlNamespace: def.type.namespaced ? namespace : nil, urlName: name)
-        if let rv = incoming.value(atPath: "metadata.resourceVersion")?.stringValue, !rv.isEmpty,
-            rv != current.value(atPath: "metadata.resourceVersion")?.stringValue
-        {
-            throw .conflict(def, name)
+        if let rv = incoming.value(atPath: "metadata.resourceVersion")?.stringValue, !rv.isEmpty {
+            guard Int64(rv) != nil else { throw .badRequest("invalid resource version: \"\(rv)\"") }
+            if rv != current.value(atPath: "metadata.resourceVersion")?.stringValue { throw .conflict(def, name) }
+        }
+        if let uid = incoming.value(atPath: "metadata.uid")?.stringValue, !uid.isEmpty, uid != current.value(atPath: "metadata.uid")?.stringValue {
+            throw .invalid(def, name, [.invalid("metadata.uid", .string(uid), "field is immutable")])
         }
         var next: JSONValue
         if subresource == "status" {

@@ -66,7 +66,7 @@ struct ClientCallTests {
                 config.server = URL(string: "https://127.0.0.1:\(sandbox.port)")!
                 config.tls.serverName = serverName
                 config.retry = .init(maxAttempts: 1)
-                config.connectTimeout = .seconds(1)  // AHC keeps retrying a failed handshake until this deadline
+                config.connectTimeout = .seconds(5)  // AHC keeps retrying a failed handshake until this deadline; 5 s holds on a loaded machine
                 guard let client = try? KubernetesClient(configuration: config) else { return false }
                 defer { Task { try? await client.shutdown() } }
                 return (try? await client.list(ConfigMap.self, namespace: "default")) != nil

@@ -343,6 +343,82 @@ extension FidelityTests {
     }
 }
 
+extension FidelityTests {
+    static func expectInvalid(_ what: String, code: Int = 422, containing text: String, _ body: () async throws -> Void) async {
+        do {
+            try await body()
+            Issue.record("\(what) was accepted")
+        } catch let error as KubeAPIError {
+            #expect(error.code == code, "\(what): \(error.status.message ?? "")")
+            #expect(error.status.message?.contains(text) == true, "\(what): \(error.status.message ?? "")")
+        } catch {
+            Issue.record("\(what): \(error)")
+        }
+    }
+
+    @Test("metadata is validated as kube-apiserver validates it: one controller owner with a uid, qualified finalizer names, no resourceVersion on create, an immutable uid, a numeric resourceVersion")
+    func metadataValidation() async throws {
+        try await KubeSandbox.with { _, client in
+            let owner = OwnerReference(apiVersion: "v1", kind: "ConfigMap", name: "a", uid: "u1", controller: true)
+            var twoControllers = ConfigMap(metadata: ObjectMeta(name: "two", namespace: "default"))
+            twoControllers.metadata.ownerReferences = [owner, OwnerReference(apiVersion: "v1", kind: "ConfigMap", name: "b", uid: "u2", controller: true)]
+            await Self.expectInvalid("two controllers", containing: "Only one reference can have Controller set to true") { _ = try await client.create(twoControllers) }
+            var noUID = ConfigMap(metadata: ObjectMeta(name: "nouid", namespace: "default"))
+            noUID.metadata.ownerReferences = [OwnerReference(apiVersion: "v1", kind: "ConfigMap", name: "a", uid: "")]
+            await Self.expectInvalid("an owner without uid", containing: "metadata.ownerReferences.uid: Invalid value: \"\": uid must not be empty") { _ = try await client.create(noUID) }
+            var badFinalizer = ConfigMap(metadata: ObjectMeta(name: "fin", namespace: "default"))
+            badFinalizer.metadata.finalizers = ["not a name"]
+            await Self.expectInvalid("a bad finalizer", containing: "metadata.finalizers: Invalid value: \"not a name\"") { _ = try await client.create(badFinalizer) }
+            var withVersion = ConfigMap(metadata: ObjectMeta(name: "rv", namespace: "default"))
+            withVersion.metadata.resourceVersion = "5"
+            await Self.expectInvalid("a create with a resourceVersion", code: 500, containing: "resourceVersion should not be set on objects to be created") { _ = try await client.create(withVersion) }
+
+            var stored = try await client.create(ConfigMap(metadata: ObjectMeta(name: "ok", namespace: "default", finalizers: ["example.com/keep"])))
+            var changedUID = stored
+            changedUID.metadata.uid = "another"
+            await Self.expectInvalid("a changed uid", containing: "metadata.uid: Invalid value: \"another\": field is immutable") { _ = try await client.update(changedUID) }
+            stored.metadata.resourceVersion = "abc"
+            await Self.expectInvalid("a non-numeric resourceVersion", code: 400, containing: "invalid resource version") { _ = try await client.update(stored) }
+        }
+    }
+
+    @Test("a ConfigMap over 1 MiB is 422 Too long")
+    func configMapSize() async throws {
+        try await KubeSandbox.with { _, client in
+            let big = ConfigMap(metadata: ObjectMeta(name: "big", namespace: "default"), data: ["a": String(repeating: "x", count: 600_000), "b": String(repeating: "y", count: 600_000)])
+            await Self.expectInvalid("a 1.2 MB ConfigMap", containing: "Too long: must have at most 1048576 bytes") { _ = try await client.create(big) }
+        }
+    }
+
+    @Test("a watch's DELETED event for an object that leaves its selector carries the last state it matched")
+    func deletedOnLeavingSelector() async throws {
+        try await KubeSandbox.with { _, client in
+            var object = try await client.create(ConfigMap(metadata: ObjectMeta(name: "sel", namespace: "default", labels: ["app": "a"]), data: ["v": "matched"]))
+            let stream = try await client.watch(ConfigMap.self, namespace: "default", options: WatchOptions(labelSelector: "app=a", resourceVersion: object.metadata.resourceVersion, allowWatchBookmarks: false))
+            object.metadata.labels = ["app": "b"]
+            object.data = ["v": "left"]
+            _ = try await client.update(object)
+            for try await event in stream {
+                guard case .deleted(let last) = event else { Issue.record("\(event)"); break }
+                #expect(last.data == ["v": "matched"])
+                #expect(last.metadata.labels == ["app": "a"])
+                break
+            }
+        }
+    }
+
+    @Test("a list at resourceVersion 0 ignores limit, as the watch cache serves it")
+    func listAtZeroIgnoresLimit() async throws {
+        try await KubeSandbox.with { _, client in
+            for i in 0..<5 { _ = try await client.create(ConfigMap(metadata: ObjectMeta(name: "z\(i)", namespace: "default"))) }
+            let page = try await client.list(ConfigMap.self, namespace: "default", options: ListOptions(limit: 2, resourceVersion: "0"))
+            #expect(page.items.count == 5)
+            #expect(page.metadata.continue == nil)
+            #expect(try await client.list(ConfigMap.self, namespace: "default", options: ListOptions(limit: 2)).items.count == 2)
+        }
+    }
+}
+
 /// Polls until `condition` holds, for sandbox tests.
 func waitUntil(_ what: String, seconds: Double = 20, _ condition: @Sendable () async throws -> Bool) async throws {
     let deadline = ContinuousClock.now + .seconds(seconds)

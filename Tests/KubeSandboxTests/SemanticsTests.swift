@@ -156,7 +156,8 @@ struct SemanticsTests {
 
     @Test("the state survives a stop and restart, and watches are closed by it")
     func restart() async throws {
-        try await KubeSandbox.with(configure: { $0.retry = .init(maxAttempts: 1); $0.connectTimeout = .seconds(1) }) { sandbox, client in
+        // One attempt, so the call while stopped fails; a connect timeout that holds on a loaded machine.
+        try await KubeSandbox.with(configure: { $0.retry = .init(maxAttempts: 1); $0.connectTimeout = .seconds(5) }) { sandbox, client in
             _ = try await client.create(ConfigMap(metadata: ObjectMeta(name: "kept", namespace: "default")))
             let before = await sandbox.currentResourceVersion()
             await sandbox.stop()
