@@ -20,6 +20,7 @@ struct Widget: KubernetesObject, Hashable {
 
     struct Status: Codable, Hashable, Sendable {
         var phase: String?
+        var finishedAt: String?
     }
 
     static let crd: JSONValue = [
@@ -56,7 +57,7 @@ struct WidgetPlugin: KubernetesTaskPlugin {
     }
 
     func isTerminal(_ widget: Widget) -> Bool { ["Done", "Failed"].contains(widget.status?.phase ?? "") }
-    func completionTime(_ widget: Widget) -> Date? { nil }
+    func completionTime(_ widget: Widget) -> Date? { widget.status?.finishedAt.flatMap(KubeTime.parse) }
 }
 
 @Suite("Plugins whose kind is missing or forbidden")
@@ -141,6 +142,39 @@ struct PluginAvailabilityTests {
             // The rule is granted: the plugin becomes ready without a restart.
             await h.sandbox.faults.reset()
             try await eventually("widget plugin ready", seconds: 30) { executor.pluginAvailability["widget"] == .ready }
+            run.cancel()
+            _ = try? await run.value
+        }
+    }
+
+    @Test("a terminal child's completion time is the recorded transition's time, kept between the previous transition and now")
+    func completionTimeIsRecorded() async throws {
+        try await ExecutorHarness.with(kubelet: false, start: false) { h in
+            _ = try await h.client.create(Fixtures.crdType, Widget.crd)
+            let (_, executor, run) = Self.start(h)
+            defer { run.cancel() }
+            try await eventually("widget plugin ready", seconds: 30) { executor.pluginAvailability["widget"] == .ready }
+            for name in ["w-time", "w-early-finish"] {
+                try await h.create(Fixtures.taskAction(name, taskType: "widget"))
+                try await eventually("\(name) created") { (try? await h.client.get(Widget.self, name: "\(name)-0", namespace: "default")) != nil }
+                _ = try await h.client.patch(Widget.resourceType, name: "\(name)-0", namespace: "default", .merge(["status": ["phase": "Running"]]), subresource: "status")
+                try await h.reaches(name, "Executing")
+            }
+            let executing = try #require(try await h.get("w-time").status?.phaseHistory?.last.flatMap { KubeTime.parse($0.occurredAt) })
+            // Let whole seconds pass, so a time between the two is visible at the history's precision.
+            try await Task.sleep(for: .seconds(3))
+            let finished = executing.addingTimeInterval(1)
+            _ = try await h.client.patch(Widget.resourceType, name: "w-time-0", namespace: "default", .merge(["status": ["phase": "Done", "finishedAt": .string(KubeTime.format(finished))]]), subresource: "status")
+            let done = try await h.terminal("w-time")
+            #expect(done.status?.phaseHistory?.last?.phase == "Completed")
+            #expect(done.status?.phaseHistory?.last?.occurredAt == KubeTime.format(finished))
+            #expect(done.status?.condition(.succeeded)?.lastTransitionTime == KubeTime.format(finished))
+            // A child that claims to have finished before it was seen running is recorded no
+            // earlier than the previous transition.
+            let early = try #require(try await h.get("w-early-finish").status?.phaseHistory?.last?.occurredAt)
+            _ = try await h.client.patch(Widget.resourceType, name: "w-early-finish-0", namespace: "default", .merge(["status": ["phase": "Done", "finishedAt": "2020-01-01T00:00:00Z"]]), subresource: "status")
+            let clamped = try await h.terminal("w-early-finish")
+            #expect(clamped.status?.phaseHistory?.last?.occurredAt == early)
             run.cancel()
             _ = try? await run.value
         }
