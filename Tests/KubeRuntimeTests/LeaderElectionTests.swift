@@ -60,12 +60,15 @@ struct LeaderElectionTests {
             #expect(await Self.holder(client) == leader)
             let newLeader = follower == "a" ? a : b
             try await eventually("follower took over") { newLeader.elector?.isLeader ?? false }
-            // Measured on the Lease's own timestamps, so a loaded machine does not blur it: the
-            // follower acquires once the lease duration (2 s) has passed since the last renewal
-            // it saw, plus at most one retry period with jitter (0.24 s) and write latency.
+            // Measured on the Lease's own timestamps. Never before the lease duration (2 s) has
+            // passed since the last renewal: that is the safety property, two leaders never
+            // overlap. Soon after it: one retry period with jitter (0.24 s) and write latency on a
+            // quiet machine; a loaded one delays the follower's timer and its observation of the
+            // last renewal, so the bound allows two seconds of scheduling delay. (The failover
+            // drill of issue 15 is where takeover time is measured as a figure.)
             let acquired = try await client.get(Lease.self, name: "executor-leader", namespace: "default").spec?.acquireTime
             let gap = try #require(acquired.flatMap(KubeTime.parse)).timeIntervalSince(try #require(lastRenewal.flatMap(KubeTime.parse)))
-            #expect(gap >= 1.9 && gap < 2.9, "takeover \(gap) s after the last renewal")
+            #expect(gap >= 1.9 && gap < 4.5, "takeover \(gap) s after the last renewal")
             #expect(await Self.holder(client) == follower)
             _ = try await client.create(configMap("after-takeover"))
             try await eventually("new leader reconciles") { log.count("\(follower):after-takeover") == 1 }
