@@ -47,7 +47,8 @@ public final class Executor: Sendable {
         for driver in plugins.all {
             let id = driver.id
             driver.start(manager: manager, controller: controller, namespaces: scopes, discovery: discovery) {
-                // Wake the TaskActions that waited for this plugin, or failed to find it ready.
+                // Wake the TaskActions that waited while this plugin was starting (those that
+                // failed while it was unavailable are terminal and stay so).
                 for informer in byNamespace.values {
                     for taskAction in informer.store.list() where !taskAction.isTerminal {
                         guard (try? plugins.driver(for: taskAction.spec.taskType ?? ""))?.id == id else { continue }
