@@ -25,8 +25,12 @@ struct SandboxCommand: AsyncParsableCommand {
     @Option(name: .customLong("bookmark-interval"), help: "Seconds between watch bookmarks.")
     var bookmarkInterval: Int = 60
 
+    @Option(help: "How requests are authorized: AlwaysAllow, or RBAC to enforce Roles and bindings for ServiceAccount tokens (kubectl create token <sa>).")
+    var authorization: String = "AlwaysAllow"
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535, got \(port)") }
+        guard ["alwaysallow", "rbac"].contains(authorization.lowercased()) else { throw ValidationError("--authorization must be AlwaysAllow or RBAC, got \(authorization)") }
         guard bookmarkInterval > 0 else { throw ValidationError("--bookmark-interval must be positive") }
     }
 
@@ -36,6 +40,7 @@ struct SandboxCommand: AsyncParsableCommand {
         options.tls = !insecureHTTP
         options.bookmarkInterval = .seconds(bookmarkInterval)
         options.kubelet = kubelet
+        options.authorization = authorization.lowercased() == "rbac" ? .rbac : .alwaysAllow
         let sandbox: KubeSandbox
         do {
             sandbox = try await KubeSandbox.start(options)
@@ -45,6 +50,9 @@ struct SandboxCommand: AsyncParsableCommand {
         try sandbox.writeKubeconfig(to: kubeconfigOut)
         say("KubeSandbox serving \(sandbox.url.absoluteString)")
         say("kubeconfig written to \(kubeconfigOut): kubectl --kubeconfig \(kubeconfigOut) get ns")
+        if options.authorization == .rbac {
+            say("RBAC is enforced for ServiceAccounts: kubectl --kubeconfig \(kubeconfigOut) create token <serviceaccount> gives a token to act as one")
+        }
         await SignalWaiter.wait(for: [.sigint, .sigterm])
         say("stopping")
         await sandbox.shutdown()

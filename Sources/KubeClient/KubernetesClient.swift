@@ -169,11 +169,12 @@ public final class KubernetesClient: Sendable {
 
     // MARK: - Raw access
 
-    /// Sends any request to the server and returns the status and body; for paths the typed and
-    /// dynamic calls do not cover (discovery, `/version`, `/healthz`).
-    public func raw(method: String, path: String, query: [(String, String)] = [], body: [UInt8]? = nil, contentType: String? = nil, accept: String = "application/json") async throws -> (status: Int, body: [UInt8]) {
+    /// Sends any request to the server and returns its status, headers and body; for paths the
+    /// typed and dynamic calls do not cover (discovery, `/version`, `/healthz`), for other
+    /// media types, and to read response headers such as `Warning`.
+    public func raw(method: String, path: String, query: [(String, String)] = [], body: [UInt8]? = nil, contentType: String? = nil, accept: String = "application/json") async throws -> RawResponse {
         let response = try await transport.send(method: HTTPMethod(rawValue: method), path: path, query: query, body: body, contentType: contentType, accept: accept)
-        return (response.status, Array(buffer: response.body))
+        return RawResponse(status: response.status, headers: response.headers.map { ($0.name, $0.value) }, body: Array(buffer: response.body))
     }
 
     // MARK: - Internals

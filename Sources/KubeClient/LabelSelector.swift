@@ -198,7 +198,7 @@ struct SelectorScanner {
     mutating func skipSpaces() { while i < chars.count, chars[i] == " " { i += 1 } }
 
     func fail(_ why: String) -> SelectorError {
-        SelectorError(message: "unable to parse requirement: \(why) in label selector \"\(text)\"")
+        SelectorError(message: "unable to parse requirement: \(why)")  // labels.Parse's words
     }
 
     mutating func word() -> String {

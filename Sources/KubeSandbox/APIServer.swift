@@ -9,6 +9,9 @@ struct APIServer: Sendable {
     /// Refuse anonymous requests to everything but the health and version endpoints.
     let requiresAuthentication: Bool
     let clock: @Sendable () -> Date
+    var authorization = KubeSandbox.Authorization.alwaysAllow
+    /// Where `serviceaccounts/token` registers the tokens it issues.
+    var tokens: TokenRegistry?
 
     /// Where a resource request points.
     struct Target {
@@ -54,7 +57,7 @@ struct APIServer: Sendable {
     func route(_ request: SandboxRequest) async throws -> SandboxResponse {
         let parts = request.path.split(separator: "/").map(String.init)
         guard let first = parts.first else {
-            return .json(200, ["paths": ["/api", "/api/v1", "/apis", "/healthz", "/livez", "/openapi/v3", "/readyz", "/version"]])
+            return .json(200, ["paths": ["/api", "/api/v1", "/apis", "/healthz", "/livez", "/openapi/v2", "/openapi/v3", "/readyz", "/version"]])
         }
         switch first {
         case "healthz", "readyz", "livez":
@@ -63,18 +66,29 @@ struct APIServer: Sendable {
             return .json(200, Discovery.version())
         case "openapi":
             let defs = await store.allDefinitions()
+            if parts.count == 2 && parts[1] == "v2" { return .json(200, Discovery.openAPIV2(defs)) }
             if parts.count == 2 && parts[1] == "v3" { return .json(200, Discovery.openAPIRoot(defs)) }
             if parts.count == 4 && parts[1] == "v3" && parts[2] == "api" { return .json(200, Discovery.openAPIDocument(group: "", version: parts[3], defs)) }
             if parts.count == 5 && parts[1] == "v3" && parts[2] == "apis" { return .json(200, Discovery.openAPIDocument(group: parts[3], version: parts[4], defs)) }
             throw APIError(code: 404, reason: "NotFound", message: "the server could not find the requested resource")
         case "api":
-            if parts.count == 1 { return .json(200, Discovery.coreVersions()) }
+            if parts.count == 1 {
+                if try ResponseForm.negotiate(request.accept, discovery: true) == .aggregatedDiscovery {
+                    return .json(200, Discovery.aggregated(core: true, await store.allDefinitions()), contentType: ResponseForm.aggregatedDiscoveryType)
+                }
+                return .json(200, Discovery.coreVersions())
+            }
             guard parts[1] == "v1" else { throw Self.notFoundPath }
             if parts.count == 2 { return .json(200, Discovery.resourceList(group: "", version: "v1", await store.allDefinitions())) }
             return try await resource(request, group: "", version: "v1", rest: Array(parts[2...]))
         case "apis":
             let defs = await store.allDefinitions()
-            if parts.count == 1 { return .json(200, Discovery.groupList(defs)) }
+            if parts.count == 1 {
+                if try ResponseForm.negotiate(request.accept, discovery: true) == .aggregatedDiscovery {
+                    return .json(200, Discovery.aggregated(core: false, defs), contentType: ResponseForm.aggregatedDiscoveryType)
+                }
+                return .json(200, Discovery.groupList(defs))
+            }
             guard let entry = Discovery.groups(defs).first(where: { $0.name == parts[1] }) else { throw Self.notFoundPath }
             if parts.count == 2 { return .json(200, Discovery.group(entry.name, entry.versions)) }
             guard entry.versions.contains(parts[2]) else { throw Self.notFoundPath }
@@ -98,7 +112,17 @@ struct APIServer: Sendable {
     }
 
     func resource(_ request: SandboxRequest, group: String, version: String, rest: [String]) async throws -> SandboxResponse {
+        var request = request
+        request.form = try ResponseForm.negotiate(request.accept)
         let t = try await target(group: group, version: version, rest: rest)
+        let attributes = Self.attributes(request, t)
+        try await authorize(request.user, attributes)
+        if t.def.type.group == "authorization.k8s.io", t.def.type.plural == "selfsubjectaccessreviews", request.method == .POST {
+            return .json(201, try await selfSubjectAccessReview(request.user, try parseBody(request)))
+        }
+        if t.subresource == "token", t.def.type.group.isEmpty, t.def.type.plural == "serviceaccounts", let name = t.name, request.method == .POST {
+            return .json(201, try await tokenRequest(namespace: t.namespace ?? "", name: name, body: request.body.isEmpty ? [:] : try parseBody(request)))
+        }
         if t.subresource == "binding", t.def.type.group.isEmpty, t.def.type.plural == "pods", let name = t.name, request.method == .POST {
             try await store.bind(t.def, namespace: t.namespace, name: name, binding: try parseBody(request))
             return .json(201, ["kind": "Status", "apiVersion": "v1", "metadata": [:], "status": "Success", "code": 201])
@@ -131,23 +155,29 @@ struct APIServer: Sendable {
             var meta: JSONValue = ["resourceVersion": .string(String(page.resourceVersion))]
             if let token = page.continueToken { meta["continue"] = .string(token) }
             if let remaining = page.remainingItemCount { meta["remainingItemCount"] = .int(remaining) }
-            if Presentation.wantsTable(request.accept) {
+            switch request.form {
+            case .table:
                 return .json(200, Presentation.table(page.items, t.def, listMeta: meta, includeObject: q["includeObject"], now: clock()))
+            case .metadata:
+                return .json(200, ["kind": "PartialObjectMetadataList", "apiVersion": "meta.k8s.io/v1", "metadata": meta, "items": .array(page.items.map(ResponseForm.partialMetadata))])
+            default:
+                break
             }
             // Built-in kinds' list items carry no apiVersion and kind, as kube-apiserver sends them.
             let items = t.def.schema == nil ? page.items.map { item -> JSONValue in
-                var item = item
+                var item = Presentation.render(item, as: t.def)
                 item["apiVersion"] = nil
                 item["kind"] = nil
                 return item
-            } : page.items
-            return .json(200, ["kind": .string(t.def.type.kind + "List"), "apiVersion": .string(t.def.type.apiVersion), "metadata": meta, "items": .array(items)])
+            } : page.items.map { Presentation.render($0, as: t.def) }
+            return ResponseForm.body(200, ["kind": .string(t.def.type.kind + "List"), "apiVersion": .string(t.def.type.apiVersion), "metadata": meta, "items": .array(items)], form: request.form)
         case .POST:
             guard t.name == nil else { throw APIError.methodNotAllowed("the server does not allow this method on the requested resource") }
             if t.def.type.namespaced && t.namespace == nil {
                 throw APIError.methodNotAllowed("the server does not allow this method on the requested resource")
             }
             let body = try parseBody(request)
+            try await checkOwnerReferences(request.user, body, attributes)
             let written = try await store.create(t.def, namespace: t.namespace, body: body, dryRun: dryRun, fieldValidation: q["fieldValidation"], manager: try Self.fieldManager(request))
             return output(Presentation.render(written.object, as: t.def), request, t.def, status: 201, warnings: written.warnings)
         case .PUT:
@@ -192,14 +222,19 @@ struct APIServer: Sendable {
 
     func output(_ object: JSONValue, _ request: SandboxRequest, _ def: ResourceDefinition, status: Int = 200, warnings: [String] = []) -> SandboxResponse {
         let headers = warnings.map { ("Warning", "299 - \"\($0.replacingOccurrences(of: "\"", with: "\\\""))\"") }
-        if Presentation.wantsTable(request.accept) {
+        switch request.form {
+        case .table:
             return .json(status, Presentation.table([object], def, listMeta: ["resourceVersion": object.value(atPath: "metadata.resourceVersion") ?? ""], includeObject: request.query["includeObject"], now: clock()), headers: headers)
+        case .metadata:
+            return .json(status, ResponseForm.partialMetadata(object), headers: headers)
+        default:
+            return ResponseForm.body(status, object, form: request.form, headers: headers)
         }
-        return .json(status, object, headers: headers)
     }
 
     func parseBody(_ request: SandboxRequest) throws -> JSONValue {
         let type = request.contentType
+        if type == "application/vnd.kubernetes.protobuf" { return try ProtobufBody.decode(request.body) }
         if type.contains("protobuf") { throw APIError.unsupportedMediaType(type) }
         if let value = try? JSONValue.parse(request.body) { return value }
         if type.isEmpty || type.contains("yaml") || type.contains("json") {
@@ -277,7 +312,7 @@ struct APIServer: Sendable {
         let bookmarks = request.query["allowWatchBookmarks"] == "true"
         let (id, registeredAt, frames) = await store.watch(t.def, namespace: t.namespace, labels: labels, fields: fields, resourceVersion: request.query["resourceVersion"], bookmarks: bookmarks, initialEvents: request.query["sendInitialEvents"] == "true")
         let timeout = request.query["timeoutSeconds"].flatMap(Int.init) ?? 1800
-        let table = Presentation.wantsTable(request.accept)
+        let form = request.form
         let def = t.def
         let clock = self.clock
         let (chunks, continuation) = AsyncStream.makeStream(of: [UInt8].self)
@@ -288,9 +323,11 @@ struct APIServer: Sendable {
                 switch frame {
                 case .event(let type, let object):
                     var shown = object
-                    if table && type != "BOOKMARK" {
+                    if form == .table && type != "BOOKMARK" {
                         shown = Presentation.table([object], def, listMeta: ["resourceVersion": object.value(atPath: "metadata.resourceVersion") ?? ""], includeObject: request.query["includeObject"], now: clock(), withColumns: first)
                         first = false
+                    } else if form == .metadata {
+                        shown = ResponseForm.partialMetadata(object)
                     }
                     line = ["type": .string(type), "object": shown]
                 case .error(let status):

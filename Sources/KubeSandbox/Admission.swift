@@ -124,8 +124,11 @@ enum Admission {
     }
 
     /// Field validation common to every kind, then per kind, then a CRD's schema.
-    static func validate(_ def: ResourceDefinition, _ object: JSONValue, name: String) throws(APIError) {
+    /// - Parameter old: the stored object on an update, for ratcheting and transition rules.
+    static func validate(_ def: ResourceDefinition, _ object: JSONValue, name: String, creating: Bool = false, old: JSONValue? = nil) throws(APIError) {
         var errors: [FieldError] = []
+        if EventStorage.isEvent(def) { errors += EventStorage.validate(object, through: def, creating: creating) }
+        if def.type.group == "coordination.k8s.io" && def.type.plural == "leases" { errors += LeaseValidation.validate(object) }
         let isNamespace = def.type.group.isEmpty && def.type.plural == "namespaces"
         if isNamespace || def.type.plural == "services" {
             if !LabelSyntax.isDNSLabel(name) {
@@ -180,7 +183,7 @@ enum Admission {
             }
         }
         if let schema = def.schema {
-            errors += SchemaValidator.validate(object, schema: schema)
+            errors += SchemaValidator.validate(object, schema: schema, old: old)
         }
         if !errors.isEmpty { throw .invalid(def, name, errors) }
     }

@@ -46,7 +46,19 @@ enum CRDSupport {
                 ["type": "Established", "status": "True", "reason": "InitialNamesAccepted", "message": "the initial names have been accepted", "lastTransitionTime": .string(crd.value(atPath: "metadata.creationTimestamp")?.stringValue ?? "")],
             ],
         ]
+        if let deleting = crd.value(atPath: "metadata.deletionTimestamp"), !deleting.isNull {
+            out["status"] = terminatingStatus(out["status"] ?? [:], at: deleting)
+        }
         return out
+    }
+
+    /// A CRD's status once its deletion began: a `Terminating` condition besides the others.
+    static func terminatingStatus(_ status: JSONValue, at time: JSONValue) -> JSONValue {
+        var status = status
+        var conditions = (status["conditions"]?.arrayValue ?? []).filter { $0["type"] != "Terminating" }
+        conditions.append(["type": "Terminating", "status": "True", "reason": "InstanceDeletionInProgress", "message": "CustomResource deletion is in progress", "lastTransitionTime": time])
+        status["conditions"] = .array(conditions)
+        return status
     }
 
     /// One resource definition per served version.

@@ -73,13 +73,21 @@ public struct CertificateAuthority: Sendable {
     }
 
     /// The common name of a DER certificate's subject: the user kube-apiserver would see.
-    static func commonName(der: [UInt8]) -> String? {
+    static func commonName(der: [UInt8]) -> String? { user(der: der)?.name }
+
+    /// The user a client certificate names: its common name, and its organizations as groups,
+    /// as kube-apiserver's x509 authenticator reads them.
+    static func user(der: [UInt8]) -> SandboxUser? {
         guard let cert = try? Certificate(derEncoded: der) else { return nil }
+        var name: String?
+        var groups: [String] = []
         for rdn in cert.subject {
-            for attribute in rdn where attribute.type == .RDNAttributeType.commonName {
-                return String(describing: attribute.value)
+            for attribute in rdn {
+                if attribute.type == .RDNAttributeType.commonName { name = String(describing: attribute.value) }
+                if attribute.type == .RDNAttributeType.organizationName { groups.append(String(describing: attribute.value)) }
             }
         }
-        return nil
+        guard let name else { return nil }
+        return SandboxUser(name: name, groups: groups + ["system:authenticated"])
     }
 }

@@ -2,7 +2,8 @@ import KubeClient
 
 /// Discovery and OpenAPI documents, built from the resources currently served.
 enum Discovery {
-    static let kubernetesVersion = (major: "1", minor: "32", git: "v1.32.0-sandbox")
+    /// The release whose behaviour the sandbox follows (issue 17 compared it with 1.36.2).
+    static let kubernetesVersion = (major: "1", minor: "36", git: "v1.36.2-sandbox")
 
     static func version() -> JSONValue {
         [
@@ -61,6 +62,66 @@ enum Discovery {
         return ["kind": "APIResourceList", "apiVersion": "v1", "groupVersion": .string(gv), "resources": .array(resources)]
     }
 
+    /// Aggregated discovery (`apidiscovery.k8s.io/v2`): every group, version and resource in one
+    /// document, the core group on `/api` and the others on `/apis`, as kubectl 1.30+ and
+    /// client-go ask for it.
+    static func aggregated(core: Bool, _ defs: [ResourceDefinition]) -> JSONValue {
+        func resources(_ group: String, _ version: String) -> [JSONValue] {
+            defs.filter { $0.type.group == group && $0.type.version == version }.sorted { $0.type.plural < $1.type.plural }.map { def in
+                let kind: JSONValue = ["group": .string(group), "version": .string(version), "kind": .string(def.type.kind)]
+                var r: JSONValue = [
+                    "resource": .string(def.type.plural), "responseKind": kind, "scope": .string(def.type.namespaced ? "Namespaced" : "Cluster"),
+                    "singularResource": .string(def.singular), "verbs": .array(def.verbs.map(JSONValue.string)),
+                ]
+                if !def.shortNames.isEmpty { r["shortNames"] = .array(def.shortNames.map(JSONValue.string)) }
+                if !def.categories.isEmpty { r["categories"] = .array(def.categories.map(JSONValue.string)) }
+                if def.hasStatusSubresource {
+                    r["subresources"] = [["subresource": "status", "responseKind": kind, "verbs": ["get", "patch", "update"]]]
+                }
+                return r
+            }
+        }
+        var items: [JSONValue] = []
+        if core {
+            items.append(["metadata": ["creationTimestamp": .null], "versions": [["version": "v1", "resources": .array(resources("", "v1")), "freshness": "Current"]]])
+        } else {
+            for (name, versions) in groups(defs) {
+                let listed: [JSONValue] = versions.map { ["version": .string($0), "resources": .array(resources(name, $0)), "freshness": "Current"] }
+                items.append(["metadata": ["name": .string(name), "creationTimestamp": .null], "versions": .array(listed)])
+            }
+        }
+        return ["kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2", "metadata": [:], "items": .array(items)]
+    }
+
+    /// The OpenAPI v2 (Swagger 2.0) document: every served path, and the schemas of custom
+    /// resources under `definitions`, for clients that have not moved to v3.
+    static func openAPIV2(_ defs: [ResourceDefinition]) -> JSONValue {
+        var paths: [String: JSONValue] = [:]
+        var definitions: [String: JSONValue] = [:]
+        for def in defs {
+            let base = def.type.group.isEmpty ? "/api/\(def.type.version)" : "/apis/\(def.type.group)/\(def.type.version)"
+            let collection = def.type.namespaced ? "\(base)/namespaces/{namespace}/\(def.type.plural)" : "\(base)/\(def.type.plural)"
+            let gvk: JSONValue = ["group": .string(def.type.group), "version": .string(def.type.version), "kind": .string(def.type.kind)]
+            let operation: JSONValue = ["x-kubernetes-group-version-kind": gvk, "responses": ["200": ["description": "OK"]]]
+            paths[collection] = ["get": operation, "post": operation]
+            paths[collection + "/{name}"] = ["get": operation, "put": operation, "patch": operation, "delete": operation]
+            if var schema = def.schema {
+                schema["x-kubernetes-group-version-kind"] = [gvk]
+                definitions[schemaName(def)] = schema
+            }
+        }
+        return [
+            "swagger": "2.0", "info": ["title": "Kubernetes", "version": .string(kubernetesVersion.git)],
+            "paths": .object(paths), "definitions": .object(definitions),
+        ]
+    }
+
+    /// The OpenAPI name of a kind's schema: the group reversed, as `io.k8s.api.core.v1.Pod`
+    /// and `org.flyte.v1.TaskAction`.
+    static func schemaName(_ def: ResourceDefinition) -> String {
+        "\(def.type.group.isEmpty ? "io.k8s.api.core" : def.type.group.split(separator: ".").reversed().joined(separator: ".")).\(def.type.version).\(def.type.kind)"
+    }
+
     /// The OpenAPI v3 index: one document per group version.
     static func openAPIRoot(_ defs: [ResourceDefinition]) -> JSONValue {
         var paths: [String: JSONValue] = ["api/v1": ["serverRelativeURL": "/openapi/v3/api/v1"]]
@@ -89,11 +150,10 @@ enum Discovery {
             let collection = def.type.namespaced ? "\(base)/namespaces/{namespace}/\(def.type.plural)" : "\(base)/\(def.type.plural)"
             paths[path] = ["get": operation, "put": operation, "patch": operation, "delete": operation]
             paths[collection] = ["get": operation, "post": operation]
-            let schemaName = "\(group.isEmpty ? "io.k8s.api.core" : group.split(separator: ".").reversed().joined(separator: ".")).\(version).\(def.type.kind)"
             // Built-in schemas are left out: kubectl then uses the types compiled into it.
             if var schema = def.schema {
                 schema["x-kubernetes-group-version-kind"] = [gvk]
-                schemas[schemaName] = schema
+                schemas[schemaName(def)] = schema
             }
         }
         return [

@@ -12,7 +12,7 @@ final class HTTPServer: Sendable {
     let connections: ConnectionRegistry
 
     /// Binds and starts serving; `port` 0 picks a free port.
-    static func start(host: String, port: Int, tls: NIOSSLContext?, api: APIServer, tokens: [String: String], maxBodyBytes: Int) async throws -> HTTPServer {
+    static func start(host: String, port: Int, tls: NIOSSLContext?, api: APIServer, tokens: TokenRegistry, maxBodyBytes: Int) async throws -> HTTPServer {
         let connections = ConnectionRegistry()
         let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(ChannelOptions.backlog, value: 256)
@@ -72,7 +72,7 @@ final class RequestHandler: ChannelInboundHandler {
     typealias OutboundOut = HTTPServerResponsePart
 
     let api: APIServer
-    let tokens: [String: String]
+    let tokens: TokenRegistry
     let tls: Bool
     let maxBodyBytes: Int
     var head: HTTPRequestHead?
@@ -80,7 +80,7 @@ final class RequestHandler: ChannelInboundHandler {
     var tooLarge = false
     var task: Task<Void, Never>?
 
-    init(api: APIServer, tokens: [String: String], tls: Bool, maxBodyBytes: Int) {
+    init(api: APIServer, tokens: TokenRegistry, tls: Bool, maxBodyBytes: Int) {
         self.api = api
         self.tokens = tokens
         self.tls = tls
@@ -110,7 +110,7 @@ final class RequestHandler: ChannelInboundHandler {
             let version = head.version
             let api = self.api
             if tooLarge {
-                Self.write(.error(APIError(code: 413, reason: "RequestEntityTooLarge", message: "the request body exceeds \(maxBodyBytes) bytes")), to: channel, version: version, keepAlive: false)
+                Self.write(.error(APIError(code: 413, reason: "RequestEntityTooLarge", message: "Request entity too large: limit is \(maxBodyBytes)")), to: channel, version: version, keepAlive: false)
                 return
             }
             task = Self.serve(request, api: api, channel: channel, version: version, keepAlive: keepAlive)
@@ -129,16 +129,16 @@ final class RequestHandler: ChannelInboundHandler {
         context.fireChannelInactive()
     }
 
-    func authenticate(context: ChannelHandlerContext, head: HTTPRequestHead) -> String? {
+    func authenticate(context: ChannelHandlerContext, head: HTTPRequestHead) -> SandboxUser? {
         if let auth = head.headers.first(name: "Authorization"), auth.hasPrefix("Bearer ") {
-            return tokens[String(auth.dropFirst(7))]
+            return tokens.user(for: String(auth.dropFirst(7)))
         }
         if tls, let handler = try? context.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self),
             let cert = handler.peerCertificate, let der = try? cert.toDERBytes()
         {
-            return CertificateAuthority.commonName(der: der)
+            return CertificateAuthority.user(der: der)
         }
-        return tls ? nil : "anonymous-http"
+        return tls ? nil : .admin("anonymous-http")
     }
 
     static func responseHead(status: Int, headers: [(String, String)], version: HTTPVersion, keepAlive: Bool, length: Int?) -> HTTPResponseHead {

@@ -49,13 +49,30 @@ public final class KubeSandbox: Sendable {
         /// Run a ``SimulatedKubelet`` that moves Pods through their phases. Defaults to false.
         public var kubelet = false
 
+        /// Whether requests are authorized. Defaults to ``Authorization/alwaysAllow``.
+        public var authorization = Authorization.alwaysAllow
+
         public init() {}
     }
 
     /// How a generated client authenticates.
     public enum Authentication: Sendable {
+        /// The admin's client certificate (`system:masters`).
         case clientCertificate
+        /// The admin's static bearer token.
         case token
+        /// A token from ``KubeSandbox/serviceAccountToken(namespace:name:)``.
+        case bearerToken(String)
+    }
+
+    /// How requests are authorized.
+    public enum Authorization: Sendable {
+        /// Every authenticated request is allowed.
+        case alwaysAllow
+        /// Roles, ClusterRoles and their bindings are enforced, as kube-apiserver's RBAC
+        /// authorizer enforces them; the admin (`system:masters`) is always allowed. Use
+        /// ``KubeSandbox/serviceAccountToken(namespace:name:)`` to act as a ServiceAccount.
+        case rbac
     }
 
     public let options: Options
@@ -66,6 +83,7 @@ public final class KubeSandbox: Sendable {
     let store: ObjectStore
     let tlsContext: NIOSSLContext?
     let adminCertificate: CertificateAuthority.Issued?
+    let tokens: TokenRegistry
     private let state: Mutex<(server: HTTPServer?, port: Int, bookmarks: Task<Void, Never>?, kubelet: SimulatedKubelet?)>
 
     private init(options: Options, store: ObjectStore, ca: CertificateAuthority?, tls: NIOSSLContext?, admin: CertificateAuthority.Issued?) {
@@ -75,6 +93,7 @@ public final class KubeSandbox: Sendable {
         self.certificateAuthority = ca
         self.tlsContext = tls
         self.adminCertificate = admin
+        self.tokens = TokenRegistry(admin: options.token)
         self.state = Mutex((nil, options.port, nil, nil))
     }
 
@@ -108,9 +127,9 @@ public final class KubeSandbox: Sendable {
     }
 
     private func listen() async throws {
-        let api = APIServer(store: store, faults: faults, requiresAuthentication: options.tls, clock: { Date() })
+        let api = APIServer(store: store, faults: faults, requiresAuthentication: options.tls, clock: { Date() }, authorization: options.authorization, tokens: tokens)
         let port = state.withLock { $0.port }
-        let server = try await HTTPServer.start(host: options.host, port: port, tls: tlsContext, api: api, tokens: [options.token: "sandbox"], maxBodyBytes: options.maxRequestBodyBytes)
+        let server = try await HTTPServer.start(host: options.host, port: port, tls: tlsContext, api: api, tokens: tokens, maxBodyBytes: options.maxRequestBodyBytes)
         state.withLock {
             $0.server = server
             $0.port = server.port
@@ -148,6 +167,8 @@ public final class KubeSandbox: Sendable {
                 config.tls.clientKeyPEM = adminCertificate.map { Array($0.privateKeyPEM.utf8) }
             case .token:
                 config.credentials = .bearerToken(options.token)
+            case .bearerToken(let token):
+                config.credentials = .bearerToken(token)
             }
         }
         return config
@@ -165,12 +186,20 @@ public final class KubeSandbox: Sendable {
                 user.clientKeyData = adminCertificate.map { Data($0.privateKeyPEM.utf8).base64EncodedString() }
             case .token:
                 user.token = options.token
+            case .bearerToken(let token):
+                user.token = token
             }
         }
         return KubeConfigFile(
             currentContext: contextName, clusters: [.init(name: contextName, cluster: cluster)],
             users: [.init(name: contextName, user: user)],
             contexts: [.init(name: contextName, context: .init(cluster: contextName, user: contextName, namespace: "default"))])
+    }
+
+    /// A bearer token that authenticates as the ServiceAccount `namespace/name`, as the token a
+    /// Pod of that ServiceAccount mounts. (The ServiceAccount need not exist yet.)
+    public func serviceAccountToken(namespace: String, name: String) -> String {
+        tokens.issue(namespace: namespace, name: name)
     }
 
     /// Writes ``kubeconfig(authentication:contextName:)`` to `path` with mode 0600.

@@ -23,8 +23,14 @@ extension ObjectStore {
         if config.value(atPath: "metadata.name")?.stringValue == nil { config["metadata"]?["name"] = .string(name) }
         let applied = FieldSet.leaves(of: config, subresource: subresource)
         let key = Self.key(def.type.namespaced ? namespace : nil, name)
-        guard let current = objects[def.storageKey]?[key] else {
+        guard let current = objects[def.storageKey]?[key].map({ EventStorage.toServed($0, as: def) }) else {
             guard subresource == nil else { throw .notFound(def, name) }
+            // An apply that would create is a patch to the handler, so it is not the 405 a POST
+            // gets; the real server refuses it as forbidden.
+            if let crd = def.crdName, isTerminating(crd: crd) {
+                throw APIError(code: 403, reason: "Forbidden", message: "\(def.type.groupResource) \"\(name)\" is forbidden: create not allowed while custom resource definition is terminating",
+                               details: StatusDetails(name: name, group: def.type.group, kind: def.type.plural))
+            }
             var object = config
             object["metadata"]?["resourceVersion"] = nil
             object["metadata"]?["managedFields"] = .array([FieldSet.entry(manager: manager, operation: "Apply", apiVersion: def.type.apiVersion, paths: applied, time: KubeTime.format(clock()), subresource: nil)])

@@ -113,6 +113,52 @@ extension ObjectStore {
         }
     }
 
+    static let customResourceCleanupFinalizer = "customresourcecleanup.apiextensions.k8s.io"
+
+    /// What deleting a CRD starts, as apiextensions-apiserver does it: the CRD gets the
+    /// cleanup finalizer and a `Terminating` condition, each of its objects is deleted (those
+    /// with finalizers stay until their controllers let go), and only when none is left does
+    /// the finalizer go and the CRD with it. Meanwhile the kind is still served, but new
+    /// objects are refused.
+    func beginCustomResourceCleanup(_ def: ResourceDefinition, key: String, object: JSONValue, finalizers: [String]) -> JSONValue {
+        var marked = object
+        let now = JSONValue.string(KubeTime.format(clock()))
+        marked["metadata"]?["deletionTimestamp"] = now
+        marked["metadata"]?["deletionGracePeriodSeconds"] = 0
+        marked["metadata"]?["generation"] = .int((object.value(atPath: "metadata.generation")?.intValue ?? 1) + 1)
+        marked["metadata"]?["finalizers"] = .array((finalizers + [Self.customResourceCleanupFinalizer]).map(JSONValue.string))
+        marked["status"] = CRDSupport.terminatingStatus(object["status"] ?? [:], at: now)
+        let stored = commit(def, key: key, type: .modified, object: marked, previous: object)
+        for crDef in CRDSupport.definitions(from: stored).prefix(1) {
+            for (_, cr) in (objects[crDef.storageKey] ?? [:]).sorted(by: { $0.key < $1.key }) {
+                _ = try? delete(crDef, namespace: cr.value(atPath: "metadata.namespace")?.stringValue, name: cr.value(atPath: "metadata.name")?.stringValue ?? "", options: nil)
+            }
+        }
+        finishCustomResourceCleanup(stored.value(atPath: "metadata.name")?.stringValue ?? "")
+        return stored
+    }
+
+    /// Whether the CRD named `crd` is being deleted.
+    func isTerminating(crd: String) -> Bool {
+        objects[ResourceDefinition.customResourceDefinitions.storageKey]?[crd]?.value(atPath: "metadata.deletionTimestamp") != nil
+    }
+
+    /// Ends a CRD's deletion once its last object is gone.
+    func finishCustomResourceCleanup(_ crd: String) {
+        let def = ResourceDefinition.customResourceDefinitions
+        guard let object = objects[def.storageKey]?[crd], object.value(atPath: "metadata.deletionTimestamp") != nil,
+            let first = CRDSupport.definitions(from: object).first, (objects[first.storageKey] ?? [:]).isEmpty
+        else { return }
+        let finalizers = (object.value(atPath: "metadata.finalizers")?.arrayValue ?? []).filter { $0 != .string(Self.customResourceCleanupFinalizer) }
+        var next = object
+        next["metadata"]?["finalizers"] = finalizers.isEmpty ? nil : .array(finalizers)
+        if finalizers.isEmpty {
+            remove(def, key: crd, last: next)
+        } else {
+            commit(def, key: crd, type: .modified, object: next, previous: object)
+        }
+    }
+
     /// Deleting a CRD deletes its objects and stops serving it.
     func dropCustomResources(crd: JSONValue) {
         for def in CRDSupport.definitions(from: crd) {

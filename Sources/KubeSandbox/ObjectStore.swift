@@ -64,6 +64,20 @@ actor ObjectStore {
         for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
             _ = try? create(Self.namespaceDefinition, namespace: nil, body: ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string(ns)]])
         }
+        // The node the simulated kubelet binds Pods to, Ready, so `kubectl get nodes` and
+        // `-o wide` show where Pods run.
+        if let nodes = definitions[ResourceDefinition.registryKey(group: "", version: "v1", plural: "nodes")] {
+            let now = JSONValue.string(KubeTime.format(clock()))
+            _ = try? create(nodes, namespace: nil, body: [
+                "apiVersion": "v1", "kind": "Node",
+                "metadata": ["name": .string(SimulatedKubelet.nodeName), "labels": ["kubernetes.io/hostname": .string(SimulatedKubelet.nodeName), "kubernetes.io/os": "linux"]],
+                "status": [
+                    "conditions": [["type": "Ready", "status": "True", "reason": "KubeletReady", "message": "kubelet is posting ready status", "lastHeartbeatTime": now, "lastTransitionTime": now]],
+                    "nodeInfo": ["kubeletVersion": .string(Discovery.kubernetesVersion.git), "operatingSystem": "linux", "architecture": "amd64"],
+                    "addresses": [["type": "InternalIP", "address": "10.0.0.1"], ["type": "Hostname", "address": .string(SimulatedKubelet.nodeName)]],
+                ],
+            ])
+        }
     }
 
     static let namespaceDefinition = ResourceDefinition.namespaces
@@ -122,7 +136,11 @@ actor ObjectStore {
     ///   for apply, which records its own.
     func create(_ def: ResourceDefinition, namespace: String?, body: JSONValue, dryRun: Bool = false, fieldValidation: String? = nil, manager: String? = nil) throws(APIError) -> Written {
         var warnings: [String] = []
-        var object = try Admission.checkIdentity(def, body: body, urlNamespace: namespace, urlName: nil)
+        var object = EventStorage.toStorage(try Admission.checkIdentity(def, body: body, urlNamespace: namespace, urlName: nil), from: def)
+        if let crd = def.crdName, isTerminating(crd: crd) {
+            throw APIError(code: 405, reason: "MethodNotAllowed", message: "create not allowed while custom resource definition is terminating",
+                           details: StatusDetails(group: def.type.group, kind: def.type.plural))
+        }
         var meta = object["metadata"] ?? [:]
         if let version = meta["resourceVersion"]?.stringValue, !version.isEmpty {
             throw APIError(code: 500, reason: "InternalError", message: "Internal error occurred: resourceVersion should not be set on objects to be created")
@@ -165,9 +183,10 @@ actor ObjectStore {
         object["metadata"] = meta
         object = try Admission.prepareForCreate(def, object, now: clock())
         object = try normalize(def, object, fieldValidation: fieldValidation, warnings: &warnings)
-        try Admission.validate(def, object, name: name)
+        try Admission.validate(def, object, name: name, creating: true)
         if def.isCRD {
             object = try CRDSupport.prepare(object, existing: definitions)
+            warnings += CELRules.warnings(for: object)
         }
         if let manager {
             // The fields the request set, not those the server defaulted.
@@ -195,7 +214,7 @@ actor ObjectStore {
         var warnings: [String] = []
         let key = Self.key(def.type.namespaced ? namespace : nil, name)
         guard let current = objects[def.storageKey]?[key] else { throw .notFound(def, name) }
-        var incoming = try Admission.checkIdentity(def, body: body, urlNamespace: def.type.namespaced ? namespace : nil, urlName: name)
+        var incoming = EventStorage.toStorage(try Admission.checkIdentity(def, body: body, urlNamespace: def.type.namespaced ? namespace : nil, urlName: name), from: def)
         if let rv = incoming.value(atPath: "metadata.resourceVersion")?.stringValue, !rv.isEmpty {
             guard Int64(rv) != nil else { throw .badRequest("invalid resource version: \"\(rv)\"") }
             if rv != current.value(atPath: "metadata.resourceVersion")?.stringValue { throw .conflict(def, name) }
@@ -231,9 +250,10 @@ actor ObjectStore {
         if def.tracksGeneration, Self.specChanged(def, next, current) {
             next["metadata"]?["generation"] = .int((current.value(atPath: "metadata.generation")?.intValue ?? 0) + 1)
         }
-        try Admission.validate(def, next, name: name)
+        try Admission.validate(def, next, name: name, old: current)
         if def.isCRD {
             next = try CRDSupport.prepare(next, existing: definitions)
+            warnings += CELRules.warnings(for: next)
         }
         if let manager {
             let fields = FieldSet.recordUpdate(old: current, new: next, manager: manager, subresource: subresource, apiVersion: def.type.apiVersion, time: KubeTime.format(clock()))
@@ -255,7 +275,7 @@ actor ObjectStore {
     func patch(_ def: ResourceDefinition, namespace: String?, name: String, subresource: String?, dryRun: Bool = false, fieldValidation: String? = nil, manager: String? = nil,
                _ change: @Sendable (JSONValue) throws(APIError) -> JSONValue) throws(APIError) -> Written
     {
-        let current = try get(def, namespace: namespace, name: name)
+        let current = EventStorage.toServed(try get(def, namespace: namespace, name: name), as: def)
         var next = try change(current)
         if next.value(atPath: "metadata.resourceVersion") == nil || next.value(atPath: "metadata.resourceVersion")?.isNull == true {
             next["metadata"]?["resourceVersion"] = current.value(atPath: "metadata.resourceVersion")
@@ -289,6 +309,10 @@ actor ObjectStore {
                 throw APIError(code: 403, reason: "Forbidden", message: "namespaces \"\(name)\" is forbidden: this namespace may not be deleted", details: StatusDetails(name: name, kind: "namespaces"))
             }
             return (terminateNamespace(name, object), objects[def.storageKey]?[key] == nil)
+        }
+        if def.isCRD, object.value(atPath: "metadata.deletionTimestamp") == nil {
+            let marked = beginCustomResourceCleanup(def, key: key, object: object, finalizers: finalizers)
+            return (objects[def.storageKey]?[key] ?? marked, objects[def.storageKey]?[key] == nil)
         }
         if def.type.plural == "pods" && def.type.group.isEmpty, let period = Self.podGracePeriod(object, options: options), period > 0 {
             return (beginGracefulDeletion(def, key: key, object: object, finalizers: finalizers, period: period), false)
@@ -429,6 +453,7 @@ actor ObjectStore {
             dropCustomResources(crd: gone)
         }
         afterRemoval(gone)
+        if let crd = def.crdName { finishCustomResourceCleanup(crd) }
         return gone
     }
 

@@ -5,41 +5,40 @@ import KubeClient
 enum Presentation {
     /// The object as served at `def`'s version (versions of a CRD share storage, conversion `None`).
     static func render(_ object: JSONValue, as def: ResourceDefinition) -> JSONValue {
+        if EventStorage.isEventsAPI(def) { return EventStorage.toServed(object, as: def) }
         if object["apiVersion"]?.stringValue == def.type.apiVersion { return object }
         var copy = object
         copy["apiVersion"] = .string(def.type.apiVersion)
         return copy
     }
 
-    /// Whether the Accept header asks for a Table.
-    static func wantsTable(_ accept: String) -> Bool {
-        accept.split(separator: ",").first.map { $0.contains("as=Table") } ?? false
-    }
-
     static func columnDefinitions(_ def: ResourceDefinition) -> [JSONValue] {
         var columns: [JSONValue] = [["name": "Name", "type": "string", "format": "name", "description": "Name must be unique within a namespace.", "priority": 0]]
-        for column in def.printerColumns {
+        let age: JSONValue = ["name": "Age", "type": "string", "format": "", "description": "CreationTimestamp is a timestamp representing the server time when this object was created.", "priority": 0]
+        for (i, column) in def.printerColumns.enumerated() {
+            if i == ageIndex(def) { columns.append(age) }
             columns.append(["name": .string(column.name), "type": .string(column.type), "format": .string(column.format), "description": .string(column.description), "priority": .int(Int64(column.priority))])
         }
-        if appendsAge(def) {
-            columns.append(["name": "Age", "type": "date", "format": "", "description": "CreationTimestamp is a timestamp representing the server time when this object was created.", "priority": 0])
-        }
+        if ageIndex(def) == def.printerColumns.count { columns.append(age) }
         return columns
     }
 
-    /// Built-in kinds and CRDs without printer columns get an Age column, as on a real server.
-    static func appendsAge(_ def: ResourceDefinition) -> Bool {
-        !def.printerColumns.contains { $0.name == "Age" || $0.name == "Created At" } && (def.schema == nil || def.printerColumns.isEmpty)
+    /// Built-in kinds and CRDs without printer columns get an Age column, as on a real server;
+    /// for built-ins it comes before the `-o wide` columns (priority above 0), as Pods show
+    /// `AGE` before `IP` and `NODE`. `nil` when there is none.
+    static func ageIndex(_ def: ResourceDefinition) -> Int? {
+        guard !def.printerColumns.contains(where: { $0.name == "Age" || $0.name == "Created At" }), def.schema == nil || def.printerColumns.isEmpty else { return nil }
+        return def.printerColumns.firstIndex { $0.priority > 0 } ?? def.printerColumns.count
     }
 
     static func row(_ object: JSONValue, _ def: ResourceDefinition, now: Date) -> JSONValue {
         var cells: [JSONValue] = [object.value(atPath: "metadata.name") ?? ""]
-        for column in def.printerColumns {
-            cells.append(cell(object, column, now: now))
+        let age = JSONValue.string(humanAge(object.value(atPath: "metadata.creationTimestamp")?.stringValue, now: now))
+        for (i, column) in def.printerColumns.enumerated() {
+            if i == ageIndex(def) { cells.append(age) }
+            cells.append(cell(object, column, now: now, isCustom: def.schema != nil))
         }
-        if appendsAge(def) {
-            cells.append(.string(age(object.value(atPath: "metadata.creationTimestamp")?.stringValue, now: now)))
-        }
+        if ageIndex(def) == def.printerColumns.count { cells.append(age) }
         var partial: JSONValue = ["kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": object["metadata"] ?? [:]]
         partial["metadata"]?["managedFields"] = nil
         return ["cells": .array(cells), "object": partial]
@@ -60,8 +59,35 @@ enum Presentation {
         ]
     }
 
-    static func cell(_ object: JSONValue, _ column: ResourceDefinition.PrinterColumn, now: Date) -> JSONValue {
+    static func cell(_ object: JSONValue, _ column: ResourceDefinition.PrinterColumn, now: Date, isCustom: Bool) -> JSONValue {
         switch column.jsonPath {
+        case "{podIP}":
+            return object.value(atPath: "status.podIP") ?? "<none>"
+        case "{nodeName}":
+            return object.value(atPath: "spec.nodeName") ?? "<none>"
+        case "{nominatedNode}":
+            return object.value(atPath: "status.nominatedNodeName") ?? "<none>"
+        case "{readinessGates}":
+            let gates = object.value(atPath: "spec.readinessGates")?.arrayValue ?? []
+            if gates.isEmpty { return "<none>" }
+            let conditions = object.value(atPath: "status.conditions")?.arrayValue ?? []
+            let ready = gates.filter { gate in conditions.contains { $0["type"] == gate["conditionType"] && $0["status"] == "True" } }.count
+            return .string("\(ready)/\(gates.count)")
+        case "{jobStatus}":
+            let conditions = object.value(atPath: "status.conditions")?.arrayValue ?? []
+            for (type, shown) in [("Complete", "Complete"), ("Failed", "Failed"), ("Suspended", "Suspended")] where conditions.contains(where: { $0["type"] == .string(type) && $0["status"] == "True" }) {
+                return .string(shown)
+            }
+            return "Running"
+        case "{jobCompletions}":
+            let succeeded = object.value(atPath: "status.succeeded")?.intValue ?? 0
+            return .string("\(succeeded)/\(object.value(atPath: "spec.completions")?.intValue ?? 1)")
+        case "{nodeStatus}":
+            let ready = object.value(atPath: "status.conditions")?.arrayValue?.first { $0["type"] == "Ready" }
+            return ready?["status"] == "True" ? "Ready" : "NotReady"
+        case "{nodeRoles}":
+            let roles = (object.value(atPath: "metadata.labels")?.objectValue ?? [:]).keys.filter { $0.hasPrefix("node-role.kubernetes.io/") }.map { String($0.dropFirst("node-role.kubernetes.io/".count)) }
+            return .string(roles.isEmpty ? "<none>" : roles.sorted().joined(separator: ","))
         case "{ready}":
             let statuses = object.value(atPath: "status.containerStatuses")?.arrayValue ?? []
             let total = object.value(atPath: "spec.containers")?.arrayValue?.count ?? 0
@@ -81,22 +107,36 @@ enum Presentation {
         default:
             let values = JSONPath.evaluate(column.jsonPath, on: object)
             guard let first = values.first else { return column.type == "string" ? "" : .null }
-            if column.type == "date", let text = first.stringValue {
-                return column.name == "Age" ? .string(age(text, now: now)) : .string(text)
+            // A custom resource's date column shows how long ago, as kubectl's AGE does.
+            if column.type == "date", isCustom, let text = first.stringValue {
+                return .string(KubeTime.parse(text) == nil ? "<invalid>" : humanAge(text, now: now))
             }
             if values.count > 1 { return .string(values.map { $0.stringValue ?? $0.description }.joined(separator: ",")) }
             return first
         }
     }
 
-    /// kubectl's short age: `5s`, `3m`, `2h`, `4d`.
-    static func age(_ timestamp: String?, now: Date) -> String {
+    /// An age as the API server's tables show it (`duration.HumanDuration`): `90s`, `5m30s`,
+    /// `3h12m`, `2d4h`, `1y30d`.
+    static func humanAge(_ timestamp: String?, now: Date) -> String {
         guard let timestamp, let date = KubeTime.parse(timestamp) else { return "<unknown>" }
-        let seconds = max(0, Int(now.timeIntervalSince(date)))
+        return humanDuration(seconds: Int(now.timeIntervalSince(date).rounded(.down)))
+    }
+
+    static func humanDuration(seconds: Int) -> String {
+        if seconds < -1 { return "<invalid>" }
+        if seconds < 0 { return "0s" }
         if seconds < 120 { return "\(seconds)s" }
-        if seconds < 3600 * 3 { return "\(seconds / 60)m" }
-        if seconds < 86400 * 2 { return "\(seconds / 3600)h" }
-        return "\(seconds / 86400)d"
+        let minutes = seconds / 60
+        if minutes < 10 { return seconds % 60 == 0 ? "\(minutes)m" : "\(minutes)m\(seconds % 60)s" }
+        if minutes < 180 { return "\(minutes)m" }
+        let hours = seconds / 3600
+        if hours < 8 { return minutes % 60 == 0 ? "\(hours)h" : "\(hours)h\(minutes % 60)m" }
+        if hours < 48 { return "\(hours)h" }
+        if hours < 24 * 8 { return hours % 24 == 0 ? "\(hours / 24)d" : "\(hours / 24)d\(hours % 24)h" }
+        if hours < 24 * 365 * 2 { return "\(hours / 24)d" }
+        if hours < 24 * 365 * 8 { return (hours / 24) % 365 == 0 ? "\(hours / 24 / 365)y" : "\(hours / 24 / 365)y\((hours / 24) % 365)d" }
+        return "\(hours / 24 / 365)y"
     }
 }
 

@@ -26,8 +26,11 @@ struct ResourceDefinition: Sendable {
 
     static func registryKey(group: String, version: String, plural: String) -> String { "\(group)/\(version)/\(plural)" }
 
+    /// Storage shared with another resource: events.k8s.io Events live with core Events.
+    var sharedStorage: String?
+
     /// Storage identity shared by every version of a resource.
-    var storageKey: String { type.groupResource }
+    var storageKey: String { sharedStorage ?? type.groupResource }
 
     struct PrinterColumn: Sendable {
         var name: String
@@ -53,17 +56,28 @@ extension ResourceDefinition {
     static let customResourceDefinitions = builtin("apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions", namespaced: false, short: ["crd", "crds"], status: true, generation: true,
                                                    columns: [.init(name: "Created At", type: "date", jsonPath: ".metadata.creationTimestamp")])
 
+    /// `kubectl auth can-i`'s review: created, never stored.
+    static let selfSubjectAccessReviews: ResourceDefinition = {
+        var def = builtin("authorization.k8s.io", "v1", "SelfSubjectAccessReview", "selfsubjectaccessreviews", namespaced: false)
+        def.verbs = ["create"]
+        return def
+    }()
+
     /// Whether this is the CustomResourceDefinition resource itself.
     var isCRD: Bool { type.group == "apiextensions.k8s.io" && type.plural == "customresourcedefinitions" }
 
     static let builtins: [ResourceDefinition] = [
-        namespaces, customResourceDefinitions,
+        namespaces, customResourceDefinitions, selfSubjectAccessReviews,
         builtin("", "v1", "Pod", "pods", namespaced: true, short: ["po"], status: true, generation: true,
                 fields: ["spec.nodeName", "spec.restartPolicy", "spec.schedulerName", "spec.serviceAccountName", "status.phase", "status.podIP", "status.nominatedNodeName"],
                 columns: [
                     .init(name: "Ready", type: "string", jsonPath: "{ready}"),
                     .init(name: "Status", type: "string", jsonPath: "{podStatus}"),
                     .init(name: "Restarts", type: "string", jsonPath: "{restarts}"),
+                    .init(name: "IP", type: "string", jsonPath: "{podIP}", priority: 1),
+                    .init(name: "Node", type: "string", jsonPath: "{nodeName}", priority: 1),
+                    .init(name: "Nominated Node", type: "string", jsonPath: "{nominatedNode}", priority: 1),
+                    .init(name: "Readiness Gates", type: "string", jsonPath: "{readinessGates}", priority: 1),
                 ]),
         builtin("", "v1", "ConfigMap", "configmaps", namespaced: true, short: ["cm"],
                 columns: [.init(name: "Data", type: "integer", jsonPath: "{dataCount}")]),
@@ -75,14 +89,25 @@ extension ResourceDefinition {
         builtin("", "v1", "Event", "events", namespaced: true, short: ["ev"],
                 fields: ["involvedObject.kind", "involvedObject.namespace", "involvedObject.name", "involvedObject.uid", "involvedObject.apiVersion", "involvedObject.resourceVersion", "involvedObject.fieldPath", "reason", "reportingComponent", "source", "type"],
                 columns: [.init(name: "Type", type: "string", jsonPath: ".type"), .init(name: "Reason", type: "string", jsonPath: ".reason"), .init(name: "Message", type: "string", jsonPath: ".message")]),
-        builtin("events.k8s.io", "v1", "Event", "events", namespaced: true, short: ["ev"],
-                fields: ["regarding.kind", "regarding.namespace", "regarding.name", "regarding.uid", "reason", "type", "reportingController"],
-                columns: [.init(name: "Type", type: "string", jsonPath: ".type"), .init(name: "Reason", type: "string", jsonPath: ".reason"), .init(name: "Note", type: "string", jsonPath: ".note")]),
+        {
+            var events = builtin("events.k8s.io", "v1", "Event", "events", namespaced: true, short: ["ev"],
+                                 fields: ["regarding.kind", "regarding.namespace", "regarding.name", "regarding.uid", "regarding.apiVersion", "regarding.resourceVersion", "regarding.fieldPath", "reason", "type", "reportingController"],
+                                 columns: [.init(name: "Type", type: "string", jsonPath: ".type"), .init(name: "Reason", type: "string", jsonPath: ".reason"), .init(name: "Message", type: "string", jsonPath: ".message")])
+            events.sharedStorage = "events"
+            return events
+        }(),
         builtin("coordination.k8s.io", "v1", "Lease", "leases", namespaced: true,
                 columns: [.init(name: "Holder", type: "string", jsonPath: ".spec.holderIdentity")]),
         // Stored, not acted on (no controllers run them), so an installer applies cleanly.
         builtin("apps", "v1", "Deployment", "deployments", namespaced: true, short: ["deploy"], status: true, generation: true,
                 columns: [.init(name: "Replicas", type: "integer", jsonPath: ".spec.replicas")]),
+        builtin("batch", "v1", "Job", "jobs", namespaced: true, status: true, generation: true,
+                columns: [.init(name: "Status", type: "string", jsonPath: "{jobStatus}"), .init(name: "Completions", type: "string", jsonPath: "{jobCompletions}")]),
+        builtin("", "v1", "Node", "nodes", namespaced: false, short: ["no"], status: true,
+                columns: [.init(name: "Status", type: "string", jsonPath: "{nodeStatus}"), .init(name: "Roles", type: "string", jsonPath: "{nodeRoles}"), .init(name: "Version", type: "string", jsonPath: ".status.nodeInfo.kubeletVersion")]),
+        builtin("", "v1", "Endpoints", "endpoints", namespaced: true, short: ["ep"]),
+        builtin("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices", namespaced: true,
+                columns: [.init(name: "AddressType", type: "string", jsonPath: ".addressType")]),
         builtin("rbac.authorization.k8s.io", "v1", "Role", "roles", namespaced: true),
         builtin("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings", namespaced: true),
         builtin("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", namespaced: false),

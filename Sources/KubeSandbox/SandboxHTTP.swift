@@ -10,9 +10,11 @@ struct SandboxRequest: Sendable {
     var headers: HTTPHeaders
     var body: [UInt8]
     /// The authenticated user, from a client certificate or token; `nil` for anonymous.
-    var user: String?
+    var user: SandboxUser?
+    /// The response form negotiated from `Accept` (set once the route is known).
+    var form: ResponseForm = .json
 
-    init(method: HTTPMethod, uri: String, headers: HTTPHeaders, body: [UInt8], user: String?) {
+    init(method: HTTPMethod, uri: String, headers: HTTPHeaders, body: [UInt8], user: SandboxUser?) {
         self.method = method
         self.headers = headers
         self.body = body
@@ -45,10 +47,10 @@ enum SandboxResponse: Sendable {
     case full(status: Int, headers: [(String, String)], body: [UInt8])
     case stream(status: Int, headers: [(String, String)], chunks: AsyncStream<[UInt8]>)
 
-    static func json(_ status: Int, _ value: JSONValue, headers: [(String, String)] = []) -> SandboxResponse {
+    static func json(_ status: Int, _ value: JSONValue, headers: [(String, String)] = [], contentType: String = "application/json") -> SandboxResponse {
         var body = value.serialized()
         body.append(UInt8(ascii: "\n"))
-        return .full(status: status, headers: [("Content-Type", "application/json")] + headers, body: body)
+        return .full(status: status, headers: [("Content-Type", contentType)] + headers, body: body)
     }
 
     static func error(_ error: APIError) -> SandboxResponse {

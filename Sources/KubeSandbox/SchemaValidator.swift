@@ -18,6 +18,12 @@ enum SchemaValidator {
         case .object(var members):
             let properties = schema["properties"]?.objectValue
             let preserve = schema["x-kubernetes-preserve-unknown-fields"]?.boolValue == true
+            // A null where the schema does not allow one is dropped before defaulting, as
+            // kube-apiserver prunes it, so an optional field sent as null is simply absent.
+            for (key, member) in members where member.isNull && !(isRoot && ["apiVersion", "kind", "metadata"].contains(key)) {
+                let memberSchema = properties?[key] ?? schema["additionalProperties"]?.objectValue.map(JSONValue.object)
+                if memberSchema?["nullable"]?.boolValue != true { members[key] = nil }
+            }
             if let properties {
                 for (key, propSchema) in properties where members[key] == nil {
                     if let def = propSchema["default"] { members[key] = def }
@@ -48,13 +54,17 @@ enum SchemaValidator {
     }
 
     /// Validates `value` and returns every violation.
-    static func validate(_ value: JSONValue, schema: JSONValue, path: String = "", isRoot: Bool = true) -> [FieldError] {
+    /// - Parameter old: the stored object on an update. Values equal to their old
+    ///   counterparts are not validated again (validation ratcheting, on by default since
+    ///   Kubernetes 1.30), and transition rules (`oldSelf`) are evaluated only where one exists.
+    static func validate(_ value: JSONValue, schema: JSONValue, path: String = "", isRoot: Bool = true, old: JSONValue? = nil) -> [FieldError] {
         var errors: [FieldError] = []
-        check(value, schema: schema, path: path, isRoot: isRoot, errors: &errors)
+        check(value, schema: schema, path: path, isRoot: isRoot, old: old, errors: &errors)
         return errors
     }
 
-    private static func check(_ value: JSONValue, schema: JSONValue, path: String, isRoot: Bool, errors: inout [FieldError]) {
+    private static func check(_ value: JSONValue, schema: JSONValue, path: String, isRoot: Bool, old: JSONValue?, errors: inout [FieldError]) {
+        if let old, old == value { return }  // ratcheting: an unchanged value stays accepted
         let field = path.isEmpty ? "<root>" : path
         if value.isNull {
             if schema["nullable"]?.boolValue != true && !isRoot {
@@ -94,6 +104,9 @@ enum SchemaValidator {
             }
         case .int, .double:
             let number = value.doubleValue ?? 0
+            if let format = schema["format"]?.stringValue, let range = integerRanges[format], !range.contains(number) {
+                errors.append(.invalid(field, value, "\(field) in body must be of type \(format): \"\(FieldError.render(value))\""))
+            }
             if let min = schema["minimum"]?.doubleValue {
                 let exclusive = schema["exclusiveMinimum"]?.boolValue == true
                 if exclusive ? number <= min : number < min {
@@ -113,11 +126,17 @@ enum SchemaValidator {
             if let min = schema["minItems"]?.intValue, items.count < min {
                 errors.append(.invalid(field, value, "\(field) in body should have at least \(min) items"))
             }
+            let mapKeys = schema["x-kubernetes-list-map-keys"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            let listType = schema["x-kubernetes-list-type"]?.stringValue
             if let itemSchema = schema["items"] {
+                // Old items correlate with new ones only by their keys in a map-list.
+                let oldItems = listType == "map" ? (old?.arrayValue ?? []) : []
                 for (i, item) in items.enumerated() {
-                    check(item, schema: itemSchema, path: "\(path)[\(i)]", isRoot: false, errors: &errors)
+                    let oldItem = oldItems.first { Self.listKey($0, mapKeys) == Self.listKey(item, mapKeys) }
+                    check(item, schema: itemSchema, path: "\(path)[\(i)]", isRoot: false, old: oldItem, errors: &errors)
                 }
             }
+            errors += duplicates(items, listType: listType, mapKeys: mapKeys, path: path)
         case .object(let members):
             for name in schema["required"]?.arrayValue?.compactMap(\.stringValue) ?? [] where members[name] == nil {
                 errors.append(.required(path.isEmpty ? name : "\(path).\(name)"))
@@ -133,16 +152,19 @@ enum SchemaValidator {
                 if isRoot && ["apiVersion", "kind", "metadata"].contains(name) { continue }
                 let childPath = path.isEmpty ? name : "\(path).\(name)"
                 if let propSchema = properties[name] {
-                    check(member, schema: propSchema, path: childPath, isRoot: false, errors: &errors)
+                    check(member, schema: propSchema, path: childPath, isRoot: false, old: old?[name], errors: &errors)
                 } else if let additional = schema["additionalProperties"], additional.objectValue != nil {
-                    check(member, schema: additional, path: childPath, isRoot: false, errors: &errors)
+                    check(member, schema: additional, path: childPath, isRoot: false, old: old?[name], errors: &errors)
                 }
             }
         default:
             break
         }
         for sub in schema["allOf"]?.arrayValue ?? [] {
-            check(value, schema: sub, path: path, isRoot: isRoot, errors: &errors)
+            check(value, schema: sub, path: path, isRoot: isRoot, old: old, errors: &errors)
+        }
+        if let rules = schema["x-kubernetes-validations"]?.arrayValue {
+            errors += CELRules.check(rules, value: value, old: old, path: path)
         }
         if let anyOf = schema["anyOf"]?.arrayValue, !anyOf.isEmpty,
             !anyOf.contains(where: { validate(value, schema: $0, path: path, isRoot: isRoot).isEmpty })
@@ -153,6 +175,43 @@ enum SchemaValidator {
             oneOf.filter({ validate(value, schema: $0, path: path, isRoot: isRoot).isEmpty }).count != 1
         {
             errors.append(.invalid(field, value, "\(field) in body must match exactly one schema in oneOf"))
+        }
+    }
+
+    /// The ranges `format: int32` and `int64` allow.
+    static let integerRanges: [String: ClosedRange<Double>] = ["int32": Double(Int32.min)...Double(Int32.max), "int64": Double(Int64.min)...Double(Int64.max)]
+
+    /// A map-list item's key: the values of its key fields.
+    static func listKey(_ item: JSONValue, _ keys: [String]) -> [JSONValue] { keys.map { item[$0] ?? .null } }
+
+    /// `x-kubernetes-list-type: set` items must be unique, and `map` items unique by their keys:
+    /// 422 `Duplicate value` at the later item, as kube-apiserver reports it.
+    static func duplicates(_ items: [JSONValue], listType: String?, mapKeys: [String], path: String) -> [FieldError] {
+        var errors: [FieldError] = []
+        switch listType {
+        case "set":
+            for (i, item) in items.enumerated() where items[..<i].contains(item) {
+                errors.append(FieldError(field: "\(path)[\(i)]", reason: "FieldValueDuplicate", detail: "Duplicate value: \(FieldError.render(item))"))
+            }
+        case "map" where !mapKeys.isEmpty:
+            let keys = items.map { listKey($0, mapKeys) }
+            for (i, key) in keys.enumerated() where keys[..<i].contains(key) {
+                let shown = zip(mapKeys, key).filter { !$0.1.isNull }.map { "\"\($0.0)\":\(goValue($0.1))" }.joined(separator: ", ")
+                errors.append(FieldError(field: "\(path)[\(i)]", reason: "FieldValueDuplicate", detail: "Duplicate value: map[string]interface {}{\(shown)}"))
+            }
+        default:
+            break
+        }
+        return errors
+    }
+
+    /// A JSON scalar as Go's `%#v` prints it inside a `map[string]interface {}`.
+    static func goValue(_ value: JSONValue) -> String {
+        switch value {
+        case .string(let s): return "\"\(s)\""
+        case .int(let i): return "\(i)"
+        case .double(let d): return d.rounded() == d ? "\(Int64(d))" : "\(d)"
+        default: return value.description
         }
     }
 

@@ -9,7 +9,7 @@ enum Selection {
         }
         if !fields.requirements.isEmpty {
             var values: [String: String] = [:]
-            for r in fields.requirements { values[r.field] = fieldValue(object, r.field) }
+            for r in fields.requirements { values[r.field] = fieldValue(object, EventStorage.storedFieldPath(r.field, def: def)) }
             if !fields.matches(values) { return false }
         }
         return true

@@ -224,7 +224,11 @@ public final class SimulatedKubelet: Sendable {
         }
         if plan.manual { await waitForStep(1, key(pod)) } else { try? await Task.sleep(for: .milliseconds(Int64(plan.startup * 1000))) }
         let runningState: JSONValue = ["running": ["startedAt": .string(KubeTime.format(Date()))]]
-        guard await write(["phase": "Running", "conditions": [condition("PodScheduled", true), condition("Initialized", true), condition("Ready", true)], "containerStatuses": statuses(runningState, ready: true)]) else { return }
+        // The Pod's address, as the network plugin assigns it once the sandbox runs: stable per uid.
+        let uidBytes = Array((pod.metadata.uid ?? "").utf8)
+        let ip = JSONValue.string("10.244.\((uidBytes.first ?? 0) % 250).\((uidBytes.last ?? 0) % 250 + 2)")
+        guard await write(["phase": "Running", "podIP": ip, "podIPs": [["ip": ip]], "hostIP": "10.0.0.1", "hostIPs": [["ip": "10.0.0.1"]],
+                           "conditions": [condition("PodScheduled", true), condition("Initialized", true), condition("Ready", true)], "containerStatuses": statuses(runningState, ready: true)]) else { return }
         if plan.outcome == "hang" { return }
         if plan.manual { await waitForStep(2, key(pod)) } else { try? await Task.sleep(for: .milliseconds(Int64(plan.duration * 1000))) }
         let (phase, exitCode, reason): (String, Int32, String) = switch plan.outcome {

@@ -120,6 +120,58 @@ struct RBACTests {
         }
     }
 
+    @Test("in a sandbox that enforces RBAC, the executor runs as its ServiceAccount with the installed roles; without the Pod create rule its Pod create is refused with 403")
+    func enforced() async throws {
+        var options = KubeSandbox.Options()
+        options.kubelet = true
+        options.authorization = .rbac
+        try await KubeSandbox.with(options) { sandbox, admin in
+            try await ExecutorHarness.installCRD(admin)
+            // What `kubectl apply -f dist/install.yaml` creates for the executor's identity.
+            let docs = try JSONValue.documents(yaml: try String(contentsOfFile: Fixtures.repositoryRoot + "/dist/install.yaml", encoding: .utf8))
+            let wanted: Set<String> = ["Namespace", "ServiceAccount", "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"]
+            for doc in docs where wanted.contains(doc["kind"]?.stringValue ?? "") {
+                let kind = doc["kind"]?.stringValue ?? ""
+                let rbac = kind.hasPrefix("Role") || kind.hasPrefix("Cluster")
+                let plural = ["Namespace": "namespaces", "ServiceAccount": "serviceaccounts", "Role": "roles", "ClusterRole": "clusterroles", "RoleBinding": "rolebindings", "ClusterRoleBinding": "clusterrolebindings"][kind] ?? ""
+                let type = ResourceType(group: rbac ? "rbac.authorization.k8s.io" : "", version: "v1", kind: kind, plural: plural, namespaced: !kind.hasPrefix("Cluster") && kind != "Namespace")
+                if kind == "ServiceAccount", (try? await admin.get(type, name: doc.value(atPath: "metadata.name")?.stringValue ?? "", namespace: "executor-system")) != nil { continue }
+                _ = try await admin.create(type, doc)
+            }
+            let token = sandbox.serviceAccountToken(namespace: "executor-system", name: "executor-controller-manager")
+            let refused = LockedBox(0)
+            let client = try KubernetesClient(configuration: sandbox.clientConfiguration(authentication: .bearerToken(token)), observer: { record in
+                if record.code == 403, record.method == "POST", record.path.hasSuffix("/pods") { refused.withLock { $0 += 1 } }
+            })
+            var election = LeaderElectionConfig(leaseName: "abf369a8.flyte.org", namespace: "executor-system", identity: "rbac-enforced")
+            election.retryPeriod = .milliseconds(200)
+            let manager = Manager(client: client, options: ManagerOptions(metricsBindAddress: "0", healthProbeBindAddress: "0", leaderElection: election, gracefulShutdownTimeout: .seconds(5)))
+            _ = Executor(manager: manager, config: ExecutorConfig(), sink: RecordingSink())
+            let run = Task { try await manager.run() }
+            defer { run.cancel() }
+            let h = ExecutorHarness(sandbox: sandbox, client: admin, sink: RecordingSink())
+            try await h.create(Fixtures.taskAction("allowed", template: Fixtures.template(duration: 0.05, startup: 0.05)))
+            #expect(try await h.terminal("allowed").status?.phaseHistory?.last?.phase == "Completed")
+            #expect(refused.value == 0)
+
+            // Take away the Pod create rule: the next TaskAction's Pod is refused by the API server.
+            var role = try await admin.get(ResourceType(group: "rbac.authorization.k8s.io", version: "v1", kind: "ClusterRole", plural: "clusterroles", namespaced: false), name: "executor-manager-role")
+            role["rules"] = .array((role["rules"]?.arrayValue ?? []).map { rule in
+                guard rule["resources"]?.arrayValue?.contains("pods") == true else { return rule }
+                var rule = rule
+                rule["verbs"] = .array((rule["verbs"]?.arrayValue ?? []).filter { $0 != "create" })
+                return rule
+            })
+            _ = try await admin.update(ResourceType(group: "rbac.authorization.k8s.io", version: "v1", kind: "ClusterRole", plural: "clusterroles", namespaced: false), role)
+            try await h.create(Fixtures.taskAction("refused", template: Fixtures.template(duration: 0.05, startup: 0.05)))
+            try await eventually("a 403 on the Pod create") { refused.value > 0 }
+            #expect(try await admin.list(Pod.self, namespace: "default").items.allSatisfy { $0.metadata.name != "refused-0" })
+            run.cancel()
+            _ = try? await run.value
+            try await client.shutdown()
+        }
+    }
+
     @Test("config/rbac/role.yaml is what `executor manifests` generates from the built-in plugins")
     func generatedRole() throws {
         let registry = PluginRegistration.registry(PluginRegistration.builtIn, config: ExecutorConfig(), logger: Logger(label: "rbac"))

@@ -113,9 +113,9 @@ struct FidelityTests {
 
     /// The lines of a watch read whole with `raw` (the watch must end by its timeout).
     static func watchLines(_ client: KubernetesClient, _ path: String, _ query: [(String, String)]) async throws -> (status: Int, lines: [JSONValue]) {
-        let (status, body) = try await client.raw(method: "GET", path: path, query: query)
-        let lines = try String(decoding: body, as: UTF8.self).split(separator: "\n").map { try JSONValue.parse(String($0)) }
-        return (status, lines)
+        let response = try await client.raw(method: "GET", path: path, query: query)
+        let lines = try String(decoding: response.body, as: UTF8.self).split(separator: "\n").map { try JSONValue.parse(String($0)) }
+        return (response.status, lines)
     }
 
     @Test("a watch with bookmarks gets one about 2 s before its timeout once the resourceVersion moved, even when its selector matched nothing")

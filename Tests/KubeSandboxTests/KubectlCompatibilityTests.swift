@@ -53,11 +53,11 @@ enum Kubectl {
 @Suite("kubectl against KubeSandbox", .enabled(if: Kubectl.available, "kubectl is not on PATH"))
 struct KubectlCompatibilityTests {
     /// A sandbox, a client, and a kubeconfig file for kubectl in a scratch directory.
-    func withKubeconfig(_ authentication: KubeSandbox.Authentication = .clientCertificate, _ body: (KubernetesClient, String) async throws -> Void) async throws {
+    func withKubeconfig(_ authentication: KubeSandbox.Authentication = .clientCertificate, options: KubeSandbox.Options = KubeSandbox.Options(), _ body: (KubernetesClient, String) async throws -> Void) async throws {
         let dir = NSTemporaryDirectory() + "kubectl-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        try await KubeSandbox.with { sandbox, client in
+        try await KubeSandbox.with(options) { sandbox, client in
             let kubeconfig = dir + "/config"
             try sandbox.writeKubeconfig(to: kubeconfig, authentication: authentication)
             try await body(client, kubeconfig)
@@ -132,6 +132,59 @@ struct KubectlCompatibilityTests {
             #expect(first.output.contains("configmap/ssa serverside-applied"), "\(first.output)")
             let read = try await Kubectl.run(["get", "configmap", "ssa", "-o", "jsonpath={.data.a}"], kubeconfig: kubeconfig)
             #expect(read.output == "1", "\(read.output)")
+        }
+    }
+
+    @Test("kubectl create sends built-in kinds as protobuf: namespace, configmap, secret, serviceaccount, role, rolebinding and token work, and auth can-i answers under RBAC")
+    func protobufCreates() async throws {
+        var options = KubeSandbox.Options()
+        options.authorization = .rbac
+        try await withKubeconfig(options: options) { client, kubeconfig in
+            let commands: [[String]] = [
+                ["create", "namespace", "team"],
+                ["create", "configmap", "settings", "-n", "team", "--from-literal=mode=fast"],
+                ["create", "secret", "generic", "creds", "-n", "team", "--from-literal=key=s3cr3t"],
+                ["create", "serviceaccount", "bot", "-n", "team"],
+                ["create", "role", "reader", "-n", "team", "--verb=get,list", "--resource=configmaps"],
+                ["create", "rolebinding", "bot-reads", "-n", "team", "--role=reader", "--serviceaccount=team:bot"],
+            ]
+            for command in commands {
+                let result = try await Kubectl.run(command, kubeconfig: kubeconfig)
+                #expect(result.status == 0, "kubectl \(command.joined(separator: " ")): \(result.output)")
+            }
+            #expect(try await client.get(ConfigMap.self, name: "settings", namespace: "team").data == ["mode": "fast"])
+            let token = try await Kubectl.run(["create", "token", "bot", "-n", "team"], kubeconfig: kubeconfig)
+            #expect(token.status == 0, "\(token.output)")
+            let bearer = token.output.trimmingCharacters(in: .whitespacesAndNewlines)
+            let canList = try await Kubectl.run(["--token", bearer, "auth", "can-i", "list", "configmaps", "-n", "team"], kubeconfig: kubeconfig)
+            #expect(canList.output.trimmingCharacters(in: .whitespacesAndNewlines) == "yes", "\(canList.output)")
+            let canDelete = try await Kubectl.run(["--token", bearer, "auth", "can-i", "delete", "configmaps", "-n", "team"], kubeconfig: kubeconfig)
+            #expect(canDelete.output.trimmingCharacters(in: .whitespacesAndNewlines) == "no", "\(canDelete.output)")
+            let refused = try await Kubectl.run(["--token", bearer, "get", "secrets", "-n", "team"], kubeconfig: kubeconfig)
+            #expect(refused.status != 0 && refused.output.contains(#"User "system:serviceaccount:team:bot" cannot list resource "secrets""#), "\(refused.output)")
+        }
+    }
+
+    @Test("kubectl get events shows an Event recorded through events.k8s.io, and kubectl get pods -o wide shows the Pod's IP and NODE")
+    func eventsAndWidePods() async throws {
+        var options = KubeSandbox.Options()
+        options.kubelet = true
+        try await withKubeconfig(options: options) { client, kubeconfig in
+            _ = try await client.create(ResourceType(group: "events.k8s.io", version: "v1", kind: "Event", plural: "events", namespaced: true), [
+                "apiVersion": "events.k8s.io/v1", "kind": "Event", "metadata": ["name": "ta.1", "namespace": "default"],
+                "eventTime": "2026-11-29T10:00:00.000000Z", "reportingController": "flyte.org/executor", "reportingInstance": "executor-0",
+                "action": "Reconcile", "reason": "PodCreated", "type": "Normal", "note": "created pod ta-0",
+                "regarding": ["apiVersion": "flyte.org/v1", "kind": "TaskAction", "name": "ta", "namespace": "default"],
+            ])
+            let events = try await Kubectl.run(["get", "events"], kubeconfig: kubeconfig)
+            #expect(events.status == 0 && events.output.contains("PodCreated") && events.output.contains("created pod ta-0"), "\(events.output)")
+
+            _ = try await client.create(Pod(metadata: ObjectMeta(name: "wide", namespace: "default", annotations: [SimulatedKubelet.outcomeAnnotation: "hang"]), spec: PodSpec(containers: [Container(name: "main", image: "busybox:1.36")])))
+            try await waitUntil("an IP") { (try? await client.get(Pod.self, name: "wide", namespace: "default"))?.status?.podIP != nil }
+            let wide = try await Kubectl.run(["get", "pods", "-o", "wide"], kubeconfig: kubeconfig)
+            let lines = wide.output.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init) }
+            #expect(lines.first == ["NAME", "READY", "STATUS", "RESTARTS", "AGE", "IP", "NODE", "NOMINATED", "NODE", "READINESS", "GATES"], "\(wide.output)")
+            #expect(lines.dropFirst().first?.contains(SimulatedKubelet.nodeName) == true, "\(wide.output)")
         }
     }
 }

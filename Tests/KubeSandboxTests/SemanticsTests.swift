@@ -145,8 +145,13 @@ struct SemanticsTests {
     func unsupported() async throws {
         try await KubeSandbox.with { _, client in
             _ = try await client.create(Pod.resourceType, pod("p"))
-            let proto = try await client.raw(method: "POST", path: "/api/v1/namespaces/default/configmaps", body: [0x6b, 0x38, 0x73, 0x00], contentType: "application/vnd.kubernetes.protobuf")
+            // A protobuf Pod (a kind whose protobuf the sandbox does not decode) is 415; a body
+            // that is not Kubernetes protobuf at all is 400.
+            let envelope = ProtobufBodyTests.envelope(apiVersion: "v1", kind: "Pod", raw: [])
+            let proto = try await client.raw(method: "POST", path: "/api/v1/namespaces/default/pods", body: envelope, contentType: "application/vnd.kubernetes.protobuf")
             #expect(proto.status == 415)
+            let garbage = try await client.raw(method: "POST", path: "/api/v1/namespaces/default/configmaps", body: [1, 2, 3], contentType: "application/vnd.kubernetes.protobuf")
+            #expect(garbage.status == 400)
             let exec = try await client.raw(method: "GET", path: "/api/v1/namespaces/default/pods/p/exec")
             #expect(exec.status == 501)
             let weird = try await client.raw(method: "GET", path: "/apis/nothing.example/v1/things")

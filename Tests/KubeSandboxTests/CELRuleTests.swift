@@ -1,0 +1,135 @@
+import Foundation
+import KubeClient
+@testable import KubeSandbox
+import Testing
+
+/// `x-kubernetes-validations` (issue 17, item 7): the CEL rules of the real CRDs, evaluated as
+/// kube-apiserver evaluates them.
+@Suite("CEL validation rules")
+struct CELRuleTests {
+    static func evaluate(_ rule: String, self value: JSONValue, old: JSONValue? = nil) throws -> CELValue {
+        var variables = ["self": CELValue(value)]
+        if let old { variables["oldSelf"] = CELValue(old) }
+        return try CELEvaluator(variables: variables).evaluate(try CELParser.parse(rule))
+    }
+
+    @Test("the CEL subset: has(), !, &&, ||, ==, in lists, size(), comparisons, startsWith/endsWith/matches, ternaries and macros")
+    func subset() throws {
+        let object: JSONValue = ["name": "web-1", "replicas": 3, "ports": [80, 443], "labels": ["app": "web"], "ratio": 0.5]
+        let cases: [(String, Bool)] = [
+            ("has(self.name) && !has(self.missing)", true),
+            ("self.name == 'web-1' || self.nope == 1", true),  // || absorbs the error of its other side
+            ("self.name in ['web-1', 'web-2']", true),
+            ("'app' in self.labels", true),
+            ("size(self.ports) == 2 && self.ports.size() < 3", true),
+            ("self.replicas >= 3 && self.replicas != 4 && self.ratio < 1", true),
+            ("self.replicas == 3.0", true),
+            ("self.name.startsWith('web') && self.name.endsWith('-1') && self.name.matches('^[a-z]+-[0-9]+$')", true),
+            ("self.ports.all(p, p > 0) && self.ports.exists(p, p == 443) && self.ports.exists_one(p, p == 80)", true),
+            ("self.ports.filter(p, p > 100) == [443] && self.ports.map(p, p * 2) == [160, 886]", true),
+            ("self.replicas > 5 ? false : true", true),
+            ("self.labels.app + '-' + string(self.replicas) == 'web-3'", true),
+            ("size(self.name) > 10", false),
+            ("!(self.name in ['x'])", true),
+        ]
+        for (rule, expected) in cases {
+            #expect(try Self.evaluate(rule, self: object) == .bool(expected), "\(rule)")
+        }
+        #expect(throws: CELError.evaluation("no such key: nope")) { try Self.evaluate("self.nope == 1 && true", self: object) }
+        #expect(try Self.evaluate("self == oldSelf", self: "a", old: "a") == .bool(true))
+        #expect(try Self.evaluate("self == oldSelf", self: "a", old: "b") == .bool(false))
+        #expect(throws: CELError.self) { try CELParser.parse("self.x ==") }
+        #expect(throws: CELError.unsupported("function quantity() is not implemented by the sandbox")) { try CELParser.parse("quantity(self.x).isLessThan(quantity('1'))") }
+    }
+
+    static let rayJobs = ResourceType(group: "ray.io", version: "v1", kind: "RayJob", plural: "rayjobs", namespaced: true)
+
+    static func rayJobCRD() throws -> JSONValue {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().path + "/Fixtures/crds/ray.io_rayjobs.yaml"
+        guard let crd = try JSONValue.documents(yaml: try String(contentsOfFile: path, encoding: .utf8)).first else { throw KubeClientError.decoding("empty CRD") }
+        return crd
+    }
+
+    static func rayJob(_ name: String, spec: JSONValue) -> JSONValue {
+        ["apiVersion": "ray.io/v1", "kind": "RayJob", "metadata": ["name": .string(name), "namespace": "default"], "spec": spec]
+    }
+
+    @Test("KubeRay's RayJob rules: deletionStrategy's has()/!/&&/|| rules and managedBy's 'in' list and self == oldSelf transition rule, with their messages")
+    func rayJobRules() async throws {
+        try await KubeSandbox.with { _, client in
+            _ = try await client.create(Fixtures.crdType, try Self.rayJobCRD())
+            // Both legacy policies and deletionRules: the first rule fails with its message.
+            do {
+                _ = try await client.create(Self.rayJobs, Self.rayJob("both", spec: ["entrypoint": "python x.py", "deletionStrategy": [
+                    "onSuccess": ["policy": "DeleteCluster"], "onFailure": ["policy": "DeleteNone"],
+                    "deletionRules": [["policy": "DeleteCluster", "condition": ["jobStatus": "SUCCEEDED"]]],
+                ]]))
+                Issue.record("accepted")
+            } catch let error as KubeAPIError {
+                #expect(error.code == 422)
+                #expect(error.status.message == #"RayJob.ray.io "both" is invalid: spec.deletionStrategy: Invalid value: "object": legacy policies (onSuccess/onFailure) and deletionRules cannot be used together within the same deletionStrategy"#)
+            }
+            // A deletion condition naming both statuses, inside a list item.
+            do {
+                _ = try await client.create(Self.rayJobs, Self.rayJob("cond", spec: ["entrypoint": "python x.py", "deletionStrategy": [
+                    "deletionRules": [["policy": "DeleteCluster", "condition": ["jobStatus": "SUCCEEDED", "jobDeploymentStatus": "Failed"]]],
+                ]]))
+                Issue.record("accepted")
+            } catch let error as KubeAPIError {
+                #expect(error.status.message?.contains(#"spec.deletionStrategy.deletionRules[0].condition: Invalid value: "object": JobStatus and JobDeploymentStatus cannot be used together within the same deletion condition."#) == true)
+            }
+            // managedBy must be one of two values, and then never changes.
+            do {
+                _ = try await client.create(Self.rayJobs, Self.rayJob("owner", spec: ["entrypoint": "python x.py", "managedBy": "someone-else"]))
+                Issue.record("accepted")
+            } catch let error as KubeAPIError {
+                #expect(error.status.message?.hasSuffix(#"spec.managedBy: Invalid value: "string": the managedBy field value must be either 'ray.io/kuberay-operator' or 'kueue.x-k8s.io/multikueue'"#) == true)
+            }
+            var created = try await client.create(Self.rayJobs, Self.rayJob("managed", spec: ["entrypoint": "python x.py", "managedBy": "ray.io/kuberay-operator"]))
+            created["spec"]?["managedBy"] = "kueue.x-k8s.io/multikueue"
+            do {
+                _ = try await client.update(Self.rayJobs, created)
+                Issue.record("a transition rule was not enforced")
+            } catch let error as KubeAPIError {
+                #expect(error.status.message == #"RayJob.ray.io "managed" is invalid: spec.managedBy: Invalid value: "string": the managedBy field is immutable"#)
+            }
+            // An unchanged managedBy passes the transition rule on other updates.
+            created["spec"]?["managedBy"] = "ray.io/kuberay-operator"
+            created["spec"]?["entrypoint"] = "python y.py"
+            _ = try await client.update(Self.rayJobs, created)
+        }
+    }
+
+    @Test("a rule the sandbox cannot evaluate is reported once as a warning when the CRD is created, and messageExpression and reason shape the error")
+    func unsupportedRuleWarns() async throws {
+        try await KubeSandbox.with { _, client in
+            let crd: JSONValue = [
+                "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition", "metadata": ["name": "widgets.example.com"],
+                "spec": ["group": "example.com", "scope": "Namespaced", "names": ["plural": "widgets", "kind": "Widget"],
+                         "versions": [["name": "v1", "served": true, "storage": true, "schema": ["openAPIV3Schema": [
+                            "type": "object",
+                            "properties": ["spec": [
+                                "type": "object",
+                                "properties": ["size": ["type": "integer"], "memory": ["type": "string"]],
+                                "x-kubernetes-validations": [
+                                    ["rule": "self.size <= 10", "messageExpression": "'size ' + string(self.size) + ' is over 10'", "reason": "FieldValueForbidden", "fieldPath": ".size"],
+                                    ["rule": "quantity(self.memory).isLessThan(quantity('1Gi'))", "message": "too much memory"],
+                                ],
+                            ]],
+                         ]]]]],
+            ]
+            let response = try await client.raw(method: "POST", path: "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", body: crd.serialized(), contentType: "application/json")
+            #expect(response.status == 201)
+            #expect(response.warnings.count == 1)
+            #expect(response.warnings.first?.contains(#"cannot evaluate the x-kubernetes-validations rule "quantity(self.memory).isLessThan(quantity('1Gi'))" at v1:spec"#) == true)
+            let widgets = ResourceType(group: "example.com", version: "v1", kind: "Widget", plural: "widgets", namespaced: true)
+            do {
+                _ = try await client.create(widgets, ["apiVersion": "example.com/v1", "kind": "Widget", "metadata": ["name": "w", "namespace": "default"], "spec": ["size": 12, "memory": "2Gi"]])
+                Issue.record("accepted")
+            } catch let error as KubeAPIError {
+                #expect(error.status.message == #"Widget.example.com "w" is invalid: spec.size: Forbidden: size 12 is over 10"#)
+            }
+        }
+    }
+}
+
