@@ -63,6 +63,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ],
+            // The simulated operators' CRDs, read from the source tree (see SimulatedOperators).
+            exclude: ["CRDs"],
             swiftSettings: strict
         ),
         .target(

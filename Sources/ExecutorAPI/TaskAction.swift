@@ -203,4 +203,7 @@ public enum TaskActionLabels {
     public static let terminated = "terminated"
     public static let completedTime = "flyte.org/completed-time"
     public static let managed = "flyte.org/managed"
+    /// On Pods an operator creates for a child (Spark's driver, Ray's head): the child's name,
+    /// so a change of that Pod wakes the TaskAction the child belongs to.
+    public static let childName = "flyte.org/child-name"
 }

@@ -8,7 +8,7 @@ import KubeSandbox
 import Logging
 
 /// `executor dev` (`make dev`): everything in one process with no cluster: a sandbox with the
-/// simulated kubelet, the CRD, the executor, the samples, and each TaskAction's phase timeline
+/// simulated kubelet and Spark and KubeRay operators, the CRDs, the executor, the samples, and each TaskAction's phase timeline
 /// as it happens. Ctrl-C stops it all.
 struct DevCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "dev", abstract: "Run a sandbox, the executor and the samples, printing phase timelines.")
@@ -29,6 +29,7 @@ struct DevCommand: AsyncParsableCommand {
         var options = KubeSandbox.Options()
         options.port = port
         options.kubelet = true
+        options.operators = SimulatedOperators.Kind.allCases
         let sandbox: KubeSandbox
         do {
             sandbox = try await KubeSandbox.start(options)
@@ -39,7 +40,7 @@ struct DevCommand: AsyncParsableCommand {
         say("sandbox    \(sandbox.url.absoluteString)  (kubectl --kubeconfig \(kubeconfigOut) get taskactions,pods)")
         let client = try KubernetesClient(configuration: sandbox.clientConfiguration())
         _ = try await client.create(ResourceType(group: "apiextensions.k8s.io", version: "v1", kind: "CustomResourceDefinition", plural: "customresourcedefinitions", namespaced: false), TaskActionSchema.crd)
-        say("crd        taskactions.flyte.org installed")
+        say("crd        taskactions.flyte.org installed; sparkapplications and rayjobs with their simulated operators")
 
         let manager = Manager(client: client, options: ManagerOptions(metricsBindAddress: "127.0.0.1:0", healthProbeBindAddress: "127.0.0.1:0"))
         _ = Executor(manager: manager, config: ExecutorConfig(), plugins: ExecutorCLI.plugins)

@@ -25,13 +25,27 @@ struct SandboxCommand: AsyncParsableCommand {
     @Option(name: .customLong("bookmark-interval"), help: "Seconds between watch bookmarks.")
     var bookmarkInterval: Int = 60
 
+    @Option(help: "Simulated operators to run, comma-separated: spark (SparkApplications), ray (RayJobs). Their CRDs are installed.")
+    var operators: String = ""
+
     @Option(help: "How requests are authorized: AlwaysAllow, or RBAC to enforce Roles and bindings for ServiceAccount tokens (kubectl create token <sa>).")
     var authorization: String = "AlwaysAllow"
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535, got \(port)") }
         guard ["alwaysallow", "rbac"].contains(authorization.lowercased()) else { throw ValidationError("--authorization must be AlwaysAllow or RBAC, got \(authorization)") }
+        _ = try Self.operatorKinds(operators)
         guard bookmarkInterval > 0 else { throw ValidationError("--bookmark-interval must be positive") }
+    }
+
+    /// `spark,ray` as operator kinds.
+    static func operatorKinds(_ text: String) throws -> [SimulatedOperators.Kind] {
+        try text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.map { name in
+            guard let kind = SimulatedOperators.Kind(rawValue: name) else {
+                throw ValidationError("--operators takes spark and ray, got \(name)")
+            }
+            return kind
+        }
     }
 
     func run() async throws {
@@ -41,6 +55,7 @@ struct SandboxCommand: AsyncParsableCommand {
         options.bookmarkInterval = .seconds(bookmarkInterval)
         options.kubelet = kubelet
         options.authorization = authorization.lowercased() == "rbac" ? .rbac : .alwaysAllow
+        options.operators = try Self.operatorKinds(operators)
         let sandbox: KubeSandbox
         do {
             sandbox = try await KubeSandbox.start(options)
@@ -50,6 +65,9 @@ struct SandboxCommand: AsyncParsableCommand {
         try sandbox.writeKubeconfig(to: kubeconfigOut)
         say("KubeSandbox serving \(sandbox.url.absoluteString)")
         say("kubeconfig written to \(kubeconfigOut): kubectl --kubeconfig \(kubeconfigOut) get ns")
+        if !options.operators.isEmpty {
+            say("simulated operators: \(options.operators.map(\.rawValue).joined(separator: ", ")) (their CRDs are installed)")
+        }
         if options.authorization == .rbac {
             say("RBAC is enforced for ServiceAccounts: kubectl --kubeconfig \(kubeconfigOut) create token <serviceaccount> gives a token to act as one")
         }

@@ -14,6 +14,10 @@ public struct ExecutorConfig: Codable, Sendable, Hashable {
     public var defaultForTaskTypes: [String: String] = [:]
     /// Settings of the Kubernetes plugins.
     public var plugins = PluginConfig()
+    /// Settings of the Spark plugin.
+    public var spark = SparkConfig()
+    /// Settings of the Ray plugin.
+    public var ray = RayConfig()
     /// Label of the Kubernetes Events' reporting controller.
     public var eventsReportingController = "taskaction-controller"
     /// Longest wait, in seconds, between two discovery checks for a plugin's kind that is not
@@ -48,6 +52,8 @@ public struct ExecutorConfig: Codable, Sendable, Hashable {
         case gc
         case defaultForTaskTypes = "default-for-task-types"
         case plugins
+        case spark
+        case ray
         case eventsReportingController = "events-reporting-controller"
         case kindRecheckSeconds = "kind-recheck-seconds"
     }
@@ -59,6 +65,8 @@ public struct ExecutorConfig: Codable, Sendable, Hashable {
         gc = try c.decodeIfPresent(GC.self, forKey: .gc) ?? GC()
         defaultForTaskTypes = try c.decodeIfPresent([String: String].self, forKey: .defaultForTaskTypes) ?? [:]
         plugins = try c.decodeIfPresent(PluginConfig.self, forKey: .plugins) ?? PluginConfig()
+        spark = try c.decodeIfPresent(SparkConfig.self, forKey: .spark) ?? SparkConfig()
+        ray = try c.decodeIfPresent(RayConfig.self, forKey: .ray) ?? RayConfig()
         eventsReportingController = try c.decodeIfPresent(String.self, forKey: .eventsReportingController) ?? "taskaction-controller"
         kindRecheckSeconds = try c.decodeIfPresent(Int.self, forKey: .kindRecheckSeconds) ?? 30
     }
@@ -78,7 +86,7 @@ public struct ExecutorConfig: Codable, Sendable, Hashable {
             let value = try JSONValue(yaml: String(decoding: data, as: UTF8.self))
             if value.isNull { return ExecutorConfig() }
             guard case .object(let members) = value else { throw Invalid(path: path, problem: "the top level must be a mapping") }
-            let known = Set(["max-system-failures", "requeue-seconds", "gc", "default-for-task-types", "plugins", "events-reporting-controller", "kind-recheck-seconds"])
+            let known = Set(["max-system-failures", "requeue-seconds", "gc", "default-for-task-types", "plugins", "spark", "ray", "events-reporting-controller", "kind-recheck-seconds"])
             if let unknown = members.keys.sorted().first(where: { !known.contains($0) }) {
                 throw Invalid(path: path, problem: "unknown key \"\(unknown)\"")
             }

@@ -27,7 +27,8 @@ protocol PluginDriver: Sendable {
     /// Registers with the manager what brings the plugin up: a discovery check of its kind
     /// (repeated with backoff while the kind is not served), then label-scoped informers (one
     /// per watched namespace) whose events wake the owning TaskAction. `onReady` runs each
-    /// time the plugin becomes ready, to wake the TaskActions that waited for it.
+    /// time the plugin becomes ready, and when it is first found unavailable, to wake the
+    /// TaskActions that waited while it was starting (they run, or fail with PluginNotReady).
     func start(manager: Manager, controller: Controller, namespaces: [String?], discovery: Backoff, onReady: @escaping @Sendable () -> Void)
     /// One round of Flyte's k8s plugin manager: launch the child if this attempt has none,
     /// else read its phase.
@@ -42,6 +43,8 @@ final class KubernetesPluginDriver<Plugin: KubernetesTaskPlugin>: PluginDriver {
     let client: KubernetesClient
     let logger: Logger
     private let stores = LockedBox<[String: Informer<Plugin.Child>]>([:])
+    /// Informers of the plugin's related Pods, by namespace ("" for all), when it has some.
+    private let podStores = LockedBox<[String: Informer<Pod>]>([:])
     private let availabilityBox = LockedBox(PluginAvailability.starting)
 
     init(plugin: Plugin, client: KubernetesClient, logger: Logger) {
@@ -70,16 +73,19 @@ final class KubernetesPluginDriver<Plugin: KubernetesTaskPlugin>: PluginDriver {
         let gauge = manager.metrics.gauge("executor_plugin_ready", [("plugin", plugin.id), ("resource", type.description)], help: "1 when the plugin's child kind is served and its cache synced, else 0.")
         manager.addReadinessCheck("plugin \(plugin.id): its cache has not synced") { [availabilityBox] in availabilityBox.value != .starting }
         manager.add(name: "plugin \(plugin.id)", leaderOnly: false) { [self] in
-            try await waitUntilServed(backoff: discovery, clock: manager.clock)
+            try await waitUntilServed(backoff: discovery, clock: manager.clock, onUnavailable: onReady)
+            await plugin.prepare(client: client)
             let informers = namespaces.map { namespace in
                 let informer = manager.informers.informer(Plugin.Child.self, scope: InformerScope(namespace: namespace, labelSelector: "\(TaskActionLabels.managed)=true"), transform: plugin.cacheTransform, decoder: plugin.cacheDecoder, optional: true)
                 stores.withLock { $0[namespace ?? ""] = informer }
                 controller.watch(informer, handler: .enqueueOwner(group: TaskAction.resourceType.group, kind: TaskAction.resourceType.kind), waitForSync: false)
+                if plugin.relatedPod != nil { watchRelatedPods(manager: manager, controller: controller, namespace: namespace) }
                 return informer
             }
             for informer in informers {
                 if await Self.syncedBeforeForbidden(informer) { continue }
                 setAvailability(.unavailable("the executor may not list and watch \(type.groupResource): RBAC needs the rule \(informer.requiredRule)"))
+                onReady()  // waiting TaskActions fail now, naming the rule
                 await informer.waitForSync()
                 try Task.checkCancellation()
             }
@@ -96,7 +102,7 @@ final class KubernetesPluginDriver<Plugin: KubernetesTaskPlugin>: PluginDriver {
 
     /// Returns once discovery lists the child's resource; until then the plugin is unavailable,
     /// said once as a warning, and discovery is asked again with backoff.
-    private func waitUntilServed(backoff: Backoff, clock: any RuntimeClock) async throws {
+    private func waitUntilServed(backoff: Backoff, clock: any RuntimeClock, onUnavailable: @Sendable () -> Void) async throws {
         var backoff = backoff
         var warned = false
         while true {
@@ -109,6 +115,8 @@ final class KubernetesPluginDriver<Plugin: KubernetesTaskPlugin>: PluginDriver {
                 if !warned {
                     logger.warning("\(Self.notInstalledMessage): plugin \(plugin.id) (task types \(plugin.taskTypes.joined(separator: ", "))) waits for it; its TaskActions fail with PluginNotReady meanwhile")
                     warned = true
+                    // TaskActions that arrived while the plugin was starting waited; now they fail.
+                    onUnavailable()
                 }
             } catch {
                 try Task.checkCancellation()
@@ -127,6 +135,28 @@ final class KubernetesPluginDriver<Plugin: KubernetesTaskPlugin>: PluginDriver {
             group.cancelAll()
             return first || informer.hasSynced
         }
+    }
+
+    /// Watches the Pods the child's operator creates (labelled with their child's name) and
+    /// wakes the TaskAction that owns that child.
+    private func watchRelatedPods(manager: Manager, controller: Controller, namespace: String?) {
+        let interner = StringInterner()
+        let pods = manager.informers.informer(Pod.self, scope: InformerScope(namespace: namespace, labelSelector: TaskActionLabels.childName),
+                                              transform: { pod in pod.trimToStatusView(keepingLabels: [TaskActionLabels.childName], annotations: [], interner: interner) },
+                                              decoder: Pod.statusViewDecoder, optional: true)
+        podStores.withLock { $0[namespace ?? ""] = pods }
+        controller.watch(pods, handler: .map { [weak self] pod in
+            guard let self, let child = pod.metadata.labels?[TaskActionLabels.childName], let namespace = pod.metadata.namespace,
+                let owner = self.cached(namespace: namespace, name: child)?.metadata.ownerReferences?.first(where: { $0.controller == true && $0.kind == TaskAction.resourceType.kind })
+            else { return [] }
+            return [ReconcileRequest(namespace: namespace, name: owner.name)]
+        }, waitForSync: false)
+    }
+
+    private func relatedPod(of child: Plugin.Child, namespace: String) -> Pod? {
+        guard let related = plugin.relatedPod, let name = related.name(child) else { return nil }
+        let informers = podStores.value
+        return (informers[namespace] ?? informers[""])?.store.get(namespace: namespace, name: name)
     }
 
     private func cached(namespace: String, name: String) -> Plugin.Child? {
@@ -172,7 +202,7 @@ final class KubernetesPluginDriver<Plugin: KubernetesTaskPlugin>: PluginDriver {
         guard let child else { throw CancellationError() }
         state.childUID = child.metadata.uid
         state.started = true
-        var info = plugin.phase(of: child, context: context)
+        var info = plugin.phase(of: child, relatedPod: relatedPod(of: child, namespace: context.namespace), context: context)
         if plugin.isTerminal(child), info.phase.isTerminal || info.phase.isFailure {
             info.occurredAt = plugin.completionTime(child)
         }

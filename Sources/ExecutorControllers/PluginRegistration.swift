@@ -30,7 +30,11 @@ public struct PluginRegistration: Sendable {
     /// The plugins this executor ships: the Pod plugin (`container`, `python`, `raw-container`,
     /// `sidecar`), registered as the default.
     public static var builtIn: [PluginRegistration] {
-        [.plugin(isDefault: true) { PodPlugin(config: $0.plugins) }]
+        [
+            .plugin(isDefault: true) { PodPlugin(config: $0.plugins) },
+            .plugin { SparkPlugin(config: $0.plugins, spark: $0.spark) },
+            .plugin { RayPlugin(config: $0.plugins, ray: $0.ray) },
+        ]
     }
 
     /// The registry of `registrations` in order (the last registration of a task type wins).

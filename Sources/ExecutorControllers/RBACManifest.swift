@@ -47,7 +47,9 @@ public enum RBACManifest {
             for line in (rule.comment ?? "").split(separator: "\n", omittingEmptySubsequences: true) {
                 text += "# \(line)\n"
             }
-            text += "- apiGroups: \(list(rule.apiGroups))\n  resources: \(list(rule.resources))\n  verbs: \(list(rule.verbs))\n"
+            text += "- apiGroups: \(list(rule.apiGroups))\n  resources: \(list(rule.resources))\n"
+            if let names = rule.resourceNames { text += "  resourceNames: \(list(names))\n" }
+            text += "  verbs: \(list(rule.verbs))\n"
         }
         return text
     }

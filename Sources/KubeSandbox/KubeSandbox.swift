@@ -49,6 +49,13 @@ public final class KubeSandbox: Sendable {
         /// Run a ``SimulatedKubelet`` that moves Pods through their phases. Defaults to false.
         public var kubelet = false
 
+        /// Run these ``SimulatedOperators`` (Spark, KubeRay), after installing their CRDs.
+        /// Defaults to none.
+        public var operators: [SimulatedOperators.Kind] = []
+        /// Install the operators' CRDs when the sandbox starts. Defaults to true; turn it off to
+        /// install them later (the operators wait for them).
+        public var installOperatorCRDs = true
+
         /// Whether requests are authorized. Defaults to ``Authorization/alwaysAllow``.
         public var authorization = Authorization.alwaysAllow
 
@@ -84,7 +91,7 @@ public final class KubeSandbox: Sendable {
     let tlsContext: NIOSSLContext?
     let adminCertificate: CertificateAuthority.Issued?
     let tokens: TokenRegistry
-    private let state: Mutex<(server: HTTPServer?, port: Int, bookmarks: Task<Void, Never>?, kubelet: SimulatedKubelet?)>
+    private let state: Mutex<(server: HTTPServer?, port: Int, bookmarks: Task<Void, Never>?, kubelet: SimulatedKubelet?, operators: SimulatedOperators?)>
 
     private init(options: Options, store: ObjectStore, ca: CertificateAuthority?, tls: NIOSSLContext?, admin: CertificateAuthority.Issued?) {
         self.options = options
@@ -94,7 +101,7 @@ public final class KubeSandbox: Sendable {
         self.tlsContext = tls
         self.adminCertificate = admin
         self.tokens = TokenRegistry(admin: options.token)
-        self.state = Mutex((nil, options.port, nil, nil))
+        self.state = Mutex((nil, options.port, nil, nil, nil))
     }
 
     /// Starts a sandbox and waits until it accepts connections.
@@ -122,6 +129,21 @@ public final class KubeSandbox: Sendable {
         if options.kubelet {
             let kubelet = try SimulatedKubelet.start(configuration: sandbox.clientConfiguration())
             sandbox.state.withLock { $0.kubelet = kubelet }
+        }
+        if !options.operators.isEmpty {
+            if options.installOperatorCRDs {
+                let client = try KubernetesClient(configuration: sandbox.clientConfiguration())
+                do {
+                    try await SimulatedOperators.installCRDs(options.operators, client: client)
+                    try? await client.shutdown()
+                } catch {
+                    try? await client.shutdown()
+                    await sandbox.shutdown()
+                    throw error
+                }
+            }
+            let operators = try SimulatedOperators.start(options.operators, configuration: sandbox.clientConfiguration())
+            sandbox.state.withLock { $0.operators = operators }
         }
         return sandbox
     }
@@ -258,8 +280,9 @@ public final class KubeSandbox: Sendable {
 
     /// Stops serving for good.
     public func shutdown() async {
-        let (bookmarks, kubelet) = state.withLock { ($0.bookmarks, $0.kubelet) }
+        let (bookmarks, kubelet, operators) = state.withLock { ($0.bookmarks, $0.kubelet, $0.operators) }
         bookmarks?.cancel()
+        await operators?.stop()
         await kubelet?.stop()
         await stop()
     }

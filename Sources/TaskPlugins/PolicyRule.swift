@@ -7,13 +7,16 @@ public struct PolicyRule: Sendable, Hashable, Codable {
     public var apiGroups: [String]
     public var resources: [String]
     public var verbs: [String]
+    /// Names the rule is limited to; nil for every object of the resources.
+    public var resourceNames: [String]?
     /// Why the rule exists, written above it in the generated YAML; not part of the object.
     public var comment: String?
 
-    public init(apiGroups: [String], resources: [String], verbs: [String], comment: String? = nil) {
+    public init(apiGroups: [String], resources: [String], verbs: [String], resourceNames: [String]? = nil, comment: String? = nil) {
         self.apiGroups = apiGroups
         self.resources = resources
         self.verbs = verbs
+        self.resourceNames = resourceNames
         self.comment = comment
     }
 
@@ -26,6 +29,6 @@ public struct PolicyRule: Sendable, Hashable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case apiGroups, resources, verbs
+        case apiGroups, resources, verbs, resourceNames
     }
 }

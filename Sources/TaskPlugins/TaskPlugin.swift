@@ -15,6 +15,20 @@ public struct PluginProperties: Sendable, Hashable {
     }
 }
 
+/// A Pod that the child's operator creates and whose state decides the child's phase before
+/// the child's own status does: Spark's driver, Ray's head. The plugin puts
+/// ``TaskActionLabels/childName`` (the child's name) on it through the child's pod template;
+/// the executor watches such Pods with a label-scoped informer, so a change wakes the
+/// TaskAction at once, and hands the cached Pod to ``KubernetesTaskPlugin/phase(of:relatedPod:context:)``.
+public struct RelatedPod<Child: KubernetesObject>: Sendable {
+    /// The Pod's name for this child, once its status says.
+    public var name: @Sendable (Child) -> String?
+
+    public init(name: @escaping @Sendable (Child) -> String?) {
+        self.name = name
+    }
+}
+
 /// How to stop a child when its TaskAction is aborted or an attempt is abandoned.
 public enum AbortBehavior: Sendable {
     /// Delete the child (the default).
@@ -46,6 +60,18 @@ public protocol KubernetesTaskPlugin: Sendable {
     /// The phase the child is in.
     func phase(of child: Child, context: TaskExecutionContext) -> PhaseInfo
 
+    /// Reads what the plugin needs from the cluster, once its child kind is served and before
+    /// its first task (the Spark plugin reads its CRD to learn whether pod templates are
+    /// supported). Defaults to nothing.
+    func prepare(client: KubernetesClient) async
+
+    /// A Pod the child's phase depends on; nil (the default) when there is none.
+    var relatedPod: RelatedPod<Child>? { get }
+
+    /// The phase the child is in, given its related Pod (nil until it exists or is cached).
+    /// Defaults to ``phase(of:context:)``.
+    func phase(of child: Child, relatedPod: Pod?, context: TaskExecutionContext) -> PhaseInfo
+
     /// True once the child can no longer change on its own.
     func isTerminal(_ child: Child) -> Bool
 
@@ -75,4 +101,7 @@ extension KubernetesTaskPlugin {
     public var cacheTransform: (@Sendable (inout Child) -> Void)? { nil }
     public var cacheDecoder: JSONBytesDecoder? { nil }
     public var rbacRules: [PolicyRule] { [.children(of: Child.resourceType)] }
+    public var relatedPod: RelatedPod<Child>? { nil }
+    public func prepare(client: KubernetesClient) async {}
+    public func phase(of child: Child, relatedPod: Pod?, context: TaskExecutionContext) -> PhaseInfo { phase(of: child, context: context) }
 }

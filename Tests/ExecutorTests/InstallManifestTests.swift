@@ -61,7 +61,13 @@ struct InstallManifestTests {
             "flyte.org/taskactions": ["delete", "list", "patch", "watch"],
             "flyte.org/taskactions/status": ["patch"],
             "flyte.org/taskactions/finalizers": ["update"],
+            "sparkoperator.k8s.io/sparkapplications": ["create", "delete", "get", "list", "watch"],
+            "ray.io/rayjobs": ["create", "delete", "get", "list", "watch"],
+            "apiextensions.k8s.io/customresourcedefinitions": ["get"],
         ])
+        // Reading CRDs is limited to the SparkApplication CRD.
+        let crdRule = manager["rules"]?.arrayValue?.first { $0["resources"] == ["customresourcedefinitions"] }
+        #expect(crdRule?["resourceNames"] == ["sparkapplications.sparkoperator.k8s.io"])
         #expect(!grants.values.contains { $0.contains("*") } && !grants.keys.contains { $0.contains("*") || $0.hasSuffix("/secrets") })
         let aggregated = (byKind["ClusterRole"] ?? []).compactMap { $0.value(atPath: "metadata.labels")?.objectValue?.keys.first { $0.hasPrefix("rbac.authorization.k8s.io/aggregate-to-") } }
         #expect(Set(aggregated) == ["rbac.authorization.k8s.io/aggregate-to-admin", "rbac.authorization.k8s.io/aggregate-to-edit", "rbac.authorization.k8s.io/aggregate-to-view"])

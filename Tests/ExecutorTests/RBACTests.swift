@@ -63,6 +63,7 @@ struct RBACTests {
     func exact() async throws {
         var options = KubeSandbox.Options()
         options.kubelet = true
+        options.operators = [.spark, .ray]
         try await KubeSandbox.with(options) { sandbox, client in
             try await ExecutorHarness.installCRD(client)
             let used = LockedBox(Set<String>())
@@ -87,11 +88,21 @@ struct RBACTests {
             try await h.create(Fixtures.taskAction("r-retry", template: Fixtures.template(outcome: "fail", duration: 0.05, startup: 0.05, retries: 1)))
             try await h.create(Fixtures.taskAction("r-abort", template: Fixtures.template(outcome: "hang", startup: 0.05)))
             try await h.create(Fixtures.taskAction("r-gone", template: Fixtures.template(outcome: "hang", startup: 0.05)))
+            // Spark and Ray children, and the driver and head Pods they wake their TaskActions by.
+            try await h.create(Fixtures.taskAction("r-spark", taskType: "spark", template: Fixtures.sparkTemplate()))
+            try await h.create(Fixtures.taskAction("r-ray", taskType: "ray", template: Fixtures.rayTemplate()))
+            try await h.create(Fixtures.taskAction("r-spark-gone", taskType: "spark", template: Fixtures.sparkTemplate(env: ["SANDBOX_OUTCOME": "hang"])))
+            try await h.create(Fixtures.taskAction("r-ray-gone", taskType: "ray", template: Fixtures.rayTemplate(env: ["SANDBOX_DURATION": "3600"])))
             try await eventually("running") {
                 let abort = try? await h.get("r-abort")
                 let gone = try? await h.get("r-gone")
-                return abort?.status?.phaseHistory?.last?.phase == "Executing" && gone?.status?.phaseHistory?.last?.phase == "Executing"
+                let sparkGone = try? await h.get("r-spark-gone")
+                let rayGone = try? await h.get("r-ray-gone")
+                return [abort, gone, sparkGone, rayGone].allSatisfy { $0?.status?.phaseHistory?.last?.phase == "Executing" }
             }
+            // Children deleted behind the executor's back: it reads them (get) to be sure.
+            try await client.delete(SparkApplication.self, name: "r-spark-gone-0", namespace: "default")
+            try await client.delete(RayJob.self, name: "r-ray-gone-0", namespace: "default")
             try await client.delete(TaskAction.self, name: "r-abort", namespace: "default")
             try await client.delete(Pod.self, name: "r-gone-0", namespace: "default", options: DeleteOptions(gracePeriodSeconds: 0))
             _ = try await client.create(Namespace(metadata: ObjectMeta(name: "sys")))
@@ -99,10 +110,12 @@ struct RBACTests {
             try await h.create(Fixtures.taskAction("r-sys", namespace: "sys"))
             try await eventually("GC and aborts done", seconds: 30) {
                 let names = Set(((try? await client.list(TaskAction.self, namespace: "default").items) ?? []).compactMap(\.metadata.name))
-                return !names.contains("r-ok") && !names.contains("r-retry") && !names.contains("r-abort")
+                return !names.contains("r-ok") && !names.contains("r-retry") && !names.contains("r-abort") && !names.contains("r-spark") && !names.contains("r-ray")
             }
             do {
-                try await eventually("event series", seconds: 30) { used.value.contains("events.k8s.io/events:patch") && used.value.contains("/pods:get") }
+                try await eventually("event series", seconds: 30) {
+                    ["events.k8s.io/events:patch", "/pods:get", "sparkoperator.k8s.io/sparkapplications:get", "ray.io/rayjobs:get"].allSatisfy(used.value.contains)
+                }
             } catch {
                 Issue.record("used: \(used.value.sorted())")
                 throw error

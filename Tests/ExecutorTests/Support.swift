@@ -52,6 +52,25 @@ enum Fixtures {
         return try! t.serializedBytes()
     }
 
+    /// A `spark` task: the container of ``template(outcome:duration:startup:retries:exitCode:manual:args:)``
+    /// with `env` added, and a SparkJob running `local:///opt/app.py`.
+    static func sparkTemplate(env: [String: String] = [:], retries: UInt32 = 0, custom: String = #"{"mainApplicationFile":"local:///opt/app.py","sparkConf":{"spark.executor.instances":"1"}}"#) -> Data {
+        pluginTemplate(type: "spark", env: env, retries: retries, custom: custom)
+    }
+
+    /// A `ray` task with one worker group.
+    static func rayTemplate(env: [String: String] = [:], retries: UInt32 = 0) -> Data {
+        pluginTemplate(type: "ray", env: env, retries: retries, custom: #"{"rayCluster":{"workerGroupSpec":[{"groupName":"workers","replicas":1,"minReplicas":1,"maxReplicas":2}]}}"#)
+    }
+
+    static func pluginTemplate(type: String, env: [String: String], retries: UInt32, custom: String) -> Data {
+        var t = try! Flyteidl2_Core_TaskTemplate(serializedBytes: template(duration: 0.1, startup: 0.05, retries: retries))
+        t.type = type
+        t.container.env = t.container.env.filter { env[$0.key] == nil } + env.sorted { $0.key < $1.key }.map { kv($0.key, $0.value) }
+        t.custom = try! Google_Protobuf_Struct(jsonString: custom)
+        return try! t.serializedBytes()
+    }
+
     static func kv(_ k: String, _ v: String) -> Flyteidl2_Core_KeyValuePair {
         var p = Flyteidl2_Core_KeyValuePair()
         p.key = k
@@ -99,9 +118,11 @@ struct ExecutorHarness {
     }
 
     /// - Parameter start: false leaves starting an executor to `body`.
-    static func with(config: ExecutorConfig = ExecutorConfig(), kubelet: Bool = true, plugins: [PluginRegistration] = PluginRegistration.builtIn, start: Bool = true, _ body: (ExecutorHarness) async throws -> Void) async throws {
+    static func with(config: ExecutorConfig = ExecutorConfig(), kubelet: Bool = true, operators: [SimulatedOperators.Kind] = [], installOperatorCRDs: Bool = true, plugins: [PluginRegistration] = PluginRegistration.builtIn, start: Bool = true, _ body: (ExecutorHarness) async throws -> Void) async throws {
         var options = KubeSandbox.Options()
         options.kubelet = kubelet
+        options.operators = operators
+        options.installOperatorCRDs = installOperatorCRDs
         try await KubeSandbox.with(options) { sandbox, client in
             try await installCRD(client)
             let harness = ExecutorHarness(sandbox: sandbox, client: client, sink: RecordingSink())

@@ -44,11 +44,7 @@ struct CELRuleTests {
 
     static let rayJobs = ResourceType(group: "ray.io", version: "v1", kind: "RayJob", plural: "rayjobs", namespaced: true)
 
-    static func rayJobCRD() throws -> JSONValue {
-        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().path + "/Fixtures/crds/ray.io_rayjobs.yaml"
-        guard let crd = try JSONValue.documents(yaml: try String(contentsOfFile: path, encoding: .utf8)).first else { throw KubeClientError.decoding("empty CRD") }
-        return crd
-    }
+    static func rayJobCRD() throws -> JSONValue { try SimulatedOperators.crd(.ray) }
 
     static func rayJob(_ name: String, spec: JSONValue) -> JSONValue {
         ["apiVersion": "ray.io/v1", "kind": "RayJob", "metadata": ["name": .string(name), "namespace": "default"], "spec": spec]
