@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "TaskPlugins", targets: ["TaskPlugins"]),
         .library(name: "ExecutorControllers", targets: ["ExecutorControllers"]),
         .library(name: "ExecutorCLI", targets: ["ExecutorCLI"]),
+        .library(name: "PluginConformance", targets: ["PluginConformance"]),
     ],
     dependencies: [
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
@@ -131,6 +132,11 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .target(
+            name: "PluginConformance",
+            dependencies: ["KubeClient", "KubeSandbox", "KubeRuntime", "ExecutorAPI", "ExecutorControllers", "TaskPlugins", "FlyteIDL", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "executor",
             dependencies: ["ExecutorCLI", "ExecutorControllers"],
@@ -139,12 +145,12 @@ let package = Package(
         .target(name: "CMallocStats", path: "Benchmarks/CMallocStats"),
         .executableTarget(
             name: "executor-bench",
-            dependencies: ["KubeClient", "KubeSandbox", "KubeRuntime", "CMallocStats", "ExecutorAPI", "ExecutorControllers", "FlyteIDL", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["KubeClient", "KubeSandbox", "KubeRuntime", "CMallocStats", "ExecutorAPI", "ExecutorControllers", "FlyteIDL", "TaskPlugins", .product(name: "Logging", package: "swift-log")],
             path: "Benchmarks/executor-bench",
             swiftSettings: strict
         ),
         .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "KubeSandbox", "KubeRuntimeTesting", .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOCore", package: "swift-nio")], swiftSettings: strict),
-        .testTarget(name: "ExecutorTests", dependencies: ["KubeClient", "KubeSandbox", "KubeRuntime", "FlyteIDL", "ExecutorAPI", "TaskPlugins", "ExecutorControllers", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
+        .testTarget(name: "ExecutorTests", dependencies: ["KubeClient", "KubeSandbox", "KubeRuntime", "FlyteIDL", "ExecutorAPI", "TaskPlugins", "ExecutorControllers", "PluginConformance", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
         .testTarget(name: "KubeRuntimeTests", dependencies: ["KubeClient", "KubeSandbox", "KubeRuntime", "KubeRuntimeTesting"], swiftSettings: strict),
         .testTarget(name: "KubeSandboxTests", dependencies: ["KubeClient", "KubeSandbox"], exclude: ["Fixtures"], swiftSettings: strict),
     ],

@@ -119,6 +119,25 @@ if wanted("informer") {
     print("RSS growth is after sync and `malloc_trim`, against the RSS before the informer started; the peak is the process's VmHWM during the sync, runtime and client included.")
 }
 
+if wanted("children") {
+    let count = Int(environment["BENCH_CHILDREN"] ?? "") ?? 5_000
+    var rows: [String: [ChildCacheBench.Result]] = [:]
+    for _ in 0..<max(1, min(runs, 3)) {
+        for result in try ChildCacheBench.run(count: count) { rows[result.kind, default: []].append(result) }
+    }
+    print("")
+    print("## Cached Spark and Ray children")
+    print("")
+    print("\(count) SparkApplications and \(count) RayJobs as the API server sends them once their operator runs them (the plugins' spec from the flyteidl2 vectors, operator status, managedFields), decoded with the plugin's decoder and kept after its cache transform, as its informer keeps them. Heap bytes are glibc's in-use bytes after minus before, per object; median of \(max(1, min(runs, 3))) runs. Target: 4 KB each.")
+    print("")
+    print("| child | bytes on the wire | heap bytes per cached object |")
+    print("|---|---:|---:|")
+    for kind in ["SparkApplication", "RayJob"] {
+        let results = rows[kind] ?? []
+        print("| \(kind) | \(Int(median(results.map { Double($0.wireBytes) }))) | \(Int(median(results.map { Double($0.heapPerObject) }))) |")
+    }
+}
+
 if wanted("workqueue") {
     let keys = Int(environment["BENCH_KEYS"] ?? "") ?? 200_000
     var results: [WorkQueueBench.Result] = []

@@ -234,17 +234,7 @@ final class KubernetesPluginDriver<Plugin: KubernetesTaskPlugin>: PluginDriver {
         } catch let error as ExecutionError {
             return (PhaseInfo(phase: .permanentFailure, reason: error.message, error: error), false)
         }
-        child.metadata.name = context.generatedName
-        child.metadata.namespace = context.namespace
-        var labels = child.metadata.labels ?? [:]
-        for (k, v) in context.labels { labels[k] = v }
-        child.metadata.labels = labels
-        var annotations = context.annotations
-        for (k, v) in child.metadata.annotations ?? [:] { annotations[k] = v }
-        child.metadata.annotations = annotations
-        if !plugin.properties.disableInjectOwnerReferences {
-            child.metadata.ownerReferences = (child.metadata.ownerReferences ?? []) + [context.ownerReference]
-        }
+        ChildMetadata.apply(to: &child, context: context, properties: plugin.properties)
         do {
             _ = try await client.create(child)
         } catch let error as KubeAPIError {
