@@ -26,9 +26,10 @@ test: ## Build and run every unit and integration test (against KubeSandbox).
 test-under-load: ## Run `make test` 20 times in a row beside a release build (RUNS=n to change).
 	hack/test-under-load.sh $(or $(RUNS),20)
 
-example: ## Build Tests/Fixtures/OutOfTreePlugin (an executor with a plugin of its own) and check its binary.
-	$(SWIFT) build --package-path Tests/Fixtures/OutOfTreePlugin --scratch-path .build-example
-	hack/check-example.sh .build-example/debug/my-executor
+example: ## Build and test Examples/job-plugin (an executor with a plugin of its own, checked by the conformance kit) and check its binary.
+	$(SWIFT) build --build-tests --package-path Examples/job-plugin --scratch-path .build-example
+	$(SWIFT) test --skip-build --package-path Examples/job-plugin --scratch-path .build-example
+	hack/check-example.sh .build-example/debug/job-executor
 
 sandbox: build ## Run KubeSandbox with the simulated kubelet on $(SANDBOX_PORT) and write $(SANDBOX_KUBECONFIG).
 	$(SWIFT) run executor sandbox --kubelet --port $(SANDBOX_PORT) --kubeconfig-out $(SANDBOX_KUBECONFIG)

@@ -141,7 +141,10 @@ final class KubernetesPluginDriver<Plugin: KubernetesTaskPlugin>: PluginDriver {
     /// wakes the TaskAction that owns that child.
     private func watchRelatedPods(manager: Manager, controller: Controller, namespace: String?) {
         let interner = StringInterner()
-        let pods = manager.informers.informer(Pod.self, scope: InformerScope(namespace: namespace, labelSelector: TaskActionLabels.childName),
+        let byChild: IndexFunction<Pod> = { pod in
+            pod.metadata.labels?[TaskActionLabels.childName].map { ["\(pod.metadata.namespace ?? "")/\($0)"] } ?? []
+        }
+        let pods = manager.informers.informer(Pod.self, scope: InformerScope(namespace: namespace, labelSelector: TaskActionLabels.childName), indexers: [Self.childIndex: byChild],
                                               transform: { pod in pod.trimToStatusView(keepingLabels: [TaskActionLabels.childName], annotations: [], interner: interner) },
                                               decoder: Pod.statusViewDecoder, optional: true)
         podStores.withLock { $0[namespace ?? ""] = pods }
@@ -153,10 +156,18 @@ final class KubernetesPluginDriver<Plugin: KubernetesTaskPlugin>: PluginDriver {
         }, waitForSync: false)
     }
 
+    static var childIndex: String { "child" }
+
     private func relatedPod(of child: Plugin.Child, namespace: String) -> Pod? {
-        guard let related = plugin.relatedPod, let name = related.name(child) else { return nil }
+        guard let related = plugin.relatedPod else { return nil }
         let informers = podStores.value
-        return (informers[namespace] ?? informers[""])?.store.get(namespace: namespace, name: name)
+        guard let store = (informers[namespace] ?? informers[""])?.store else { return nil }
+        if related.byLabel {
+            let pods = store.byIndex(Self.childIndex, "\(namespace)/\(child.metadata.name ?? "")")
+            return pods.max { ($0.metadata.creationTimestamp ?? "") < ($1.metadata.creationTimestamp ?? "") }
+        }
+        guard let name = related.name(child) else { return nil }
+        return store.get(namespace: namespace, name: name)
     }
 
     private func cached(namespace: String, name: String) -> Plugin.Child? {

@@ -23,9 +23,21 @@ public struct PluginProperties: Sendable, Hashable {
 public struct RelatedPod<Child: KubernetesObject>: Sendable {
     /// The Pod's name for this child, once its status says.
     public var name: @Sendable (Child) -> String?
+    /// Find the Pod by its ``TaskActionLabels/childName`` label alone, for operators that name
+    /// their Pods unpredictably (a Job's Pod is `<job>-<random>`); the newest such Pod counts.
+    public var byLabel: Bool
 
     public init(name: @escaping @Sendable (Child) -> String?) {
         self.name = name
+        self.byLabel = false
+    }
+
+    /// The Pod carrying the child's name in ``TaskActionLabels/childName``, whatever its name.
+    public static var labelled: RelatedPod { RelatedPod(name: { _ in nil }, byLabel: true) }
+
+    init(name: @escaping @Sendable (Child) -> String?, byLabel: Bool) {
+        self.name = name
+        self.byLabel = byLabel
     }
 }
 
