@@ -23,6 +23,7 @@ let package = Package(
             name: "JobPlugin",
             dependencies: [
                 .product(name: "TaskPlugins", package: executor),
+                .product(name: "ExecutorAPI", package: executor),
                 .product(name: "KubeClient", package: executor),
             ]
         ),
@@ -39,6 +40,7 @@ let package = Package(
             dependencies: [
                 "JobPlugin",
                 .product(name: "PluginConformance", package: executor),
+                .product(name: "ExecutorAPI", package: executor),
                 .product(name: "TaskPlugins", package: executor),
                 .product(name: "KubeClient", package: executor),
                 .product(name: "FlyteIDL", package: executor),

@@ -1,3 +1,4 @@
+import ExecutorAPI
 import Foundation
 import KubeClient
 import TaskPlugins

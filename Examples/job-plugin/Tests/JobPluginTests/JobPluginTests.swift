@@ -1,3 +1,4 @@
+import ExecutorAPI
 import FlyteIDL
 import Foundation
 import JobPlugin
