@@ -191,7 +191,7 @@ public final class TaskActionReconciler: Reconciler {
         status.pluginStateVersion = PluginState.version
         status.stateJson = Self.stateJSON(taskAction, phase: info.phase, now: now)
         if Self.changed(old, status) {
-            try await record(taskAction, status: status, phase: info.phase, version: info.version, error: info.error, now: now)
+            try await record(taskAction, status: status, phase: info.phase, version: info.version, error: info.error, now: now, links: info.links)
             try await writeStatus(taskAction, status)
         }
         if status.isTerminal {
@@ -357,8 +357,14 @@ public final class TaskActionReconciler: Reconciler {
         }
     }
 
-    func record(_ taskAction: TaskAction, status: TaskActionStatus, phase: PluginPhase, version: UInt32, error: ExecutionError?, now: Date, reason: String? = nil) async throws {
+    func record(_ taskAction: TaskAction, status: TaskActionStatus, phase: PluginPhase, version: UInt32, error: ExecutionError?, now: Date, reason: String? = nil, links: [LogLink] = []) async throws {
         var event = Flyteidl2_Workflow_ActionEvent()
+        event.logInfo = links.map { link in
+            var log = Flyteidl2_Core_TaskLog()
+            log.name = link.name
+            log.uri = link.uri
+            return log
+        }
         event.id.run.project = taskAction.spec.project
         event.id.run.domain = taskAction.spec.domain
         event.id.run.name = taskAction.spec.runName

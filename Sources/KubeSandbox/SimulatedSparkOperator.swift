@@ -83,6 +83,7 @@ final class SimulatedSparkOperator: Sendable {
         switch pod.status?.phase {
         case "Running":
             state = "RUNNING"
+            extra["driverInfo"] = ["podName": .string(pod.metadata.name ?? ""), "webUIIngressAddress": .string("\(app).spark.sandbox.local"), "webUIPort": 4040]
         case "Succeeded":
             state = "COMPLETED"
             extra["terminationTime"] = .string(KubeTime.format(Date()))

@@ -64,6 +64,17 @@ public struct ExecutionError: Error, Sendable, Hashable, CustomStringConvertible
     public var description: String { "[\(code)] \(message)" }
 }
 
+/// A link a plugin offers for a phase, shown by Flyte's UI beside the task's logs.
+public struct LogLink: Sendable, Hashable {
+    public var name: String
+    public var uri: String
+
+    public init(name: String, uri: String) {
+        self.name = name
+        self.uri = uri
+    }
+}
+
 /// What a plugin says about its child: phase, version within the phase, reason, error, and
 /// when to look again if nothing else changes.
 public struct PhaseInfo: Sendable, Hashable {
@@ -80,6 +91,8 @@ public struct PhaseInfo: Sendable, Hashable {
     /// ``KubernetesTaskPlugin/completionTime(_:)`` for a terminal child, so the recorded
     /// transition and the GC label tell when the work ended, not when the executor noticed.
     public var occurredAt: Date?
+    /// Links for people (a Spark UI, a dashboard), sent in the ActionEvent's `log_info`.
+    public var links: [LogLink] = []
 
     public init(phase: PluginPhase, version: UInt32 = 0, reason: String = "", error: ExecutionError? = nil, cleanupOnFailure: Bool = false, recheckAfter: Duration? = nil) {
         self.phase = phase

@@ -147,6 +147,25 @@ struct SparkPluginTests {
         return status
     }
 
+    @Test("links: the driver UI while running (https:// added), the history server's page once ended")
+    func links() throws {
+        var config = SparkConfig()
+        config.sparkHistoryServerURL = "https://history.example.com"
+        let plugin = SparkPlugin(spark: config)
+        let context = try Self.context(try Self.template())
+        var running = Self.app("RUNNING")
+        running.status?["driverInfo"] = ["podName": "d", "webUIIngressAddress": "app.spark.example.com"]
+        running.status?["sparkApplicationId"] = "spark-123"
+        #expect(plugin.phase(of: running, context: context).links == [LogLink(name: "Spark Driver UI", uri: "https://app.spark.example.com")])
+        var done = running
+        done.status?["applicationState"] = ["state": "COMPLETED"]
+        #expect(plugin.phase(of: done, context: context).links == [LogLink(name: "Spark History UI", uri: "https://history.example.com/history/spark-123")])
+        #expect(SparkPlugin().phase(of: done, context: context).links.isEmpty)
+        var cached = done
+        plugin.cacheTransform?(&cached)
+        #expect(plugin.phase(of: cached, context: context).links == plugin.phase(of: done, context: context).links)
+    }
+
     @Test("the cache keeps what the phase reads: phase(of: transform(x)) == phase(of: x)")
     func cacheTransform() throws {
         let plugin = SparkPlugin()

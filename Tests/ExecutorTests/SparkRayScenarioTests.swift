@@ -20,7 +20,9 @@ struct SparkRayScenarioTests {
 
     @Test("a Spark task succeeds: a SparkApplication owned by the TaskAction, a driver Pod from its template, Queued → Initializing → Executing → Completed")
     func sparkSuccess() async throws {
-        try await ExecutorHarness.with(operators: Self.both) { h in
+        var config = ExecutorConfig()
+        config.spark.sparkHistoryServerURL = "https://history.example.com"
+        try await ExecutorHarness.with(config: config, operators: Self.both) { h in
             try await h.create(Fixtures.taskAction("r1-spark", taskType: "spark", template: Fixtures.sparkTemplate()))
             let done = try await h.terminal("r1-spark")
             #expect(Self.phases(done).last == "Completed", "\(Self.phases(done))")
@@ -32,6 +34,9 @@ struct SparkRayScenarioTests {
             let driver = try await h.client.get(Pod.self, name: "r1-spark-0-driver", namespace: "default")
             #expect(driver.metadata.labels?[TaskActionLabels.childName] == "r1-spark-0")
             #expect(driver.spec?.containers.first?.name == SparkPlugin.driverContainer)
+            // The ActionEvents carry the history server's page once it ended.
+            let id = app.status?["sparkApplicationId"]?.stringValue ?? ""
+            #expect(h.sink.events.value.last?.logInfo.map(\.uri) == ["https://history.example.com/history/\(id)"])
         }
     }
 

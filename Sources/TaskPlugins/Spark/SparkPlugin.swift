@@ -232,7 +232,23 @@ public struct SparkPlugin: KubernetesTaskPlugin {
         }
         var info = applicationPhase(app)
         if info.recheckAfter == nil { info.recheckAfter = recheck }
+        info.links = links(app, phase: info.phase)
         return info
+    }
+
+    /// The Spark driver UI while the application runs (`driverInfo.webUIIngressAddress`,
+    /// `https://` added when it has no scheme), and the history server's page once it ended.
+    func links(_ app: SparkApplication, phase: PluginPhase) -> [LogLink] {
+        if phase == .running, var address = app.status?.value(atPath: "driverInfo.webUIIngressAddress")?.stringValue, !address.isEmpty {
+            if !address.contains("://") { address = "https://" + address }
+            return [LogLink(name: "Spark Driver UI", uri: address)]
+        }
+        if phase.isTerminal || phase.isFailure, let history = spark.sparkHistoryServerURL, !history.isEmpty,
+            let id = app.status?["sparkApplicationId"]?.stringValue, !id.isEmpty
+        {
+            return [LogLink(name: "Spark History UI", uri: "\(history)/history/\(id)")]
+        }
+        return []
     }
 
     /// `status.applicationState.state` → phase, the table of §8.1.
