@@ -39,7 +39,7 @@ struct DevCommand: AsyncParsableCommand {
         try sandbox.writeKubeconfig(to: kubeconfigOut)
         say("sandbox    \(sandbox.url.absoluteString)  (kubectl --kubeconfig \(kubeconfigOut) get taskactions,pods)")
         let client = try KubernetesClient(configuration: sandbox.clientConfiguration())
-        _ = try await client.create(ResourceType(group: "apiextensions.k8s.io", version: "v1", kind: "CustomResourceDefinition", plural: "customresourcedefinitions", namespaced: false), TaskActionSchema.crd)
+        _ = try await client.create(ResourceType.customResourceDefinitions, TaskActionSchema.crd)
         say("crd        taskactions.flyte.org installed; sparkapplications and rayjobs with their simulated operators")
 
         let manager = Manager(client: client, options: ManagerOptions(metricsBindAddress: "127.0.0.1:0", healthProbeBindAddress: "127.0.0.1:0"))

@@ -29,6 +29,9 @@ public struct ResourceType: Hashable, Sendable, CustomStringConvertible {
 
     public var description: String { "\(groupResource)/\(version)" }
 
+    /// `apiextensions.k8s.io/v1` CustomResourceDefinitions.
+    public static let customResourceDefinitions = ResourceType(group: "apiextensions.k8s.io", version: "v1", kind: "CustomResourceDefinition", plural: "customresourcedefinitions", namespaced: false)
+
     /// The URL path prefix of the group version: `/api/v1` or `/apis/group/version`.
     public var groupVersionPath: String { group.isEmpty ? "/api/\(version)" : "/apis/\(group)/\(version)" }
 

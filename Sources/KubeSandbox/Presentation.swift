@@ -39,7 +39,7 @@ enum Presentation {
             cells.append(cell(object, column, now: now, isCustom: def.schema != nil))
         }
         if ageIndex(def) == def.printerColumns.count { cells.append(age) }
-        var partial: JSONValue = ["kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": object["metadata"] ?? [:]]
+        var partial = ResponseForm.partialMetadata(object)
         partial["metadata"]?["managedFields"] = nil
         return ["cells": .array(cells), "object": partial]
     }

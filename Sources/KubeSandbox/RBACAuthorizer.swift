@@ -36,12 +36,6 @@ enum RBACAuthorizer {
     /// Resources every authenticated user may create, from `system:basic-user`.
     static let selfReviews: Set<String> = ["selfsubjectaccessreviews", "selfsubjectrulesreviews"]
 
-    /// The rules that apply to `user` for a request in `namespace` (cluster-wide bindings
-    /// always; namespaced ones of that namespace).
-    static func rules(for user: SandboxUser, namespace: String?, in store: ObjectStore) async -> [JSONValue] {
-        await store.rbacRules(for: user, namespace: namespace)
-    }
-
     static func allows(_ rules: [JSONValue], _ a: RequestAttributes) -> Bool {
         rules.contains { rule in
             let verbs = strings(rule["verbs"])
@@ -88,6 +82,8 @@ enum RBACAuthorizer {
 }
 
 extension ObjectStore {
+    /// The rules that apply to `user` for a request in `namespace` (cluster-wide bindings
+    /// always; namespaced ones of that namespace).
     func rbacRules(for user: SandboxUser, namespace: String?) -> [JSONValue] {
         func stored(_ plural: String) -> [String: JSONValue] { objects["\(plural).rbac.authorization.k8s.io"] ?? [:] }
         let clusterRoles = stored("clusterroles")

@@ -6,8 +6,9 @@ import Synchronization
 /// head Pod `<cluster>-head` (labelled as KubeRay labels it, owned by the job); Running once
 /// the head runs; Complete or Failed when the entrypoint ends. No RayCluster object or worker
 /// Pods are made. See ``SimulatedOperators`` for the knobs.
-final class SimulatedKubeRay: Sendable {
-    static let jobs = ResourceType(group: "ray.io", version: "v1", kind: "RayJob", plural: "rayjobs", namespaced: true)
+final class SimulatedKubeRay: Sendable, OperatedKind {
+    static let resourceType = ResourceType(group: "ray.io", version: "v1", kind: "RayJob", plural: "rayjobs", namespaced: true)
+    typealias Job = OperatedObject<SimulatedKubeRay>
     static let headSelector = "ray.io/node-type=head,ray.io/is-ray-node=yes"
     /// Head outcomes that are the Pod's own failure; any other leaves the head running.
     static let podFailures: Set<String> = ["image-pull-backoff", "invalid-image", "fail", "oom"]
@@ -22,13 +23,13 @@ final class SimulatedKubeRay: Sendable {
 
     func run() async {
         await withDiscardingTaskGroup { group in
-            group.addTask { await WatchLoop.run(self.client, RayJobObject.self) { event in await self.jobChanged(event) } }
+            group.addTask { await WatchLoop.run(self.client, Job.self) { event in await self.jobChanged(event) } }
             group.addTask { await WatchLoop.run(self.client, Pod.self, labelSelector: Self.headSelector) { event in await self.headChanged(event) } }
         }
         for task in running.withLock({ $0 }) { task.cancel() }
     }
 
-    private func jobChanged(_ event: WatchEvent<RayJobObject>) async {
+    private func jobChanged(_ event: WatchEvent<Job>) async {
         guard case .added(let job) = event, job.metadata.deletionTimestamp == nil, job.status?["jobDeploymentStatus"] == nil,
             let uid = job.metadata.uid, seen.withLock({ $0.insert("job/" + uid).inserted })
         else { return }
@@ -50,7 +51,7 @@ final class SimulatedKubeRay: Sendable {
         let pod: JSONValue = [
             "apiVersion": "v1", "kind": "Pod",
             "metadata": ["name": .string("\(cluster)-head"), "namespace": .string(job.metadata.namespace ?? "default"), "labels": .object(labels), "annotations": .object(annotations),
-                         "ownerReferences": [SimulatedOperators.owner(Self.jobs, job.metadata)]],
+                         "ownerReferences": [SimulatedOperators.owner(Self.resourceType, job.metadata)]],
             "spec": spec,
         ]
         _ = await writeStatus(name, job.metadata.namespace, ["jobDeploymentStatus": "Initializing", "rayClusterName": .string(cluster), "jobId": .string("\(name)-\(SimulatedOperators.randomSuffix(5))"),
@@ -61,7 +62,7 @@ final class SimulatedKubeRay: Sendable {
     private func headChanged(_ event: WatchEvent<Pod>) async {
         guard let pod = event.object, event.type != .deleted, pod.status?.phase == "Running", let name = pod.metadata.labels?["ray.io/job"],
             let uid = pod.metadata.uid, seen.withLock({ $0.insert("head/" + uid).inserted }),
-            let job = try? await client.get(RayJobObject.self, name: name, namespace: pod.metadata.namespace), job.status?["jobDeploymentStatus"] == "Initializing"
+            let job = try? await client.get(Job.self, name: name, namespace: pod.metadata.namespace), job.status?["jobDeploymentStatus"] == "Initializing"
         else { return }
         _ = await writeStatus(name, pod.metadata.namespace, ["jobDeploymentStatus": "Running", "jobStatus": "RUNNING"])
         // The entrypoint runs beside the watch, which must go on.
@@ -70,12 +71,12 @@ final class SimulatedKubeRay: Sendable {
     }
 
     /// Ends the job's entrypoint after its duration: Complete, or Failed as told.
-    private func finish(_ job: RayJobObject, namespace: String?) async {
+    private func finish(_ job: Job, namespace: String?) async {
         let name = job.metadata.name ?? ""
         let env = SimulatedOperators.environment(job.spec?.value(atPath: "rayClusterSpec.headGroupSpec.template"))
         let duration = env["SANDBOX_DURATION"].flatMap(Double.init) ?? 0.2
         do { try await Task.sleep(for: .milliseconds(Int64(duration * 1000))) } catch { return }
-        guard (try? await client.get(RayJobObject.self, name: name, namespace: namespace))?.metadata.uid == job.metadata.uid else { return }
+        guard (try? await client.get(Job.self, name: name, namespace: namespace))?.metadata.uid == job.metadata.uid else { return }
         let end = JSONValue.string(KubeTime.format(Date()))
         if env["SANDBOX_RAY_JOB"] == "fail" || SimulatedOperators.attemptFails(job.metadata, env: env) {
             _ = await writeStatus(name, namespace, ["jobDeploymentStatus": "Failed", "jobStatus": "FAILED", "reason": "AppFailed",
@@ -86,16 +87,6 @@ final class SimulatedKubeRay: Sendable {
     }
 
     private func writeStatus(_ name: String, _ namespace: String?, _ status: JSONValue) async -> Bool {
-        (try? await client.patch(Self.jobs, name: name, namespace: namespace, .merge(["status": status]), subresource: "status")) != nil
+        await SimulatedOperators.writeStatus(client, Self.resourceType, name, namespace, status)
     }
-}
-
-/// A RayJob as the simulated operator reads it.
-struct RayJobObject: KubernetesObject {
-    static let resourceType = SimulatedKubeRay.jobs
-    var apiVersion: String?
-    var kind: String?
-    var metadata: ObjectMeta
-    var spec: JSONValue?
-    var status: JSONValue?
 }

@@ -55,7 +55,7 @@ public final class SimulatedOperators: Sendable {
     /// `spark` ServiceAccount in `default` that drivers run as (the operator's Helm chart
     /// creates one for the namespaces it serves). What exists already is left as it is.
     public static func installCRDs(_ kinds: [Kind], client: KubernetesClient) async throws {
-        let crds = ResourceType(group: "apiextensions.k8s.io", version: "v1", kind: "CustomResourceDefinition", plural: "customresourcedefinitions", namespaced: false)
+        let crds = ResourceType.customResourceDefinitions
         for kind in kinds {
             do {
                 _ = try await client.create(crds, try crd(kind))
@@ -129,7 +129,27 @@ public final class SimulatedOperators: Sendable {
         ["apiVersion": .string(type.apiVersion), "kind": .string(type.kind), "name": .string(metadata.name ?? ""), "uid": .string(metadata.uid ?? ""), "controller": true, "blockOwnerDeletion": true]
     }
 
+    /// Merges `status` into the object's `/status`, as the operator reports; false when refused.
+    static func writeStatus(_ client: KubernetesClient, _ type: ResourceType, _ name: String, _ namespace: String?, _ status: JSONValue) async -> Bool {
+        (try? await client.patch(type, name: name, namespace: namespace, .merge(["status": status]), subresource: "status")) != nil
+    }
+
     static func randomSuffix(_ count: Int) -> String {
         String((0..<count).map { _ in "bcdfghjklmnpqrstvwxz2456789".randomElement() ?? "x" })
     }
+}
+
+/// A kind a simulated operator follows.
+protocol OperatedKind: Sendable {
+    static var resourceType: ResourceType { get }
+}
+
+/// An object of an operated kind as its operator reads it: metadata, and spec and status as JSON.
+struct OperatedObject<Kind: OperatedKind>: KubernetesObject {
+    static var resourceType: ResourceType { Kind.resourceType }
+    var apiVersion: String?
+    var kind: String?
+    var metadata: ObjectMeta
+    var spec: JSONValue?
+    var status: JSONValue?
 }

@@ -6,8 +6,9 @@ import Synchronization
 /// a driver Pod `<app>-driver` (labelled as the operator labels it, owned by the
 /// application), RUNNING while the driver runs and COMPLETED or FAILED when it ends; or
 /// SUBMISSION_FAILED without a driver. See ``SimulatedOperators`` for the knobs.
-final class SimulatedSparkOperator: Sendable {
-    static let applications = ResourceType(group: "sparkoperator.k8s.io", version: "v1beta2", kind: "SparkApplication", plural: "sparkapplications", namespaced: true)
+final class SimulatedSparkOperator: Sendable, OperatedKind {
+    static let resourceType = ResourceType(group: "sparkoperator.k8s.io", version: "v1beta2", kind: "SparkApplication", plural: "sparkapplications", namespaced: true)
+    typealias Application = OperatedObject<SimulatedSparkOperator>
     static let driverSelector = "spark-role=driver,sparkoperator.k8s.io/launched-by-spark-operator=true"
 
     let client: KubernetesClient
@@ -19,19 +20,19 @@ final class SimulatedSparkOperator: Sendable {
 
     func run() async {
         await withDiscardingTaskGroup { group in
-            group.addTask { await WatchLoop.run(self.client, SparkApplicationObject.self) { event in await self.applicationChanged(event) } }
+            group.addTask { await WatchLoop.run(self.client, Application.self) { event in await self.applicationChanged(event) } }
             group.addTask { await WatchLoop.run(self.client, Pod.self, labelSelector: Self.driverSelector) { event in await self.driverChanged(event) } }
         }
     }
 
-    private func applicationChanged(_ event: WatchEvent<SparkApplicationObject>) async {
+    private func applicationChanged(_ event: WatchEvent<Application>) async {
         guard case .added(let app) = event, app.metadata.deletionTimestamp == nil, app.status?.value(atPath: "applicationState.state") == nil,
             let uid = app.metadata.uid, submitted.withLock({ $0.insert(uid).inserted })
         else { return }
         await submit(app)
     }
 
-    private func submit(_ app: SparkApplicationObject) async {
+    private func submit(_ app: Application) async {
         let name = app.metadata.name ?? ""
         let namespace = app.metadata.namespace
         let driver = app.spec?["driver"] ?? [:]
@@ -62,7 +63,7 @@ final class SimulatedSparkOperator: Sendable {
         let pod: JSONValue = [
             "apiVersion": "v1", "kind": "Pod",
             "metadata": ["name": .string(podName), "namespace": .string(namespace ?? "default"), "labels": .object(labels), "annotations": .object(annotations),
-                         "ownerReferences": [SimulatedOperators.owner(Self.applications, app.metadata)]],
+                         "ownerReferences": [SimulatedOperators.owner(Self.resourceType, app.metadata)]],
             "spec": spec,
         ]
         do {
@@ -95,7 +96,7 @@ final class SimulatedSparkOperator: Sendable {
         default:
             return
         }
-        guard let current = try? await client.get(Self.applications, name: app, namespace: pod.metadata.namespace),
+        guard let current = try? await client.get(Self.resourceType, name: app, namespace: pod.metadata.namespace),
             let now = current.value(atPath: "status.applicationState.state")?.stringValue, now != state, !["COMPLETED", "FAILED", "SUBMISSION_FAILED"].contains(now)
         else { return }
         var appState: JSONValue = ["state": .string(state)]
@@ -106,16 +107,6 @@ final class SimulatedSparkOperator: Sendable {
     }
 
     private func writeStatus(_ name: String, _ namespace: String?, _ status: JSONValue) async -> Bool {
-        (try? await client.patch(Self.applications, name: name, namespace: namespace, .merge(["status": status]), subresource: "status")) != nil
+        await SimulatedOperators.writeStatus(client, Self.resourceType, name, namespace, status)
     }
-}
-
-/// A SparkApplication as the simulated operator reads it.
-struct SparkApplicationObject: KubernetesObject {
-    static let resourceType = SimulatedSparkOperator.applications
-    var apiVersion: String?
-    var kind: String?
-    var metadata: ObjectMeta
-    var spec: JSONValue?
-    var status: JSONValue?
 }

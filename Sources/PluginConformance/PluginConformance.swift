@@ -140,7 +140,7 @@ public enum PluginConformance {
     /// executor while the kit plays the child's operator with ``ConformanceFixtures/sequence``.
     public static func checkAgainstSandbox<Plugin: KubernetesTaskPlugin>(_ plugin: Plugin, _ fixtures: ConformanceFixtures<Plugin.Child>, timeout: Duration = .seconds(60)) async throws -> [Violation] {
         try await KubeSandbox.with { _, client in
-            let crds = ResourceType(group: "apiextensions.k8s.io", version: "v1", kind: "CustomResourceDefinition", plural: "customresourcedefinitions", namespaced: false)
+            let crds = ResourceType.customResourceDefinitions
             for crd in fixtures.crds { _ = try await client.create(crds, crd) }
             _ = try await client.create(crds, TaskActionSchema.crd)
             var violations = try await checkAbort(plugin, fixtures, client: client)

@@ -42,6 +42,22 @@ public struct PodPhaseMapper: Sendable {
         }
     }
 
+    /// What a Pod another operator runs for a child (Spark's driver, Ray's head) says before
+    /// the child's own status: its Failed rules, or its Pending rules when they fail the
+    /// attempt (both as `verdict`); else when its grace period runs out, which no event will
+    /// tell (`recheckAfter`).
+    public func relatedPod(_ pod: Pod, primary: String) -> (verdict: PhaseInfo?, recheckAfter: Duration?) {
+        switch pod.status?.phase {
+        case "Failed":
+            return (failure(pod.status ?? PodStatus(), primary: primary), nil)
+        case "Pending", nil:
+            let pending = pending(pod)
+            return pending.phase.isFailure ? (pending, nil) : (nil, pending.recheckAfter)
+        default:
+            return (nil, nil)
+        }
+    }
+
     // MARK: Running
 
     func primaryContainerPhase(_ primary: String, pod: Pod) -> PhaseInfo {

@@ -14,7 +14,7 @@ enum Fixtures {
         return crd
     }
 
-    static let crdType = ResourceType(group: "apiextensions.k8s.io", version: "v1", kind: "CustomResourceDefinition", plural: "customresourcedefinitions", namespaced: false)
+    static let crdType = ResourceType.customResourceDefinitions
     static let taskActions = ResourceType(group: "flyte.org", version: "v1", kind: "TaskAction", plural: "taskactions", namespaced: true)
 
     static func taskAction(_ name: String, runName: String = "run-1", extra: [String: JSONValue] = [:]) -> JSONValue {

@@ -207,18 +207,9 @@ public struct RayPlugin: KubernetesTaskPlugin {
         if status.isEmpty { return .queued("Scheduling") }
         var recheck: Duration?
         if let head {
-            let mapper = PodPhaseMapper(config: config, now: context.now)
-            switch head.status?.phase {
-            case "Failed":
-                return mapper.failure(head.status ?? PodStatus(), primary: Self.headContainer)
-            case "Pending", nil:
-                let pending = mapper.pending(head)
-                if pending.phase.isFailure { return pending }
-                // A grace period running out on the head changes nothing the watch sees.
-                recheck = pending.recheckAfter
-            default:
-                break
-            }
+            let (verdict, after) = PodPhaseMapper(config: config, now: context.now).relatedPod(head, primary: Self.headContainer)
+            if let verdict { return verdict }
+            recheck = after
         }
         var info = deploymentPhase(job)
         if info.recheckAfter == nil { info.recheckAfter = recheck }

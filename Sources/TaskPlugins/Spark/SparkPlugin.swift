@@ -43,7 +43,7 @@ public struct SparkPlugin: KubernetesTaskPlugin {
     /// Reads the SparkApplication CRD once, as Flyte does, to learn whether the driver and
     /// executors take a pod `template`; assumes they do not when the CRD cannot be read.
     public func prepare(client: KubernetesClient) async {
-        let crds = ResourceType(group: "apiextensions.k8s.io", version: "v1", kind: "CustomResourceDefinition", plural: "customresourcedefinitions", namespaced: false)
+        let crds = ResourceType.customResourceDefinitions
         let supported: Bool
         if let crd = try? await client.get(crds, name: Self.crdName) {
             let version = crd.value(atPath: "spec.versions")?.arrayValue?.first { $0["name"] == "v1beta2" }
@@ -217,18 +217,9 @@ public struct SparkPlugin: KubernetesTaskPlugin {
     public func phase(of app: SparkApplication, relatedPod driver: Pod?, context: TaskExecutionContext) -> PhaseInfo {
         var recheck: Duration?
         if let driver {
-            let mapper = PodPhaseMapper(config: config, now: context.now)
-            switch driver.status?.phase {
-            case "Failed":
-                return mapper.failure(driver.status ?? PodStatus(), primary: Self.driverContainer)
-            case "Pending", nil:
-                let pending = mapper.pending(driver)
-                if pending.phase.isFailure { return pending }
-                // A grace period running out on the driver changes nothing the watch sees.
-                recheck = pending.recheckAfter
-            default:
-                break
-            }
+            let (verdict, after) = PodPhaseMapper(config: config, now: context.now).relatedPod(driver, primary: Self.driverContainer)
+            if let verdict { return verdict }
+            recheck = after
         }
         var info = applicationPhase(app)
         if info.recheckAfter == nil { info.recheckAfter = recheck }

@@ -39,10 +39,7 @@ public struct JobPlugin: KubernetesTaskPlugin {
     }
 
     public func phase(of job: Job, relatedPod pod: Pod?, context: TaskExecutionContext) -> PhaseInfo {
-        if let complete = job.condition("Complete") {
-            _ = complete
-            return .success()
-        }
+        if job.condition("Complete") != nil { return .success() }
         if let failed = job.condition("Failed") {
             let reason = failed["reason"]?.stringValue ?? "JobFailed"
             return .retryableFailure(reason, "Job \(job.metadata.name ?? "") failed: [\(reason)] \(failed["message"]?.stringValue ?? "")")
