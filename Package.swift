@@ -113,6 +113,7 @@ let package = Package(
             dependencies: [
                 "KubeClient", "KubeRuntime", "ExecutorAPI", "TaskPlugins", "FlyteIDL",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict

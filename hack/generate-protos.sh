@@ -4,8 +4,10 @@
 # this script or its tools.
 #
 # Needs: protoc (Debian: apt-get install protobuf-compiler; its well-known types live in
-# /usr/include) and protoc-gen-swift from swift-protobuf at the version Package.swift names.
-# Without PROTOC_GEN_SWIFT set, the plugin is built from the package checkout in .build.
+# /usr/include), or PyPI's grpcio-tools (`pip install grpcio-tools`, used when no protoc is on
+# PATH; its well-known types ship with it), and protoc-gen-swift from swift-protobuf at the
+# version Package.swift names. Without PROTOC_GEN_SWIFT set, the plugin is built from the
+# package checkout in .build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,12 +18,18 @@ if [[ -z "$plugin" ]]; then
   (cd "$src" && swift build --product protoc-gen-swift >/dev/null)
   plugin="$src/.build/debug/protoc-gen-swift"
 fi
-include="${PROTOC_INCLUDE:-/usr/include}"
+if command -v protoc >/dev/null; then
+  protoc=(protoc)
+  include="${PROTOC_INCLUDE:-/usr/include}"
+else
+  protoc=(python3 -m grpc_tools.protoc)
+  include="${PROTOC_INCLUDE:-$(python3 -c 'import grpc_tools, os; print(os.path.join(os.path.dirname(grpc_tools.__file__), "_proto"))')}"
+fi
 
 out=Sources/FlyteIDL
 rm -f "$out"/*.pb.swift
 protos=$(cd proto && find . -name '*.proto' | sed 's|^\./||' | sort)
-protoc -I proto -I "$include" \
+"${protoc[@]}" -I proto -I "$include" \
   --plugin=protoc-gen-swift="$plugin" \
   --swift_opt=Visibility=Public \
   --swift_opt=FileNaming=PathToUnderscores \

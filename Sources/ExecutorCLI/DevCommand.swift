@@ -40,7 +40,8 @@ struct DevCommand: AsyncParsableCommand {
         say("sandbox    \(sandbox.url.absoluteString)  (kubectl --kubeconfig \(kubeconfigOut) get taskactions,pods)")
         let client = try KubernetesClient(configuration: sandbox.clientConfiguration())
         _ = try await client.create(ResourceType.customResourceDefinitions, TaskActionSchema.crd)
-        say("crd        taskactions.flyte.org installed; sparkapplications and rayjobs with their simulated operators")
+        _ = try await client.create(ResourceType.customResourceDefinitions, AppSchema.crd)
+        say("crd        taskactions.flyte.org and apps.flyte.org installed; sparkapplications, rayjobs and Knative Serving with their simulated operators")
 
         let manager = Manager(client: client, options: ManagerOptions(metricsBindAddress: "127.0.0.1:0", healthProbeBindAddress: "127.0.0.1:0"))
         _ = Executor(manager: manager, config: ExecutorConfig(), plugins: ExecutorCLI.plugins)
@@ -49,20 +50,26 @@ struct DevCommand: AsyncParsableCommand {
         say("executor   running  (metrics http://127.0.0.1:\(manager.metricsPort ?? 0)/metrics, ready http://127.0.0.1:\(manager.healthPort ?? 0)/readyz)")
 
         let timeline = Task { await Self.printTimelines(client) }
+        let appTimeline = Task { await Self.printAppTimelines(client) }
         var applied = 0
         for file in (try? FileManager.default.contentsOfDirectory(atPath: samples))?.sorted() ?? [] where file.hasSuffix(".yaml") && file != "kustomization.yaml" {
             let text = try String(contentsOfFile: samples + "/" + file, encoding: .utf8)
-            for document in try JSONValue.documents(yaml: text) where document["kind"]?.stringValue == "TaskAction" {
-                _ = try await client.create(TaskAction.resourceType, document, namespace: "default")
+            for document in try JSONValue.documents(yaml: text) {
+                switch document["kind"]?.stringValue {
+                case "TaskAction": _ = try await client.create(TaskAction.resourceType, document, namespace: "default")
+                case "App": _ = try await client.create(App.resourceType, document, namespace: "default")
+                default: continue
+                }
                 say("applied    \(document.value(atPath: "metadata.name")?.stringValue ?? "?")  from \(samples)/\(file)")
                 applied += 1
             }
         }
-        if applied == 0 { say("no samples found in \(samples); create TaskActions with kubectl") }
+        if applied == 0 { say("no samples found in \(samples); create TaskActions and Apps with kubectl") }
         say("Ctrl-C to stop")
         await SignalWaiter.wait(for: [.sigint, .sigterm])
         say("stopping")
         timeline.cancel()
+        appTimeline.cancel()
         executor.cancel()
         _ = try? await executor.value
         try? await client.shutdown()
@@ -71,6 +78,31 @@ struct DevCommand: AsyncParsableCommand {
 
     static func oneLine(_ text: String) -> String {
         text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty && $0 != "." }.joined(separator: " ")
+    }
+
+    /// Prints every new phaseHistory entry of every App: `app <name>  <PHASE>/<SUBSTATE>  message`.
+    static func printAppTimelines(_ client: KubernetesClient) async {
+        var printed: [String: Int] = [:]
+        while !Task.isCancelled {
+            do {
+                let stream = try await client.watch(App.self, namespace: "default", options: WatchOptions(timeoutSeconds: 3600))
+                for try await event in stream {
+                    guard let app = event.object, let name = app.metadata.name else { continue }
+                    let history = app.status?.phaseHistory ?? []
+                    let seen = printed[name, default: 0]
+                    for entry in history.dropFirst(seen) {
+                        let at = entry.occurredAt.split(separator: "T").last.map { String($0.prefix(8)) } ?? entry.occurredAt
+                        let state = entry.substate.map { "\(entry.phase)/\($0)" } ?? entry.phase
+                        let url = entry.phase == "ACTIVE" ? app.status?.url.map { "  \($0)" } ?? "" : ""
+                        say("\(at)  app \(name.padding(toLength: 12, withPad: " ", startingAt: 0)) \(state.padding(toLength: 26, withPad: " ", startingAt: 0)) \(Self.oneLine(entry.message ?? ""))\(url)")
+                    }
+                    printed[name] = max(seen, history.count)
+                }
+            } catch {
+                if Task.isCancelled { return }
+                try? await Task.sleep(for: .milliseconds(200))
+            }
+        }
     }
 
     /// Prints every new phaseHistory entry of every TaskAction, and each terminal result.

@@ -17,9 +17,11 @@ struct ManifestsCommand: ParsableCommand {
 
     func run() throws {
         try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
-        let path = outputDirectory + "/flyte.org_taskactions.yaml"
-        try TaskActionSchema.yaml().write(toFile: path, atomically: true, encoding: .utf8)
-        print("wrote \(path)")
+        for (file, yaml) in [("flyte.org_taskactions.yaml", try TaskActionSchema.yaml()), ("flyte.org_apps.yaml", try AppSchema.yaml())] {
+            let path = outputDirectory + "/" + file
+            try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+            print("wrote \(path)")
+        }
         let registry = PluginRegistration.registry(ExecutorCLI.plugins, config: ExecutorConfig(), logger: Logger(label: "manifests"))
         let role = rbacDirectory + "/role.yaml"
         try FileManager.default.createDirectory(atPath: rbacDirectory, withIntermediateDirectories: true)

@@ -36,6 +36,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-concurrent-reconciles"), help: "Reconcile workers; never two on one TaskAction.")
     var maxConcurrentReconciles = 10
 
+    @Flag(name: .customLong("apps"), inversion: .prefixedNo, help: "Reconcile Apps into Knative Services (default: the config file's apps.enabled, which defaults to on).")
+    var apps: Bool?
+
     @Option(help: "YAML configuration file (plugins, GC, max-system-failures, grace periods, default-for-task-types).")
     var config: String?
 
@@ -76,7 +79,8 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func serve(logger: Logger) async throws {
-        let executorConfig = try config.map(ExecutorConfig.load(path:)) ?? ExecutorConfig()
+        var executorConfig = try config.map(ExecutorConfig.load(path:)) ?? ExecutorConfig()
+        if let apps { executorConfig.apps.enabled = apps }
         let clientConfiguration = try ClientConfiguration.load(kubeconfig: kubeconfig, context: context)
         let metrics = MetricsRegistry()
         let client = try KubernetesClient(configuration: clientConfiguration, logger: logger, observer: metrics.restClientObserver())

@@ -17,6 +17,8 @@ public final class Executor: Sendable {
     public let reconciler: TaskActionReconciler
     let informers: [String: Informer<TaskAction>]
     let plugins: PluginTable
+    /// The App controller, unless `apps.enabled` is off.
+    public let apps: AppController?
 
     /// - Parameters:
     ///   - namespaces: namespaces to watch; empty watches all.
@@ -57,6 +59,7 @@ public final class Executor: Sendable {
                 }
             }
         }
+        apps = config.apps.enabled ? AppController(manager: manager, config: config, namespaces: scopes, events: events, discovery: discovery, logger: logger) : nil
         manager.add(name: "event recorder", leaderOnly: false) { await events.run() }
         let gc = GarbageCollector(client: manager.client, config: config.gc, namespaces: scopes, clock: manager.clock, logger: logger)
         manager.add(name: "garbage collector") { await gc.run() }

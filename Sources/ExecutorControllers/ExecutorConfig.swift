@@ -18,6 +18,8 @@ public struct ExecutorConfig: Codable, Sendable, Hashable {
     public var spark = SparkConfig()
     /// Settings of the Ray plugin.
     public var ray = RayConfig()
+    /// Settings of the App controller.
+    public var apps = AppsConfig()
     /// Label of the Kubernetes Events' reporting controller.
     public var eventsReportingController = "taskaction-controller"
     /// Longest wait, in seconds, between two discovery checks for a plugin's kind that is not
@@ -54,6 +56,7 @@ public struct ExecutorConfig: Codable, Sendable, Hashable {
         case plugins
         case spark
         case ray
+        case apps
         case eventsReportingController = "events-reporting-controller"
         case kindRecheckSeconds = "kind-recheck-seconds"
     }
@@ -67,6 +70,7 @@ public struct ExecutorConfig: Codable, Sendable, Hashable {
         plugins = try c.decodeIfPresent(PluginConfig.self, forKey: .plugins) ?? PluginConfig()
         spark = try c.decodeIfPresent(SparkConfig.self, forKey: .spark) ?? SparkConfig()
         ray = try c.decodeIfPresent(RayConfig.self, forKey: .ray) ?? RayConfig()
+        apps = try c.decodeIfPresent(AppsConfig.self, forKey: .apps) ?? AppsConfig()
         eventsReportingController = try c.decodeIfPresent(String.self, forKey: .eventsReportingController) ?? "taskaction-controller"
         kindRecheckSeconds = try c.decodeIfPresent(Int.self, forKey: .kindRecheckSeconds) ?? 30
     }
@@ -86,12 +90,13 @@ public struct ExecutorConfig: Codable, Sendable, Hashable {
             let value = try JSONValue(yaml: String(decoding: data, as: UTF8.self))
             if value.isNull { return ExecutorConfig() }
             guard case .object(let members) = value else { throw Invalid(path: path, problem: "the top level must be a mapping") }
-            let known = Set(["max-system-failures", "requeue-seconds", "gc", "default-for-task-types", "plugins", "spark", "ray", "events-reporting-controller", "kind-recheck-seconds"])
+            let known = Set(["max-system-failures", "requeue-seconds", "gc", "default-for-task-types", "plugins", "spark", "ray", "apps", "events-reporting-controller", "kind-recheck-seconds"])
             if let unknown = members.keys.sorted().first(where: { !known.contains($0) }) {
                 throw Invalid(path: path, problem: "unknown key \"\(unknown)\"")
             }
             let config = try JSONValueDecoder().decode(ExecutorConfig.self, from: value)
             if config.maxSystemFailures < 0 { throw Invalid(path: path, problem: "max-system-failures must be 0 or more") }
+            if config.apps.maxRequestTimeoutSeconds < 1 || config.apps.defaultRequestTimeoutSeconds < 0 { throw Invalid(path: path, problem: "apps: request timeouts must be positive") }
             if config.kindRecheckSeconds < 1 { throw Invalid(path: path, problem: "kind-recheck-seconds must be 1 or more") }
             return config
         } catch let error as Invalid {

@@ -61,12 +61,7 @@ final class KubernetesPluginDriver<Plugin: KubernetesTaskPlugin>: PluginDriver {
     var availability: PluginAvailability { availabilityBox.value }
 
     /// What a missing kind is called in messages: `the ray.io/v1 RayJob CRD is not installed`.
-    static var notInstalledMessage: String {
-        let type = Plugin.Child.resourceType
-        return type.group.isEmpty
-            ? "the API server does not serve \(type.apiVersion) \(type.kind)"
-            : "the \(type.apiVersion) \(type.kind) CRD is not installed"
-    }
+    static var notInstalledMessage: String { KindDiscovery.notInstalledMessage(Plugin.Child.resourceType) }
 
     func start(manager: Manager, controller: Controller, namespaces: [String?], discovery: Backoff, onReady: @escaping @Sendable () -> Void) {
         let type = Plugin.Child.resourceType
@@ -83,7 +78,7 @@ final class KubernetesPluginDriver<Plugin: KubernetesTaskPlugin>: PluginDriver {
                 return informer
             }
             for informer in informers {
-                if await Self.syncedBeforeForbidden(informer) { continue }
+                if await KindDiscovery.syncedBeforeForbidden(informer) { continue }
                 setAvailability(.unavailable("the executor may not list and watch \(type.groupResource): RBAC needs the rule \(informer.requiredRule)"))
                 onReady()  // waiting TaskActions fail now, naming the rule
                 await informer.waitForSync()
@@ -101,39 +96,14 @@ final class KubernetesPluginDriver<Plugin: KubernetesTaskPlugin>: PluginDriver {
     }
 
     /// Returns once discovery lists the child's resource; until then the plugin is unavailable,
-    /// said once as a warning, and discovery is asked again with backoff.
-    private func waitUntilServed(backoff: Backoff, clock: any RuntimeClock, onUnavailable: @Sendable () -> Void) async throws {
-        var backoff = backoff
-        var warned = false
-        while true {
-            do {
-                if try await client.isServed(Plugin.Child.resourceType) {
-                    if warned { logger.notice("the plugin's kind is served now; starting it", metadata: ["resource": "\(Plugin.Child.resourceType)"]) }
-                    return
-                }
-                setAvailability(.unavailable(Self.notInstalledMessage))
-                if !warned {
-                    logger.warning("\(Self.notInstalledMessage): plugin \(plugin.id) (task types \(plugin.taskTypes.joined(separator: ", "))) waits for it; its TaskActions fail with PluginNotReady meanwhile")
-                    warned = true
-                    // TaskActions that arrived while the plugin was starting waited; now they fail.
-                    onUnavailable()
-                }
-            } catch {
-                try Task.checkCancellation()
-                logger.info("discovery failed; will retry", metadata: ["error": "\(error)"])
-            }
-            try await clock.sleep(for: backoff.next(now: clock.now))
-        }
-    }
-
-    /// True when `informer` synced; false when the server refused it with 403 first.
-    private static func syncedBeforeForbidden(_ informer: Informer<Plugin.Child>) async -> Bool {
-        await withTaskGroup(of: Bool.self) { group in
-            group.addTask { await informer.waitForSync(); return true }
-            group.addTask { await informer.waitUntilForbidden(); return false }
-            let first = await group.next() ?? false
-            group.cancelAll()
-            return first || informer.hasSynced
+    /// said once as a warning.
+    private func waitUntilServed(backoff: Backoff, clock: any RuntimeClock, onUnavailable: @escaping @Sendable () -> Void) async throws {
+        try await KindDiscovery.waitUntilServed(Plugin.Child.resourceType, client: client, backoff: backoff, clock: clock, logger: logger) { [self] first in
+            setAvailability(.unavailable(Self.notInstalledMessage))
+            guard first else { return }
+            logger.warning("\(Self.notInstalledMessage): plugin \(plugin.id) (task types \(plugin.taskTypes.joined(separator: ", "))) waits for it; its TaskActions fail with PluginNotReady meanwhile")
+            // TaskActions that arrived while the plugin was starting waited; now they fail.
+            onUnavailable()
         }
     }
 

@@ -13,17 +13,28 @@ public enum RBACManifest {
         PolicyRule(apiGroups: [TaskAction.resourceType.group], resources: ["\(TaskAction.resourceType.plural)/finalizers"], verbs: ["update"]),
     ]
 
-    /// The plugins' rules first, in plugin id order, then the executor's; a rule two plugins
-    /// declare alike is written once.
-    public static func rules(plugins: [any KubernetesTaskPlugin]) -> [PolicyRule] {
+    /// The App controller's rules (unless `apps.enabled` is off): Apps and their status, the
+    /// Knative Services it deploys, the Revisions it follows and deletes on stop, the app pods
+    /// it reads substates from.
+    public static let appRules: [PolicyRule] = [
+        PolicyRule(apiGroups: [App.resourceType.group], resources: [App.resourceType.plural], verbs: ["list", "watch"], comment: "Apps: listed and watched; the controller writes only their status."),
+        PolicyRule(apiGroups: [App.resourceType.group], resources: ["\(App.resourceType.plural)/status"], verbs: ["update"]),
+        PolicyRule(apiGroups: [App.resourceType.group], resources: ["\(App.resourceType.plural)/finalizers"], verbs: ["update"], comment: "Needed to set blockOwnerDeletion on the Knative Services an App owns."),
+        PolicyRule(apiGroups: [KnativeService.resourceType.group], resources: [KnativeService.resourceType.plural], verbs: ["create", "list", "patch", "update", "watch"], comment: "Knative Services: created, replaced on a new spec, patched to stop, watched for status."),
+        PolicyRule(apiGroups: [KnativeRevision.resourceType.group], resources: [KnativeRevision.resourceType.plural], verbs: ["delete", "list", "watch"], comment: "Revisions: watched for replicas; the latest ready one is deleted on stop."),
+        PolicyRule(apiGroups: [""], resources: ["pods"], verbs: ["list", "watch"], comment: "App pods (serving.knative.dev/service): read for substates."),
+    ]
+
+    /// The plugins' rules first, in plugin id order, then the App controller's, then the
+    /// executor's; a rule declared twice alike is written once.
+    public static func rules(plugins: [any KubernetesTaskPlugin], apps: Bool = true) -> [PolicyRule] {
         var seen = Set<PolicyRule>()
         var out: [PolicyRule] = []
-        for plugin in plugins.sorted(by: { $0.id < $1.id }) {
-            for rule in plugin.rbacRules {
-                var key = rule
-                key.comment = nil
-                if seen.insert(key).inserted { out.append(rule) }
-            }
+        let pluginRules = plugins.sorted(by: { $0.id < $1.id }).flatMap(\.rbacRules)
+        for rule in pluginRules + (apps ? appRules : []) {
+            var key = rule
+            key.comment = nil
+            if seen.insert(key).inserted { out.append(rule) }
         }
         return out + executorRules
     }

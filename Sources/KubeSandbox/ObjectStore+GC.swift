@@ -21,6 +21,17 @@ extension ObjectStore {
         (ownerIndex[uid] ?? []).sorted { $0.key < $1.key }.compactMap(lookup)
     }
 
+    /// The garbage collector's rule for a dependent whose owners are all absent (created after
+    /// its owner was deleted, as a controller racing the deletion does): it is deleted, in the
+    /// background, a moment after it was created.
+    func collectIfOwnersAbsent(_ def: ResourceDefinition, _ dependent: JSONValue) {
+        let owners = dependent.value(atPath: "metadata.ownerReferences")?.arrayValue ?? []
+        guard garbageCollectionEnabled, !owners.isEmpty else { return }
+        let live = owners.contains { ref in ref["uid"]?.stringValue.flatMap { object(uid: $0) } != nil }
+        guard !live else { return }
+        _ = try? delete(def, namespace: dependent.value(atPath: "metadata.namespace")?.stringValue, name: dependent.value(atPath: "metadata.name")?.stringValue ?? "", options: nil)
+    }
+
     /// Handles an owner being deleted with the `foregroundDeletion` or `orphan` finalizer.
     func collectGarbage(owner: JSONValue) {
         guard garbageCollectionEnabled, let uid = owner.value(atPath: "metadata.uid")?.stringValue else { return }

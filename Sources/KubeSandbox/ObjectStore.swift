@@ -205,6 +205,7 @@ actor ObjectStore {
         if def.type.group.isEmpty && def.type.plural == "namespaces" {
             populateNamespace(name)
         }
+        collectIfOwnersAbsent(def, stored)
         return Written(object: stored, warnings: warnings)
     }
 

@@ -12,11 +12,18 @@ import Synchronization
 ///
 /// | annotation / env | values | default |
 /// |---|---|---|
-/// | `kubelet.sandbox.flyte.org/outcome` / `SANDBOX_OUTCOME` | `succeed`, `fail`, `oom`, `image-pull-backoff`, `invalid-image`, `hang` | `succeed` |
+/// | `kubelet.sandbox.flyte.org/outcome` / `SANDBOX_OUTCOME` | `succeed`, `fail`, `oom`, `image-pull-backoff`, `invalid-image`, `secret-missing`, `hang` | `succeed` |
 /// | `kubelet.sandbox.flyte.org/duration` / `SANDBOX_DURATION` | seconds the container runs | `0.2` |
 /// | `kubelet.sandbox.flyte.org/exit-code` / `SANDBOX_EXIT_CODE` | exit code of `fail` | `1` |
 /// | `kubelet.sandbox.flyte.org/startup` / `SANDBOX_STARTUP` | seconds in ContainerCreating | `0.1` |
 /// | `kubelet.sandbox.flyte.org/step` / `SANDBOX_STEP` | `manual`: move on only when told | timed |
+///
+/// An image on a registry under the reserved `.invalid` domain (`registry.invalid/app:1`)
+/// cannot be pulled: ErrImagePull, then ImagePullBackOff. A Pod with `restartPolicy: Always`
+/// whose container fails (`fail`, `oom`) is restarted, as a kubelet does: it stays Running,
+/// its container waiting in CrashLoopBackOff with the failure as `lastState`.
+/// `secret-missing` leaves the container in CreateContainerConfigError, as a missing Secret
+/// referenced by the environment does.
 ///
 /// A `manual` Pod stays in ContainerCreating until its annotation
 /// `kubelet.sandbox.flyte.org/advance` reaches 1, and Running until it reaches 2: a test then
@@ -30,6 +37,14 @@ public final class SimulatedKubelet: Sendable {
     /// The node every Pod is bound to.
     public static let nodeName = "sandbox-node"
     public static let advanceAnnotation = "kubelet.sandbox.flyte.org/advance"
+    /// The Secret `secret-missing` names (`app-secret` without it).
+    public static let secretAnnotation = "kubelet.sandbox.flyte.org/secret"
+
+    /// Images under the reserved `.invalid` domain cannot be pulled.
+    static func unpullable(_ image: String?) -> Bool {
+        guard let host = image?.split(separator: "/").first, image?.contains("/") == true else { return false }
+        return host.hasSuffix(".invalid") || host.contains(".invalid:")
+    }
 
     /// Moves a `manual` Pod one step on (ContainerCreating → Running → its outcome) through
     /// the API, as any client could.
@@ -212,7 +227,17 @@ public final class SimulatedKubelet: Sendable {
             _ = try? await client.raw(method: "POST", path: Pod.resourceType.path(namespace: pod.metadata.namespace, name: name, subresource: "binding"), body: binding.serialized())
         }
         guard await write(waiting("ContainerCreating", "")) else { return }
+        if let image = pod.spec?.containers.first(where: { Self.unpullable($0.image) })?.image {
+            let host = image.split(separator: "/").first.map(String.init) ?? image
+            guard await write(waiting("ErrImagePull", "failed to pull and unpack image \"\(image)\": failed to resolve reference \"\(image)\": dial tcp: lookup \(host): no such host")) else { return }
+            try? await Task.sleep(for: .milliseconds(100))
+            _ = await write(waiting("ImagePullBackOff", "Back-off pulling image \"\(image)\""))
+            return
+        }
         switch plan.outcome {
+        case "secret-missing":
+            _ = await write(waiting("CreateContainerConfigError", "secret \"\(pod.metadata.annotations?[Self.secretAnnotation] ?? "app-secret")\" not found"))
+            return
         case "image-pull-backoff":
             _ = await write(waiting("ImagePullBackOff", "Back-off pulling image \"\(pod.spec?.containers.first?.image ?? "")\""))
             return
@@ -231,6 +256,18 @@ public final class SimulatedKubelet: Sendable {
                            "conditions": [condition("PodScheduled", true), condition("Initialized", true), condition("Ready", true)], "containerStatuses": statuses(runningState, ready: true)]) else { return }
         if plan.outcome == "hang" { return }
         if plan.manual { await waitForStep(2, key(pod)) } else { try? await Task.sleep(for: .milliseconds(Int64(plan.duration * 1000))) }
+        if pod.spec?.restartPolicy == "Always", plan.outcome == "fail" || plan.outcome == "oom" {
+            // Restarted after the failure, and backing off: Running, not ready, the failure kept as lastState.
+            let (code, reason): (Int32, String) = plan.outcome == "oom" ? (137, "OOMKilled") : (plan.exitCode, "Error")
+            let failed: JSONValue = ["exitCode": .int(Int64(code)), "reason": .string(reason), "startedAt": .string(started), "finishedAt": .string(KubeTime.format(Date()))]
+            let backoff: JSONValue = .array(containers.map { name in
+                ["name": .string(name), "ready": false, "restartCount": 1, "image": "sandbox",
+                 "state": ["waiting": ["reason": "CrashLoopBackOff", "message": .string("back-off 10s restarting failed container=\(name) pod=\(pod.metadata.name ?? "")")]],
+                 "lastState": ["terminated": failed]]
+            })
+            _ = await write(["phase": "Running", "conditions": [condition("PodScheduled", true), condition("Initialized", true), condition("Ready", false, reason: "ContainersNotReady")], "containerStatuses": backoff])
+            return
+        }
         let (phase, exitCode, reason): (String, Int32, String) = switch plan.outcome {
         case "fail": ("Failed", plan.exitCode, "Error")
         case "oom": ("Failed", 137, "OOMKilled")

@@ -4,9 +4,10 @@ import Logging
 import Synchronization
 
 /// Stand-ins for the operators whose custom resources the executor creates: the Kubeflow
-/// Spark operator (SparkApplications) and KubeRay (RayJobs). Like the real ones they act
-/// only through the API: they watch their kind, create the driver or head Pod (which the
-/// ``SimulatedKubelet`` then runs), and write the status the real operator writes.
+/// Spark operator (SparkApplications), KubeRay (RayJobs) and Knative Serving (Services).
+/// Like the real ones they act only through the API: they watch their kind, create the
+/// driver, head or revision Pods (which the ``SimulatedKubelet`` then runs), and write the
+/// status the real operator writes. Knative's own knobs are in ``SimulatedKnative``.
 ///
 /// What happens is chosen by environment variables of the primary container in the child's
 /// pod template (which a task template sets), as for the kubelet:
@@ -21,13 +22,15 @@ import Synchronization
 public final class SimulatedOperators: Sendable {
     /// The operators there are.
     public enum Kind: String, Sendable, CaseIterable {
-        case spark, ray
+        case spark, ray, knative
 
-        /// The CRD file in ``crdDirectory`` the operator's kind is defined by.
-        public var crdFile: String {
+        /// The CRD files in ``crdDirectory`` the operator's kinds are defined by, the kind the
+        /// executor creates first.
+        public var crdFiles: [String] {
             switch self {
-            case .spark: "sparkoperator.k8s.io_sparkapplications.yaml"
-            case .ray: "ray.io_rayjobs.yaml"
+            case .spark: ["sparkoperator.k8s.io_sparkapplications.yaml"]
+            case .ray: ["ray.io_rayjobs.yaml"]
+            case .knative: ["serving.knative.dev_services.yaml", "serving.knative.dev_configurations.yaml", "serving.knative.dev_revisions.yaml", "serving.knative.dev_routes.yaml"]
             }
         }
     }
@@ -38,17 +41,24 @@ public final class SimulatedOperators: Sendable {
 
     /// Parsed CRDs, kept for the process: they are large (1.3 MB of YAML for RayJob) and every
     /// sandbox with operators installs them.
-    private static let parsed = Mutex<[Kind: JSONValue]>([:])
+    private static let parsed = Mutex<[String: JSONValue]>([:])
 
-    /// The CRD of `kind`, as the operator's release ships it.
+    /// The CRD of `kind`'s main resource, as the operator's release ships it.
     public static func crd(_ kind: Kind) throws -> JSONValue {
-        if let hit = parsed.withLock({ $0[kind] }) { return hit }
-        let path = crdDirectory + "/" + kind.crdFile
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8), let crd = try JSONValue.documents(yaml: text).first else {
-            throw KubeClientError.invalidConfiguration("cannot read the \(kind.rawValue) CRD at \(path)")
+        try crds(kind)[0]
+    }
+
+    /// Every CRD of `kind`, as the operator's release ships them.
+    public static func crds(_ kind: Kind) throws -> [JSONValue] {
+        try kind.crdFiles.map { file in
+            if let hit = parsed.withLock({ $0[file] }) { return hit }
+            let path = crdDirectory + "/" + file
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8), let crd = try JSONValue.documents(yaml: text).first else {
+                throw KubeClientError.invalidConfiguration("cannot read the \(kind.rawValue) CRD at \(path)")
+            }
+            parsed.withLock { $0[file] = crd }
+            return crd
         }
-        parsed.withLock { $0[kind] = crd }
-        return crd
     }
 
     /// Installs what the operators' releases install: the CRDs of `kinds`, and for Spark the
@@ -57,9 +67,11 @@ public final class SimulatedOperators: Sendable {
     public static func installCRDs(_ kinds: [Kind], client: KubernetesClient) async throws {
         let crds = ResourceType.customResourceDefinitions
         for kind in kinds {
-            do {
-                _ = try await client.create(crds, try crd(kind))
-            } catch let error as KubeAPIError where error.code == 409 {}
+            for crd in try Self.crds(kind) {
+                do {
+                    _ = try await client.create(crds, crd)
+                } catch let error as KubeAPIError where error.code == 409 {}
+            }
             if kind == .spark {
                 let accounts = ResourceType(group: "", version: "v1", kind: "ServiceAccount", plural: "serviceaccounts", namespaced: true)
                 do {
@@ -91,6 +103,9 @@ public final class SimulatedOperators: Sendable {
             case .ray:
                 let ray = SimulatedKubeRay(client: client)
                 started.append(Task { await ray.run() })
+            case .knative:
+                let knative = SimulatedKnative(client: client)
+                started.append(Task { await knative.run() })
             }
         }
         operators.tasks.withLock { $0 = started }

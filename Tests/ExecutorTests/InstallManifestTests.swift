@@ -43,7 +43,7 @@ struct InstallManifestTests {
     func contents() throws {
         let docs = try Self.documents()
         let byKind = Dictionary(grouping: docs) { $0["kind"]?.stringValue ?? "" }
-        #expect(byKind["CustomResourceDefinition"]?.first == TaskActionSchema.crd)
+        #expect(byKind["CustomResourceDefinition"] == [AppSchema.crd, TaskActionSchema.crd] || byKind["CustomResourceDefinition"] == [TaskActionSchema.crd, AppSchema.crd])
         #expect(byKind["Namespace"]?.first?.value(atPath: "metadata.name")?.stringValue == "executor-system")
 
         let manager = try #require(byKind["ClusterRole"]?.first { $0.value(atPath: "metadata.name")?.stringValue == "executor-manager-role" })
@@ -64,6 +64,11 @@ struct InstallManifestTests {
             "sparkoperator.k8s.io/sparkapplications": ["create", "delete", "get", "list", "watch"],
             "ray.io/rayjobs": ["create", "delete", "get", "list", "watch"],
             "apiextensions.k8s.io/customresourcedefinitions": ["get"],
+            "flyte.org/apps": ["list", "watch"],
+            "flyte.org/apps/status": ["update"],
+            "flyte.org/apps/finalizers": ["update"],
+            "serving.knative.dev/services": ["create", "list", "patch", "update", "watch"],
+            "serving.knative.dev/revisions": ["delete", "list", "watch"],
         ])
         // Reading CRDs is limited to the SparkApplication CRD.
         let crdRule = manager["rules"]?.arrayValue?.first { $0["resources"] == ["customresourcedefinitions"] }
@@ -118,7 +123,7 @@ struct InstallerApplyTests {
             #expect(status == 0)
             #expect(err.isEmpty, "stderr: \(err)")
             let created = out.split(separator: "\n")
-            #expect(created.count == 13 && created.allSatisfy { $0.hasSuffix(" created") }, "\(out)")
+            #expect(created.count == 17 && created.allSatisfy { $0.hasSuffix(" created") }, "\(out)")
             let (again, out2, err2) = try apply()
             #expect(again == 0 && err2.isEmpty)
             #expect(out2.split(separator: "\n").allSatisfy { $0.hasSuffix(" unchanged") }, "\(out2)")

@@ -63,9 +63,10 @@ struct RBACTests {
     func exact() async throws {
         var options = KubeSandbox.Options()
         options.kubelet = true
-        options.operators = [.spark, .ray]
+        options.operators = [.spark, .ray, .knative]
         try await KubeSandbox.with(options) { sandbox, client in
             try await ExecutorHarness.installCRD(client)
+            _ = try await client.create(Fixtures.crdType, AppSchema.crd)
             let used = LockedBox(Set<String>())
             let recording = try KubernetesClient(configuration: sandbox.clientConfiguration(), observer: { record in
                 if let (resource, verb) = Self.attributes(record) { _ = used.withLock { $0.insert("\(resource):\(verb)") } }
@@ -93,6 +94,14 @@ struct RBACTests {
             try await h.create(Fixtures.taskAction("r-ray", taskType: "ray", template: Fixtures.rayTemplate()))
             try await h.create(Fixtures.taskAction("r-spark-gone", taskType: "spark", template: Fixtures.sparkTemplate(env: ["SANDBOX_OUTCOME": "hang"])))
             try await h.create(Fixtures.taskAction("r-ray-gone", taskType: "ray", template: Fixtures.rayTemplate(env: ["SANDBOX_DURATION": "3600"])))
+            // Apps: deployed, given a new spec, stopped (a patch and a Revision delete).
+            _ = try await client.create(AppScenarioTests.app("rbac-new", fields: ["container": AppScenarioTests.container()]))
+            _ = try await client.create(AppScenarioTests.app("rbac-stop", fields: ["container": AppScenarioTests.container()]))
+            try await AppScenarioTests.until(h, "ACTIVE", name: "rbac-new") { $0.status?.phase == "ACTIVE" }
+            try await AppScenarioTests.until(h, "ACTIVE", name: "rbac-stop") { $0.status?.phase == "ACTIVE" && $0.status?.currentReplicas == 1 }
+            try await AppScenarioTests.patchSpec(h, ["container": AppScenarioTests.container(image: "ghcr.io/example/app:2")], name: "rbac-new")
+            try await AppScenarioTests.patchSpec(h, ["desiredState": "DESIRED_STATE_STOPPED"], name: "rbac-stop")
+            try await AppScenarioTests.until(h, "STOPPED", name: "rbac-stop") { $0.status?.phase == "STOPPED" }
             try await eventually("running") {
                 let abort = try? await h.get("r-abort")
                 let gone = try? await h.get("r-gone")
@@ -114,7 +123,8 @@ struct RBACTests {
             }
             do {
                 try await eventually("event series", seconds: 30) {
-                    ["events.k8s.io/events:patch", "/pods:get", "sparkoperator.k8s.io/sparkapplications:get", "ray.io/rayjobs:get"].allSatisfy(used.value.contains)
+                    ["events.k8s.io/events:patch", "/pods:get", "sparkoperator.k8s.io/sparkapplications:get", "ray.io/rayjobs:get",
+                     "serving.knative.dev/services:update", "serving.knative.dev/revisions:delete"].allSatisfy(used.value.contains)
                 }
             } catch {
                 Issue.record("used: \(used.value.sorted())")
@@ -126,20 +136,22 @@ struct RBACTests {
 
             // The API server asks for this when a Pod's owner reference blocks owner deletion;
             // it is not a call the executor makes itself.
-            let admissionOnly: Set<String> = ["flyte.org/taskactions/finalizers:update"]
+            let admissionOnly: Set<String> = ["flyte.org/taskactions/finalizers:update", "flyte.org/apps/finalizers:update"]
             let granted = try Self.granted()
             #expect(used.value.subtracting(granted).isEmpty, "used but not granted: \(used.value.subtracting(granted).sorted())")
             #expect(granted.subtracting(used.value).subtracting(admissionOnly).isEmpty, "granted but never used: \(granted.subtracting(used.value).subtracting(admissionOnly).sorted())")
         }
     }
 
-    @Test("in a sandbox that enforces RBAC, the executor runs as its ServiceAccount with the installed roles; without the Pod create rule its Pod create is refused with 403")
+    @Test("in a sandbox that enforces RBAC, the executor runs TaskActions and Apps as its ServiceAccount with the installed roles; without the Pod create rule its Pod create is refused with 403")
     func enforced() async throws {
         var options = KubeSandbox.Options()
         options.kubelet = true
         options.authorization = .rbac
+        options.operators = [.knative]
         try await KubeSandbox.with(options) { sandbox, admin in
             try await ExecutorHarness.installCRD(admin)
+            _ = try await admin.create(Fixtures.crdType, AppSchema.crd)
             // What `kubectl apply -f dist/install.yaml` creates for the executor's identity.
             let docs = try JSONValue.documents(yaml: try String(contentsOfFile: Fixtures.repositoryRoot + "/dist/install.yaml", encoding: .utf8))
             let wanted: Set<String> = ["Namespace", "ServiceAccount", "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"]
@@ -166,6 +178,9 @@ struct RBACTests {
             try await h.create(Fixtures.taskAction("allowed", template: Fixtures.template(duration: 0.05, startup: 0.05)))
             #expect(try await h.terminal("allowed").status?.phaseHistory?.last?.phase == "Completed")
             #expect(refused.value == 0)
+            // An App: its Knative Service (owned, blockOwnerDeletion) and its status, as the ServiceAccount.
+            _ = try await admin.create(AppScenarioTests.app(fields: ["container": AppScenarioTests.container()]))
+            try await AppScenarioTests.until(h, "ACTIVE as the ServiceAccount") { $0.status?.phase == "ACTIVE" }
 
             // Take away the Pod create rule: the next TaskAction's Pod is refused by the API server.
             var role = try await admin.get(ResourceType(group: "rbac.authorization.k8s.io", version: "v1", kind: "ClusterRole", plural: "clusterroles", namespaced: false), name: "executor-manager-role")

@@ -83,7 +83,7 @@ struct RunCommandTests {
 
 @Suite("executor dev")
 struct DevCommandTests {
-    @Test("make dev's command shows a sample going Queued → Initializing → Executing → Completed, and one retrying to PermanentFailure")
+    @Test("make dev's command shows a sample going Queued → Initializing → Executing → Completed, one retrying to PermanentFailure, and the sample app becoming ACTIVE")
     func samples() async throws {
         guard FileManager.default.isExecutableFile(atPath: RunCommandTests.binary) else {
             Issue.record("executor binary not found at \(RunCommandTests.binary)")
@@ -105,8 +105,9 @@ struct DevCommandTests {
             let data = h.availableData
             if !data.isEmpty { text.append(String(decoding: data, as: UTF8.self)) }
         }
-        try await eventually("both samples finished", seconds: 30) {
+        try await eventually("both samples finished and the app active", seconds: 30) {
             text.value.contains("sample-run-a0    Succeeded=Completed") && text.value.contains("sample-run-a1    Failed=PermanentFailure")
+                && text.value.contains("app dashboard    ACTIVE/RUNNING")
         }
         process.interrupt()
         process.waitUntilExit()

@@ -118,13 +118,15 @@ struct ExecutorHarness {
     }
 
     /// - Parameter start: false leaves starting an executor to `body`.
-    static func with(config: ExecutorConfig = ExecutorConfig(), kubelet: Bool = true, operators: [SimulatedOperators.Kind] = [], installOperatorCRDs: Bool = true, plugins: [PluginRegistration] = PluginRegistration.builtIn, start: Bool = true, _ body: (ExecutorHarness) async throws -> Void) async throws {
+    /// - Parameter apps: installs the App CRD too.
+    static func with(config: ExecutorConfig = ExecutorConfig(), kubelet: Bool = true, operators: [SimulatedOperators.Kind] = [], installOperatorCRDs: Bool = true, apps: Bool = false, plugins: [PluginRegistration] = PluginRegistration.builtIn, start: Bool = true, _ body: (ExecutorHarness) async throws -> Void) async throws {
         var options = KubeSandbox.Options()
         options.kubelet = kubelet
         options.operators = operators
         options.installOperatorCRDs = installOperatorCRDs
         try await KubeSandbox.with(options) { sandbox, client in
             try await installCRD(client)
+            if apps { _ = try await client.create(Fixtures.crdType, AppSchema.crd) }
             let harness = ExecutorHarness(sandbox: sandbox, client: client, sink: RecordingSink())
             let run = start ? harness.startExecutor(config: config, plugins: plugins) : Task<Void, any Error> {}
             do {
