@@ -143,12 +143,14 @@ struct AppScenarioTests {
         }
     }
 
-    @Test("a spec change makes a new Revision and a new spec-sha; an App change that leaves the spec alone writes nothing")
+    @Test("a spec change makes a new Revision and a new spec-sha; an App change that leaves the spec alone makes no API call")
     func specChangeAndNoOp() async throws {
         try await ExecutorHarness.with(operators: [.knative], apps: true, start: false) { h in
             let writes = LockedBox(0)
             let recording = try KubernetesClient(configuration: h.sandbox.clientConfiguration(), observer: { record in
-                if record.method != "GET" && !record.path.contains("/events") { writes.withLock { $0 += 1 } }
+                // Every write, and every read of the app's kinds but the informers' watches.
+                let appKinds = record.path.contains("serving.knative.dev") || record.path.contains("/flyte.org/v1/namespaces/default/apps") || record.path.contains("/pods")
+                if (record.method != "GET" && !record.path.contains("/events")) || (appKinds && !record.isWatch) { writes.withLock { $0 += 1 } }
             })
             let manager = Manager(client: recording, options: ManagerOptions(metricsBindAddress: "0", healthProbeBindAddress: "0", gracefulShutdownTimeout: .seconds(5)))
             _ = Executor(manager: manager, config: ExecutorConfig(), sink: h.sink)
@@ -183,7 +185,7 @@ struct AppScenarioTests {
             let serviceVersion = try await h.client.get(KnativeService.self, name: Self.serviceName, namespace: "default").metadata.resourceVersion
             _ = try await h.client.patch(App.resourceType, name: "web", namespace: "default", .merge(["metadata": ["labels": ["touched": "yes"]]]))
             try await eventually("the App reconciled after the label") { reconciles() > before.1 }
-            #expect(writes.value == before.0, "a round with nothing to change made \(writes.value - before.0) writes")
+            #expect(writes.value == before.0, "a round with nothing to change made \(writes.value - before.0) API calls")
             #expect(try await h.client.get(KnativeService.self, name: Self.serviceName, namespace: "default").metadata.resourceVersion == serviceVersion)
             run.cancel()
             _ = try? await run.value
@@ -267,6 +269,40 @@ struct AppScenarioTests {
                     #expect(error.status.message?.contains(words) == true, "\(error.status.message ?? "")")
                 }
             }
+        }
+    }
+
+    @Test("kubectl get apps shows Status, Substate, Replicas, URL and Age; -o wide adds Project, Domain and Service")
+    func kubectlColumns() async throws {
+        let kubectl = ["/usr/bin/kubectl", Fixtures.repositoryRoot + "/.tools/bin/kubectl"].first { FileManager.default.isExecutableFile(atPath: $0) }
+        guard let kubectl else {
+            print("skipped: kubectl is not installed")
+            return
+        }
+        try await ExecutorHarness.with(operators: [.knative], apps: true) { h in
+            try await Self.create(h, Self.app(fields: ["container": Self.container()]))
+            try await Self.until(h, "ACTIVE") { $0.status?.phase == "ACTIVE" && $0.status?.substate == "RUNNING" && $0.status?.currentReplicas == 1 }
+            let kubeconfig = FileManager.default.temporaryDirectory.appendingPathComponent("apps-\(UUID().uuidString).kubeconfig").path
+            try h.sandbox.writeKubeconfig(to: kubeconfig)
+            defer { try? FileManager.default.removeItem(atPath: kubeconfig) }
+            func run(_ arguments: [String]) throws -> [[String]] {
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: kubectl)
+                process.arguments = ["--kubeconfig", kubeconfig] + arguments
+                let out = Pipe()
+                process.standardOutput = out
+                try process.run()
+                let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                process.waitUntilExit()
+                #expect(process.terminationStatus == 0)
+                return text.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init) }
+            }
+            let table = try run(["get", "apps", "-n", "default"])
+            #expect(table.first == ["NAME", "STATUS", "SUBSTATE", "REPLICAS", "URL", "AGE"])
+            #expect(table.dropFirst().first?.prefix(5) == ["web", "ACTIVE", "RUNNING", "1", "http://\(Self.serviceName).default.example.com"])
+            let wide = try run(["get", "apps", "-n", "default", "-o", "wide"])
+            #expect(wide.first?.suffix(3) == ["PROJECT", "DOMAIN", "SERVICE"])
+            #expect(wide.dropFirst().first?.suffix(3) == ["flytesnacks", "development", Self.serviceName])
         }
     }
 }
