@@ -87,12 +87,12 @@ public enum AppSchema {
 
     public static var spec: JSONValue {
         with(S.object("AppSpec is flyteidl2.app.Spec in proto3 JSON, plus the app's identifier.", properties: [
-            "id": S.object("The app's identifier (flyteidl2.app.Identifier).", properties: [
+            "id": with(S.object("The app's identifier (flyteidl2.app.Identifier); immutable, as it names the Knative Service.", properties: [
                 "org": S.string("Organization; may be empty."),
                 "project": S.string("Project.", minLength: 1, maxLength: 63),
                 "domain": S.string("Domain.", minLength: 1, maxLength: 63),
                 "name": S.string("App name: 1-30 letters, digits and '-', starting and ending with a letter or digit.", minLength: 1, maxLength: 30, pattern: namePattern),
-            ], required: ["domain", "name", "project"]),
+            ], required: ["domain", "name", "project"]), rules: [("self == oldSelf", "id is immutable")]),
             "container": container,
             "pod": pod,
             "autoscaling": autoscaling,

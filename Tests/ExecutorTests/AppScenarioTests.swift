@@ -193,6 +193,15 @@ struct AppScenarioTests {
         }
     }
 
+    @Test("an idle app with min-scale 0 is ACTIVE / SCALED_TO_ZERO with no replicas once the autoscaler takes its pods")
+    func scaledToZero() async throws {
+        try await ExecutorHarness.with(operators: [.knative], apps: true) { h in
+            try await Self.create(h, Self.app(fields: ["container": Self.container(env: ["SANDBOX_IDLE_AFTER": "0.3"]), "autoscaling": ["replicas": ["min": 0, "max": 2]]]))
+            try await Self.until(h, "SCALED_TO_ZERO") { $0.status?.phase == "ACTIVE" && $0.status?.substate == "SCALED_TO_ZERO" && $0.status?.currentReplicas == 0 }
+            try await eventually("pods gone") { (try await Self.servicePods(h)).isEmpty }
+        }
+    }
+
     @Test("deleting the App deletes its Knative Service and the pods with it")
     func delete() async throws {
         try await ExecutorHarness.with(operators: [.knative], apps: true) { h in
@@ -251,7 +260,7 @@ struct AppScenarioTests {
         }
     }
 
-    @Test("the API server refuses an App the CRD schema rules out: both payloads, a bad name, a zero concurrency target")
+    @Test("the API server refuses an App the CRD schema rules out: both payloads, a bad name, a zero concurrency target, a malformed duration, a changed id")
     func schemaValidation() async throws {
         try await ExecutorHarness.with(kubelet: false, apps: true, start: false) { h in
             let cases: [([String: JSONValue], String, String)] = [
@@ -260,6 +269,13 @@ struct AppScenarioTests {
                 (["container": Self.container(), "autoscaling": ["scalingMetric": ["concurrency": ["targetValue": 0]]]], "web", "spec.autoscaling.scalingMetric.concurrency.targetValue"),
                 (["container": Self.container(), "autoscaling": ["scaledownPeriod": "1m"]], "web", "spec.autoscaling.scaledownPeriod"),
             ]
+            _ = try await h.client.create(App(metadata: ObjectMeta(name: "fixed", namespace: "default"), spec: AppSpec(id: AppIdentifier(project: "p", domain: "d", name: "fixed"), fields: ["container": Self.container()])))
+            do {
+                _ = try await h.client.patch(App.resourceType, name: "fixed", namespace: "default", .merge(["spec": ["id": ["name": "renamed"]]]))
+                Issue.record("id changed")
+            } catch let error as KubeAPIError {
+                #expect(error.code == 422 && error.status.message?.contains("id is immutable") == true, "\(error.status.message ?? "")")
+            }
             for (fields, name, words) in cases {
                 do {
                     _ = try await h.client.create(App(metadata: ObjectMeta(name: "x", namespace: "default"), spec: AppSpec(id: AppIdentifier(project: "p", domain: "d", name: name), fields: fields)))
