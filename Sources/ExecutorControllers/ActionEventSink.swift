@@ -9,7 +9,9 @@ public protocol ActionEventSink: Sendable {
     func record(_ event: Flyteidl2_Workflow_ActionEvent) async throws
 }
 
-/// The default sink: logs each event as one line of proto JSON.
+/// The default sink: logs each event as one line of proto JSON at debug level. ActionEvents
+/// are per-transition records for Flyte, not operator logs; building the JSON is skipped
+/// unless debug logging is on.
 public struct LoggingActionEventSink: ActionEventSink {
     let logger: Logger
 
@@ -18,7 +20,8 @@ public struct LoggingActionEventSink: ActionEventSink {
     }
 
     public func record(_ event: Flyteidl2_Workflow_ActionEvent) async throws {
+        guard logger.logLevel <= .debug else { return }
         let json = (try? event.jsonString()) ?? "\(event)"
-        logger.info("action event", metadata: ["event": "\(json)"])
+        logger.debug("action event", metadata: ["event": "\(json)"])
     }
 }

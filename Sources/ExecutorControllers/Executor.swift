@@ -61,7 +61,8 @@ public final class Executor: Sendable {
         }
         apps = config.apps.enabled ? AppController(manager: manager, config: config, namespaces: scopes, events: events, discovery: discovery, logger: logger) : nil
         manager.add(name: "event recorder", leaderOnly: false) { await events.run() }
-        let gc = GarbageCollector(client: manager.client, config: config.gc, namespaces: scopes, clock: manager.clock, logger: logger)
+        let gc = GarbageCollector(client: manager.client, config: config.gc, taskActions: { byNamespace.values.flatMap { $0.store.list() } },
+                                  synced: { for informer in byNamespace.values { await informer.waitForSync() } }, clock: manager.clock, logger: logger)
         manager.add(name: "garbage collector") { await gc.run() }
     }
 

@@ -9,6 +9,10 @@ public struct ExecutorConfig: Codable, Sendable, Hashable {
     public var maxSystemFailures: Int = 3
     /// How long to wait before looking at an action again after a system error.
     public var requeueSeconds: Int = 10
+    /// A non-terminal status change within this long of the TaskAction's last write is
+    /// merged into the next write instead of written at once; terminal ones are written at
+    /// once, and every ActionEvent is sent when it happens. 0 writes every change. Not Flyte's.
+    public var statusCoalesceMilliseconds: Int = 1000
     public var gc = GC()
     /// Task type → plugin id, overriding the registrations.
     public var defaultForTaskTypes: [String: String] = [:]
@@ -31,18 +35,24 @@ public struct ExecutorConfig: Codable, Sendable, Hashable {
         public var intervalSeconds: Int = 1800
         /// Terminal actions older than this are deleted; 0 or less deletes them at the next sweep (Flyte: 1h).
         public var maxTTLSeconds: Int = 3600
+        /// Stamp `flyte.org/termination-status` and `flyte.org/completed-time` on terminal
+        /// actions, for tools that select on them (Flyte's GC does; this one reads its cache).
+        /// Off by default: it is one more write per action. Not Flyte's option.
+        public var labels = false
 
         public init() {}
 
         enum CodingKeys: String, CodingKey {
             case intervalSeconds = "interval-seconds"
             case maxTTLSeconds = "max-ttl-seconds"
+            case labels
         }
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             intervalSeconds = try c.decodeIfPresent(Int.self, forKey: .intervalSeconds) ?? 1800
             maxTTLSeconds = try c.decodeIfPresent(Int.self, forKey: .maxTTLSeconds) ?? 3600
+            labels = try c.decodeIfPresent(Bool.self, forKey: .labels) ?? false
         }
     }
 
@@ -51,6 +61,7 @@ public struct ExecutorConfig: Codable, Sendable, Hashable {
     enum CodingKeys: String, CodingKey {
         case maxSystemFailures = "max-system-failures"
         case requeueSeconds = "requeue-seconds"
+        case statusCoalesceMilliseconds = "status-coalesce-milliseconds"
         case gc
         case defaultForTaskTypes = "default-for-task-types"
         case plugins
@@ -65,6 +76,7 @@ public struct ExecutorConfig: Codable, Sendable, Hashable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         maxSystemFailures = try c.decodeIfPresent(Int.self, forKey: .maxSystemFailures) ?? 3
         requeueSeconds = try c.decodeIfPresent(Int.self, forKey: .requeueSeconds) ?? 10
+        statusCoalesceMilliseconds = try c.decodeIfPresent(Int.self, forKey: .statusCoalesceMilliseconds) ?? 1000
         gc = try c.decodeIfPresent(GC.self, forKey: .gc) ?? GC()
         defaultForTaskTypes = try c.decodeIfPresent([String: String].self, forKey: .defaultForTaskTypes) ?? [:]
         plugins = try c.decodeIfPresent(PluginConfig.self, forKey: .plugins) ?? PluginConfig()
@@ -90,13 +102,14 @@ public struct ExecutorConfig: Codable, Sendable, Hashable {
             let value = try JSONValue(yaml: String(decoding: data, as: UTF8.self))
             if value.isNull { return ExecutorConfig() }
             guard case .object(let members) = value else { throw Invalid(path: path, problem: "the top level must be a mapping") }
-            let known = Set(["max-system-failures", "requeue-seconds", "gc", "default-for-task-types", "plugins", "spark", "ray", "apps", "events-reporting-controller", "kind-recheck-seconds"])
+            let known = Set(["max-system-failures", "requeue-seconds", "status-coalesce-milliseconds", "gc", "default-for-task-types", "plugins", "spark", "ray", "apps", "events-reporting-controller", "kind-recheck-seconds"])
             if let unknown = members.keys.sorted().first(where: { !known.contains($0) }) {
                 throw Invalid(path: path, problem: "unknown key \"\(unknown)\"")
             }
             let config = try JSONValueDecoder().decode(ExecutorConfig.self, from: value)
             if config.maxSystemFailures < 0 { throw Invalid(path: path, problem: "max-system-failures must be 0 or more") }
             if config.apps.maxRequestTimeoutSeconds < 1 || config.apps.defaultRequestTimeoutSeconds < 0 { throw Invalid(path: path, problem: "apps: request timeouts must be positive") }
+            if config.statusCoalesceMilliseconds < 0 { throw Invalid(path: path, problem: "status-coalesce-milliseconds must be 0 or more") }
             if config.kindRecheckSeconds < 1 { throw Invalid(path: path, problem: "kind-recheck-seconds must be 1 or more") }
             return config
         } catch let error as Invalid {

@@ -4,23 +4,31 @@ import KubeClient
 import KubeRuntime
 import Logging
 
-/// Deletes terminal TaskActions whose `flyte.org/completed-time` label is older than the TTL
-/// (spec §5.10): once at start, then every interval; reads the API server directly in pages
-/// of 500, not the cache, so it sees objects in namespaces the executor does not watch.
+/// Deletes terminal TaskActions whose terminal condition is older than the TTL (spec §5.10):
+/// once the caches have synced, then every interval. It reads the executor's own TaskAction
+/// caches, which hold every TaskAction with its status, so a sweep costs no list and GC needs
+/// no labels (Flyte selects on `flyte.org/termination-status`/`completed-time`, which cost a
+/// write per action; they are written only when `gc.labels` asks). TaskActions in namespaces
+/// the executor does not watch are not its to collect.
 public struct GarbageCollector: Sendable {
     let client: KubernetesClient
     let interval: Duration
     let maxTTL: TimeInterval
-    let namespaces: [String?]
+    let taskActions: @Sendable () -> [TaskAction]
+    let synced: @Sendable () async -> Void
     let clock: any RuntimeClock
     let now: @Sendable () -> Date
     let logger: Logger
 
-    public init(client: KubernetesClient, config: ExecutorConfig.GC, namespaces: [String?], clock: any RuntimeClock = SystemClock(), now: @escaping @Sendable () -> Date = Date.init, logger: Logger = Logger(label: "gc")) {
+    /// - Parameters:
+    ///   - taskActions: every cached TaskAction.
+    ///   - synced: returns once the caches behind `taskActions` have synced.
+    public init(client: KubernetesClient, config: ExecutorConfig.GC, taskActions: @escaping @Sendable () -> [TaskAction], synced: @escaping @Sendable () async -> Void, clock: any RuntimeClock = SystemClock(), now: @escaping @Sendable () -> Date = Date.init, logger: Logger = Logger(label: "gc")) {
         self.client = client
         self.interval = .seconds(config.intervalSeconds)
         self.maxTTL = TimeInterval(config.maxTTLSeconds)
-        self.namespaces = namespaces
+        self.taskActions = taskActions
+        self.synced = synced
         self.clock = clock
         self.now = now
         self.logger = logger
@@ -29,6 +37,7 @@ public struct GarbageCollector: Sendable {
     /// Sweeps until cancelled.
     public func run() async {
         guard interval > .zero else { return }
+        await synced()
         while !Task.isCancelled {
             do {
                 let deleted = try await sweep()
@@ -44,23 +53,17 @@ public struct GarbageCollector: Sendable {
     /// One sweep; returns how many objects it deleted.
     @discardableResult
     public func sweep() async throws -> Int {
-        let cutoff = TaskActionTime.completedLabel(maxTTL > 0 ? now().addingTimeInterval(-maxTTL) : now().addingTimeInterval(60))
+        let cutoff = maxTTL > 0 ? now().addingTimeInterval(-maxTTL) : .distantFuture
         var deleted = 0
-        for namespace in namespaces {
-            var token: String?
-            repeat {
-                let page = try await client.list(TaskAction.self, namespace: namespace, options: ListOptions(labelSelector: "\(TaskActionLabels.terminationStatus)=\(TaskActionLabels.terminated),\(TaskActionLabels.completedTime)", limit: 500, continue: token))
-                for action in page.items {
-                    guard let completed = action.metadata.labels?[TaskActionLabels.completedTime], completed < cutoff else { continue }
-                    do {
-                        try await client.delete(TaskAction.self, name: action.metadata.name ?? "", namespace: action.metadata.namespace)
-                        deleted += 1
-                    } catch let error as KubeAPIError where error.isNotFound {
-                        continue
-                    }
-                }
-                token = page.metadata.continue
-            } while !(token ?? "").isEmpty
+        for action in taskActions() where action.metadata.deletionTimestamp == nil {
+            guard let finished = action.status?.terminalTime, action.isTerminal, finished < cutoff else { continue }
+            do {
+                // By uid: a TaskAction made again under the same name is not this one.
+                try await client.delete(TaskAction.self, name: action.metadata.name ?? "", namespace: action.metadata.namespace, options: DeleteOptions(preconditionUID: action.metadata.uid))
+                deleted += 1
+            } catch let error as KubeAPIError where error.isNotFound || error.isConflict {
+                continue
+            }
         }
         return deleted
     }

@@ -18,10 +18,15 @@ public final class TaskActionReconciler: Reconciler {
     let events: EventRecorder
     let taskActions: @Sendable (String?) -> Informer<TaskAction>?
     let now: @Sendable () -> Date
-    /// Key → the resourceVersion a write of ours was based on. Until the cache moves past it,
+    /// Key → the resourceVersions our writes were based on. While the cache shows one of them,
     /// a reconcile would act on a state we already changed (and meet a 409), so it waits for
-    /// the watch event of its own write instead.
-    private let expectations = LockedBox<[String: String]>([:])
+    /// the watch event of our last write instead. A round that goes on from the object its own
+    /// write returned adds each version it leaves behind; the first cached version not in the
+    /// set (our last write's, or anyone's after it) clears it.
+    private let expectations = LockedBox<[String: Set<String>]>([:])
+    /// Coalesced status writes, by key: when the TaskAction was last written, and the status
+    /// rounds since then have built but not written yet (their ActionEvents are sent).
+    private let coalescing = LockedBox<[String: (lastWrite: Date, pending: TaskActionStatus?)]>([:])
 
     init(client: KubernetesClient, config: ExecutorConfig, plugins: PluginTable, sink: any ActionEventSink, events: EventRecorder, taskActions: @escaping @Sendable (String?) -> Informer<TaskAction>?, now: @escaping @Sendable () -> Date = Date.init) {
         self.client = client
@@ -36,13 +41,15 @@ public final class TaskActionReconciler: Reconciler {
     var requeueDelay: Duration { .seconds(max(1, config.requeueSeconds)) }
 
     public func reconcile(_ request: ReconcileRequest, context: ReconcileContext) async throws -> ReconcileResult {
+        let key = request.description
         guard let taskAction = taskActions(request.namespace)?.store.get(namespace: request.namespace, name: request.name) else {
+            expectations.withLock { _ = $0.removeValue(forKey: key) }
+            coalescing.withLock { _ = $0.removeValue(forKey: key) }
             return .done
         }
-        let key = request.description
         let stale = expectations.withLock { e -> Bool in
-            guard let before = e[key] else { return false }
-            if before == taskAction.metadata.resourceVersion { return true }
+            guard let superseded = e[key] else { return false }
+            if let version = taskAction.metadata.resourceVersion, superseded.contains(version) { return true }
             e.removeValue(forKey: key)
             return false
         }
@@ -82,7 +89,8 @@ public final class TaskActionReconciler: Reconciler {
         return missing
     }
 
-    func reconcileTask(_ taskAction: TaskAction, logger: Logger) async throws -> ReconcileResult {
+    func reconcileTask(_ cached: TaskAction, logger: Logger) async throws -> ReconcileResult {
+        var taskAction = cached
         let missing = Self.missingFields(taskAction.spec)
         if !missing.isEmpty {
             let message = "required spec fields are empty: [\(missing.joined(separator: " "))]"
@@ -95,14 +103,18 @@ public final class TaskActionReconciler: Reconciler {
         case .fail(let reason, let message): return try await failValidation(taskAction, reason: reason, message: message, eventReason: "FailedPluginResolve")
         }
         if !(taskAction.metadata.finalizers ?? []).contains(TaskActionLabels.finalizer) {
-            // The finalizer's own watch event runs the next round.
-            try await Finalizers.add(TaskActionLabels.finalizer, to: taskAction, client: client)
+            // Go on from the object the patch returned (finalizer and new resourceVersion in
+            // it) rather than wait for its watch event: the child is created right away.
+            let written = try await Finalizers.add(TaskActionLabels.finalizer, to: taskAction, client: client)
             wrote(taskAction)
-            return .done
+            guard let written else { return .done }
+            taskAction = written
+            coalescing.withLock { $0[Self.key(taskAction)] = (self.now(), nil) }
         }
 
         let now = self.now()
-        let old = taskAction.status ?? TaskActionStatus()
+        // A status built but not written yet (coalescing) is where this round starts.
+        let old = coalescing.value[Self.key(taskAction)]?.pending ?? taskAction.status ?? TaskActionStatus()
         var status = old
         if status.attempts == nil || status.attempts == 0 { status.attempts = 1 }
 
@@ -178,29 +190,57 @@ public final class TaskActionReconciler: Reconciler {
         }
     }
 
-    /// Writes conditions, history, plugin phase and state for `info`, sending the ActionEvent
-    /// first, and stamps GC labels once terminal.
+    /// Records conditions, history, plugin phase and state for `info`: the ActionEvent is sent
+    /// at once; the status is written at once when terminal or when the last write of this
+    /// TaskAction is older than `status-coalesce-milliseconds`, else kept and merged into the
+    /// next write (each transition keeps its own entry and time in `phaseHistory`). Stamps GC
+    /// labels once terminal when configured.
     func commit(_ taskAction: TaskAction, old: TaskActionStatus, status: TaskActionStatus, info: PhaseInfo, state: PluginState, now: Date) async throws -> ReconcileResult {
         var status = status
-        guard PhaseMapping.apply(info, to: &status, now: now) else {
-            return info.recheckAfter.map { .requeueAfter($0) } ?? .done
+        let key = Self.key(taskAction)
+        let recheck: ReconcileResult = info.recheckAfter.map { .requeueAfter($0) } ?? .done
+        if PhaseMapping.apply(info, to: &status, now: now) {
+            status.pluginPhase = info.phase.name
+            status.pluginPhaseVersion = Int32(info.version)
+            status.pluginState = state.base64
+            status.pluginStateVersion = PluginState.version
+            status.stateJson = Self.stateJSON(taskAction, phase: info.phase, now: now)
+            if Self.changed(old, status) {
+                try await record(taskAction, status: status, phase: info.phase, version: info.version, error: info.error, now: now, links: info.links)
+            }
+        } else if coalescing.value[key]?.pending == nil {
+            return recheck
         }
-        status.pluginPhase = info.phase.name
-        status.pluginPhaseVersion = Int32(info.version)
-        status.pluginState = state.base64
-        status.pluginStateVersion = PluginState.version
-        status.stateJson = Self.stateJSON(taskAction, phase: info.phase, now: now)
-        if Self.changed(old, status) {
-            try await record(taskAction, status: status, phase: info.phase, version: info.version, error: info.error, now: now, links: info.links)
+        let stored = taskAction.status ?? TaskActionStatus()
+        if Self.changed(stored, status) {
+            if !status.isTerminal, let wait = holdOff(key, now: now) {
+                coalescing.withLock { $0[key, default: (now, nil)].pending = status }
+                if case .requeueAfter(let sooner) = recheck, sooner < wait { return recheck }
+                return .requeueAfter(wait)
+            }
             try await writeStatus(taskAction, status)
+            coalescing.withLock { $0[key] = status.isTerminal ? nil : (now, nil) }
         }
         if status.isTerminal {
+            coalescing.withLock { _ = $0.removeValue(forKey: key) }
             var written = taskAction
             written.status = status
             try await ensureGCLabels(written)
             return .done
         }
-        return info.recheckAfter.map { .requeueAfter($0) } ?? .done
+        return recheck
+    }
+
+    /// How long a status write of `key` waits to be coalesced, or nil to write now.
+    func holdOff(_ key: String, now: Date) -> Duration? {
+        let window = Double(config.statusCoalesceMilliseconds) / 1000
+        guard window > 0, let last = coalescing.value[key]?.lastWrite else { return nil }
+        let left = last.addingTimeInterval(window).timeIntervalSince(now)
+        return left > 0 ? .milliseconds(Int64((left * 1000).rounded(.up))) : nil
+    }
+
+    static func key(_ taskAction: TaskAction) -> String {
+        storeKey(namespace: taskAction.metadata.namespace, name: taskAction.metadata.name ?? "")
     }
 
     /// Spec §5.5: count a system error; past `maxSystemFailures` the action fails for good.
@@ -216,6 +256,7 @@ public final class TaskActionReconciler: Reconciler {
         case .requeue(let failures):
             status.systemFailures = Int32(failures)
             try await writeStatus(taskAction, status)
+            coalescing.withLock { $0[Self.key(taskAction)] = (now, nil) }
             try await driver.abort(context)
             return .requeueAfter(requeueDelay)
         }
@@ -337,14 +378,16 @@ public final class TaskActionReconciler: Reconciler {
         wrote(taskAction)
     }
 
-    /// Remembers that `taskAction` as cached is now out of date.
+    /// Remembers that `taskAction` at its resourceVersion is now out of date.
     func wrote(_ taskAction: TaskAction) {
         guard let version = taskAction.metadata.resourceVersion else { return }
-        expectations.withLock { $0[storeKey(namespace: taskAction.metadata.namespace, name: taskAction.metadata.name ?? "")] = version }
+        expectations.withLock { _ = $0[storeKey(namespace: taskAction.metadata.namespace, name: taskAction.metadata.name ?? ""), default: []].insert(version) }
     }
 
-    /// Stamps `flyte.org/termination-status` and `flyte.org/completed-time` once.
+    /// Stamps `flyte.org/termination-status` and `flyte.org/completed-time` once, when
+    /// `gc.labels` asks for them.
     func ensureGCLabels(_ taskAction: TaskAction) async throws {
+        guard config.gc.labels else { return }
         let labels = taskAction.metadata.labels ?? [:]
         guard labels[TaskActionLabels.terminationStatus] == nil || labels[TaskActionLabels.completedTime] == nil else { return }
         let completed = TaskActionTime.completedLabel(taskAction.status?.terminalTime ?? now())

@@ -316,9 +316,11 @@ struct APIServer: Sendable {
         let def = t.def
         let clock = self.clock
         let (chunks, continuation) = AsyncStream.makeStream(of: [UInt8].self)
+        let delay = await faults.watchDelay(path: request.path)
         let pump = Task {
             var first = true
             for await frame in frames {
+                if let delay, case .event(let type, _) = frame, delay.types?.contains(type) ?? true { try? await Task.sleep(for: delay.delay) }
                 var line: JSONValue
                 switch frame {
                 case .event(let type, let object):

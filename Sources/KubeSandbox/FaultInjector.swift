@@ -19,6 +19,7 @@ public actor FaultInjector {
 
     var rules: [Rule] = []
     var latency: Duration?
+    var watchDelays: [(pathContains: String, types: Set<String>?, delay: Duration)] = []
     var served: [Int: Int] = [:]
 
     public init() {}
@@ -31,6 +32,17 @@ public actor FaultInjector {
     /// Delays every request by `delay`; `nil` removes the delay.
     public func setLatency(_ delay: Duration?) { latency = delay }
 
+    /// Holds back the events of `types` (all when nil; `ADDED`, `MODIFIED`, …) of watches
+    /// opened from now on whose path contains `pathContains` by `delay`, as a slow watch cache
+    /// or network would. Events stay in order: one held back holds back those after it.
+    public func delayWatchEvents(_ delay: Duration, pathContains: String, types: Set<String>? = nil) {
+        watchDelays.append((pathContains, types, delay))
+    }
+
+    func watchDelay(path: String) -> (types: Set<String>?, delay: Duration)? {
+        watchDelays.first { path.contains($0.pathContains) }.map { ($0.types, $0.delay) }
+    }
+
     /// How many requests were answered with an injected `code` since the sandbox started, so
     /// a test can check that the fault it set up was met.
     public func servedCount(code: Int) -> Int { served[code, default: 0] }
@@ -39,6 +51,7 @@ public actor FaultInjector {
     public func reset() {
         rules.removeAll()
         latency = nil
+        watchDelays.removeAll()
     }
 
     func take(method: String, path: String) -> Fault? {

@@ -36,7 +36,6 @@ struct TaskActionScenarioTests {
             #expect(done.status?.attempts == 1)
             #expect(done.status?.errorState == nil)
             #expect(done.metadata.finalizers == [TaskActionLabels.finalizer])
-            try await eventually("GC labels") { (try? await h.get("r1-a0"))?.metadata.labels?[TaskActionLabels.terminationStatus] == "terminated" }
             #expect(pods.names == ["r1-a0-0"])
 
             let pod = try await h.client.get(Pod.self, name: "r1-a0-0", namespace: "default")
@@ -161,9 +160,11 @@ struct TaskActionScenarioTests {
         }
     }
 
-    @Test("Flyte's sample CR ends Failed/InvalidSpec with the exact message, no finalizer, and a FailedValidation Event")
+    @Test("Flyte's sample CR ends Failed/InvalidSpec with the exact message, no finalizer, and a FailedValidation Event; with gc.labels on it gets the GC labels")
     func sampleCR() async throws {
-        try await ExecutorHarness.with { h in
+        var config = ExecutorConfig()
+        config.gc.labels = true
+        try await ExecutorHarness.with(config: config) { h in
             let sample = try JSONValue(yaml: """
                 apiVersion: flyte.org/v1
                 kind: TaskAction
@@ -288,25 +289,34 @@ struct TaskActionScenarioTests {
         }
     }
 
-    @Test("GC keeps terminal TaskActions younger than the TTL")
+    @Test("GC keeps terminal TaskActions younger than the TTL, deletes older ones from its cache, and writes no labels")
     func garbageCollectionKeepsYoung() async throws {
         var config = ExecutorConfig()
         config.gc.intervalSeconds = 1
         config.gc.maxTTLSeconds = 3600
-        try await ExecutorHarness.with(config: config) { h in
+        try await ExecutorHarness.with(config: config, start: false) { h in
+            var run = h.startExecutor(config: config)
             try await h.create(Fixtures.taskAction("r1-young", template: Fixtures.template(duration: 0.05, startup: 0.05)))
             _ = try await h.terminal("r1-young")
-            try await eventually("GC labels on the young one") { (try? await h.get("r1-young"))?.metadata.labels?[TaskActionLabels.completedTime] != nil }
-            // One stamped as finished long ago: the sweep that deletes it has listed the young
-            // one too, so the young one has lived through a sweep.
-            var old = Fixtures.taskAction("r1-old", template: Fixtures.template(duration: 0.05, startup: 0.05))
-            old.metadata.labels?[TaskActionLabels.terminationStatus] = TaskActionLabels.terminated
-            old.metadata.labels?[TaskActionLabels.completedTime] = "2020-01-01.00-00"
-            try await h.create(old)
+            run.cancel()
+            _ = try? await run.value
+            // One that finished long ago, written while no executor runs.
+            try await h.create(Fixtures.taskAction("r1-old", template: Fixtures.template(duration: 0.05, startup: 0.05)))
+            var old = try await h.get("r1-old")
+            var status = TaskActionStatus()
+            status.setCondition(.succeeded, status: true, reason: .completed, message: "done", now: Date(timeIntervalSince1970: 1_577_836_800))
+            old.status = status
+            _ = try await h.client.updateStatus(old)
+            // The sweep that deletes it has seen the young one too, so the young one lived through a sweep.
+            run = h.startExecutor(config: config)
+            defer { run.cancel() }
             try await eventually("old one deleted by GC", seconds: 30) {
                 do { _ = try await h.get("r1-old"); return false } catch let e as KubeAPIError { return e.isNotFound }
             }
-            #expect((try? await h.get("r1-young")) != nil)
+            let young = try await h.get("r1-young")
+            #expect(young.metadata.labels?[TaskActionLabels.completedTime] == nil && young.metadata.labels?[TaskActionLabels.terminationStatus] == nil)
+            run.cancel()
+            _ = try? await run.value
         }
     }
 

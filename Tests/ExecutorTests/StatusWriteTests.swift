@@ -1,0 +1,91 @@
+import ExecutorAPI
+import ExecutorControllers
+import Foundation
+import KubeClient
+import KubeRuntime
+import KubeSandbox
+import Testing
+
+/// What the executor writes per TaskAction: the finalizer, the child, coalesced status
+/// writes, no GC labels unless asked, and no wait for its own write's watch event.
+@Suite("Status writes")
+struct StatusWriteTests {
+    /// Counts the executor's writes to TaskActions (`/taskactions`, status and metadata).
+    final class WriteLog: Sendable {
+        let writes = LockedBox<[(method: String, path: String)]>([])
+        func observer() -> @Sendable (RequestRecord) -> Void {
+            { record in
+                if record.method != "GET", record.path.contains("/taskactions/") { self.writes.withLock { $0.append((record.method, record.path)) } }
+            }
+        }
+        var statusWrites: Int { writes.value.filter { $0.path.hasSuffix("/status") }.count }
+        var metadataWrites: Int { writes.value.filter { !$0.path.hasSuffix("/status") }.count }
+    }
+
+    static func start(_ h: ExecutorHarness, config: ExecutorConfig, log: WriteLog) throws -> (Task<Void, any Error>, KubernetesClient) {
+        let client = try KubernetesClient(configuration: h.sandbox.clientConfiguration(), observer: log.observer())
+        let manager = Manager(client: client, options: ManagerOptions(metricsBindAddress: "0", healthProbeBindAddress: "0", gracefulShutdownTimeout: .seconds(5)))
+        _ = Executor(manager: manager, config: config, sink: h.sink)
+        return (Task { try await manager.run() }, client)
+    }
+
+    @Test("within the coalescing window every transition of a quick Pod goes into one status write, each with its own entry in phaseHistory and its own ActionEvent, in order")
+    func coalesced() async throws {
+        var config = ExecutorConfig()
+        config.statusCoalesceMilliseconds = 60_000
+        try await ExecutorHarness.with(start: false) { h in
+            let log = WriteLog()
+            let (run, client) = try Self.start(h, config: config, log: log)
+            try await h.create(Fixtures.taskAction("w-quick", template: Fixtures.template(duration: 0.05, startup: 0.05)))
+            let done = try await h.terminal("w-quick")
+            let phases = done.status?.phaseHistory?.map(\.phase) ?? []
+            #expect(phases.first == "Queued" && phases.last == "Completed", "\(phases)")
+            #expect(phases == ["Queued", "Initializing", "Executing", "Completed"].filter(phases.contains), "\(phases)")
+            #expect(log.statusWrites == 1, "\(log.writes.value)")
+            #expect(log.metadataWrites == 1, "the finalizer only: no GC labels by default")
+            let events = h.sink.events.value.map(\.phase)
+            #expect(events.count >= phases.count)
+            #expect(events.last == .succeeded)
+            run.cancel()
+            _ = try? await run.value
+            try await client.shutdown()
+        }
+    }
+
+    @Test("with coalescing off every change is its own status write")
+    func uncoalesced() async throws {
+        var config = ExecutorConfig()
+        config.statusCoalesceMilliseconds = 0
+        try await ExecutorHarness.with(start: false) { h in
+            let log = WriteLog()
+            let (run, client) = try Self.start(h, config: config, log: log)
+            try await h.create(Fixtures.taskAction("w-each", template: Fixtures.template(manual: true)))
+            try await h.reaches("w-each", "Initializing")
+            try await h.advance("w-each-0")
+            try await h.reaches("w-each", "Executing")
+            try await h.advance("w-each-0")
+            let done = try await h.terminal("w-each")
+            #expect(done.status?.phaseHistory?.map(\.phase) == ["Queued", "Initializing", "Executing", "Completed"])
+            #expect(log.statusWrites >= 4, "\(log.writes.value)")
+            run.cancel()
+            _ = try? await run.value
+            try await client.shutdown()
+        }
+    }
+
+    @Test("the Pod is created from the finalizer write's response, not after that write's watch event")
+    func noWaitForOwnWrite() async throws {
+        try await ExecutorHarness.with(start: false) { h in
+            // The executor's TaskAction watch sees ADDED at once but every MODIFIED 10 s late.
+            await h.sandbox.faults.delayWatchEvents(.seconds(10), pathContains: "/taskactions", types: ["MODIFIED"])
+            let run = h.startExecutor()
+            defer { run.cancel() }
+            try await h.create(Fixtures.taskAction("w-fast", template: Fixtures.template(manual: true)))
+            let created = ContinuousClock.now
+            try await eventually("the Pod", seconds: 9) { (try? await h.client.get(Pod.self, name: "w-fast-0", namespace: "default")) != nil }
+            #expect(ContinuousClock.now - created < .seconds(9))
+            run.cancel()
+            _ = try? await run.value
+        }
+    }
+}
