@@ -1,5 +1,6 @@
 import ExecutorAPI
 import ExecutorControllers
+import FlyteIDL
 import Foundation
 import KubeClient
 import KubeRuntime
@@ -7,18 +8,52 @@ import KubeSandbox
 import Logging
 import Synchronization
 
-/// N TaskActions created at once against a sandbox (in a child process, with the simulated
-/// kubelet) and one executor in this process: time until every Pod exists, until every
-/// TaskAction is Completed, the executor's API requests per TaskAction, and peak RSS.
+/// The executor end to end, measured alone: the sandbox (API server and simulated kubelet,
+/// whose Pods go Running → Succeeded at once) in one child process, the executor (`Manager` +
+/// `Executor`, as `executor run` wires them) in another, and this process creating TaskActions
+/// and timing them through watches. The executor's child reports its own CPU time (getrusage),
+/// peak RSS (VmHWM) and every API request by verb and resource, so nothing of the sandbox or
+/// of this driver is counted against it.
 enum ExecutorBench {
+    /// How the TaskActions arrive.
+    enum Load: CustomStringConvertible {
+        /// All at once, from 32 tasks: throughput when the executor is saturated.
+        case saturated
+        /// At a fixed rate: latency when it is not.
+        case paced(perSecond: Double)
+
+        var description: String {
+            switch self {
+            case .saturated: "at once"
+            case .paced(let rate): "\(Int(rate))/s"
+            }
+        }
+    }
+
     struct Result {
         var count: Int
-        var allPodsSeconds: Double
-        var allCompletedSeconds: Double
-        var requestsPerAction: Double
-        var peakResident: Int
-        var residentBefore: Int
+        var load: Load
+        var seconds: Double
+        var createToPod: [Double]
+        var createToSucceeded: [Double]
+        var executor: ExecutorStats
+
+        var succeededPerSecond: Double { Double(count) / seconds }
+        var cpuPerAction: Double { executor.cpuSeconds / Double(count) }
     }
+
+    /// What the executor's process says of itself over the measured window.
+    struct ExecutorStats: Codable {
+        var cpuSeconds: Double
+        var peakResident: Int
+        /// `VERB resource[/subresource]` → count; watches as `WATCH`.
+        var requests: [String: Int]
+
+        var writes: Int { requests.filter { !$0.key.hasPrefix("GET") && !$0.key.hasPrefix("WATCH") && !$0.key.hasPrefix("LIST") }.map(\.value).reduce(0, +) }
+        var all: Int { requests.values.reduce(0, +) }
+    }
+
+    // MARK: The sandbox's process
 
     /// The child: an HTTP sandbox with the kubelet and the TaskAction CRD.
     static func serveSandbox() async throws {
@@ -35,80 +70,204 @@ enum ExecutorBench {
         await sandbox.shutdown()
     }
 
-    static func taskAction(_ i: Int) -> TaskAction {
-        // The fact sheet's container vector, with the kubelet told to run it for 0.5 s.
-        let template = Data(base64Encoded: "Cg8IARIBcBoBZCIBdCoCdjESCWNvbnRhaW5lchoEKgIoAjI4CgxidXN5Ym94OjEuMzYSAnNoEgItYxoKZWNobyBoZWxsbyIUCggIARIEMTAwbQoICAMSBDY0TWk=")!
-        let spec = TaskActionSpec(runName: "bench", project: "p", domain: "d", actionName: "a\(i)", taskType: "container", taskTemplate: template, inputUri: "s3://bucket/in/\(i)", runOutputBase: "s3://bucket/out")
-        return TaskAction(metadata: ObjectMeta(name: "bench-a\(i)", namespace: "default", annotations: [SimulatedKubelet.durationAnnotation: "0.5"]), spec: spec)
-    }
+    // MARK: The executor's process
 
-    static func run(count: Int, port: Int) async throws -> Result {
-        var logging = Logger(label: "bench")
+    /// The child: one executor against the sandbox at `port`. Prints `ready` once its caches
+    /// synced; measures from the `start` line on stdin to the `stop` line, then prints its
+    /// ``ExecutorStats`` as one JSON line.
+    static func serveExecutor(port: Int) async throws {
+        var logging = Logger(label: "bench-executor")
         logging.logLevel = .warning
-        let config = ClientConfiguration(server: URL(string: "http://127.0.0.1:\(port)")!)
-        let requests = Atomic<Int>(0)
-        let counting = LockedBox(false)
-        let executorClient = try KubernetesClient(configuration: config, logger: logging, observer: { _ in
-            if counting.value { requests.add(1, ordering: .relaxed) }
+        let measuring = Atomic<Bool>(false)
+        let counts = Mutex<[String: Int]>([:])
+        let client = try KubernetesClient(configuration: ClientConfiguration(server: URL(string: "http://127.0.0.1:\(port)")!), logger: logging, observer: { record in
+            guard measuring.load(ordering: .relaxed) else { return }
+            let key = Self.requestKey(record)
+            counts.withLock { $0[key, default: 0] += 1 }
         })
-        let benchClient = try KubernetesClient(configuration: config, logger: logging)
-        let residentBefore = Memory.resident
-        Memory.resetPeak()
-
-        let manager = Manager(client: executorClient, options: ManagerOptions(metricsBindAddress: "0", healthProbeBindAddress: "0"), logger: logging)
-        _ = Executor(manager: manager, config: ExecutorConfig(), sink: SilentSink(), options: ControllerOptions(maxConcurrentReconciles: 32), logger: logging)
+        let manager = Manager(client: client, options: ManagerOptions(metricsBindAddress: "0", healthProbeBindAddress: "0"), logger: logging)
+        var config = ExecutorConfig()
+        if let window = ProcessInfo.processInfo.environment["BENCH_COALESCE_MS"].flatMap(Int.init) { config.statusCoalesceMilliseconds = window }
+        _ = Executor(manager: manager, config: config, sink: SilentSink(), options: ControllerOptions(maxConcurrentReconciles: 10), logger: logging)
         let run = Task { try await manager.run() }
         await manager.informers.waitForSync()
-        counting.withLock { $0 = true }
+        FileHandle.standardOutput.write(Data("ready\n".utf8))
+        let lines = Self.stdinLines()
+        var cpuAtStart = 0.0
+        for await line in lines {
+            if line == "start" {
+                cpuAtStart = Self.cpuSeconds()
+                measuring.store(true, ordering: .relaxed)
+            } else if line == "stop" {
+                measuring.store(false, ordering: .relaxed)
+                let stats = ExecutorStats(cpuSeconds: Self.cpuSeconds() - cpuAtStart, peakResident: Memory.peakResident, requests: counts.withLock { $0 })
+                var json = try JSONEncoder().encode(stats)
+                json.append(UInt8(ascii: "\n"))
+                FileHandle.standardOutput.write(json)
+                break
+            }
+        }
+        run.cancel()
+        _ = try? await run.value
+        try await client.shutdown()
+    }
 
-        // Watch Pods appear and TaskActions complete.
-        let podNames = LockedBox(Set<String>())
-        let completed = LockedBox(Set<String>())
-        let podWatch = try await benchClient.watch(Pod.self, namespace: "default", options: WatchOptions(resourceVersion: "0", timeoutSeconds: 3600))
-        let taWatch = try await benchClient.watch(TaskAction.self, namespace: "default", options: WatchOptions(resourceVersion: "0", timeoutSeconds: 3600))
-        let started = ContinuousClock.now
-        let allPods = LockedBox<Duration?>(nil)
-        let allDone = LockedBox<Duration?>(nil)
+    /// `PATCH taskactions/status`, `POST pods`, `WATCH pods`, `LIST taskactions`, `GET …`.
+    static func requestKey(_ record: RequestRecord) -> String {
+        var segments = record.path.split(separator: "?").first.map { $0.split(separator: "/").map(String.init) } ?? []
+        if segments.first == "api" { segments.removeFirst(min(2, segments.count)) } else if segments.first == "apis" { segments.removeFirst(min(3, segments.count)) }
+        if segments.first == "namespaces", segments.count >= 3 { segments.removeFirst(2) }
+        let resource = segments.first ?? "?"
+        let sub = segments.count >= 3 ? "/" + segments[2] : ""
+        let verb = record.isWatch ? "WATCH" : record.method == "GET" ? (segments.count >= 2 ? "GET" : "LIST") : record.method
+        return "\(verb) \(resource)\(sub)"
+    }
+
+    /// User plus system CPU seconds of this process.
+    static func cpuSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+    }
+
+    /// Lines of stdin, read on a thread of their own.
+    static func stdinLines() -> AsyncStream<String> {
+        let (stream, continuation) = AsyncStream.makeStream(of: String.self)
+        Thread.detachNewThread {
+            while let line = readLine() { continuation.yield(line) }
+            continuation.finish()
+        }
+        return stream
+    }
+
+    // MARK: The driver (this process)
+
+    static func taskAction(_ i: Int) -> TaskAction {
+        // The fact sheet's container vector; the kubelet runs its Pod Running → Succeeded at once.
+        let template = Data(base64Encoded: "Cg8IARIBcBoBZCIBdCoCdjESCWNvbnRhaW5lchoEKgIoAjI4CgxidXN5Ym94OjEuMzYSAnNoEgItYxoKZWNobyBoZWxsbyIUCggIARIEMTAwbQoICAMSBDY0TWk=")!
+        let spec = TaskActionSpec(runName: "bench", project: "p", domain: "d", actionName: "a\(i)", taskType: "container", taskTemplate: template, inputUri: "s3://bucket/in/\(i)", runOutputBase: "s3://bucket/out")
+        return TaskAction(metadata: ObjectMeta(name: "bench-a\(i)", namespace: "default", annotations: [SimulatedKubelet.durationAnnotation: "0", SimulatedKubelet.startupAnnotation: "0"]), spec: spec)
+    }
+
+    /// A child process running this binary with `arguments`, its first line read.
+    final class Child {
+        let process = Process()
+        let stdin = Pipe()
+        let stdout = Pipe()
+        var buffer = Data()
+
+        init(_ arguments: [String]) throws {
+            process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
+            process.arguments = arguments
+            process.standardInput = stdin
+            process.standardOutput = stdout
+            try process.run()
+        }
+
+        func readLine() throws -> String {
+            while true {
+                if let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
+                    let line = String(decoding: buffer[buffer.startIndex..<newline], as: UTF8.self)
+                    buffer = Data(buffer[buffer.index(after: newline)...])
+                    return line
+                }
+                let chunk = stdout.fileHandleForReading.availableData
+                if chunk.isEmpty { throw InformerBench.BenchError.childExited }
+                buffer.append(chunk)
+            }
+        }
+
+        func send(_ line: String) { stdin.fileHandleForWriting.write(Data((line + "\n").utf8)) }
+
+        func finish() {
+            try? stdin.fileHandleForWriting.close()
+            process.waitUntilExit()
+        }
+    }
+
+    /// One run: a fresh sandbox and executor, `count` TaskActions arriving as `load` says.
+    static func run(count: Int, load: Load) async throws -> Result {
+        let sandbox = try Child(["serve-executor-sandbox"])
+        defer { sandbox.finish() }
+        guard let port = Int(try sandbox.readLine()) else { throw InformerBench.BenchError.childExited }
+        let executor = try Child(["serve-bench-executor", String(port)])
+        defer { executor.finish() }
+        guard try executor.readLine() == "ready" else { throw InformerBench.BenchError.childExited }
+
+        var logging = Logger(label: "bench")
+        logging.logLevel = .warning
+        let client = try KubernetesClient(configuration: ClientConfiguration(server: URL(string: "http://127.0.0.1:\(port)")!), logger: logging)
+        let created = LockedBox<[String: ContinuousClock.Instant]>([:])
+        let podAt = LockedBox<[String: ContinuousClock.Instant]>([:])
+        let doneAt = LockedBox<[String: ContinuousClock.Instant]>([:])
+        let podWatch = try await client.watch(Pod.self, namespace: "default", options: WatchOptions(resourceVersion: "0", timeoutSeconds: 3600))
+        let taWatch = try await client.watch(TaskAction.self, namespace: "default", options: WatchOptions(resourceVersion: "0", timeoutSeconds: 3600))
         let watchers = [
             Task {
                 for try await event in podWatch {
-                    if case .added(let pod) = event {
-                        let n = podNames.withLock { $0.insert(pod.metadata.name ?? ""); return $0.count }
-                        if n == count { allPods.withLock { $0 = ContinuousClock.now - started }; return }
-                    }
+                    guard case .added(let pod) = event, let name = pod.metadata.name else { continue }
+                    let now = ContinuousClock.now
+                    if podAt.withLock({ $0[String(name.dropLast(2))] = $0[String(name.dropLast(2))] ?? now; return $0.count }) == count { return }
                 }
             },
             Task {
                 for try await event in taWatch {
-                    if let action = event.object, action.status?.condition(.succeeded)?.status == "True" {
-                        let n = completed.withLock { $0.insert(action.metadata.name ?? ""); return $0.count }
-                        if n == count { allDone.withLock { $0 = ContinuousClock.now - started }; return }
-                    }
+                    guard let action = event.object, action.status?.condition(.succeeded)?.status == "True", let name = action.metadata.name else { continue }
+                    let now = ContinuousClock.now
+                    if doneAt.withLock({ $0[name] = $0[name] ?? now; return $0.count }) == count { return }
                 }
             },
         ]
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            let workers = 32
-            for w in 0..<workers {
-                group.addTask {
-                    for i in stride(from: w, to: count, by: workers) { _ = try await benchClient.create(taskAction(i)) }
+        executor.send("start")
+        let started = ContinuousClock.now
+        switch load {
+        case .saturated:
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                let workers = 32
+                for w in 0..<workers {
+                    group.addTask {
+                        for i in stride(from: w, to: count, by: workers) {
+                            let action = taskAction(i)
+                            created.withLock { $0[action.metadata.name ?? ""] = ContinuousClock.now }
+                            _ = try await client.create(action)
+                        }
+                    }
                 }
+                try await group.waitForAll()
             }
-            try await group.waitForAll()
+        case .paced(let rate):
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for i in 0..<count {
+                    let due = started + .milliseconds(Int64(Double(i) * 1000 / rate))
+                    try await Task.sleep(until: due, clock: .continuous)
+                    group.addTask {
+                        let action = taskAction(i)
+                        created.withLock { $0[action.metadata.name ?? ""] = ContinuousClock.now }
+                        _ = try await client.create(action)
+                    }
+                }
+                try await group.waitForAll()
+            }
         }
-        for watcher in watchers { _ = try? await watcher.value }
-        counting.withLock { $0 = false }
-        let peak = Memory.peakResident
-        run.cancel()
-        _ = try? await run.value
-        try await executorClient.shutdown()
-        try await benchClient.shutdown()
-        return Result(count: count, allPodsSeconds: allPods.value?.seconds ?? .nan, allCompletedSeconds: allDone.value?.seconds ?? .nan, requestsPerAction: Double(requests.load(ordering: .relaxed)) / Double(count), peakResident: peak, residentBefore: residentBefore)
+        for watcher in watchers { _ = try await watcher.value }
+        let elapsed = (ContinuousClock.now - started).seconds
+        executor.send("stop")
+        let stats = try JSONDecoder().decode(ExecutorStats.self, from: Data(try executor.readLine().utf8))
+        try await client.shutdown()
+        let starts = created.withLock { $0 }
+        func latencies(_ ends: [String: ContinuousClock.Instant]) -> [Double] {
+            ends.compactMap { name, end in starts[name].map { (end - $0).seconds * 1000 } }.sorted()
+        }
+        return Result(count: count, load: load, seconds: elapsed, createToPod: latencies(podAt.withLock { $0 }), createToSucceeded: latencies(doneAt.withLock { $0 }), executor: stats)
+    }
+
+    static func percentile(_ sorted: [Double], _ p: Double) -> Double {
+        guard !sorted.isEmpty else { return .nan }
+        return sorted[min(sorted.count - 1, Int((Double(sorted.count) * p).rounded(.up)) - 1)]
     }
 
     struct SilentSink: ActionEventSink {
-        func record(_ event: FlyteIDL.Flyteidl2_Workflow_ActionEvent) async throws {}
+        func record(_ event: Flyteidl2_Workflow_ActionEvent) async throws {}
     }
 }
-
-import FlyteIDL

@@ -48,6 +48,10 @@ if CommandLine.arguments.count > 3, CommandLine.arguments[1] == "measure-informe
     try await InformerBench.measureAndPrint(port: Int(CommandLine.arguments[2]) ?? 0, variantIndex: Int(CommandLine.arguments[3]) ?? 0)
     exit(0)
 }
+if CommandLine.arguments.count > 2, CommandLine.arguments[1] == "serve-bench-executor" {
+    try await ExecutorBench.serveExecutor(port: Int(CommandLine.arguments[2]) ?? 0)
+    exit(0)
+}
 if CommandLine.arguments.count > 1, CommandLine.arguments[1] == "serve-executor-sandbox" {
     try await ExecutorBench.serveSandbox()
     exit(0)
@@ -154,17 +158,39 @@ if wanted("workqueue") {
     print("| add ×2 + get + done, 8 workers concurrently (keys processed) | \(Int(median(results.map(\.concurrentPerSecond)))) |")
 }
 if wanted("executor") {
-    let sizes = (environment["BENCH_TASKACTIONS"] ?? "1000,10000").split(separator: ",").compactMap { Int($0) }
+    let saturatedCount = Int(environment["BENCH_TASKACTIONS"] ?? "") ?? 1000
+    let pacedCount = Int(environment["BENCH_PACED"] ?? "") ?? 600
+    let rate = Double(environment["BENCH_RATE"] ?? "") ?? 20
+    let executorRuns = Int(environment["BENCH_EXECUTOR_RUNS"] ?? "") ?? 3
+    var saturated: [ExecutorBench.Result] = []
+    var paced: [ExecutorBench.Result] = []
+    for _ in 0..<executorRuns {
+        saturated.append(try await ExecutorBench.run(count: saturatedCount, load: .saturated))
+        if pacedCount > 0 { paced.append(try await ExecutorBench.run(count: pacedCount, load: .paced(perSecond: rate))) }
+    }
+    func cell(_ results: [ExecutorBench.Result], _ format: String, _ value: (ExecutorBench.Result) -> Double) -> String {
+        guard !results.isEmpty else { return "–" }
+        let values = results.map(value)
+        let each = values.map { String(format: format, $0) }.joined(separator: ", ")
+        return "**\(String(format: format, median(values)))** (\(each))"
+    }
     print("")
-    print("## TaskActions end to end")
+    print("## TaskActions end to end, the executor measured alone")
     print("")
-    print("A sandbox in a child process (plain HTTP, simulated kubelet running each Pod for 0.5 s); this process runs one executor (32 workers) and creates the TaskActions at once from 32 tasks. One run per size, each against a fresh sandbox.")
+    print("Three processes: a sandbox (plain HTTP, simulated kubelet moving each Pod Running → Succeeded at once), the executor (`Manager` + `Executor`, 10 workers, as `executor run` wires them; its own getrusage, VmHWM and request log), and this driver creating TaskActions and timing them through watches. Median of \(executorRuns) runs, each run's figure in brackets; each run starts fresh processes.")
     print("")
-    print("| TaskActions | every Pod exists | every TaskAction Completed | executor API requests per TaskAction | peak RSS of the process |")
-    print("|---:|---:|---:|---:|---:|")
-    for size in sizes {
-        let result = try await InformerBench.withSandbox(arguments: ["serve-executor-sandbox"]) { port in try await ExecutorBench.run(count: size, port: port) }
-        print("| \(size) | \(String(format: "%.1f", result.allPodsSeconds)) s | \(String(format: "%.1f", result.allCompletedSeconds)) s | \(String(format: "%.1f", result.requestsPerAction)) | \(Memory.mib(result.peakResident)) |")
+    print("| per TaskAction unless noted | \(saturatedCount) at once | \(pacedCount) at \(Int(rate))/s |")
+    print("|---|---:|---:|")
+    print("| TaskActions Succeeded/s | \(cell(saturated, "%.1f") { $0.succeededPerSecond }) | \(cell(paced, "%.1f") { $0.succeededPerSecond }) |")
+    print("| executor CPU (user + system) | \(cell(saturated, "%.2f ms") { $0.cpuPerAction * 1000 }) | \(cell(paced, "%.2f ms") { $0.cpuPerAction * 1000 }) |")
+    print("| API writes by the executor | \(cell(saturated, "%.2f") { Double($0.executor.writes) / Double($0.count) }) | \(cell(paced, "%.2f") { Double($0.executor.writes) / Double($0.count) }) |")
+    print("| API requests by the executor (watches included) | \(cell(saturated, "%.2f") { Double($0.executor.all) / Double($0.count) }) | \(cell(paced, "%.2f") { Double($0.executor.all) / Double($0.count) }) |")
+    print("| create → Pod p50 / p99 | \(cell(saturated, "%.0f") { ExecutorBench.percentile($0.createToPod, 0.5) }) / \(cell(saturated, "%.0f ms") { ExecutorBench.percentile($0.createToPod, 0.99) }) | \(cell(paced, "%.0f") { ExecutorBench.percentile($0.createToPod, 0.5) }) / \(cell(paced, "%.0f ms") { ExecutorBench.percentile($0.createToPod, 0.99) }) |")
+    print("| create → Succeeded p50 / p99 | \(cell(saturated, "%.0f") { ExecutorBench.percentile($0.createToSucceeded, 0.5) }) / \(cell(saturated, "%.0f ms") { ExecutorBench.percentile($0.createToSucceeded, 0.99) }) | \(cell(paced, "%.0f") { ExecutorBench.percentile($0.createToSucceeded, 0.5) }) / \(cell(paced, "%.0f ms") { ExecutorBench.percentile($0.createToSucceeded, 0.99) }) |")
+    print("| executor peak RSS (whole run) | \(cell(saturated, "%.1f MiB") { Double($0.executor.peakResident) / 1_048_576 }) | \(cell(paced, "%.1f MiB") { Double($0.executor.peakResident) / 1_048_576 }) |")
+    if let last = saturated.last {
+        print("")
+        print("Requests of the last saturated run, per TaskAction: " + last.executor.requests.sorted { $0.key < $1.key }.map { "`\($0.key)` \(String(format: "%.2f", Double($0.value) / Double(last.count)))" }.joined(separator: ", ") + ".")
     }
 }
 

@@ -46,6 +46,11 @@ final class KubernetesPluginDriver<Plugin: KubernetesTaskPlugin>: PluginDriver {
     /// Informers of the plugin's related Pods, by namespace ("" for all), when it has some.
     private let podStores = LockedBox<[String: Informer<Pod>]>([:])
     private let availabilityBox = LockedBox(PluginAvailability.starting)
+    /// Children this driver created that its informer has not delivered yet, by
+    /// `namespace/name`, as the create returned them: a round right after the create reads
+    /// them here instead of asking the server. Dropped when the informer delivers any event of
+    /// that name.
+    private let created = LockedBox<[String: Plugin.Child]>([:])
 
     init(plugin: Plugin, client: KubernetesClient, logger: Logger) {
         self.plugin = plugin
@@ -73,6 +78,15 @@ final class KubernetesPluginDriver<Plugin: KubernetesTaskPlugin>: PluginDriver {
             let informers = namespaces.map { namespace in
                 let informer = manager.informers.informer(Plugin.Child.self, scope: InformerScope(namespace: namespace, labelSelector: "\(TaskActionLabels.managed)=true"), transform: plugin.cacheTransform, decoder: plugin.cacheDecoder, optional: true)
                 stores.withLock { $0[namespace ?? ""] = informer }
+                _ = informer.addHandler { [created] event in
+                    let object: Plugin.Child = switch event {
+                    case .added(let o, _): o
+                    case .updated(_, let o): o
+                    case .deleted(let o): o
+                    }
+                    let key = "\(object.metadata.namespace ?? "")/\(object.metadata.name ?? "")"
+                    if created.value[key] != nil { created.withLock { _ = $0.removeValue(forKey: key) } }
+                }
                 controller.watch(informer, handler: .enqueueOwner(group: TaskAction.resourceType.group, kind: TaskAction.resourceType.kind), waitForSync: false)
                 if plugin.relatedPod != nil { watchRelatedPods(manager: manager, controller: controller, namespace: namespace) }
                 return informer
@@ -171,7 +185,11 @@ final class KubernetesPluginDriver<Plugin: KubernetesTaskPlugin>: PluginDriver {
                 let recorded = record(info, in: &state)
                 return (recorded, state)
             }
-            // Started, yet not in the cache: the cache may lag behind our create. Ask the server.
+            // Started, yet not in the cache: the cache lags behind our create. The create's
+            // response stands in until the informer delivers the child; else ask the server.
+            child = created.value["\(context.namespace)/\(name)"]
+        }
+        if child == nil, state.started {
             do {
                 child = try await client.get(Plugin.Child.self, name: name, namespace: context.namespace)
             } catch let error as KubeAPIError where error.isNotFound || error.isGone {
@@ -217,7 +235,12 @@ final class KubernetesPluginDriver<Plugin: KubernetesTaskPlugin>: PluginDriver {
         }
         ChildMetadata.apply(to: &child, context: context, properties: plugin.properties)
         do {
-            _ = try await client.create(child)
+            let made = try await client.create(child)
+            let key = "\(context.namespace)/\(context.generatedName)"
+            // Unless the informer delivered it meanwhile (then its handler already ran).
+            if cached(namespace: context.namespace, name: context.generatedName) == nil {
+                created.withLock { $0[key] = made }
+            }
         } catch let error as KubeAPIError {
             switch error.code {
             case 409 where error.isAlreadyExists && (error.status.message ?? "").hasPrefix("object is being deleted"):
@@ -236,6 +259,7 @@ final class KubernetesPluginDriver<Plugin: KubernetesTaskPlugin>: PluginDriver {
     }
 
     private func delete(name: String, namespace: String) async throws {
+        created.withLock { _ = $0.removeValue(forKey: "\(namespace)/\(name)") }
         do {
             try await client.delete(Plugin.Child.self, name: name, namespace: namespace, options: DeleteOptions(propagationPolicy: .background))
         } catch let error as KubeAPIError where error.isNotFound || error.isGone {
