@@ -157,9 +157,15 @@ enum ExecutorBench {
         let stdout = Pipe()
         var buffer = Data()
 
-        init(_ arguments: [String]) throws {
-            process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
-            process.arguments = arguments
+        /// - Parameter profile: run the child under `perf record --call-graph dwarf`, writing here.
+        init(_ arguments: [String], profile: String? = nil) throws {
+            if let profile {
+                process.executableURL = URL(fileURLWithPath: "/usr/bin/perf")
+                process.arguments = ["record", "-q", "-F", "999", "--call-graph", "dwarf,16384", "-o", profile, "--", CommandLine.arguments[0]] + arguments
+            } else {
+                process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
+                process.arguments = arguments
+            }
             process.standardInput = stdin
             process.standardOutput = stdout
             try process.run()
@@ -191,7 +197,7 @@ enum ExecutorBench {
         let sandbox = try Child(["serve-executor-sandbox"])
         defer { sandbox.finish() }
         guard let port = Int(try sandbox.readLine()) else { throw InformerBench.BenchError.childExited }
-        let executor = try Child(["serve-bench-executor", String(port)])
+        let executor = try Child(["serve-bench-executor", String(port)], profile: ProcessInfo.processInfo.environment["BENCH_PERF"])
         defer { executor.finish() }
         guard try executor.readLine() == "ready" else { throw InformerBench.BenchError.childExited }
 

@@ -34,6 +34,16 @@ public struct TaskPaths: Sendable, Hashable {
         return String([shardAlphabet[index / 36], shardAlphabet[index % 36]])
     }
 
+    /// `s` without leading and trailing `/` (Foundation's `trimmingCharacters(in:)` builds a
+    /// CharacterSet per call, which showed in profiles of every reconcile).
+    static func trimSlashes(_ s: Substring) -> String {
+        var start = s.startIndex
+        var end = s.endIndex
+        while start < end, s[start] == "/" { start = s.index(after: start) }
+        while end > start, s[s.index(before: end)] == "/" { end = s.index(before: end) }
+        return String(s[start..<end])
+    }
+
     /// `ComputeActionOutputPath`: the shard goes first in the path, under the bucket.
     public static func actionOutputPath(namespace: String, name: String, runOutputBase: String, actionName: String, attempt: Int) -> String {
         let shard = shard(namespace: namespace, name: name)
@@ -44,11 +54,11 @@ public struct TaskPaths: Sendable, Hashable {
             let afterScheme = runOutputBase[schemeEnd.upperBound...]
             let slash = afterScheme.firstIndex(of: "/") ?? afterScheme.endIndex
             let bucket = afterScheme[..<slash]
-            let rest = afterScheme[slash...].trimmingCharacters(in: CharacterSet(charactersIn: "/"))
+            let rest = trimSlashes(afterScheme[slash...])
             let parts = [shard] + (rest.isEmpty ? [] : [rest]) + [actionName, String(attempt)]
             return "\(scheme)://\(bucket)/" + parts.joined(separator: "/")
         }
-        let rest = runOutputBase.trimmingCharacters(in: CharacterSet(charactersIn: "/"))
+        let rest = trimSlashes(Substring(runOutputBase))
         let parts = [shard] + (rest.isEmpty ? [] : [rest]) + [actionName, String(attempt)]
         return "/" + parts.joined(separator: "/")
     }
