@@ -12,7 +12,7 @@ public struct ExecutorConfig: Codable, Sendable, Hashable {
     /// A non-terminal status change within this long of the TaskAction's last write is
     /// merged into the next write instead of written at once; terminal ones are written at
     /// once, and every ActionEvent is sent when it happens. 0 writes every change. Not Flyte's.
-    public var statusCoalesceMilliseconds: Int = 5000
+    public var statusCoalesceMilliseconds: Int = 1000
     public var gc = GC()
     /// Task type → plugin id, overriding the registrations.
     public var defaultForTaskTypes: [String: String] = [:]
@@ -76,7 +76,7 @@ public struct ExecutorConfig: Codable, Sendable, Hashable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         maxSystemFailures = try c.decodeIfPresent(Int.self, forKey: .maxSystemFailures) ?? 3
         requeueSeconds = try c.decodeIfPresent(Int.self, forKey: .requeueSeconds) ?? 10
-        statusCoalesceMilliseconds = try c.decodeIfPresent(Int.self, forKey: .statusCoalesceMilliseconds) ?? 5000
+        statusCoalesceMilliseconds = try c.decodeIfPresent(Int.self, forKey: .statusCoalesceMilliseconds) ?? 1000
         gc = try c.decodeIfPresent(GC.self, forKey: .gc) ?? GC()
         defaultForTaskTypes = try c.decodeIfPresent([String: String].self, forKey: .defaultForTaskTypes) ?? [:]
         plugins = try c.decodeIfPresent(PluginConfig.self, forKey: .plugins) ?? PluginConfig()
