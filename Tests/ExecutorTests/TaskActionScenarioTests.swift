@@ -105,7 +105,14 @@ struct TaskActionScenarioTests {
             let pods = try await PodLog(h.client)
             defer { pods.stop() }
             try await h.create(Fixtures.taskAction("r1-kill", template: Fixtures.template(outcome: "fail", duration: 0.05, startup: 0.05, retries: 5, exitCode: 137)))
-            try await eventually("relaunched twice") { pods.names.filter { $0 == "r1-kill-0" }.count >= 3 }
+            do {
+                try await eventually("relaunched twice") { pods.names.filter { $0 == "r1-kill-0" }.count >= 3 }
+            } catch {
+                let action = try? await h.get("r1-kill")
+                let events = ((try? await h.client.list(Event.self, namespace: "default").items) ?? []).filter { $0.regarding?.name == "r1-kill" }.map { "\($0.reason ?? "") \($0.note ?? "")" }
+                Issue.record("pods \(pods.names); history \(action?.status?.phaseHistory?.map { "\($0.phase)@\($0.occurredAt) \($0.message ?? "")" } ?? []); systemFailures \(action?.status?.systemFailures ?? -1); pluginState \(action?.status?.pluginState ?? ""); events \(events)")
+                throw error
+            }
             let action = try await h.get("r1-kill")
             #expect(action.status?.attempts == 1)
             #expect(!action.isTerminal)
