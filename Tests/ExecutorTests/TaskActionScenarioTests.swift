@@ -106,7 +106,8 @@ struct TaskActionScenarioTests {
             defer { pods.stop() }
             try await h.create(Fixtures.taskAction("r1-kill", template: Fixtures.template(outcome: "fail", duration: 0.05, startup: 0.05, retries: 5, exitCode: 137)))
             do {
-                try await eventually("relaunched twice") { pods.names.filter { $0 == "r1-kill-0" }.count >= 3 }
+                // Two whole fail-and-relaunch cycles: on a loaded machine each takes several seconds.
+                try await eventually("relaunched twice", seconds: 60) { pods.names.filter { $0 == "r1-kill-0" }.count >= 3 }
             } catch {
                 let action = try? await h.get("r1-kill")
                 let events = ((try? await h.client.list(Event.self, namespace: "default").items) ?? []).filter { $0.regarding?.name == "r1-kill" }.map { "\($0.reason ?? "") \($0.note ?? "")" }
