@@ -115,7 +115,7 @@ public enum AppStatusDeriver {
             message = failed.message
         } else if serviceReady == "True" {
             phase = .active
-            let ready = live.filter { podSubstate($0)?.substate == .running }.count
+            let ready = podStates.filter { $0.1.substate == .running }.count
             let starting = podStates.filter { [.pullingImage, .initializing].contains($0.1.substate) }.count
             let leaving = pods.count - live.count
             substate = ready == 0 && starting == 0 ? .scaledToZero

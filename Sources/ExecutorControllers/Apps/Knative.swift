@@ -23,8 +23,6 @@ public struct KnativeService: KubernetesObject, Hashable {
         status?["conditions"]?.arrayValue?.first { $0["type"]?.stringValue == type }
     }
 
-    /// Whether the Service's `Ready` condition is `True` for its current generation.
-    public var isReady: Bool { condition("Ready")?["status"]?.stringValue == "True" }
     public var latestReadyRevisionName: String? { status?["latestReadyRevisionName"]?.stringValue }
     public var latestCreatedRevisionName: String? { status?["latestCreatedRevisionName"]?.stringValue }
 }
@@ -51,5 +49,4 @@ public struct KnativeRevision: KubernetesObject, Hashable {
     /// Knative's labels: the Service a Revision (and its pods) belongs to.
     public static let serviceLabel = "serving.knative.dev/service"
     public static let revisionLabel = "serving.knative.dev/revision"
-    public static let configurationLabel = "serving.knative.dev/configuration"
 }
