@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "FlyteIDL", targets: ["FlyteIDL"]),
         .library(name: "ExecutorAPI", targets: ["ExecutorAPI"]),
         .library(name: "TaskPlugins", targets: ["TaskPlugins"]),
+        .library(name: "FlyteDataPlane", targets: ["FlyteDataPlane"]),
         .library(name: "ExecutorControllers", targets: ["ExecutorControllers"]),
         .library(name: "ExecutorCLI", targets: ["ExecutorCLI"]),
         .library(name: "PluginConformance", targets: ["PluginConformance"]),
@@ -109,9 +110,24 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "FlyteDataPlane",
+            dependencies: [
+                "KubeRuntime", "FlyteIDL",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
             name: "ExecutorControllers",
             dependencies: [
-                "KubeClient", "KubeRuntime", "ExecutorAPI", "TaskPlugins", "FlyteIDL",
+                "KubeClient", "KubeRuntime", "ExecutorAPI", "TaskPlugins", "FlyteIDL", "FlyteDataPlane",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -151,7 +167,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "KubeSandbox", "KubeRuntimeTesting", .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOCore", package: "swift-nio")], swiftSettings: strict),
-        .testTarget(name: "ExecutorTests", dependencies: ["KubeClient", "KubeSandbox", "KubeRuntime", "FlyteIDL", "ExecutorAPI", "TaskPlugins", "ExecutorControllers", "PluginConformance", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
+        .testTarget(name: "ExecutorTests", dependencies: ["KubeClient", "KubeSandbox", "KubeRuntime", "FlyteIDL", "ExecutorAPI", "TaskPlugins", "ExecutorControllers", "FlyteDataPlane", "PluginConformance", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
         .testTarget(name: "KubeRuntimeTests", dependencies: ["KubeClient", "KubeSandbox", "KubeRuntime", "KubeRuntimeTesting"], swiftSettings: strict),
         .testTarget(name: "KubeSandboxTests", dependencies: ["KubeClient", "KubeSandbox"], exclude: ["Fixtures"], swiftSettings: strict),
     ],

@@ -96,8 +96,9 @@ def main():
                 ("image: __IMAGE__", "image: \"{{ .Values.image.repository }}:{{ .Values.image.tag }}\"\n        {{- with .Values.image.pullPolicy }}\n        imagePullPolicy: {{ . }}\n        {{- end }}"),
                 ("args: __ARGS__", "args:\n        {{- include \"executor.args\" . | nindent 8 }}"),
                 ("resources: __RESOURCES__", "resources:\n          {{- toYaml .Values.resources | nindent 10 }}"),
-                ("        zzz_config_mounts: x\n", "        {{- if .Values.config }}\n        volumeMounts:\n        - name: config\n          mountPath: /etc/executor\n          readOnly: true\n        {{- end }}\n"),
-                ("      zzz_config_volumes: x\n", "      {{- if .Values.config }}\n      volumes:\n      - name: config\n        configMap:\n          name: executor-config\n      {{- end }}\n"),
+                ("              fieldPath: metadata.namespace\n", "              fieldPath: metadata.namespace\n        {{- with .Values.extraEnv }}\n        {{- toYaml . | nindent 8 }}\n        {{- end }}\n"),
+                ("        zzz_config_mounts: x\n", "        {{- if or .Values.config .Values.extraVolumeMounts }}\n        volumeMounts:\n        {{- if .Values.config }}\n        - name: config\n          mountPath: /etc/executor\n          readOnly: true\n        {{- end }}\n        {{- with .Values.extraVolumeMounts }}\n        {{- toYaml . | nindent 8 }}\n        {{- end }}\n        {{- end }}\n"),
+                ("      zzz_config_volumes: x\n", "      {{- if or .Values.config .Values.extraVolumes }}\n      volumes:\n      {{- if .Values.config }}\n      - name: config\n        configMap:\n          name: executor-config\n      {{- end }}\n      {{- with .Values.extraVolumes }}\n      {{- toYaml . | nindent 6 }}\n      {{- end }}\n      {{- end }}\n"),
             ])
             out["manager/manager.yaml"] = text
         else:

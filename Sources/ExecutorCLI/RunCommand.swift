@@ -90,7 +90,8 @@ struct RunCommand: AsyncParsableCommand {
             options.leaderElection = LeaderElectionConfig(leaseName: leaderElectionID, namespace: namespace)
         }
         let manager = Manager(client: client, options: options, metrics: metrics, logger: logger)
-        _ = Executor(manager: manager, config: executorConfig, namespaces: namespaces, plugins: ExecutorCLI.plugins, options: ControllerOptions(maxConcurrentReconciles: maxConcurrentReconciles), logger: logger)
+        let dataPlane = try DataPlane.make(config: executorConfig, manager: manager, logger: logger)
+        _ = Executor(manager: manager, config: executorConfig, namespaces: namespaces, plugins: ExecutorCLI.plugins, sink: dataPlane.sink, errorDocuments: dataPlane.errorDocuments, options: ControllerOptions(maxConcurrentReconciles: maxConcurrentReconciles), logger: logger)
         logger.info("starting", metadata: ["server": "\(clientConfiguration.server)", "namespaces": "\(namespaces.isEmpty ? "all" : namespaces.joined(separator: ","))", "leaderElection": "\(leaderElect)"])
         defer { Task { try? await client.shutdown() } }
         try await manager.runUntilSignalled()

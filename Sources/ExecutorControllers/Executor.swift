@@ -23,11 +23,14 @@ public final class Executor: Sendable {
     /// - Parameters:
     ///   - namespaces: namespaces to watch; empty watches all.
     ///   - plugins: registered in order (the last registration of a task type wins).
-    public init(manager: Manager, config: ExecutorConfig, namespaces: [String] = [], plugins registrations: [PluginRegistration] = PluginRegistration.builtIn, sink: any ActionEventSink = LoggingActionEventSink(), options: ControllerOptions = ControllerOptions(maxConcurrentReconciles: 10), logger: Logger = Logger(label: "executor")) {
+    ///   - sink: where ActionEvents go (``DataPlane/make(config:manager:logger:)`` builds the
+    ///     one the config names).
+    ///   - errorDocuments: the error-document check on success; nil skips it.
+    public init(manager: Manager, config: ExecutorConfig, namespaces: [String] = [], plugins registrations: [PluginRegistration] = PluginRegistration.builtIn, sink: any ActionEventSink = LoggingActionEventSink(), errorDocuments: ErrorDocumentCheck? = nil, options: ControllerOptions = ControllerOptions(maxConcurrentReconciles: 10), logger: Logger = Logger(label: "executor")) {
         let scopes: [String?] = namespaces.isEmpty ? [nil] : namespaces
         var registry = PluginRegistration.registry(registrations, config: config, logger: logger)
         registry.defaultForTaskTypes.merge(config.defaultForTaskTypes) { $1 }
-        let plugins = PluginTable(registry: registry, client: manager.client, logger: logger)
+        let plugins = PluginTable(registry: registry, client: manager.client, errorDocuments: errorDocuments, logger: logger)
         self.plugins = plugins
 
         var informers: [String: Informer<TaskAction>] = [:]

@@ -1,3 +1,4 @@
+import FlyteDataPlane
 import Foundation
 import KubeClient
 import TaskPlugins
@@ -24,6 +25,10 @@ public struct ExecutorConfig: Codable, Sendable, Hashable {
     public var ray = RayConfig()
     /// Settings of the App controller.
     public var apps = AppsConfig()
+    /// Flyte's events service; without a URL, ActionEvents are logged at debug level.
+    public var events = EventsConfig()
+    /// The blob store that error documents are read from.
+    public var storage = StorageConfig()
     /// Label of the Kubernetes Events' reporting controller.
     public var eventsReportingController = "taskaction-controller"
     /// Longest wait, in seconds, between two discovery checks for a plugin's kind that is not
@@ -68,6 +73,8 @@ public struct ExecutorConfig: Codable, Sendable, Hashable {
         case spark
         case ray
         case apps
+        case events
+        case storage
         case eventsReportingController = "events-reporting-controller"
         case kindRecheckSeconds = "kind-recheck-seconds"
     }
@@ -83,6 +90,8 @@ public struct ExecutorConfig: Codable, Sendable, Hashable {
         spark = try c.decodeIfPresent(SparkConfig.self, forKey: .spark) ?? SparkConfig()
         ray = try c.decodeIfPresent(RayConfig.self, forKey: .ray) ?? RayConfig()
         apps = try c.decodeIfPresent(AppsConfig.self, forKey: .apps) ?? AppsConfig()
+        events = try c.decodeIfPresent(EventsConfig.self, forKey: .events) ?? EventsConfig()
+        storage = try c.decodeIfPresent(StorageConfig.self, forKey: .storage) ?? StorageConfig()
         eventsReportingController = try c.decodeIfPresent(String.self, forKey: .eventsReportingController) ?? "taskaction-controller"
         kindRecheckSeconds = try c.decodeIfPresent(Int.self, forKey: .kindRecheckSeconds) ?? 30
     }
@@ -102,7 +111,7 @@ public struct ExecutorConfig: Codable, Sendable, Hashable {
             let value = try JSONValue(yaml: String(decoding: data, as: UTF8.self))
             if value.isNull { return ExecutorConfig() }
             guard case .object(let members) = value else { throw Invalid(path: path, problem: "the top level must be a mapping") }
-            let known = Set(["max-system-failures", "requeue-seconds", "status-coalesce-milliseconds", "gc", "default-for-task-types", "plugins", "spark", "ray", "apps", "events-reporting-controller", "kind-recheck-seconds"])
+            let known = Set(["max-system-failures", "requeue-seconds", "status-coalesce-milliseconds", "gc", "default-for-task-types", "plugins", "spark", "ray", "apps", "events", "storage", "events-reporting-controller", "kind-recheck-seconds"])
             if let unknown = members.keys.sorted().first(where: { !known.contains($0) }) {
                 throw Invalid(path: path, problem: "unknown key \"\(unknown)\"")
             }
@@ -111,6 +120,12 @@ public struct ExecutorConfig: Codable, Sendable, Hashable {
             if config.apps.maxRequestTimeoutSeconds < 1 || config.apps.defaultRequestTimeoutSeconds < 0 { throw Invalid(path: path, problem: "apps: request timeouts must be positive") }
             if config.statusCoalesceMilliseconds < 0 { throw Invalid(path: path, problem: "status-coalesce-milliseconds must be 0 or more") }
             if config.kindRecheckSeconds < 1 { throw Invalid(path: path, problem: "kind-recheck-seconds must be 1 or more") }
+            do {
+                try config.events.validate()
+            } catch {
+                throw Invalid(path: path, problem: "\(error)")
+            }
+            if config.storage.maxDocumentBytes < 1 { throw Invalid(path: path, problem: "storage.max-document-bytes must be 1 or more") }
             return config
         } catch let error as Invalid {
             throw error

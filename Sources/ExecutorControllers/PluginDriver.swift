@@ -52,9 +52,12 @@ final class KubernetesPluginDriver<Plugin: KubernetesTaskPlugin>: PluginDriver {
     /// that name.
     private let created = LockedBox<[String: Plugin.Child]>([:])
 
-    init(plugin: Plugin, client: KubernetesClient, logger: Logger) {
+    let errorDocuments: ErrorDocumentCheck?
+
+    init(plugin: Plugin, client: KubernetesClient, errorDocuments: ErrorDocumentCheck? = nil, logger: Logger) {
         self.plugin = plugin
         self.client = client
+        self.errorDocuments = errorDocuments
         var logger = logger
         logger[metadataKey: "plugin"] = "\(plugin.id)"
         self.logger = logger
@@ -207,6 +210,12 @@ final class KubernetesPluginDriver<Plugin: KubernetesTaskPlugin>: PluginDriver {
         }
         if child.metadata.deletionTimestamp != nil && !info.phase.isTerminal && !info.phase.isFailure {
             info = .systemRetryableFailure("UnexpectedObjectDeletion", "object [\(context.namespace)/\(name)] is being deleted while the task is \(info.phase.name)")
+        }
+        if info.phase == .success, let errorDocuments {
+            // A store that cannot answer throws: a system error, retried, never a success.
+            info = try await errorDocuments.judge(info, context: context)
+        } else if info.phase.isFailure, info.errorDocumentRule != .none {
+            info = info.applying(errorDocument: try await errorDocuments?.read(context))
         }
         let recorded = record(info, in: &state)
         return (recorded, state)

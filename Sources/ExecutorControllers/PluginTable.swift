@@ -9,13 +9,15 @@ struct PluginTable: Sendable {
     let registry: PluginRegistry
     private let drivers: [String: any PluginDriver]
 
-    init(registry: PluginRegistry, client: KubernetesClient, logger: Logger) {
+    /// - Parameter errorDocuments: checks every reported success for an error document;
+    ///   nil takes successes as they come (`storage.type: none`).
+    init(registry: PluginRegistry, client: KubernetesClient, errorDocuments: ErrorDocumentCheck? = nil, logger: Logger) {
         self.registry = registry
-        drivers = registry.plugins.mapValues { Self.driver(for: $0, client: client, logger: logger) }
+        drivers = registry.plugins.mapValues { Self.driver(for: $0, client: client, errorDocuments: errorDocuments, logger: logger) }
     }
 
-    private static func driver<P: KubernetesTaskPlugin>(for plugin: P, client: KubernetesClient, logger: Logger) -> any PluginDriver {
-        KubernetesPluginDriver(plugin: plugin, client: client, logger: logger)
+    private static func driver<P: KubernetesTaskPlugin>(for plugin: P, client: KubernetesClient, errorDocuments: ErrorDocumentCheck?, logger: Logger) -> any PluginDriver {
+        KubernetesPluginDriver(plugin: plugin, client: client, errorDocuments: errorDocuments, logger: logger)
     }
 
     /// Every driver, in plugin id order.

@@ -93,6 +93,8 @@ public struct PhaseInfo: Sendable, Hashable {
     public var occurredAt: Date?
     /// Links for people (a Spark UI, a dashboard), sent in the ActionEvent's `log_info`.
     public var links: [LogLink] = []
+    /// What the attempt's error document does to this failure (a success is always checked).
+    public var errorDocumentRule: ErrorDocumentRule = .none
 
     public init(phase: PluginPhase, version: UInt32 = 0, reason: String = "", error: ExecutionError? = nil, cleanupOnFailure: Bool = false, recheckAfter: Duration? = nil) {
         self.phase = phase
@@ -125,4 +127,57 @@ public struct PhaseInfo: Sendable, Hashable {
     public static func systemRetryableFailure(_ code: String, _ message: String, cleanup: Bool = false) -> PhaseInfo {
         PhaseInfo(phase: .retryableFailure, reason: message, error: ExecutionError(code: code, message: message, kind: .system), cleanupOnFailure: cleanup)
     }
+}
+
+/// What a task's error document (`<attempt prefix>/error.pb`) does to a failure a plugin
+/// reports. Ray's rule (spec §8.2) is the reason this exists; a success is always checked.
+public enum ErrorDocumentRule: Sendable, Hashable {
+    /// The document is not read.
+    case none
+    /// A recoverable document makes the failure retryable, with the document's error.
+    case recoverableRetries
+    /// As ``recoverableRetries``; and with no document the failure is a system error with
+    /// this code, retried with the child cleaned up (KubeRay's deployment grace period).
+    case recoverableRetriesElseSystemError(code: String)
+}
+
+/// An error document as the executor reads it: recoverable or not, and the error.
+public struct TaskErrorDocument: Sendable, Hashable {
+    public var recoverable: Bool
+    public var error: ExecutionError
+
+    public init(recoverable: Bool, error: ExecutionError) {
+        self.recoverable = recoverable
+        self.error = error
+    }
+
+    /// The failure the document stands for on its own (a success that wrote it).
+    public var phase: PhaseInfo {
+        PhaseInfo(phase: recoverable ? .retryableFailure : .permanentFailure, reason: error.message, error: error)
+    }
+}
+
+extension PhaseInfo {
+    /// This failure once the attempt's error document was looked for (`nil`: there is none,
+    /// or no store is configured), by ``errorDocumentRule``.
+    public func applying(errorDocument document: TaskErrorDocument?) -> PhaseInfo {
+        guard isFailureWithRule else { return self }
+        var result = self
+        if let document {
+            if document.recoverable {
+                result = document.phase
+                result.occurredAt = occurredAt
+                result.links = links
+                result.cleanupOnFailure = cleanupOnFailure
+            }
+        } else if case .recoverableRetriesElseSystemError(let code) = errorDocumentRule {
+            result = .systemRetryableFailure(code, error?.message ?? reason, cleanup: true)
+            result.occurredAt = occurredAt
+            result.links = links
+        }
+        result.errorDocumentRule = .none
+        return result
+    }
+
+    private var isFailureWithRule: Bool { phase.isFailure && errorDocumentRule != .none }
 }

@@ -92,6 +92,14 @@ struct HelmChartTests {
         #expect(container.value(atPath: "volumeMounts")?.arrayValue?.first?["mountPath"] == "/etc/executor")
         #expect(configured["ConfigMap/executor-config"]?.value(atPath: "data")?["config.yaml"]?.stringValue?.contains("max-system-failures: 5") == true)
         #expect(configured["ServiceMonitor/executor-controller-manager-metrics-monitor"] != nil)
+        // Secrets for the data plane: environment and files from the values.
+        let dataPlane = try Self.template(helm, ["--set", "config.storage.type=s3", "--set", "extraEnv[0].name=AWS_ACCESS_KEY_ID", "--set", "extraEnv[0].valueFrom.secretKeyRef.name=flyte-s3", "--set", "extraEnv[0].valueFrom.secretKeyRef.key=id",
+                                                  "--set", "extraVolumes[0].name=token", "--set", "extraVolumes[0].secret.secretName=flyte-token", "--set", "extraVolumeMounts[0].name=token", "--set", "extraVolumeMounts[0].mountPath=/var/run/secrets/flyte"])
+        let pod = try #require(dataPlane["Deployment/executor-controller-manager"]?.value(atPath: "spec.template.spec"))
+        let manager = try #require(pod["containers"]?.arrayValue?.first)
+        #expect(manager["env"]?.arrayValue?.last?.value(atPath: "valueFrom.secretKeyRef.name") == "flyte-s3")
+        #expect(manager["volumeMounts"]?.arrayValue?.compactMap { $0["mountPath"]?.stringValue } == ["/etc/executor", "/var/run/secrets/flyte"])
+        #expect(pod["volumes"]?.arrayValue?.compactMap { $0["name"]?.stringValue } == ["config", "token"])
         let bare = try Self.template(helm, ["--set", "rbac.enable=false", "--set", "crd.enable=false", "--set", "metrics.enable=false"])
         #expect(!bare.keys.contains { $0.hasPrefix("ClusterRole") || $0.hasPrefix("CustomResourceDefinition") || $0.hasPrefix("Service/") })
     }

@@ -1,8 +1,10 @@
 import ExecutorAPI
+import FlyteDataPlane
 import Foundation
 import KubeClient
 import KubeRuntime
 import KubeSandbox
+import TaskPlugins
 import Testing
 
 /// `executor run` as a process: flags, a clean stop on SIGTERM, and one-line errors.
@@ -59,6 +61,43 @@ struct RunCommandTests {
         }
     }
 
+    @Test("with events and storage in its config file, the binary sends ActionEvents to the events service and fails a task on its error document")
+    func dataPlane() async throws {
+        guard FileManager.default.isExecutableFile(atPath: Self.binary) else {
+            Issue.record("executor binary not found at \(Self.binary)")
+            return
+        }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("run-data-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try await FakeEventsService.with { service in
+            let config = directory.appendingPathComponent("executor.yaml").path
+            try Data("events:\n  url: \(service.url)\nstorage:\n  type: local\n".utf8).write(to: URL(fileURLWithPath: config))
+            var action = Fixtures.taskAction("r1-doc", template: Fixtures.template(duration: 0.05, startup: 0.05))
+            action.spec.runOutputBase = "file://\(directory.path)/data/r1"
+            let errorPath = String(TaskPaths(namespace: "default", name: "r1-doc", inputUri: "", runOutputBase: action.spec.runOutputBase ?? "", actionName: "r1-doc", attempt: 1).errorPath.dropFirst("file://".count))
+            try FileManager.default.createDirectory(atPath: (errorPath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try Data(try ErrorDocumentTests.document(code: "BadInput", message: "n must be even", recoverable: false)).write(to: URL(fileURLWithPath: errorPath))
+
+            var options = KubeSandbox.Options()
+            options.kubelet = true
+            try await KubeSandbox.with(options) { sandbox, client in
+                try await ExecutorHarness.installCRD(client)
+                let kubeconfig = directory.appendingPathComponent("kubeconfig").path
+                try sandbox.writeKubeconfig(to: kubeconfig)
+                let (process, stderr) = try Self.spawn(["run", "--kubeconfig", kubeconfig, "--namespace", "default", "--config", config, "--metrics-bind-address", "0", "--health-probe-bind-address", "0"])
+                _ = try await client.create(action)
+                try await eventually("r1-doc failed", seconds: 60) { (try? await client.get(TaskAction.self, name: "r1-doc", namespace: "default"))?.isTerminal ?? false }
+                let done = try await client.get(TaskAction.self, name: "r1-doc", namespace: "default")
+                #expect(done.status?.errorState == ErrorState(code: "BadInput", kind: "USER", message: "n must be even"))
+                #expect(service.accepted.contains { $0.id.name == "r1-doc" && $0.phase == .failed && $0.errorInfo.message == "n must be even" })
+                process.interrupt()
+                let (status, text) = try await Self.finish(process, stderr)
+                #expect(status == 0, "stderr: \(text)")
+            }
+        }
+    }
+
     @Test("a bad flag or config ends the process at once with one line saying what is wrong")
     func badInput() async throws {
         guard FileManager.default.isExecutableFile(atPath: Self.binary) else {
@@ -78,6 +117,13 @@ struct RunCommandTests {
         #expect(s3 != 0)
         #expect(t3.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n").count == 1)
         #expect(t3.contains("/nonexistent/kubeconfig"))
+        let bad = FileManager.default.temporaryDirectory.appendingPathComponent("bad-events-\(UUID().uuidString).yaml").path
+        try Data("events:\n  url: ftp://flyte\n".utf8).write(to: URL(fileURLWithPath: bad))
+        defer { try? FileManager.default.removeItem(atPath: bad) }
+        let (p4, e4) = try Self.spawn(["run", "--config", bad])
+        let (s4, t4) = try await Self.finish(p4, e4)
+        #expect(s4 != 0)
+        #expect(t4.trimmingCharacters(in: .whitespacesAndNewlines) == "executor: invalid config \(bad): events.url: ftp://flyte is not an http(s) URL")
     }
 }
 

@@ -1,5 +1,6 @@
 import ExecutorAPI
 import ExecutorControllers
+import FlyteDataPlane
 import Foundation
 import KubeClient
 import KubeSandbox
@@ -100,6 +101,30 @@ struct SparkRayScenarioTests {
             let done = try await h.terminal("r1-rayfail")
             #expect(done.status?.errorState?.code == "TaskFailedWithError")
             #expect(done.status?.errorState?.message == "Failed to run Ray job r1-rayfail-0 with error: [AppFailed] Job entrypoint command failed with exit code 1")
+        }
+    }
+
+    @Test("a failed Ray job whose task wrote a recoverable error document is retried; without one it fails for good")
+    func rayErrorDocument() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ray-errdoc-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        func action(_ name: String) -> TaskAction {
+            var action = Fixtures.taskAction(name, taskType: "ray", template: Fixtures.rayTemplate(env: ["SANDBOX_FAIL_ATTEMPTS": "1"], retries: 1))
+            action.spec.runOutputBase = "file://\(directory.path)/data/r1"
+            return action
+        }
+        let errorPath = String(TaskPaths(namespace: "default", name: "r1-rayrec", inputUri: "", runOutputBase: "file://\(directory.path)/data/r1", actionName: "r1-rayrec", attempt: 1).errorPath.dropFirst("file://".count))
+        try FileManager.default.createDirectory(atPath: (errorPath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try Data(try ErrorDocumentTests.document(code: "RayActorDied", message: "the actor's node went away", recoverable: true)).write(to: URL(fileURLWithPath: errorPath))
+        try await ExecutorHarness.with(operators: Self.both, errorDocuments: ErrorDocumentCheck(store: BlobStores(s3: nil))) { h in
+            try await h.create(action("r1-rayrec"))
+            try await h.create(action("r1-raynodoc"))
+            let retried = try await h.terminal("r1-rayrec")
+            #expect(retried.status?.attempts == 2)
+            #expect(retried.status?.phaseHistory?.last?.phase == "Completed")
+            let failed = try await h.terminal("r1-raynodoc")
+            #expect(failed.status?.attempts == 1)
+            #expect(failed.status?.errorState?.code == "TaskFailedWithError")
         }
     }
 

@@ -119,7 +119,8 @@ struct ExecutorHarness {
 
     /// - Parameter start: false leaves starting an executor to `body`.
     /// - Parameter apps: installs the App CRD too.
-    static func with(config: ExecutorConfig = ExecutorConfig(), kubelet: Bool = true, operators: [SimulatedOperators.Kind] = [], installOperatorCRDs: Bool = true, apps: Bool = false, plugins: [PluginRegistration] = PluginRegistration.builtIn, start: Bool = true, _ body: (ExecutorHarness) async throws -> Void) async throws {
+    /// - Parameter sink, errorDocuments: the data plane; by default a ``RecordingSink`` and no check.
+    static func with(config: ExecutorConfig = ExecutorConfig(), kubelet: Bool = true, operators: [SimulatedOperators.Kind] = [], installOperatorCRDs: Bool = true, apps: Bool = false, plugins: [PluginRegistration] = PluginRegistration.builtIn, sink: (any ActionEventSink)? = nil, errorDocuments: ErrorDocumentCheck? = nil, start: Bool = true, _ body: (ExecutorHarness) async throws -> Void) async throws {
         var options = KubeSandbox.Options()
         options.kubelet = kubelet
         options.operators = operators
@@ -128,7 +129,7 @@ struct ExecutorHarness {
             try await installCRD(client)
             if apps { _ = try await client.create(Fixtures.crdType, AppSchema.crd) }
             let harness = ExecutorHarness(sandbox: sandbox, client: client, sink: RecordingSink())
-            let run = start ? harness.startExecutor(config: config, plugins: plugins) : Task<Void, any Error> {}
+            let run = start ? harness.startExecutor(config: config, plugins: plugins, sink: sink, errorDocuments: errorDocuments) : Task<Void, any Error> {}
             do {
                 try await body(harness)
             } catch {
@@ -142,9 +143,9 @@ struct ExecutorHarness {
     }
 
     /// Starts an executor; cancel the task to stop it.
-    func startExecutor(config: ExecutorConfig = ExecutorConfig(), plugins: [PluginRegistration] = PluginRegistration.builtIn) -> Task<Void, any Error> {
+    func startExecutor(config: ExecutorConfig = ExecutorConfig(), plugins: [PluginRegistration] = PluginRegistration.builtIn, sink: (any ActionEventSink)? = nil, errorDocuments: ErrorDocumentCheck? = nil) -> Task<Void, any Error> {
         let manager = Manager(client: client, options: ManagerOptions(metricsBindAddress: "0", healthProbeBindAddress: "0", gracefulShutdownTimeout: .seconds(5)))
-        _ = Executor(manager: manager, config: config, plugins: plugins, sink: sink)
+        _ = Executor(manager: manager, config: config, plugins: plugins, sink: sink ?? self.sink, errorDocuments: errorDocuments)
         return Task { try await manager.run() }
     }
 

@@ -233,11 +233,12 @@ public struct RayPlugin: KubernetesTaskPlugin {
         case "Suspended":
             return .queued("cluster is suspended")
         case "Failed":
+            // The task's error document decides (spec §8.2): recoverable retries; without one,
+            // a deployment that never came up is the cluster's fault, not the task's.
             let text = "Failed to run Ray job \(job.metadata.name ?? "") with error: [\(reason)] \(message)"
-            if reason == "JobDeploymentStatusTransitionGracePeriodExceeded" {
-                return .systemRetryableFailure(reason, text, cleanup: true)
-            }
-            return .failure("TaskFailedWithError", text)
+            var info = PhaseInfo.failure("TaskFailedWithError", text)
+            info.errorDocumentRule = reason == "JobDeploymentStatusTransitionGracePeriodExceeded" ? .recoverableRetriesElseSystemError(code: reason) : .recoverableRetries
+            return info
         // KubeRay after 1.6 (Flyte reads these as an undefined phase and a system error).
         case "Retrying":
             return .running("KubeRay is retrying the job: \(message)")
