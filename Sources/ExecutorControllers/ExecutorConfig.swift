@@ -27,6 +27,8 @@ public struct ExecutorConfig: Codable, Sendable, Hashable {
     public var apps = AppsConfig()
     /// Flyte's events service; without a URL, ActionEvents are logged at debug level.
     public var events = EventsConfig()
+    /// This cluster's name in every ActionEvent (`cluster`), for Flyte deployments with several.
+    public var cluster = ""
     /// The blob store that error documents are read from.
     public var storage = StorageConfig()
     /// Label of the Kubernetes Events' reporting controller.
@@ -74,6 +76,7 @@ public struct ExecutorConfig: Codable, Sendable, Hashable {
         case ray
         case apps
         case events
+        case cluster
         case storage
         case eventsReportingController = "events-reporting-controller"
         case kindRecheckSeconds = "kind-recheck-seconds"
@@ -91,6 +94,7 @@ public struct ExecutorConfig: Codable, Sendable, Hashable {
         ray = try c.decodeIfPresent(RayConfig.self, forKey: .ray) ?? RayConfig()
         apps = try c.decodeIfPresent(AppsConfig.self, forKey: .apps) ?? AppsConfig()
         events = try c.decodeIfPresent(EventsConfig.self, forKey: .events) ?? EventsConfig()
+        cluster = try c.decodeIfPresent(String.self, forKey: .cluster) ?? ""
         storage = try c.decodeIfPresent(StorageConfig.self, forKey: .storage) ?? StorageConfig()
         eventsReportingController = try c.decodeIfPresent(String.self, forKey: .eventsReportingController) ?? "taskaction-controller"
         kindRecheckSeconds = try c.decodeIfPresent(Int.self, forKey: .kindRecheckSeconds) ?? 30
@@ -111,7 +115,7 @@ public struct ExecutorConfig: Codable, Sendable, Hashable {
             let value = try JSONValue(yaml: String(decoding: data, as: UTF8.self))
             if value.isNull { return ExecutorConfig() }
             guard case .object(let members) = value else { throw Invalid(path: path, problem: "the top level must be a mapping") }
-            let known = Set(["max-system-failures", "requeue-seconds", "status-coalesce-milliseconds", "gc", "default-for-task-types", "plugins", "spark", "ray", "apps", "events", "storage", "events-reporting-controller", "kind-recheck-seconds"])
+            let known = Set(["max-system-failures", "requeue-seconds", "status-coalesce-milliseconds", "gc", "default-for-task-types", "plugins", "spark", "ray", "apps", "events", "cluster", "storage", "events-reporting-controller", "kind-recheck-seconds"])
             if let unknown = members.keys.sorted().first(where: { !known.contains($0) }) {
                 throw Invalid(path: path, problem: "unknown key \"\(unknown)\"")
             }

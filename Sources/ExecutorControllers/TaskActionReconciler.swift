@@ -415,6 +415,7 @@ public final class TaskActionReconciler: Reconciler {
         event.attempt = UInt32(status.attempt)
         event.phase = PhaseMapping.actionPhase(phase)
         event.version = version
+        event.cluster = config.cluster
         let updated = status.phaseHistory?.last.flatMap { KubeTime.parse($0.occurredAt) } ?? now
         event.updatedTime = Google_Protobuf_Timestamp(date: updated)
         event.reportedTime = Google_Protobuf_Timestamp(date: now)

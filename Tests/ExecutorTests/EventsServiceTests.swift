@@ -116,7 +116,9 @@ struct EventsServiceTests {
             try Data("s3cr3t\n".utf8).write(to: token)
             defer { try? FileManager.default.removeItem(at: token) }
             let client = try service.client { $0.tokenFile = token.path }
-            try await ExecutorHarness.with(sink: client) { h in
+            var config = ExecutorConfig()
+            config.cluster = "us-east-2a"
+            try await ExecutorHarness.with(config: config, sink: client) { h in
                 try await h.create(Fixtures.taskAction("r1-ev", template: Fixtures.template(manual: true)))
                 try await h.reaches("r1-ev", "Initializing")
                 try await h.advance("r1-ev-0")
@@ -133,6 +135,7 @@ struct EventsServiceTests {
                 let last = try #require(events.last)
                 #expect(last.id.run.project == "flytesnacks" && last.id.run.domain == "development" && last.id.run.name == "r1")
                 #expect(last.attempt == 1)
+                #expect(events.allSatisfy { $0.cluster == "us-east-2a" })
                 let paths = TaskPaths(namespace: "default", name: "r1-ev", inputUri: "", runOutputBase: "s3://bucket/data/r1", actionName: "r1-ev", attempt: 1)
                 #expect(last.outputs.outputUri == paths.outputsPath && last.outputs.outputUri.hasSuffix("/r1-ev/1/outputs.pb"))
                 #expect(last.outputs.reportUri == paths.reportPath)
