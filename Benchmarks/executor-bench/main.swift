@@ -194,6 +194,34 @@ if wanted("executor") {
     }
 }
 
+if wanted("startup") {
+    let count = Int(environment["BENCH_EXISTING"] ?? "") ?? 10_000
+    let quiet = Double(environment["BENCH_QUIET_SECONDS"] ?? "") ?? 60
+    let runs = Int(environment["BENCH_STARTUP_RUNS"] ?? "") ?? 3
+    var results: [StartupBench.Result] = []
+    for _ in 0..<runs { results.append(try await StartupBench.run(count: count, quietSeconds: quiet)) }
+    func cell(_ format: String, _ value: (StartupBench.Result) -> Double) -> String {
+        let values = results.map(value)
+        return "**\(String(format: format, median(values)))** (\(values.map { String(format: format, $0) }.joined(separator: ", ")))"
+    }
+    print("")
+    print("## Start-up and steady state with \(count) existing terminal TaskActions and their Pods")
+    print("")
+    print("The sandbox is seeded first; then the executor starts in its own process (no leader election). Ready = launched to caches synced. Settled = three seconds in a row under 20 ms of executor CPU each. Quiet = the \(Int(quiet)) s after that. Median of \(runs) runs, each run's figure in brackets.")
+    print("")
+    print("| | figure |")
+    print("|---|---:|")
+    print("| launch → ready | \(cell("%.2f s") { $0.secondsToReady }) |")
+    print("| ready → settled (start-up rounds done) | \(cell("%.1f s") { $0.secondsToSettle }) |")
+    print("| executor peak RSS | \(cell("%.1f MiB") { Double($0.executor.peakResident) / 1_048_576 }) |")
+    print("| API requests per minute when quiet | \(cell("%.1f") { $0.requestsPerMinute }) |")
+    print("| executor CPU when quiet, per minute | \(cell("%.0f ms") { $0.executor.cpuSeconds / $0.quietSeconds * 60 * 1000 }) |")
+    if let last = results.last, !last.executor.requests.isEmpty {
+        print("")
+        print("Requests of the last run when quiet: " + last.executor.requests.sorted { $0.key < $1.key }.map { "`\($0.key)` \($0.value)" }.joined(separator: ", ") + ".")
+    }
+}
+
 if environment["BENCH_DEBUG"] != nil {
     print("stride Pod \(MemoryLayout<Pod>.stride) ObjectMeta \(MemoryLayout<ObjectMeta>.stride) PodSpec \(MemoryLayout<PodSpec>.stride) PodStatus \(MemoryLayout<PodStatus>.stride) Container \(MemoryLayout<Container>.stride) ContainerStatus \(MemoryLayout<ContainerStatus>.stride)")
 }

@@ -68,12 +68,12 @@ final class FakeEventsService: Sendable {
     private let fetchers = LockedBox<[HTTPFetcher]>([])
 
     /// A client of this service (closed by ``close()``).
-    func client(_ configure: (inout EventsConfig) -> Void = { _ in }) throws -> EventsProxyClient {
+    func client(metrics: MetricsRegistry = MetricsRegistry(), _ configure: (inout EventsConfig) -> Void = { _ in }) throws -> EventsProxyClient {
         var config = EventsConfig(url: url + "/")
         configure(&config)
         let http = try HTTPFetcher(timeout: .seconds(config.timeoutSeconds))
         fetchers.withLock { $0.append(http) }
-        return try EventsProxyClient(config: config, http: http, metrics: MetricsRegistry(), logger: Logger(label: "events-test"))
+        return try EventsProxyClient(config: config, http: http, metrics: metrics, logger: Logger(label: "events-test"))
     }
 
     /// Stops answering; clients keep their connections' pools until ``close()``.
@@ -180,10 +180,11 @@ struct EventsServiceTests {
         }
     }
 
-    @Test("400 events in flight go in fewer than 40 requests, each event exactly once")
+    @Test("400 events in flight go in fewer than 40 requests, each event exactly once, and the metrics count them")
     func batching() async throws {
         try await FakeEventsService.with { service in
-            let client = try service.client()
+            let metrics = MetricsRegistry()
+            let client = try service.client(metrics: metrics)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for i in 0..<400 {
                     group.addTask { try await client.record(Self.event("a\(i)")) }
@@ -195,6 +196,11 @@ struct EventsServiceTests {
             #expect(service.received.value.allSatisfy { $0.events.count <= 400 })
             #expect(Set(service.accepted.map(\.id.name)) == Set((0..<400).map { "a\($0)" }))
             #expect(service.accepted.count == 400)
+            let text = String(decoding: metrics.render(), as: UTF8.self)
+            #expect(text.contains("executor_action_events_sent_total 400"))
+            #expect(text.contains("executor_action_event_batches_total \(requests)"))
+            #expect(text.contains("executor_action_event_failures_total 0"))
+            #expect(text.contains("executor_action_event_batch_duration_seconds_count \(requests)"))
             await client.shutdown()
         }
     }
