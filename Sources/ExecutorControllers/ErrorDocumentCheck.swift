@@ -21,10 +21,7 @@ public struct ErrorDocumentCheck: Sendable {
     /// retried and counted; never taken for a success).
     public func judge(_ success: PhaseInfo, context: TaskExecutionContext) async throws -> PhaseInfo {
         guard let document = try await read(context) else { return success }
-        var info = document.phase
-        info.occurredAt = success.occurredAt
-        info.links = success.links
-        return info
+        return document.phase.carrying(success)
     }
 
     /// The attempt's error document, or nil when it has none (or no output location).

@@ -165,17 +165,21 @@ extension PhaseInfo {
         var result = self
         if let document {
             if document.recoverable {
-                result = document.phase
-                result.occurredAt = occurredAt
-                result.links = links
+                result = document.phase.carrying(self)
                 result.cleanupOnFailure = cleanupOnFailure
             }
         } else if case .recoverableRetriesElseSystemError(let code) = errorDocumentRule {
-            result = .systemRetryableFailure(code, error?.message ?? reason, cleanup: true)
-            result.occurredAt = occurredAt
-            result.links = links
+            result = PhaseInfo.systemRetryableFailure(code, error?.message ?? reason, cleanup: true).carrying(self)
         }
         result.errorDocumentRule = .none
+        return result
+    }
+
+    /// This phase with the time and links of `observed`, the plugin's report it replaces.
+    public func carrying(_ observed: PhaseInfo) -> PhaseInfo {
+        var result = self
+        result.occurredAt = observed.occurredAt
+        result.links = observed.links
         return result
     }
 
