@@ -130,6 +130,8 @@ let package = Package(
                 "KubeClient", "KubeRuntime", "ExecutorAPI", "TaskPlugins", "FlyteIDL", "FlyteDataPlane",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict

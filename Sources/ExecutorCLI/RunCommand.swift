@@ -91,7 +91,8 @@ struct RunCommand: AsyncParsableCommand {
         }
         let manager = Manager(client: client, options: options, metrics: metrics, logger: logger)
         let dataPlane = try DataPlane.make(config: executorConfig, manager: manager, logger: logger)
-        _ = Executor(manager: manager, config: executorConfig, namespaces: namespaces, plugins: ExecutorCLI.plugins, sink: dataPlane.sink, errorDocuments: dataPlane.errorDocuments, options: ControllerOptions(maxConcurrentReconciles: maxConcurrentReconciles), logger: logger)
+        let notifier = try WebhookNotifier.make(config: executorConfig.notifications, cluster: executorConfig.cluster, manager: manager, logger: logger)
+        _ = Executor(manager: manager, config: executorConfig, namespaces: namespaces, plugins: ExecutorCLI.plugins, sink: dataPlane.sink, errorDocuments: dataPlane.errorDocuments, notifier: notifier, options: ControllerOptions(maxConcurrentReconciles: maxConcurrentReconciles), logger: logger)
         logger.info("starting", metadata: ["server": "\(clientConfiguration.server)", "namespaces": "\(namespaces.isEmpty ? "all" : namespaces.joined(separator: ","))", "leaderElection": "\(leaderElect)"])
         defer { Task { try? await client.shutdown() } }
         try await manager.runUntilSignalled()

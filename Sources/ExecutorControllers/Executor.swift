@@ -26,7 +26,8 @@ public final class Executor: Sendable {
     ///   - sink: where ActionEvents go (``DataPlane/make(config:manager:logger:)`` builds the
     ///     one the config names).
     ///   - errorDocuments: the error-document check on success; nil skips it.
-    public init(manager: Manager, config: ExecutorConfig, namespaces: [String] = [], plugins registrations: [PluginRegistration] = PluginRegistration.builtIn, sink: any ActionEventSink = LoggingActionEventSink(), errorDocuments: ErrorDocumentCheck? = nil, options: ControllerOptions = ControllerOptions(maxConcurrentReconciles: 10), logger: Logger = Logger(label: "executor")) {
+    ///   - notifier: told of every phase change of TaskActions and Apps (``WebhookNotifier``).
+    public init(manager: Manager, config: ExecutorConfig, namespaces: [String] = [], plugins registrations: [PluginRegistration] = PluginRegistration.builtIn, sink: any ActionEventSink = LoggingActionEventSink(), errorDocuments: ErrorDocumentCheck? = nil, notifier: (any PhaseChangeObserver)? = nil, options: ControllerOptions = ControllerOptions(maxConcurrentReconciles: 10), logger: Logger = Logger(label: "executor")) {
         let scopes: [String?] = namespaces.isEmpty ? [nil] : namespaces
         var registry = PluginRegistration.registry(registrations, config: config, logger: logger)
         registry.defaultForTaskTypes.merge(config.defaultForTaskTypes) { $1 }
@@ -42,7 +43,7 @@ public final class Executor: Sendable {
 
         let events = EventRecorder(client: manager.client, reportingController: config.eventsReportingController, logger: logger)
         let lookup: @Sendable (String?) -> Informer<TaskAction>? = { namespace in byNamespace[namespace ?? ""] ?? byNamespace[""] }
-        reconciler = TaskActionReconciler(client: manager.client, config: config, plugins: plugins, sink: sink, events: events, taskActions: lookup)
+        reconciler = TaskActionReconciler(client: manager.client, config: config, plugins: plugins, sink: sink, notifier: notifier, events: events, taskActions: lookup)
         let controller = manager.controller(name: "taskaction", reconciler: reconciler, options: options)
         self.controller = controller
         for informer in informers.values {
@@ -62,7 +63,7 @@ public final class Executor: Sendable {
                 }
             }
         }
-        apps = config.apps.enabled ? AppController(manager: manager, config: config, namespaces: scopes, events: events, discovery: discovery, logger: logger) : nil
+        apps = config.apps.enabled ? AppController(manager: manager, config: config, namespaces: scopes, events: events, notifier: notifier, discovery: discovery, logger: logger) : nil
         manager.add(name: "event recorder", leaderOnly: false) { await events.run() }
         let gc = GarbageCollector(client: manager.client, config: config.gc, taskActions: { byNamespace.values.flatMap { $0.store.list() } },
                                   synced: { for informer in byNamespace.values { await informer.waitForSync() } }, clock: manager.clock, logger: logger)

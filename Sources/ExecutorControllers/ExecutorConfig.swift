@@ -31,6 +31,8 @@ public struct ExecutorConfig: Codable, Sendable, Hashable {
     public var cluster = ""
     /// The blob store that error documents are read from.
     public var storage = StorageConfig()
+    /// Webhooks told of phase changes. Not Flyte's.
+    public var notifications = NotificationsConfig()
     /// Label of the Kubernetes Events' reporting controller.
     public var eventsReportingController = "taskaction-controller"
     /// Longest wait, in seconds, between two discovery checks for a plugin's kind that is not
@@ -78,6 +80,7 @@ public struct ExecutorConfig: Codable, Sendable, Hashable {
         case events
         case cluster
         case storage
+        case notifications
         case eventsReportingController = "events-reporting-controller"
         case kindRecheckSeconds = "kind-recheck-seconds"
     }
@@ -96,6 +99,7 @@ public struct ExecutorConfig: Codable, Sendable, Hashable {
         events = try c.decodeIfPresent(EventsConfig.self, forKey: .events) ?? EventsConfig()
         cluster = try c.decodeIfPresent(String.self, forKey: .cluster) ?? ""
         storage = try c.decodeIfPresent(StorageConfig.self, forKey: .storage) ?? StorageConfig()
+        notifications = try c.decodeIfPresent(NotificationsConfig.self, forKey: .notifications) ?? NotificationsConfig()
         eventsReportingController = try c.decodeIfPresent(String.self, forKey: .eventsReportingController) ?? "taskaction-controller"
         kindRecheckSeconds = try c.decodeIfPresent(Int.self, forKey: .kindRecheckSeconds) ?? 30
     }
@@ -115,7 +119,7 @@ public struct ExecutorConfig: Codable, Sendable, Hashable {
             let value = try JSONValue(yaml: String(decoding: data, as: UTF8.self))
             if value.isNull { return ExecutorConfig() }
             guard case .object(let members) = value else { throw Invalid(path: path, problem: "the top level must be a mapping") }
-            let known = Set(["max-system-failures", "requeue-seconds", "status-coalesce-milliseconds", "gc", "default-for-task-types", "plugins", "spark", "ray", "apps", "events", "cluster", "storage", "events-reporting-controller", "kind-recheck-seconds"])
+            let known = Set(["max-system-failures", "requeue-seconds", "status-coalesce-milliseconds", "gc", "default-for-task-types", "plugins", "spark", "ray", "apps", "events", "cluster", "storage", "notifications", "events-reporting-controller", "kind-recheck-seconds"])
             if let unknown = members.keys.sorted().first(where: { !known.contains($0) }) {
                 throw Invalid(path: path, problem: "unknown key \"\(unknown)\"")
             }
@@ -130,6 +134,11 @@ public struct ExecutorConfig: Codable, Sendable, Hashable {
                 throw Invalid(path: path, problem: "\(error)")
             }
             if config.storage.maxDocumentBytes < 1 { throw Invalid(path: path, problem: "storage.max-document-bytes must be 1 or more") }
+            do {
+                try config.notifications.validate()
+            } catch let error as Invalid {
+                throw Invalid(path: path, problem: "\(error.path): \(error.problem)")
+            }
             return config
         } catch let error as Invalid {
             throw error

@@ -15,6 +15,8 @@ public final class TaskActionReconciler: Reconciler {
     let config: ExecutorConfig
     let plugins: PluginTable
     let sink: any ActionEventSink
+    /// Told of each phase change once its status is written (webhooks).
+    let notifier: (any PhaseChangeObserver)?
     let events: EventRecorder
     let taskActions: @Sendable (String?) -> Informer<TaskAction>?
     let now: @Sendable () -> Date
@@ -28,11 +30,12 @@ public final class TaskActionReconciler: Reconciler {
     /// rounds since then have built but not written yet (their ActionEvents are sent).
     private let coalescing = LockedBox<[String: (lastWrite: Date, pending: TaskActionStatus?)]>([:])
 
-    init(client: KubernetesClient, config: ExecutorConfig, plugins: PluginTable, sink: any ActionEventSink, events: EventRecorder, taskActions: @escaping @Sendable (String?) -> Informer<TaskAction>?, now: @escaping @Sendable () -> Date = Date.init) {
+    init(client: KubernetesClient, config: ExecutorConfig, plugins: PluginTable, sink: any ActionEventSink, notifier: (any PhaseChangeObserver)? = nil, events: EventRecorder, taskActions: @escaping @Sendable (String?) -> Informer<TaskAction>?, now: @escaping @Sendable () -> Date = Date.init) {
         self.client = client
         self.config = config
         self.plugins = plugins
         self.sink = sink
+        self.notifier = notifier
         self.events = events
         self.taskActions = taskActions
         self.now = now
@@ -207,6 +210,7 @@ public final class TaskActionReconciler: Reconciler {
             status.stateJson = Self.stateJSON(taskAction, phase: info.phase, now: now)
             if Self.changed(old, status) {
                 try await record(taskAction, status: status, phase: info.phase, version: info.version, error: info.error, now: now, links: info.links)
+                announce(taskAction, old: old, new: status)
             }
         } else if coalescing.value[key]?.pending == nil {
             return recheck
@@ -271,6 +275,7 @@ public final class TaskActionReconciler: Reconciler {
         status.setCondition(.progressing, status: false, reason: reason, message: message, now: now)
         events.record(regarding: Self.reference(taskAction), type: .warning, reason: eventReason, action: "ValidatingTaskAction", note: message)
         try await writeStatus(taskAction, status)
+        announce(taskAction, old: taskAction.status ?? TaskActionStatus(), new: status)
         return .done
     }
 
@@ -312,6 +317,7 @@ public final class TaskActionReconciler: Reconciler {
             // The same guarded write as the task path: a signal written after our read makes it
             // a 409, and the next round sees the signal.
             try await writeStatus(taskAction, status)
+            announce(taskAction, old: old, new: status)
         }
         if status.isTerminal {
             var written = taskAction
@@ -347,6 +353,8 @@ public final class TaskActionReconciler: Reconciler {
             } catch {
                 return .requeueAfter(requeueDelay)
             }
+            // Flyte writes no status for an abort (the object is going); the webhooks still hear of it.
+            notifier?.observe(.taskAction(taskAction, status: taskAction.status ?? TaskActionStatus(), reason: .aborted, message: "TaskAction was aborted", at: now(), child: child(of: taskAction, status: taskAction.status)))
         }
         try await Finalizers.remove(TaskActionLabels.finalizer, from: taskAction, client: client)
         return .done
@@ -376,6 +384,32 @@ public final class TaskActionReconciler: Reconciler {
         if let version = taskAction.metadata.resourceVersion { body["metadata"] = ["resourceVersion": .string(version)] }
         _ = try await client.patch(TaskAction.resourceType, name: taskAction.metadata.name ?? "", namespace: taskAction.metadata.namespace, .merge(.object(body)), subresource: "status")
         wrote(taskAction)
+    }
+
+    /// Tells the notifier of the phase changes from `old` to `status`: one per `phaseHistory`
+    /// entry added, or the terminal condition of an action that ended without one (a refused
+    /// spec). Called where the ActionEvent goes, so each change carries its own attempt even
+    /// when coalescing writes several at once; a round that is run again after a failed write
+    /// announces the same changes under the same ids.
+    func announce(_ taskAction: TaskAction, old: TaskActionStatus, new status: TaskActionStatus) {
+        guard let notifier else { return }
+        let child = child(of: taskAction, status: status)
+        let changes = PhaseChange.taskAction(taskAction, old: old, new: status, child: child)
+        for change in changes { notifier.observe(change) }
+        if changes.isEmpty, status.isTerminal, !old.isTerminal,
+           let failed = status.conditions?.first(where: { $0.type == TaskActionConditionType.failed.rawValue && $0.status == "True" }),
+           let reason = TaskActionConditionReason(rawValue: failed.reason) {
+            notifier.observe(.taskAction(taskAction, status: status, reason: reason, message: failed.message, at: now(), child: nil))
+        }
+    }
+
+    /// The child object of `status`'s attempt, once the plugin has created it.
+    func child(of taskAction: TaskAction, status: TaskActionStatus?) -> ObjectReference? {
+        guard let status, PluginState(base64: status.pluginState).started,
+              let driver = try? plugins.driver(for: taskAction.spec.taskType ?? "") else { return nil }
+        let type = driver.childResource
+        let name = ChildNames.generated(taskAction: taskAction.metadata.name ?? "", attempt: status.attempt, maxLength: driver.properties.generatedNameMaxLength)
+        return ObjectReference(apiVersion: type.apiVersion, kind: type.kind, namespace: taskAction.metadata.namespace, name: name)
     }
 
     /// Remembers that `taskAction` at its resourceVersion is now out of date.

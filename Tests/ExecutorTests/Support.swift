@@ -5,6 +5,7 @@ import Foundation
 import KubeClient
 import KubeRuntime
 import KubeSandbox
+import Logging
 import SwiftProtobuf
 import TaskPlugins
 import Testing
@@ -120,7 +121,7 @@ struct ExecutorHarness {
     /// - Parameter start: false leaves starting an executor to `body`.
     /// - Parameter apps: installs the App CRD too.
     /// - Parameter sink, errorDocuments: the data plane; by default a ``RecordingSink`` and no check.
-    static func with(config: ExecutorConfig = ExecutorConfig(), kubelet: Bool = true, operators: [SimulatedOperators.Kind] = [], installOperatorCRDs: Bool = true, apps: Bool = false, plugins: [PluginRegistration] = PluginRegistration.builtIn, sink: (any ActionEventSink)? = nil, errorDocuments: ErrorDocumentCheck? = nil, start: Bool = true, _ body: (ExecutorHarness) async throws -> Void) async throws {
+    static func with(config: ExecutorConfig = ExecutorConfig(), kubelet: Bool = true, operators: [SimulatedOperators.Kind] = [], installOperatorCRDs: Bool = true, apps: Bool = false, plugins: [PluginRegistration] = PluginRegistration.builtIn, sink: (any ActionEventSink)? = nil, errorDocuments: ErrorDocumentCheck? = nil, metrics: MetricsRegistry = MetricsRegistry(), start: Bool = true, _ body: (ExecutorHarness) async throws -> Void) async throws {
         var options = KubeSandbox.Options()
         options.kubelet = kubelet
         options.operators = operators
@@ -129,7 +130,7 @@ struct ExecutorHarness {
             try await installCRD(client)
             if apps { _ = try await client.create(Fixtures.crdType, AppSchema.crd) }
             let harness = ExecutorHarness(sandbox: sandbox, client: client, sink: RecordingSink())
-            let run = start ? harness.startExecutor(config: config, plugins: plugins, sink: sink, errorDocuments: errorDocuments) : Task<Void, any Error> {}
+            let run = start ? harness.startExecutor(config: config, plugins: plugins, sink: sink, errorDocuments: errorDocuments, metrics: metrics) : Task<Void, any Error> {}
             do {
                 try await body(harness)
             } catch {
@@ -143,9 +144,16 @@ struct ExecutorHarness {
     }
 
     /// Starts an executor; cancel the task to stop it.
-    func startExecutor(config: ExecutorConfig = ExecutorConfig(), plugins: [PluginRegistration] = PluginRegistration.builtIn, sink: (any ActionEventSink)? = nil, errorDocuments: ErrorDocumentCheck? = nil) -> Task<Void, any Error> {
-        let manager = Manager(client: client, options: ManagerOptions(metricsBindAddress: "0", healthProbeBindAddress: "0", gracefulShutdownTimeout: .seconds(5)))
-        _ = Executor(manager: manager, config: config, plugins: plugins, sink: sink ?? self.sink, errorDocuments: errorDocuments)
+    /// Webhooks in `config.notifications` are started as `executor run` starts them.
+    func startExecutor(config: ExecutorConfig = ExecutorConfig(), plugins: [PluginRegistration] = PluginRegistration.builtIn, sink: (any ActionEventSink)? = nil, errorDocuments: ErrorDocumentCheck? = nil, metrics: MetricsRegistry = MetricsRegistry()) -> Task<Void, any Error> {
+        let manager = Manager(client: client, options: ManagerOptions(metricsBindAddress: "0", healthProbeBindAddress: "0", gracefulShutdownTimeout: .seconds(5)), metrics: metrics)
+        let notifier: WebhookNotifier?
+        do {
+            notifier = try WebhookNotifier.make(config: config.notifications, cluster: config.cluster, manager: manager, logger: Logger(label: "webhooks"))
+        } catch {
+            return Task { throw error }
+        }
+        _ = Executor(manager: manager, config: config, plugins: plugins, sink: sink ?? self.sink, errorDocuments: errorDocuments, notifier: notifier)
         return Task { try await manager.run() }
     }
 

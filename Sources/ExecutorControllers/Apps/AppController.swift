@@ -58,10 +58,10 @@ public final class AppController: Sendable {
     public let controller: Controller
     let caches: AppCaches
 
-    public init(manager: Manager, config: ExecutorConfig, namespaces: [String?], events: EventRecorder, discovery: Backoff, logger: Logger = Logger(label: "apps")) {
+    public init(manager: Manager, config: ExecutorConfig, namespaces: [String?], events: EventRecorder, notifier: (any PhaseChangeObserver)? = nil, discovery: Backoff, logger: Logger = Logger(label: "apps")) {
         let caches = AppCaches()
         self.caches = caches
-        let reconciler = AppReconciler(client: manager.client, config: config.apps, caches: caches, events: events)
+        let reconciler = AppReconciler(client: manager.client, config: config.apps, caches: caches, events: events, notifier: notifier)
         let controller = manager.controller(name: "app", reconciler: reconciler, options: ControllerOptions(maxConcurrentReconciles: 4))
         self.controller = controller
         var logger = logger

@@ -14,17 +14,20 @@ final class AppReconciler: Reconciler {
     let builder: KServiceBuilder
     let caches: AppCaches
     let events: EventRecorder
+    /// Told of each phase or substate change once written (webhooks).
+    let notifier: (any PhaseChangeObserver)?
     let now: @Sendable () -> Date
     /// Most entries `status.phaseHistory` keeps; the oldest go first (a crash-looping app
     /// would otherwise grow its App without bound).
     static let historyLimit = 100
 
-    init(client: KubernetesClient, config: AppsConfig, caches: AppCaches, events: EventRecorder, now: @escaping @Sendable () -> Date = Date.init) {
+    init(client: KubernetesClient, config: AppsConfig, caches: AppCaches, events: EventRecorder, notifier: (any PhaseChangeObserver)? = nil, now: @escaping @Sendable () -> Date = Date.init) {
         self.client = client
         self.config = config
         self.builder = KServiceBuilder(config: config)
         self.caches = caches
         self.events = events
+        self.notifier = notifier
         self.now = now
     }
 
@@ -180,6 +183,9 @@ final class AppReconciler: Reconciler {
             _ = try await client.updateStatus(updated)
         } catch let error as KubeAPIError where error.isNotFound {
             return  // deleted meanwhile
+        }
+        if let notifier, let change = PhaseChange.app(app, old: old, new: next, revision: String(revision)) {
+            notifier.observe(change)
         }
     }
 
