@@ -145,6 +145,8 @@ let package = Package(
                 "ExecutorAPI",
                 "ExecutorControllers",
                 "TaskPlugins",
+                "FlyteIDL",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -169,7 +171,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "KubeSandbox", "KubeRuntimeTesting", .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOCore", package: "swift-nio")], swiftSettings: strict),
-        .testTarget(name: "ExecutorTests", dependencies: ["KubeClient", "KubeSandbox", "KubeRuntime", "FlyteIDL", "ExecutorAPI", "TaskPlugins", "ExecutorControllers", "FlyteDataPlane", "PluginConformance", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
+        .testTarget(name: "ExecutorTests", dependencies: ["KubeClient", "KubeSandbox", "KubeRuntime", "FlyteIDL", "ExecutorAPI", "TaskPlugins", "ExecutorControllers", "ExecutorCLI", "FlyteDataPlane", "PluginConformance", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
         .testTarget(name: "KubeRuntimeTests", dependencies: ["KubeClient", "KubeSandbox", "KubeRuntime", "KubeRuntimeTesting"], swiftSettings: strict),
         .testTarget(name: "KubeSandboxTests", dependencies: ["KubeClient", "KubeSandbox"], exclude: ["Fixtures"], swiftSettings: strict),
     ],

@@ -65,6 +65,9 @@ struct DevCommand: AsyncParsableCommand {
             }
         }
         if applied == 0 { say("no samples found in \(samples); create TaskActions and Apps with kubectl") }
+        let executable = Self.executablePath
+        say("inspect    \(executable) describe taskaction sample-run-a1 --kubeconfig \(kubeconfigOut)")
+        say("           \(executable) get taskactions --kubeconfig \(kubeconfigOut) -o wide;  \(executable) watch taskaction NAME --kubeconfig \(kubeconfigOut)")
         say("Ctrl-C to stop")
         await SignalWaiter.wait(for: [.sigint, .sigterm])
         say("stopping")
@@ -81,6 +84,13 @@ struct DevCommand: AsyncParsableCommand {
     }
 
     /// Prints every new phaseHistory entry of every App: `app <name>  <PHASE>/<SUBSTATE>  message`.
+    /// This binary as the user can type it: relative to the working directory when inside it.
+    static var executablePath: String {
+        let path = URL(fileURLWithPath: CommandLine.arguments.first ?? "executor").standardizedFileURL.path
+        let cwd = FileManager.default.currentDirectoryPath + "/"
+        return path.hasPrefix(cwd) ? String(path.dropFirst(cwd.count)) : path
+    }
+
     static func printAppTimelines(_ client: KubernetesClient) async {
         var printed: [String: Int] = [:]
         while !Task.isCancelled {

@@ -35,7 +35,7 @@ struct ExecutorCommand: AsyncParsableCommand {
         commandName: "executor",
         abstract: "A Kubernetes operator that runs Flyte v2 TaskActions.",
         version: BuildInfo.version,
-        subcommands: [RunCommand.self, DevCommand.self, SandboxCommand.self, ManifestsCommand.self, PluginsCommand.self, VersionCommand.self])
+        subcommands: [RunCommand.self, GetCommand.self, DescribeCommand.self, WatchCommand.self, DevCommand.self, SandboxCommand.self, ManifestsCommand.self, PluginsCommand.self, VersionCommand.self])
 }
 
 /// Build identity, printed by `executor version`.

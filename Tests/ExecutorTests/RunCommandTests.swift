@@ -129,7 +129,7 @@ struct RunCommandTests {
 
 @Suite("executor dev")
 struct DevCommandTests {
-    @Test("make dev's command shows a sample going Queued → Initializing → Executing → Completed, one retrying to PermanentFailure, and the sample app becoming ACTIVE")
+    @Test("make dev's command shows a sample going Queued → Initializing → Executing → Completed, one retrying to PermanentFailure, and the sample app becoming ACTIVE; executor describe works against it")
     func samples() async throws {
         guard FileManager.default.isExecutableFile(atPath: RunCommandTests.binary) else {
             Issue.record("executor binary not found at \(RunCommandTests.binary)")
@@ -155,6 +155,11 @@ struct DevCommandTests {
             text.value.contains("sample-run-a0    Succeeded=Completed") && text.value.contains("sample-run-a1    Failed=PermanentFailure")
                 && text.value.contains("app dashboard    ACTIVE/RUNNING")
         }
+        // It names the people's commands, and they work against it while it runs.
+        #expect(text.value.contains("inspect    ") && text.value.contains(" describe taskaction sample-run-a1 --kubeconfig \(kubeconfig)"))
+        let described = try await InspectCommandTests.execute(["describe", "taskaction", "sample-run-a1", "--kubeconfig", kubeconfig])
+        #expect(described.code == 0, "\(described.err)")
+        #expect(described.out.contains("Phase:         Failed (attempt 3)") && described.out.contains("Pod sample-run-a1-2: Failed"), "\(described.out)")
         process.interrupt()
         process.waitUntilExit()
         handle.readabilityHandler = nil
