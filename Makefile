@@ -7,7 +7,7 @@ IMG ?= executor:0.1.0
 KUBECTL ?= kubectl
 CONTAINER_TOOL ?= docker
 
-.PHONY: help dev build test test-under-load example sandbox run manifests chart build-installer install uninstall deploy undeploy docker-build docker-push protos e2e bench clean
+.PHONY: help dev build test test-under-load drill drill-ci example sandbox run manifests chart build-installer install uninstall deploy undeploy docker-build docker-push protos e2e bench clean
 
 help: ## List the targets.
 	@grep -E '^[a-z0-9-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -25,6 +25,14 @@ test: ## Build and run every unit and integration test (against KubeSandbox).
 
 test-under-load: ## Run `make test` 20 times in a row beside a release build (RUNS=n to change).
 	hack/test-under-load.sh $(or $(RUNS),20)
+
+drill: ## Run the reliability drills at full size, release build (about 15 minutes; docs/reliability.md).
+	$(SWIFT) build -c release --product drills
+	.build/release/drills $(DRILLS)
+
+drill-ci: ## The drills' short versions, as CI runs them (about 4 minutes after `make test`).
+	$(SWIFT) build --product drills
+	.build/debug/drills --short $(DRILLS)
 
 example: ## Build and test Examples/job-plugin (an executor with a plugin of its own, checked by the conformance kit) and check its binary.
 	$(SWIFT) build --build-tests --package-path Examples/job-plugin --scratch-path .build-example

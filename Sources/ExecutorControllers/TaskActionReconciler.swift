@@ -15,7 +15,7 @@ public final class TaskActionReconciler: Reconciler {
     let config: ExecutorConfig
     let plugins: PluginTable
     let sink: any ActionEventSink
-    /// Told of each phase change once its status is written (webhooks).
+    /// Told of each phase change when its ActionEvent is recorded (webhooks).
     let notifier: (any PhaseChangeObserver)?
     let events: EventRecorder
     let taskActions: @Sendable (String?) -> Informer<TaskAction>?
@@ -138,7 +138,9 @@ public final class TaskActionReconciler: Reconciler {
         do {
             (info, newState) = try await driver.handle(context, state: PluginState(base64: status.pluginState))
         } catch {
-            return try await systemError(taskAction, status: status, old: old, message: "\(error)", context: context, driver: driver, now: now)
+            // The child, if any, is left alone: the error says nothing about it (a create whose
+            // answer was lost made it), and the next round adopts it.
+            return try await systemError(taskAction, status: status, old: old, message: "\(error)", context: context, driver: driver, now: now, relaunch: false)
         }
 
         switch RetryPolicy.decide(info, attempt: context.attempt, maxAttempts: context.maxAttempts) {
@@ -149,7 +151,7 @@ public final class TaskActionReconciler: Reconciler {
             fresh.abandonedUID = newState.childUID
             status.pluginState = fresh.base64
             status.pluginStateVersion = PluginState.version
-            return try await systemError(taskAction, status: status, old: old, message: message, context: context, driver: driver, now: now)
+            return try await systemError(taskAction, status: status, old: old, message: message, context: context, driver: driver, now: now, relaunch: true)
         case .retry(let next, let error):
             status.systemFailures = 0
             status.attempts = Int32(next)
@@ -247,8 +249,12 @@ public final class TaskActionReconciler: Reconciler {
         storeKey(namespace: taskAction.metadata.namespace, name: taskAction.metadata.name ?? "")
     }
 
-    /// Spec §5.5: count a system error; past `maxSystemFailures` the action fails for good.
-    func systemError(_ taskAction: TaskAction, status: TaskActionStatus, old: TaskActionStatus, message: String, context: TaskExecutionContext, driver: any PluginDriver, now: Date) async throws -> ReconcileResult {
+    /// Spec §5.5: count a system error; past `maxSystemFailures` the action fails for good
+    /// (and its child is stopped). With `relaunch` (the plugin judged the child failed for a
+    /// system reason) the child is deleted so the attempt starts again; without it (the
+    /// plugin's call threw: an API error, a lost answer) it is kept, as Flyte keeps it, and
+    /// the next round finds it.
+    func systemError(_ taskAction: TaskAction, status: TaskActionStatus, old: TaskActionStatus, message: String, context: TaskExecutionContext, driver: any PluginDriver, now: Date, relaunch: Bool) async throws -> ReconcileResult {
         var status = status
         events.record(regarding: Self.reference(taskAction), type: .warning, reason: "FailedPluginHandle", action: "HandlingPlugin", note: "Plugin \"\(driver.id)\" system error: \(message)")
         switch RetryPolicy.systemError(failuresBefore: Int(status.systemFailures ?? 0), maxSystemFailures: config.maxSystemFailures, pluginID: driver.id, message: message) {
@@ -261,7 +267,7 @@ public final class TaskActionReconciler: Reconciler {
             status.systemFailures = Int32(failures)
             try await writeStatus(taskAction, status)
             coalescing.withLock { $0[Self.key(taskAction)] = (now, nil) }
-            try await driver.abort(context)
+            if relaunch { try await driver.abort(context) }
             return .requeueAfter(requeueDelay)
         }
     }

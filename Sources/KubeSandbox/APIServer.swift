@@ -27,7 +27,7 @@ struct APIServer: Sendable {
         if requiresAuthentication, !isPublic, request.user == nil {
             return .error(APIError(code: 401, reason: "Unauthorized", message: "Unauthorized"))
         }
-        if !isPublic, let fault = await faults.take(method: request.method.rawValue, path: path) {
+        if !isPublic, let fault = await faults.take(method: request.method.rawValue, path: path, isWatch: request.query["watch"] == "true" || request.query["watch"] == "1") {
             if let latency = fault.latency { try? await Task.sleep(for: latency) }
             if let code = fault.code {
                 return .error(APIError(code: code, reason: Self.reason(for: code), message: "injected fault: HTTP \(code)", retryAfterSeconds: fault.retryAfterSeconds))

@@ -19,6 +19,8 @@ public actor FaultInjector {
 
     var rules: [Rule] = []
     var latency: Duration?
+    /// A share of all requests (0…1) answered with one of `codes` at random.
+    var random: (fraction: Double, codes: [Int], retryAfterSeconds: Int?, exceptWatches: Bool)?
     var watchDelays: [(pathContains: String, types: Set<String>?, delay: Duration)] = []
     var served: [Int: Int] = [:]
 
@@ -27,6 +29,12 @@ public actor FaultInjector {
     /// Fails the next `count` requests matching `method` and `pathContains` with `code`.
     public func failNext(_ count: Int, code: Int, retryAfterSeconds: Int? = nil, method: String? = nil, pathContains: String? = nil) {
         rules.append(Rule(remaining: count, fault: Fault(code: code, retryAfterSeconds: retryAfterSeconds), method: method, pathContains: pathContains))
+    }
+
+    /// Answers `fraction` of the requests (0…1), picked at random, with one of `codes`, as an
+    /// overloaded or flaky API server does; `exceptWatches` spares watch requests. 0 stops it.
+    public func failRandomly(fraction: Double, codes: [Int], retryAfterSeconds: Int? = nil, exceptWatches: Bool = false) {
+        random = fraction > 0 && !codes.isEmpty ? (min(1, fraction), codes, retryAfterSeconds, exceptWatches) : nil
     }
 
     /// Delays every request by `delay`; `nil` removes the delay.
@@ -51,10 +59,11 @@ public actor FaultInjector {
     public func reset() {
         rules.removeAll()
         latency = nil
+        random = nil
         watchDelays.removeAll()
     }
 
-    func take(method: String, path: String) -> Fault? {
+    func take(method: String, path: String, isWatch: Bool = false) -> Fault? {
         var fault: Fault?
         if let index = rules.firstIndex(where: { rule in
             rule.remaining > 0 && (rule.method == nil || rule.method == method) && (rule.pathContains.map { path.contains($0) } ?? true)
@@ -63,6 +72,9 @@ public actor FaultInjector {
             fault = rules[index].fault
             if let code = fault?.code { served[code, default: 0] += 1 }
             if rules[index].remaining == 0 { rules.remove(at: index) }
+        } else if let random, !(random.exceptWatches && isWatch), Double.random(in: 0..<1) < random.fraction, let code = random.codes.randomElement() {
+            fault = Fault(code: code, retryAfterSeconds: random.retryAfterSeconds)
+            served[code, default: 0] += 1
         }
         if let latency {
             fault = fault ?? Fault()

@@ -249,6 +249,12 @@ public final class KubeSandbox: Sendable {
     /// The current resourceVersion of the store.
     public func currentResourceVersion() async -> String { String(await store.currentResourceVersion()) }
 
+    /// How many times each object of `type` was created since the sandbox started, by
+    /// `namespace/name` (a name deleted and made again counts twice).
+    public func createCounts(_ type: ResourceType) async -> [String: Int] {
+        await store.createCounts(of: type)
+    }
+
     /// How many watches are open.
     public func openWatchCount() async -> Int { await store.openWatchCount }
 

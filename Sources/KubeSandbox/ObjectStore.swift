@@ -46,6 +46,9 @@ actor ObjectStore {
     var ownerIndex: [String: Set<ObjectLocation>] = [:]
     /// Objects per namespace, to finish terminating namespaces without scanning.
     var namespaceCounts: [String: Int] = [:]
+    /// How many times each object was created, by storage key then `namespace/name`, ever:
+    /// a drill's audit finds duplicate children by it.
+    var createCounts: [String: [String: Int]] = [:]
     let clock: @Sendable () -> Date
 
     init(historyCapacity: Int, watchCache: WatchCache.Settings = WatchCache.Settings(), garbageCollection: Bool, clock: @escaping @Sendable () -> Date = { Date() }) {
@@ -98,6 +101,11 @@ actor ObjectStore {
     func setGarbageCollection(_ enabled: Bool) { garbageCollectionEnabled = enabled }
 
     // MARK: Reads
+
+    func createCounts(of type: ResourceType) -> [String: Int] {
+        guard let def = definition(group: type.group, version: type.version, plural: type.plural) else { return [:] }
+        return createCounts[def.storageKey] ?? [:]
+    }
 
     static func key(_ namespace: String?, _ name: String) -> String {
         if let namespace, !namespace.isEmpty { return "\(namespace)/\(name)" }
@@ -199,6 +207,7 @@ actor ObjectStore {
         }
         if dryRun { return Written(object: object, warnings: warnings) }
         let stored = commit(def, key: key, type: .added, object: object, previous: nil)
+        createCounts[def.storageKey, default: [:]][key, default: 0] += 1
         if def.isCRD {
             for crdDef in CRDSupport.definitions(from: stored) { register(crdDef) }
         }

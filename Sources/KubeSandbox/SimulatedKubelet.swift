@@ -206,14 +206,22 @@ public final class SimulatedKubelet: Sendable {
         func statuses(_ state: JSONValue, ready: Bool = false) -> JSONValue {
             .array(containers.map { ["name": .string($0), "ready": .bool(ready), "restartCount": 0, "image": "sandbox", "state": state] })
         }
+        // As the kubelet's status manager: a status the API server did not take (it was down,
+        // it answered 5xx) is sent again until it is, or until the Pod is gone.
         func write(_ status: JSONValue) async -> Bool {
-            guard !Task.isCancelled else { return false }
-            do {
-                _ = try await client.patch(Pod.resourceType, name: pod.metadata.name ?? "", namespace: pod.metadata.namespace, .merge(["status": status]), subresource: "status")
-                return true
-            } catch {
-                return false
+            var delay: Duration = .milliseconds(100)
+            while !Task.isCancelled {
+                do {
+                    _ = try await client.patch(Pod.resourceType, name: pod.metadata.name ?? "", namespace: pod.metadata.namespace, .merge(["status": status]), subresource: "status")
+                    return true
+                } catch let error as KubeAPIError where error.isNotFound || error.isGone || error.isInvalid || error.isForbidden {
+                    return false
+                } catch {
+                    try? await Task.sleep(for: delay)
+                    delay = min(delay * 2, .seconds(2))
+                }
             }
+            return false
         }
         func waiting(_ reason: String, _ message: String) -> JSONValue {
             ["phase": "Pending", "startTime": .string(started),

@@ -68,7 +68,7 @@ struct ErrorDocumentTests {
         }
     }
 
-    @Test("a store that cannot answer is a system error, retried, and never a success; the action completes once it answers")
+    @Test("a store that cannot answer is a system error, retried, and never a success; the action completes once it answers, its Pod run once")
     func storeDown() async throws {
         try await MotoS3.with { moto, http in
             try await moto.createBucket("bucket")
@@ -91,6 +91,10 @@ struct ErrorDocumentTests {
                 let done = try await h.terminal("r1-blind", seconds: 60)
                 #expect(done.status?.phaseHistory?.last?.phase == "Completed")
                 #expect(done.status?.systemFailures == 0)
+                // The store's errors said nothing about the Pod: it was kept and judged again, not
+                // deleted and run a second time.
+                #expect(await h.sandbox.createCounts(Pod.resourceType)["default/r1-blind-0"] == 1)
+                #expect(await h.sandbox.createCounts(Pod.resourceType)["default/r1-blind-1"] == nil)
             }
         }
     }
