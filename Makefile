@@ -26,11 +26,13 @@ test: ## Build and run every unit and integration test (against KubeSandbox).
 test-under-load: ## Run `make test` 20 times in a row beside a release build (RUNS=n to change).
 	hack/test-under-load.sh $(or $(RUNS),20)
 
-drill: ## Run the reliability drills at full size, release build (about 15 minutes; docs/reliability.md).
+drill: ## Run the reliability drills at full size, release build (about 20 minutes; docs/reliability.md). DRILLS="a b" picks some.
+	$(SWIFT) build -c release --product executor
 	$(SWIFT) build -c release --product drills
 	.build/release/drills $(DRILLS)
 
-drill-ci: ## The drills' short versions, as CI runs them (about 4 minutes after `make test`).
+drill-ci: ## The drills' short versions, as CI runs them (about 5 minutes after `make test`).
+	$(SWIFT) build --product executor
 	$(SWIFT) build --product drills
 	.build/debug/drills --short $(DRILLS)
 

@@ -47,6 +47,10 @@ struct Audit {
                 if a.phase == b.phase { audit.problems.append("\(name): \(a.phase) recorded twice in a row") }
                 if let ta = KubeTime.parse(a.occurredAt), let tb = KubeTime.parse(b.occurredAt), tb < ta { audit.problems.append("\(name): phaseHistory runs backwards at \(b.phase)") }
             }
+            if taskAction.isTerminal, let first = history.first?.phase, first != "Queued" {
+                audit.problems.append("\(name): history starts with \(first), not Queued")
+                audit.details.append("\(name): history \(history.map { "\($0.phase)@\($0.occurredAt) \($0.message ?? "")" }), attempts \(status.attempt), systemFailures \(status.systemFailures ?? 0), created \(taskAction.metadata.creationTimestamp ?? "")")
+            }
             if taskAction.isTerminal, let last = history.last?.phase, !["Completed", "PermanentFailure"].contains(last) {
                 audit.problems.append("\(name): terminal with last phase \(last)")
             }

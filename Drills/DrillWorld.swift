@@ -26,8 +26,9 @@ final class DrillWorld: Sendable {
         self.requests = requests
     }
 
-    /// Runs `body` with a fresh world, and takes it down afterwards.
-    static func with<T: Sendable>(_ body: (DrillWorld) async throws -> T) async throws -> T {
+    /// Runs `body` with a fresh world, and takes it down afterwards. Without `executor` no
+    /// executor runs in this process (the drill runs the binary itself).
+    static func with<T: Sendable>(executor inProcess: Bool = true, _ body: (DrillWorld) async throws -> T) async throws -> T {
         var options = KubeSandbox.Options()
         options.kubelet = true
         let sandbox = try await KubeSandbox.start(options)
@@ -39,8 +40,12 @@ final class DrillWorld: Sendable {
         let run: Task<Void, any Error>
         do {
             _ = try await client.create(ResourceType.customResourceDefinitions, TaskActionSchema.crd)
-            _ = Executor(manager: manager, config: ExecutorConfig(), plugins: PluginRegistration.builtIn, sink: LoggingActionEventSink(), options: ControllerOptions(maxConcurrentReconciles: 10))
-            run = Task { try await manager.run() }
+            if inProcess {
+                _ = Executor(manager: manager, config: ExecutorConfig(), plugins: PluginRegistration.builtIn, sink: LoggingActionEventSink(), options: ControllerOptions(maxConcurrentReconciles: 10))
+                run = Task { try await manager.run() }
+            } else {
+                run = Task {}
+            }
         } catch {
             await world.takeDown(nil)
             throw error

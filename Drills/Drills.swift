@@ -8,7 +8,8 @@ struct DrillResult {
     var actions: Int
     var audit: Audit
     var convergeSeconds: Double
-    var requestsPerAction: Double
+    /// nil when the executor runs in another process.
+    var requestsPerAction: Double?
     var extra: [(String, String)] = []
     var failures: [String] = []
 
@@ -16,8 +17,8 @@ struct DrillResult {
 
     var line: String {
         var fields = [("drill", name), ("actions", "\(actions)"), ("lost", "\(audit.lost.count)"), ("duplicates", "\(audit.duplicates)"),
-                      ("problems", "\(audit.problems.count)"), ("converge_s", String(format: "%.1f", convergeSeconds)),
-                      ("requests_per_action", String(format: "%.1f", requestsPerAction))]
+                      ("problems", "\(audit.problems.count)"), ("converge_s", String(format: "%.1f", convergeSeconds))]
+        if let requestsPerAction { fields.append(("requests_per_action", String(format: "%.1f", requestsPerAction))) }
         fields += extra
         fields.append(("result", passed ? "pass" : "FAIL"))
         return fields.map { "\($0.0)=\($0.1)" }.joined(separator: " ")
@@ -30,9 +31,11 @@ enum Drill: String, CaseIterable {
     case apiRestart = "api-restart"
     case watchDrops = "watch-drops"
     case slowAPI = "slow-api"
+    case executorKilled = "executor-killed"
 
     func run(short: Bool) async throws -> DrillResult {
         switch self {
+        case .executorKilled: try await Self.executorKilled(short: short)
         case .apiRestart: try await Self.apiRestart(short: short)
         case .watchDrops: try await Self.watchDrops(short: short)
         case .slowAPI: try await Self.slowAPI(short: short)
@@ -122,6 +125,33 @@ enum Drill: String, CaseIterable {
             if terminal < count { result.failures.append("\(count - terminal) not terminal") }
             if perAction > 2 * baseline { result.failures.append("requests per action \(perAction) above twice the fault-free \(baseline)") }
             if injected == 0 { result.failures.append("no fault was injected") }
+            return result
+        }
+    }
+}
+
+extension Drill {
+    /// The executor process is killed with SIGKILL three times during a run of 1,000 (200)
+    /// TaskActions and started again each time: no Pod made twice, no phase recorded twice.
+    static func executorKilled(short: Bool) async throws -> DrillResult {
+        let count = short ? 200 : 1000
+        return try await DrillWorld.with(executor: false) { world in
+            let executor = try ExecutorProcess(sandbox: world.sandbox)
+            try executor.start()
+            defer { executor.stop() }
+            let started = ContinuousClock.now
+            let names = try await world.create(count, prefix: "killed")
+            for _ in 0..<3 {
+                try await Task.sleep(for: .seconds(short ? 2 : 4))
+                executor.kill()
+                try executor.start()
+            }
+            let terminal = await world.waitTerminal(names, limit: short ? .seconds(180) : .seconds(600))
+            let converged = (ContinuousClock.now - started).seconds
+            let audit = try await Audit.run(world, names: names)
+            var result = DrillResult(name: "executor-killed", actions: count, audit: audit, convergeSeconds: converged, requestsPerAction: nil)
+            result.extra = [("kills", "3")]
+            if terminal < count { result.failures.append("\(count - terminal) not terminal") }
             return result
         }
     }

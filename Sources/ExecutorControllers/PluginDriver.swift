@@ -178,6 +178,16 @@ final class KubernetesPluginDriver<Plugin: KubernetesTaskPlugin>: PluginDriver {
             let recorded = record(info, in: &state)
             return (recorded, state)
         }
+        if !state.started, let existing = child {
+            // This attempt's child exists but no round recorded its launch: the create's answer
+            // was lost, or the process died before the status was written. Adopt it as launch
+            // adopts AlreadyExists, as Queued, and judge it next round (at once), so every
+            // attempt's history starts with Queued as Flyte's does.
+            state.started = true
+            state.childUID = existing.metadata.uid
+            let recorded = record(PhaseInfo(phase: .queued, reason: "task submitted to K8s", recheckAfter: .zero), in: &state)
+            return (recorded, state)
+        }
         if child == nil {
             if !state.started {
                 if context.attempt > 1 {

@@ -357,4 +357,26 @@ struct TaskActionScenarioTests {
             _ = try? await first.value
         }
     }
+
+    @Test("a child made by a round whose record was lost (the process died before writing Queued) is adopted as Queued, then judged: the history skips nothing and the Pod is made once")
+    func adoptsUnrecordedChild() async throws {
+        try await ExecutorHarness.with(start: false) { h in
+            var run = h.startExecutor()
+            try await h.create(Fixtures.taskAction("r1-lost", template: Fixtures.template(manual: true)))
+            try await h.reaches("r1-lost", "Initializing")
+            run.cancel()
+            _ = try? await run.value
+            // As if the executor died after creating the Pod and before any status write landed.
+            _ = try await h.client.patch(TaskAction.resourceType, name: "r1-lost", namespace: "default", .merge(["status": nil]), subresource: "status")
+            try await h.advance("r1-lost-0")
+            try await h.advance("r1-lost-0")
+            try await eventually("the Pod succeeded") { (try? await h.client.get(Pod.self, name: "r1-lost-0", namespace: "default"))?.status?.phase == "Succeeded" }
+            run = h.startExecutor()
+            let done = try await h.terminal("r1-lost")
+            #expect(Self.phases(done) == ["Queued", "Completed"])
+            #expect(await h.sandbox.createCounts(Pod.resourceType)["default/r1-lost-0"] == 1)
+            run.cancel()
+            _ = try? await run.value
+        }
+    }
 }

@@ -1,0 +1,52 @@
+import Foundation
+import KubeSandbox
+
+/// The executor binary run against the drill's sandbox, to be killed and started again.
+final class ExecutorProcess {
+    let kubeconfig: String
+    private var process: Process?
+
+    init(sandbox: KubeSandbox) throws {
+        kubeconfig = FileManager.default.temporaryDirectory.appendingPathComponent("drill-\(UUID().uuidString).kubeconfig").path
+        try sandbox.writeKubeconfig(to: kubeconfig)
+    }
+
+    /// `executor` beside this binary (`make drill` builds both).
+    static var binary: String {
+        URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("executor").path
+    }
+
+    func start() throws {
+        guard FileManager.default.isExecutableFile(atPath: Self.binary) else {
+            throw DrillError("no executor binary at \(Self.binary): build it (make drill does)")
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.arguments = ["run", "--kubeconfig", kubeconfig, "--namespace", "default", "--metrics-bind-address", "0", "--health-probe-bind-address", "0", "--log-level", "error"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        self.process = process
+    }
+
+    /// SIGKILL: no shutdown, no lease release, requests cut off where they are.
+    func kill() {
+        guard let process, process.isRunning else { return }
+        Foundation.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        self.process = nil
+    }
+
+    func stop() {
+        guard let process, process.isRunning else { return }
+        process.terminate()
+        process.waitUntilExit()
+        self.process = nil
+        try? FileManager.default.removeItem(atPath: kubeconfig)
+    }
+}
+
+struct DrillError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
