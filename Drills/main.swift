@@ -3,6 +3,11 @@ import Logging
 
 // `drills [--short] [name …]`: runs the reliability drills (all by default) and prints one
 // line of figures each; exits 1 when any fails. See docs/reliability.md.
+/// One line at once, also when standard output is a file (print's buffer would hold it).
+func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}
+
 let arguments = Array(CommandLine.arguments.dropFirst())
 let short = arguments.contains("--short")
 let names = arguments.filter { !$0.hasPrefix("--") }
@@ -20,16 +25,16 @@ var failed = false
 for drill in Drill.allCases where names.isEmpty || names.contains(drill.rawValue) {
     do {
         let result = try await drill.run(short: short)
-        print(result.line)
+        say(result.line)
         for problem in result.failures + result.audit.problems.prefix(20) + result.audit.lost.prefix(20).map({ "not terminal: \($0)" }) {
-            print("  \(problem)")
+            say("  \(problem)")
         }
         if ProcessInfo.processInfo.environment["DRILL_DEBUG"] != nil {
-            for detail in result.audit.details { print("  detail: \(detail)") }
+            for detail in result.audit.details { say("  detail: \(detail)") }
         }
         if !result.passed { failed = true }
     } catch {
-        print("drill=\(drill.rawValue) result=FAIL error=\"\(error)\"")
+        say("drill=\(drill.rawValue) result=FAIL error=\"\(error)\"")
         failed = true
     }
 }

@@ -13,9 +13,11 @@ struct RequestAttributes: Sendable {
     var qualifiedResource: String { subresource.map { "\(resource)/\($0)" } ?? resource }
 
     /// kube-apiserver's 403 text, e.g. `pods "p" is forbidden: User "u" cannot create resource
-    /// "pods" in API group "" in the namespace "ns"`.
+    /// "pods" in API group "" in the namespace "ns"`; a resource of a named group is called
+    /// `<resource>.<group>` before "is forbidden" (`errors.NewForbidden` prints the GroupResource).
     func forbidden(_ user: SandboxUser) -> APIError {
-        let subject = name.map { "\(resource) \"\($0)\"" } ?? resource
+        let groupResource = group.isEmpty ? resource : "\(resource).\(group)"
+        let subject = name.map { "\(groupResource) \"\($0)\"" } ?? groupResource
         let scope = namespace.map { "in the namespace \"\($0)\"" } ?? "at the cluster scope"
         return APIError(code: 403, reason: "Forbidden",
                         message: "\(subject) is forbidden: User \"\(user.name)\" cannot \(verb) resource \"\(qualifiedResource)\" in API group \"\(group)\" \(scope)",

@@ -277,6 +277,22 @@ struct InspectCommandTests {
                 #expect(denied.err.hasPrefix("executor: RBAC denied: "), "\(denied.err)")
                 #expect(denied.err.contains("cannot list resource \"taskactions\" in API group \"flyte.org\""), "\(denied.err)")
             }
+            // A reader of TaskActions and Pods who may not list Events: describe works, and says why the Events are missing.
+            let roles = ResourceType(group: "rbac.authorization.k8s.io", version: "v1", kind: "Role", plural: "roles", namespaced: true)
+            let bindings = ResourceType(group: "rbac.authorization.k8s.io", version: "v1", kind: "RoleBinding", plural: "rolebindings", namespaced: true)
+            _ = try await client.create(roles, ["apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": ["name": "ta-reader", "namespace": "default"],
+                                                "rules": [["apiGroups": ["flyte.org"], "resources": ["taskactions"], "verbs": ["get", "list", "watch"]],
+                                                          ["apiGroups": [""], "resources": ["pods"], "verbs": ["get"]]]])
+            _ = try await client.create(bindings, ["apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": ["name": "reader", "namespace": "default"],
+                                                   "subjects": [["kind": "ServiceAccount", "name": "reader", "namespace": "default"]],
+                                                   "roleRef": ["apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "ta-reader"]])
+            _ = try await Self.fixtures(client)
+            try await Self.withKubeconfig(sandbox, authentication: .bearerToken(sandbox.serviceAccountToken(namespace: "default", name: "reader"))) { kubeconfig in
+                let described = try await Self.execute(["describe", "ta", "golden-a1", "--kubeconfig", kubeconfig])
+                #expect(described.code == 0, "\(described.err)")
+                #expect(described.out.contains("Pod golden-a1-2: Failed (Error, exit 1)"))
+                #expect(described.out.contains("Events:\n  (cannot read them: RBAC denied: events.events.k8s.io is forbidden: "), "\(described.out)")
+            }
         }
     }
 }

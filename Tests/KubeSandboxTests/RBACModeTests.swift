@@ -37,6 +37,9 @@ struct RBACModeTests {
             defer { Task { try? await bot.shutdown() } }
             #expect(await Self.forbidden { _ = try await bot.list(ConfigMap.self, namespace: "default") }
                 == #"configmaps is forbidden: User "system:serviceaccount:default:bot" cannot list resource "configmaps" in API group "" in the namespace "default""#)
+            // A named group's resource is called <resource>.<group> first, as errors.NewForbidden prints it.
+            #expect(await Self.forbidden { _ = try await bot.list(Lease.self, namespace: "default") }
+                == #"leases.coordination.k8s.io is forbidden: User "system:serviceaccount:default:bot" cannot list resource "leases" in API group "coordination.k8s.io" in the namespace "default""#)
 
             _ = try await admin.create(Self.roles, ["apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": ["name": "cm-reader", "namespace": "default"],
                                                     "rules": [["apiGroups": [""], "resources": ["configmaps"], "verbs": ["get", "list", "watch"]],

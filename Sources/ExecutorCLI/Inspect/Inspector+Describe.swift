@@ -35,12 +35,17 @@ extension Inspector {
             children.append(state)
         }
         var events: [Event] = []
+        var eventsUnavailable: String?
         for object in regarding {
             // The events API's field selector, as kubectl describe asks for each object.
-            let found = try? await client.list(Event.self, namespace: namespace, options: ListOptions(fieldSelector: "regarding.name=\(object)"))
-            events += found?.items ?? []
+            do {
+                events += try await client.list(Event.self, namespace: namespace, options: ListOptions(fieldSelector: "regarding.name=\(object)")).items
+            } catch {
+                eventsUnavailable = InspectError.explain(error, resource: Event.resourceType, namespace: namespace).description
+                break
+            }
         }
-        return renderDescription(taskAction, children: children, events: events)
+        return renderDescription(taskAction, children: children, events: events, eventsUnavailable: eventsUnavailable)
     }
 
     /// A child's state in a few words: a Pod's phase and its container's reason and exit
@@ -75,7 +80,8 @@ extension Inspector {
     }
 
     /// The report: spec summary, timeline, attempts with their children, error, events.
-    func renderDescription(_ taskAction: TaskAction, children: [ChildState], events: [Event]) -> String {
+    /// - Parameter eventsUnavailable: why the Events could not be read, said in their place.
+    func renderDescription(_ taskAction: TaskAction, children: [ChildState], events: [Event], eventsUnavailable: String? = nil) -> String {
         let now = self.now()
         let view = TaskActionView(taskAction)
         let spec = taskAction.spec
@@ -163,7 +169,9 @@ extension Inspector {
 
         out += "\n" + style.bold("Events:") + "\n"
         let sorted = events.map { ($0, Self.time(of: $0)) }.sorted { ($0.1 ?? .distantPast, $0.0.metadata.name ?? "") < ($1.1 ?? .distantPast, $1.0.metadata.name ?? "") }
-        if sorted.isEmpty {
+        if let eventsUnavailable {
+            out += "  (cannot read them: \(eventsUnavailable))\n"
+        } else if sorted.isEmpty {
             out += "  <none>\n"
         } else {
             var table = TextTable(["AT", "OFFSET", "TYPE", "REASON", "OBJECT", "MESSAGE"])
