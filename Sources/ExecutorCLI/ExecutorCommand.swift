@@ -13,8 +13,8 @@ import Synchronization
 /// ```
 ///
 /// The built-in `executor` is that call with ``PluginRegistration/builtIn``. Every subcommand
-/// (`run`, `dev`, `manifests`, `plugins`) then uses the given plugins; `manifests` writes their
-/// RBAC rules into `config/rbac/role.yaml`.
+/// (`run`, `dev`, `manifests`, `plugins`, and `describe` for the child kinds) then uses the
+/// given plugins; `manifests` writes their RBAC rules into `config/rbac/role.yaml`.
 public enum ExecutorCLI {
     private static let registered = Mutex<[PluginRegistration]>(PluginRegistration.builtIn)
 
