@@ -49,23 +49,23 @@ struct GetCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await CLIErrors.oneLine {
-            let (client, namespace) = try cluster.connect()
-            defer { Task { try? await client.shutdown() } }
-            let inspector = Inspector(client: client, style: .detect(), plugins: ExecutorCLI.registry())
-            let format = Inspector.Format(rawValue: output) ?? .table
-            let scope = allNamespaces ? nil : namespace
-            let text: String
-            switch kind {
-            case .taskactions:
-                let items = try await inspector.taskActions(Inspector.Query(namespace: scope, labelSelector: selector, phase: phase, run: run))
-                text = try inspector.renderTaskActions(items, format: format, allNamespaces: allNamespaces)
-                if items.isEmpty, format == .table || format == .wide { FileHandle.standardError.write(Data("No TaskActions found\(scope.map { " in namespace \($0)" } ?? "").\n".utf8)) }
-            case .apps:
-                let items = try await inspector.apps(namespace: scope, labelSelector: selector)
-                text = try inspector.renderApps(items, format: format, allNamespaces: allNamespaces)
-                if items.isEmpty, format == .table || format == .wide { FileHandle.standardError.write(Data("No Apps found\(scope.map { " in namespace \($0)" } ?? "").\n".utf8)) }
+            try await cluster.inspect { inspector, namespace in
+                let format = Inspector.Format(rawValue: output) ?? .table
+                let scope = allNamespaces ? nil : namespace
+                let (text, empty): (String, String?)
+                switch kind {
+                case .taskactions:
+                    let items = try await inspector.taskActions(Inspector.Query(namespace: scope, labelSelector: selector, phase: phase, run: run))
+                    (text, empty) = (try inspector.renderTaskActions(items, format: format, allNamespaces: allNamespaces), items.isEmpty ? "TaskActions" : nil)
+                case .apps:
+                    let items = try await inspector.apps(namespace: scope, labelSelector: selector)
+                    (text, empty) = (try inspector.renderApps(items, format: format, allNamespaces: allNamespaces), items.isEmpty ? "Apps" : nil)
+                }
+                if let empty, format == .table || format == .wide {
+                    FileHandle.standardError.write(Data("No \(empty) found\(scope.map { " in namespace \($0)" } ?? "").\n".utf8))
+                }
+                FileHandle.standardOutput.write(Data(text.utf8))
             }
-            FileHandle.standardOutput.write(Data(text.utf8))
         }
     }
 }
@@ -89,10 +89,9 @@ struct DescribeCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await CLIErrors.oneLine {
-            let (client, namespace) = try cluster.connect()
-            defer { Task { try? await client.shutdown() } }
-            let inspector = Inspector(client: client, style: .detect(), plugins: ExecutorCLI.registry())
-            FileHandle.standardOutput.write(Data(try await inspector.describe(name, namespace: namespace).utf8))
+            try await cluster.inspect { inspector, namespace in
+                FileHandle.standardOutput.write(Data(try await inspector.describe(name, namespace: namespace).utf8))
+            }
         }
     }
 }
@@ -123,12 +122,11 @@ struct WatchCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let outcome = try await CLIErrors.oneLine { () -> Inspector.WatchOutcome in
-            let (client, namespace) = try cluster.connect()
-            defer { Task { try? await client.shutdown() } }
-            let inspector = Inspector(client: client, style: .detect(), plugins: ExecutorCLI.registry())
-            return try await inspector.watch(name: name, query: Inspector.Query(namespace: namespace, labelSelector: selector, run: run)) { line in
-                FileHandle.standardOutput.write(Data((line + "\n").utf8))
+        let outcome = try await CLIErrors.oneLine {
+            try await cluster.inspect { inspector, namespace in
+                try await inspector.watch(name: name, query: Inspector.Query(namespace: namespace, labelSelector: selector, run: run)) { line in
+                    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+                }
             }
         }
         if outcome == .failed { throw ExitCode(1) }

@@ -120,23 +120,7 @@ enum Presentation {
     /// `3h12m`, `2d4h`, `1y30d`.
     static func humanAge(_ timestamp: String?, now: Date) -> String {
         guard let timestamp, let date = KubeTime.parse(timestamp) else { return "<unknown>" }
-        return humanDuration(seconds: Int(now.timeIntervalSince(date).rounded(.down)))
-    }
-
-    static func humanDuration(seconds: Int) -> String {
-        if seconds < -1 { return "<invalid>" }
-        if seconds < 0 { return "0s" }
-        if seconds < 120 { return "\(seconds)s" }
-        let minutes = seconds / 60
-        if minutes < 10 { return seconds % 60 == 0 ? "\(minutes)m" : "\(minutes)m\(seconds % 60)s" }
-        if minutes < 180 { return "\(minutes)m" }
-        let hours = seconds / 3600
-        if hours < 8 { return minutes % 60 == 0 ? "\(hours)h" : "\(hours)h\(minutes % 60)m" }
-        if hours < 48 { return "\(hours)h" }
-        if hours < 24 * 8 { return hours % 24 == 0 ? "\(hours / 24)d" : "\(hours / 24)d\(hours % 24)h" }
-        if hours < 24 * 365 * 2 { return "\(hours / 24)d" }
-        if hours < 24 * 365 * 8 { return (hours / 24) % 365 == 0 ? "\(hours / 24 / 365)y" : "\(hours / 24 / 365)y\((hours / 24) % 365)d" }
-        return "\(hours / 24 / 365)y"
+        return HumanDuration.format(seconds: Int(now.timeIntervalSince(date).rounded(.down)))
     }
 }
 

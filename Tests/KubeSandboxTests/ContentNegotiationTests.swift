@@ -69,13 +69,13 @@ struct ContentNegotiationTests {
 
     @Test("a custom resource's date printer column shows an age (duration.HumanDuration), and Pods' -o wide columns IP and NODE follow AGE")
     func tableColumns() async throws {
-        #expect(Presentation.humanDuration(seconds: 90) == "90s")
-        #expect(Presentation.humanDuration(seconds: 330) == "5m30s")
-        #expect(Presentation.humanDuration(seconds: 600) == "10m")
-        #expect(Presentation.humanDuration(seconds: 3 * 3600 + 12 * 60) == "3h12m")
-        #expect(Presentation.humanDuration(seconds: 50 * 3600) == "2d2h")
-        #expect(Presentation.humanDuration(seconds: 400 * 86400) == "400d")
-        #expect(Presentation.humanDuration(seconds: 800 * 86400) == "2y70d")
+        #expect(HumanDuration.format(seconds: 90) == "90s")
+        #expect(HumanDuration.format(seconds: 330) == "5m30s")
+        #expect(HumanDuration.format(seconds: 600) == "10m")
+        #expect(HumanDuration.format(seconds: 3 * 3600 + 12 * 60) == "3h12m")
+        #expect(HumanDuration.format(seconds: 50 * 3600) == "2d2h")
+        #expect(HumanDuration.format(seconds: 400 * 86400) == "400d")
+        #expect(HumanDuration.format(seconds: 800 * 86400) == "2y70d")
         var options = KubeSandbox.Options()
         options.kubelet = true
         try await KubeSandbox.with(options) { _, client in

@@ -15,13 +15,22 @@ struct ClusterOptions: ParsableArguments {
     @Option(name: [.short, .customLong("namespace")], help: "The namespace; default: the kubeconfig context's.")
     var namespace: String?
 
-    /// Connects, and says in one line what is wrong when it cannot.
-    func connect() throws -> (client: KubernetesClient, namespace: String) {
+    /// Connects, hands `body` an ``Inspector`` and the namespace (the flag's, else the
+    /// context's), and closes the connection afterwards.
+    func inspect<T>(_ body: (Inspector, String) async throws -> T) async throws -> T {
         let configuration = try ClientConfiguration.load(kubeconfig: kubeconfig, context: context)
         var logger = Logger(label: "executor-cli")
         logger.logLevel = .error
         let client = try KubernetesClient(configuration: configuration, logger: logger)
-        return (client, namespace ?? configuration.namespace)
+        let inspector = Inspector(client: client, style: .detect(), plugins: ExecutorCLI.registry())
+        do {
+            let result = try await body(inspector, namespace ?? configuration.namespace)
+            try? await client.shutdown()
+            return result
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
     }
 }
 

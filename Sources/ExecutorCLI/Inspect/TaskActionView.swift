@@ -68,7 +68,6 @@ struct TaskActionView {
 
     /// The phase a filter such as `--phase failed` compares with.
     func matches(phase filter: String) -> Bool {
-        func normalized(_ s: String) -> String { s.uppercased().replacingOccurrences(of: "_", with: "").replacingOccurrences(of: "-", with: "") }
-        return normalized(phase) == normalized(filter)
+        PhaseChange.normalizedPhase(phase) == PhaseChange.normalizedPhase(filter)
     }
 }

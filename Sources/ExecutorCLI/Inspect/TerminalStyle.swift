@@ -1,3 +1,4 @@
+import ExecutorControllers
 import Foundation
 
 /// Colour for people, plain text for pipes: ANSI colours only when standard output is a
@@ -31,7 +32,7 @@ struct TerminalStyle: Sendable {
     }
 
     static func color(ofPhase phase: String) -> Color? {
-        switch phase.uppercased().replacingOccurrences(of: "_", with: "") {
+        switch PhaseChange.normalizedPhase(phase) {
         case "SUCCEEDED", "ACTIVE": .green
         case "FAILED", "TIMEDOUT", "ABORTED", "RETRYABLEFAILURE": .red
         case "RUNNING", "DEPLOYING": .blue
@@ -88,25 +89,4 @@ struct TextTable {
 func oneLine(_ text: String) -> String {
     guard text.contains(where: \.isNewline) else { return text.trimmingCharacters(in: .whitespaces) }
     return text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.joined(separator: " ")
-}
-
-/// Durations as kubectl prints ages (`duration.HumanDuration`): `45s`, `3m12s`, `25m`,
-/// `2h5m`, `30h`, `3d4h`, `400d`, `2y10d`.
-enum HumanDuration {
-    static func format(_ interval: Double) -> String {
-        let seconds = Int(max(0, interval).rounded(.down))
-        if seconds < 120 { return "\(seconds)s" }
-        let minutes = seconds / 60
-        if minutes < 10 { return seconds % 60 == 0 ? "\(minutes)m" : "\(minutes)m\(seconds % 60)s" }
-        if minutes < 180 { return "\(minutes)m" }
-        let hours = minutes / 60
-        if hours < 8 { return minutes % 60 == 0 ? "\(hours)h" : "\(hours)h\(minutes % 60)m" }
-        if hours < 48 { return "\(hours)h" }
-        let days = hours / 24
-        if hours < 24 * 8 { return hours % 24 == 0 ? "\(days)d" : "\(days)d\(hours % 24)h" }
-        if days < 365 * 2 { return "\(days)d" }
-        let years = days / 365
-        if days < 365 * 8 { return days % 365 == 0 ? "\(years)y" : "\(years)y\(days % 365)d" }
-        return "\(years)y"
-    }
 }

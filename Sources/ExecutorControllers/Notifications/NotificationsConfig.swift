@@ -142,11 +142,6 @@ public struct WebhookConfig: Codable, Sendable, Hashable {
         try c.encode(maxBackoffSeconds, forKey: FlexibleKey("maxBackoffSeconds"))
     }
 
-    /// Phase names as the filter compares them: upper case, no underscores.
-    static func normalized(_ phase: String) -> String {
-        phase.uppercased().replacingOccurrences(of: "_", with: "")
-    }
-
     /// Every phase a filter may name.
     public static let knownPhases = PhaseChange.taskActionPhases + PhaseChange.appPhases
 
@@ -155,8 +150,8 @@ public struct WebhookConfig: Codable, Sendable, Hashable {
         if !(url.hasPrefix("http://") || url.hasPrefix("https://")) || URL(string: url)?.host == nil {
             try fail("url", url.isEmpty ? "is required" : "\(url) is not an http(s) URL")
         }
-        let known = Set(Self.knownPhases.map(Self.normalized))
-        if let unknown = phases.first(where: { !known.contains(Self.normalized($0)) }) {
+        let known = Set(Self.knownPhases.map(PhaseChange.normalizedPhase))
+        if let unknown = phases.first(where: { !known.contains(PhaseChange.normalizedPhase($0)) }) {
             try fail("phases", "unknown phase \"\(unknown)\"; known: \(Self.knownPhases.joined(separator: ", "))")
         }
         if let unknown = resources.first(where: { PhaseChange.Resource(rawValue: $0.lowercased()) == nil }) {
@@ -181,7 +176,7 @@ public struct WebhookConfig: Codable, Sendable, Hashable {
             list.isEmpty || value.map(list.contains) == true
         }
         if !resources.isEmpty, !resources.contains(where: { $0.lowercased() == change.resource.rawValue }) { return false }
-        if !phases.isEmpty, !phases.contains(where: { Self.normalized($0) == Self.normalized(change.phase) }) { return false }
+        if !phases.isEmpty, !phases.contains(where: { PhaseChange.normalizedPhase($0) == PhaseChange.normalizedPhase(change.phase) }) { return false }
         return admits(projects, change.project) && admits(domains, change.domain) && admits(taskTypes, change.taskType)
     }
 }

@@ -31,6 +31,12 @@ public struct PhaseChange: Sendable, Hashable {
     /// App phases: `flyteidl2.app.Status.DeploymentStatus` without its prefix.
     public static let appPhases = AppDeploymentStatus.allCases.map(\.shortName)
 
+    /// A phase name as filters compare it: upper case, without `_` and `-`, so `TimedOut`,
+    /// `TIMED_OUT` and `timed-out` are one.
+    public static func normalizedPhase(_ phase: String) -> String {
+        phase.uppercased().replacingOccurrences(of: "_", with: "").replacingOccurrences(of: "-", with: "")
+    }
+
     /// The webhook phase of a `phaseHistory` entry (a condition reason).
     public static func webhookPhase(_ reason: String) -> String {
         switch TaskActionConditionReason(rawValue: reason) {
@@ -72,17 +78,12 @@ public struct PhaseChange: Sendable, Hashable {
             "source": .string(source(cluster: cluster)),
             "type": .string(type),
             "subject": .string("\(namespace)/\(name)"),
-            "time": .string(Self.timestamp(occurredAt)),
+            "time": .string(KubeTime.format(occurredAt)),
             "datacontenttype": "application/json",
             "data": data,
         ]
         if !cluster.isEmpty { event["cluster"] = .string(cluster) }
         return JSONValue.object(event).serialized(sortedKeys: true)
-    }
-
-    /// RFC 3339 in UTC, to the second (as `phaseHistory` records times).
-    static func timestamp(_ date: Date) -> String {
-        KubeTime.format(date)
     }
 }
 
@@ -126,7 +127,7 @@ extension PhaseChange {
             "attempt": .int(Int64(status.attempt)),
             "phase": .string(phase),
             "reason": .string(phaseReason),
-            "occurredAt": .string(timestamp(occurredAt)),
+            "occurredAt": .string(KubeTime.format(occurredAt)),
         ]
         if let taskType = spec.taskType { data["taskType"] = .string(taskType) }
         if let message, !message.isEmpty { data["message"] = .string(message) }
@@ -171,7 +172,7 @@ extension PhaseChange {
             "domain": .string(app.spec.id.domain),
             "app": .string(app.spec.id.name),
             "phase": .string(entry.phase),
-            "occurredAt": .string(timestamp(occurredAt)),
+            "occurredAt": .string(KubeTime.format(occurredAt)),
         ]
         if let substate = entry.substate { data["substate"] = .string(substate) }
         if let message = entry.message, !message.isEmpty { data["message"] = .string(message) }

@@ -214,6 +214,31 @@ extension ObjectList: JSONReadable where Item: JSONReadable {
     }
 }
 
+/// Durations as kubectl and the API server's tables print ages (`duration.HumanDuration`):
+/// `90s`, `5m30s`, `25m`, `3h12m`, `30h`, `2d4h`, `400d`, `1y30d`.
+public enum HumanDuration {
+    public static func format(seconds: Int) -> String {
+        if seconds < -1 { return "<invalid>" }
+        if seconds < 0 { return "0s" }
+        if seconds < 120 { return "\(seconds)s" }
+        let minutes = seconds / 60
+        if minutes < 10 { return seconds % 60 == 0 ? "\(minutes)m" : "\(minutes)m\(seconds % 60)s" }
+        if minutes < 180 { return "\(minutes)m" }
+        let hours = seconds / 3600
+        if hours < 8 { return minutes % 60 == 0 ? "\(hours)h" : "\(hours)h\(minutes % 60)m" }
+        if hours < 48 { return "\(hours)h" }
+        if hours < 24 * 8 { return hours % 24 == 0 ? "\(hours / 24)d" : "\(hours / 24)d\(hours % 24)h" }
+        if hours < 24 * 365 * 2 { return "\(hours / 24)d" }
+        if hours < 24 * 365 * 8 { return (hours / 24) % 365 == 0 ? "\(hours / 24 / 365)y" : "\(hours / 24 / 365)y\((hours / 24) % 365)d" }
+        return "\(hours / 24 / 365)y"
+    }
+
+    /// `interval` rounded down, a negative one as `0s`.
+    public static func format(_ interval: Double) -> String {
+        format(seconds: Int(max(0, interval).rounded(.down)))
+    }
+}
+
 /// Kubernetes timestamps: RFC 3339 with second precision (`Time`) or microseconds (`MicroTime`).
 public enum KubeTime {
     /// Formats `date` as `2006-01-02T15:04:05Z`.
