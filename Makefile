@@ -7,7 +7,7 @@ IMG ?= executor:0.1.0
 KUBECTL ?= kubectl
 CONTAINER_TOOL ?= docker
 
-.PHONY: help dev build test test-under-load drill drill-ci example sandbox run manifests chart build-installer install uninstall deploy undeploy docker-build docker-push protos e2e bench clean
+.PHONY: help dev build test test-under-load test-tsan fuzz drill drill-ci example sandbox run manifests chart build-installer install uninstall deploy undeploy docker-build docker-push protos e2e bench clean
 
 help: ## List the targets.
 	@grep -E '^[a-z0-9-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -25,6 +25,13 @@ test: ## Build and run every unit and integration test (against KubeSandbox).
 
 test-under-load: ## Run `make test` 20 times in a row beside a release build (RUNS=n to change).
 	hack/test-under-load.sh $(or $(RUNS),20)
+
+test-tsan: ## Build the tests with ThreadSanitizer and run the KubeRuntime and executor tests (a build of its own in .build-tsan; see README).
+	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
+	TSAN_OPTIONS="halt_on_error=1 $(TSAN_OPTIONS)" $(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan --filter "$(or $(TSAN_FILTER),KubeRuntimeTests|ExecutorTests)"
+
+fuzz: ## Build the fuzz targets with libFuzzer and ASan and run each FUZZ_SECONDS (60); FUZZ_TARGETS="a b" picks some (Fuzz/README.md).
+	FUZZ_SECONDS="$(FUZZ_SECONDS)" FUZZ_TARGETS="$(FUZZ_TARGETS)" hack/fuzz.sh
 
 drill: ## Run the reliability drills at full size, release build (about 20 minutes; docs/reliability.md). DRILLS="a b" picks some.
 	$(SWIFT) build -c release --product executor

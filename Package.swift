@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "ExecutorControllers", targets: ["ExecutorControllers"]),
         .library(name: "ExecutorCLI", targets: ["ExecutorCLI"]),
         .library(name: "PluginConformance", targets: ["PluginConformance"]),
+        .library(name: "ExecutorFuzzing", targets: ["ExecutorFuzzing"]),
     ],
     dependencies: [
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
@@ -158,6 +159,12 @@ let package = Package(
             dependencies: ["KubeClient", "KubeSandbox", "KubeRuntime", "ExecutorAPI", "ExecutorControllers", "TaskPlugins", "FlyteIDL", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
+        // The fuzz targets' code; Fuzz/ is the package that builds it with libFuzzer (`make fuzz`).
+        .target(
+            name: "ExecutorFuzzing",
+            dependencies: ["KubeClient", "KubeSandbox", "ExecutorAPI", "ExecutorControllers", "TaskPlugins", "FlyteIDL", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "executor",
             dependencies: ["ExecutorCLI", "ExecutorControllers"],
@@ -178,7 +185,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "KubeSandbox", "KubeRuntimeTesting", .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOCore", package: "swift-nio")], swiftSettings: strict),
-        .testTarget(name: "ExecutorTests", dependencies: ["KubeClient", "KubeSandbox", "KubeRuntime", "FlyteIDL", "ExecutorAPI", "TaskPlugins", "ExecutorControllers", "ExecutorCLI", "FlyteDataPlane", "PluginConformance", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
+        .testTarget(name: "ExecutorTests", dependencies: ["KubeClient", "KubeSandbox", "KubeRuntime", "FlyteIDL", "ExecutorAPI", "TaskPlugins", "ExecutorControllers", "ExecutorCLI", "FlyteDataPlane", "PluginConformance", "ExecutorFuzzing", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
         .testTarget(name: "KubeRuntimeTests", dependencies: ["KubeClient", "KubeSandbox", "KubeRuntime", "KubeRuntimeTesting"], swiftSettings: strict),
         .testTarget(name: "KubeSandboxTests", dependencies: ["KubeClient", "KubeSandbox"], exclude: ["Fixtures"], swiftSettings: strict),
     ],

@@ -54,6 +54,15 @@ struct Audit {
             if taskAction.isTerminal, let last = history.last?.phase, !["Completed", "PermanentFailure"].contains(last) {
                 audit.problems.append("\(name): terminal with last phase \(last)")
             }
+            // The outcome the drill's task asked for (DrillWorld.taskAction): every tenth fails
+            // twice, the rest succeed at once.
+            if taskAction.isTerminal, let index = name.split(separator: "-").last.flatMap({ Int($0) }) {
+                let fails = index % 10 == 9
+                let expected = fails ? ("Failed", 2) : ("Succeeded", 1)
+                if !conditions.contains(where: { $0.type == expected.0 && $0.status == "True" }) || status.attempt != expected.1 {
+                    audit.problems.append("\(name): ended \(succeeded ? "Succeeded" : failed ? "Failed" : "?") after \(status.attempt) attempt(s); expected \(expected.0) after \(expected.1)")
+                }
+            }
             // Each attempt's Pod made exactly once, and none for an attempt that never was.
             let attempts = status.attempt
             for attempt in 1...(attempts + 1) {

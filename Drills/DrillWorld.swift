@@ -28,9 +28,11 @@ final class DrillWorld: Sendable {
 
     /// Runs `body` with a fresh world, and takes it down afterwards. Without `executor` no
     /// executor runs in this process (the drill runs the binary itself).
-    static func with<T: Sendable>(executor inProcess: Bool = true, _ body: (DrillWorld) async throws -> T) async throws -> T {
+    /// With `auditWrites` the sandbox keeps a record of every write (``KubeSandbox/auditRecords``).
+    static func with<T: Sendable>(executor inProcess: Bool = true, auditWrites: Bool = false, _ body: (DrillWorld) async throws -> T) async throws -> T {
         var options = KubeSandbox.Options()
         options.kubelet = true
+        options.auditWrites = auditWrites
         let sandbox = try await KubeSandbox.start(options)
         let requests = LockedBox(0)
         let client = try KubernetesClient(configuration: sandbox.clientConfiguration(), logger: Logger(label: "drill"))
@@ -127,18 +129,22 @@ final class DrillWorld: Sendable {
     /// Waits until every named TaskAction is terminal or `limit` passes; how many were.
     func waitTerminal(_ names: [String], limit: Duration) async -> Int {
         let deadline = ContinuousClock.now + limit
-        let wanted = Set(names)
         var terminal = 0
         while ContinuousClock.now < deadline {
-            if let list = try? await client.listAll(TaskAction.resourceType, namespace: "default") {
-                terminal = list.items.filter { item in
-                    guard let name = item["metadata"]?["name"]?.stringValue, wanted.contains(name) else { return false }
-                    return (item["status"]?["conditions"]?.arrayValue ?? []).contains { ($0["type"] == "Succeeded" || $0["type"] == "Failed") && $0["status"] == "True" }
-                }.count
-                if terminal == wanted.count { return terminal }
-            }
+            terminal = await countTerminal(names)
+            if terminal == names.count { return terminal }
             try? await Task.sleep(for: .seconds(1))
         }
         return terminal
+    }
+
+    /// How many of the named TaskActions are terminal now (0 when the list fails).
+    func countTerminal(_ names: [String]) async -> Int {
+        let wanted = Set(names)
+        guard let list = try? await client.listAll(TaskAction.resourceType, namespace: "default") else { return 0 }
+        return list.items.filter { item in
+            guard let name = item["metadata"]?["name"]?.stringValue, wanted.contains(name) else { return false }
+            return (item["status"]?["conditions"]?.arrayValue ?? []).contains { ($0["type"] == "Succeeded" || $0["type"] == "Failed") && $0["status"] == "True" }
+        }.count
     }
 }

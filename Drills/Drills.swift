@@ -32,10 +32,12 @@ enum Drill: String, CaseIterable {
     case watchDrops = "watch-drops"
     case slowAPI = "slow-api"
     case executorKilled = "executor-killed"
+    case leaderFailover = "leader-failover"
 
     func run(short: Bool) async throws -> DrillResult {
         switch self {
         case .executorKilled: try await Self.executorKilled(short: short)
+        case .leaderFailover: try await Self.leaderFailover(short: short)
         case .apiRestart: try await Self.apiRestart(short: short)
         case .watchDrops: try await Self.watchDrops(short: short)
         case .slowAPI: try await Self.slowAPI(short: short)

@@ -4,11 +4,20 @@ import KubeSandbox
 /// The executor binary run against the drill's sandbox, to be killed and started again.
 final class ExecutorProcess {
     let kubeconfig: String
+    let arguments: [String]
+    let environment: [String: String]
     private var process: Process?
 
-    init(sandbox: KubeSandbox) throws {
+    /// - Parameters:
+    ///   - authentication: who the process is to the sandbox (a ServiceAccount token tells two
+    ///     processes' writes apart in its audit records).
+    ///   - arguments: added to `run`'s.
+    ///   - environment: added to this process's.
+    init(sandbox: KubeSandbox, authentication: KubeSandbox.Authentication = .clientCertificate, arguments: [String] = [], environment: [String: String] = [:]) throws {
         kubeconfig = FileManager.default.temporaryDirectory.appendingPathComponent("drill-\(UUID().uuidString).kubeconfig").path
-        try sandbox.writeKubeconfig(to: kubeconfig)
+        try sandbox.writeKubeconfig(to: kubeconfig, authentication: authentication)
+        self.arguments = arguments
+        self.environment = environment
     }
 
     /// `executor` beside this binary (`make drill` builds both).
@@ -22,7 +31,8 @@ final class ExecutorProcess {
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = ["run", "--kubeconfig", kubeconfig, "--namespace", "default", "--metrics-bind-address", "0", "--health-probe-bind-address", "0", "--log-level", "error"]
+        process.arguments = ["run", "--kubeconfig", kubeconfig, "--namespace", "default", "--metrics-bind-address", "0", "--health-probe-bind-address", "0", "--log-level", "error"] + arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()

@@ -115,8 +115,13 @@ public struct ExecutorConfig: Codable, Sendable, Hashable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw Invalid(path: path, problem: "cannot read the file")
         }
+        return try parse(yaml: String(decoding: data, as: UTF8.self), path: path)
+    }
+
+    /// Reads the text of a config file; `path` names it in errors.
+    public static func parse(yaml text: String, path: String) throws -> ExecutorConfig {
         do {
-            let value = try JSONValue(yaml: String(decoding: data, as: UTF8.self))
+            let value = try JSONValue(yaml: text)
             if value.isNull { return ExecutorConfig() }
             guard case .object(let members) = value else { throw Invalid(path: path, problem: "the top level must be a mapping") }
             let known = Set(["max-system-failures", "requeue-seconds", "status-coalesce-milliseconds", "gc", "default-for-task-types", "plugins", "spark", "ray", "apps", "events", "cluster", "storage", "notifications", "events-reporting-controller", "kind-recheck-seconds"])

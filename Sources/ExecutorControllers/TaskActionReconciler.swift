@@ -157,7 +157,10 @@ public final class TaskActionReconciler: Reconciler {
             status.attempts = Int32(next)
             // The failed attempt's error stays visible until the next one ends.
             if let error { status.errorState = ErrorState(code: error.code, kind: error.kind.rawValue, message: error.message) }
-            let result = try await commit(taskAction, old: old, status: status, info: .queued("restarting task"), state: PluginState(), now: now)
+            // Written now, never held for coalescing: the failed child is deleted next, and
+            // were this process to die between the two, the next leader must find the new
+            // attempt recorded, not an attempt with its child gone (it would run it again).
+            let result = try await commit(taskAction, old: old, status: status, info: .queued("restarting task"), state: PluginState(), now: now, persist: true)
             // Only once the new attempt is recorded: were the write refused, the next round
             // must still find the child it judged.
             try await driver.abort(context)
@@ -199,8 +202,9 @@ public final class TaskActionReconciler: Reconciler {
     /// at once; the status is written at once when terminal or when the last write of this
     /// TaskAction is older than `status-coalesce-milliseconds`, else kept and merged into the
     /// next write (each transition keeps its own entry and time in `phaseHistory`). Stamps GC
-    /// labels once terminal when configured.
-    func commit(_ taskAction: TaskAction, old: TaskActionStatus, status: TaskActionStatus, info: PhaseInfo, state: PluginState, now: Date) async throws -> ReconcileResult {
+    /// labels once terminal when configured. With `persist` the status is written before this
+    /// returns, whatever the coalescing window says.
+    func commit(_ taskAction: TaskAction, old: TaskActionStatus, status: TaskActionStatus, info: PhaseInfo, state: PluginState, now: Date, persist: Bool = false) async throws -> ReconcileResult {
         var status = status
         let key = Self.key(taskAction)
         let recheck: ReconcileResult = info.recheckAfter.map { .requeueAfter($0) } ?? .done
@@ -219,7 +223,7 @@ public final class TaskActionReconciler: Reconciler {
         }
         let stored = taskAction.status ?? TaskActionStatus()
         if Self.changed(stored, status) {
-            if !status.isTerminal, let wait = holdOff(key, now: now) {
+            if !status.isTerminal, !persist, let wait = holdOff(key, now: now) {
                 coalescing.withLock { $0[key, default: (now, nil)].pending = status }
                 if case .requeueAfter(let sooner) = recheck, sooner < wait { return recheck }
                 return .requeueAfter(wait)

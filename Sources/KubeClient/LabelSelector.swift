@@ -103,27 +103,63 @@ public struct FieldSelector: Sendable, Hashable, CustomStringConvertible {
 
     public init(requirements: [Requirement]) { self.requirements = requirements }
 
+    /// Parses as apimachinery's `fields.ParseSelector`: terms split at unescaped commas; in each,
+    /// the first `!=`, `==` or `=` from the left splits field from value; in a value `\\`, `\,`
+    /// and `\=` are escapes, and a bare `,` or `=` (or another escape) is an error.
     public init(parsing text: String) throws(SelectorError) {
         requirements = []
         for term in Self.splitUnescaped(text, on: ",") where !term.isEmpty {
-            let negated: Bool
-            let parts: [String]
-            if let r = term.range(of: "!=") {
-                negated = true
-                parts = [String(term[..<r.lowerBound]), String(term[r.upperBound...])]
-            } else if let r = term.range(of: "==") {
-                negated = false
-                parts = [String(term[..<r.lowerBound]), String(term[r.upperBound...])]
-            } else if let r = term.range(of: "=") {
-                negated = false
-                parts = [String(term[..<r.lowerBound]), String(term[r.upperBound...])]
-            } else {
+            guard let (field, op, rawValue) = Self.splitTerm(term) else {
                 throw SelectorError(message: "invalid field selector term \"\(term)\": expected field=value, field==value or field!=value")
             }
-            let field = parts[0].trimmingCharacters(in: .whitespaces)
             if field.isEmpty { throw SelectorError(message: "invalid field selector term \"\(term)\": empty field") }
-            requirements.append(Requirement(field: field, value: Self.unescape(parts[1]), negated: negated))
+            requirements.append(Requirement(field: field, value: try Self.unescapeValue(rawValue, term: term), negated: op == "!="))
         }
+    }
+
+    /// The first operator from the left, trying `!=`, `==`, `=` at each position (Go's `splitTerm`).
+    static func splitTerm(_ term: String) -> (String, String, String)? {
+        var index = term.startIndex
+        while index < term.endIndex {
+            let remaining = term[index...]
+            for op in ["!=", "==", "="] where remaining.hasPrefix(op) {
+                return (String(term[..<index]), op, String(remaining.dropFirst(op.count)))
+            }
+            index = term.index(after: index)
+        }
+        return nil
+    }
+
+    /// Go's `fields.UnescapeValue`.
+    static func unescapeValue(_ text: String, term: String) throws(SelectorError) -> String {
+        var out = ""
+        var escaped = false
+        for ch in text {
+            if escaped {
+                guard ch == "\\" || ch == "," || ch == "=" else {
+                    throw SelectorError(message: "invalid field selector term \"\(term)\": invalid escape sequence \"\\\(ch)\"")
+                }
+                out.append(ch)
+                escaped = false
+            } else if ch == "\\" {
+                escaped = true
+            } else if ch == "," || ch == "=" {
+                throw SelectorError(message: "invalid field selector term \"\(term)\": unescaped \"\(ch)\" in the value (write \\\(ch))")
+            } else {
+                out.append(ch)
+            }
+        }
+        return out  // a trailing backslash is dropped, as Go drops it
+    }
+
+    /// Go's `fields.EscapeValue`.
+    static func escapeValue(_ value: String) -> String {
+        var out = ""
+        for ch in value {
+            if ch == "\\" || ch == "," || ch == "=" { out.append("\\") }
+            out.append(ch)
+        }
+        return out
     }
 
     /// Whether `fields` (field path to value) satisfies every requirement; a missing field reads as "".
@@ -135,7 +171,7 @@ public struct FieldSelector: Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String {
-        requirements.map { "\($0.field)\($0.negated ? "!=" : "=")\($0.value)" }.joined(separator: ",")
+        requirements.map { "\($0.field)\($0.negated ? "!=" : "=")\(Self.escapeValue($0.value))" }.joined(separator: ",")
     }
 
     static func splitUnescaped(_ text: String, on separator: Character) -> [String] {
@@ -158,22 +194,6 @@ public struct FieldSelector: Sendable, Hashable, CustomStringConvertible {
         }
         parts.append(current)
         return parts
-    }
-
-    static func unescape(_ text: String) -> String {
-        var out = ""
-        var escaped = false
-        for ch in text {
-            if escaped {
-                out.append(ch)
-                escaped = false
-            } else if ch == "\\" {
-                escaped = true
-            } else {
-                out.append(ch)
-            }
-        }
-        return out
     }
 }
 

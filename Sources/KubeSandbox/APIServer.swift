@@ -12,6 +12,8 @@ struct APIServer: Sendable {
     var authorization = KubeSandbox.Authorization.alwaysAllow
     /// Where `serviceaccounts/token` registers the tokens it issues.
     var tokens: TokenRegistry?
+    /// Where successful writes are recorded, when ``KubeSandbox/Options/auditWrites`` asks.
+    var audit: AuditLog?
 
     /// Where a resource request points.
     struct Target {
@@ -117,6 +119,18 @@ struct APIServer: Sendable {
         let t = try await target(group: group, version: version, rest: rest)
         let attributes = Self.attributes(request, t)
         try await authorize(request.user, attributes)
+        let response = try await serve(request, t, attributes)
+        if let audit, Self.writeVerbs.contains(attributes.verb), request.query["dryRun"] != "All", (200..<300).contains(response.status) {
+            let name = attributes.name ?? (attributes.verb == "create" ? (try? parseBody(request))?.value(atPath: "metadata.name")?.stringValue : nil)
+            audit.record(request, attributes: attributes, name: name, status: response.status)
+        }
+        return response
+    }
+
+    static let writeVerbs: Set<String> = ["create", "update", "patch", "delete", "deletecollection"]
+
+    /// Serves an authorized request for a resource.
+    func serve(_ request: SandboxRequest, _ t: Target, _ attributes: RequestAttributes) async throws -> SandboxResponse {
         if t.def.type.group == "authorization.k8s.io", t.def.type.plural == "selfsubjectaccessreviews", request.method == .POST {
             return .json(201, try await selfSubjectAccessReview(request.user, try parseBody(request)))
         }

@@ -173,6 +173,7 @@ enum Admission {
                 if c["name"]?.stringValue?.isEmpty ?? true { errors.append(.required("spec.containers[\(i)].name")) }
                 if c["image"]?.stringValue?.isEmpty ?? true { errors.append(.required("spec.containers[\(i)].image")) }
             }
+            errors += Quantity.validate(pod: object)
             if let policy = object.value(atPath: "spec.restartPolicy")?.stringValue, !["Always", "OnFailure", "Never"].contains(policy) {
                 errors.append(FieldError(field: "spec.restartPolicy", reason: "FieldValueNotSupported", detail: "Unsupported value: \"\(policy)\": supported values: \"Always\", \"OnFailure\", \"Never\""))
             }

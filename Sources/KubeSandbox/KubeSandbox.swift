@@ -59,6 +59,10 @@ public final class KubeSandbox: Sendable {
         /// Whether requests are authorized. Defaults to ``Authorization/alwaysAllow``.
         public var authorization = Authorization.alwaysAllow
 
+        /// Keep a record of every successful write: who, what, when (``KubeSandbox/auditRecords``).
+        /// Defaults to false; it grows with every write.
+        public var auditWrites = false
+
         public init() {}
     }
 
@@ -91,6 +95,7 @@ public final class KubeSandbox: Sendable {
     let tlsContext: NIOSSLContext?
     let adminCertificate: CertificateAuthority.Issued?
     let tokens: TokenRegistry
+    let audit: AuditLog?
     private let state: Mutex<(server: HTTPServer?, port: Int, bookmarks: Task<Void, Never>?, kubelet: SimulatedKubelet?, operators: SimulatedOperators?)>
 
     private init(options: Options, store: ObjectStore, ca: CertificateAuthority?, tls: NIOSSLContext?, admin: CertificateAuthority.Issued?) {
@@ -101,6 +106,7 @@ public final class KubeSandbox: Sendable {
         self.tlsContext = tls
         self.adminCertificate = admin
         self.tokens = TokenRegistry(admin: options.token)
+        self.audit = options.auditWrites ? AuditLog() : nil
         self.state = Mutex((nil, options.port, nil, nil, nil))
     }
 
@@ -149,7 +155,7 @@ public final class KubeSandbox: Sendable {
     }
 
     private func listen() async throws {
-        let api = APIServer(store: store, faults: faults, requiresAuthentication: options.tls, clock: { Date() }, authorization: options.authorization, tokens: tokens)
+        let api = APIServer(store: store, faults: faults, requiresAuthentication: options.tls, clock: { Date() }, authorization: options.authorization, tokens: tokens, audit: audit)
         let port = state.withLock { $0.port }
         let server = try await HTTPServer.start(host: options.host, port: port, tls: tlsContext, api: api, tokens: tokens, maxBodyBytes: options.maxRequestBodyBytes)
         state.withLock {
@@ -169,6 +175,10 @@ public final class KubeSandbox: Sendable {
         }
         state.withLock { $0.bookmarks = task }
     }
+
+    /// Every successful write so far, in the order answered, when ``Options/auditWrites`` is on
+    /// (empty otherwise).
+    public var auditRecords: [AuditRecord] { audit?.all ?? [] }
 
     /// The port served.
     public var port: Int { state.withLock { $0.port } }

@@ -189,6 +189,7 @@ actor ObjectStore {
         meta["selfLink"] = nil
         if def.tracksGeneration { meta["generation"] = 1 } else { meta["generation"] = nil }
         object["metadata"] = meta
+        if def.type.group.isEmpty && def.type.plural == "pods" { try Quantity.decodeCheck(pod: object) }
         object = try Admission.prepareForCreate(def, object, now: clock())
         object = try normalize(def, object, fieldValidation: fieldValidation, warnings: &warnings)
         try Admission.validate(def, object, name: name, creating: true)
@@ -254,6 +255,7 @@ actor ObjectStore {
             next["metadata"] = meta
         }
         next["metadata"]?["resourceVersion"] = current.value(atPath: "metadata.resourceVersion")
+        if def.type.group.isEmpty && def.type.plural == "pods" { try Quantity.decodeCheck(pod: next) }
         next = try Admission.prepareForUpdate(def, next, old: current)
         next = try normalize(def, next, fieldValidation: fieldValidation, warnings: &warnings)
         if Self.sameContent(next, current) { return Written(object: current, warnings: warnings) }  // a no-op write changes nothing, as on etcd

@@ -47,6 +47,12 @@ enum SandboxResponse: Sendable {
     case full(status: Int, headers: [(String, String)], body: [UInt8])
     case stream(status: Int, headers: [(String, String)], chunks: AsyncStream<[UInt8]>)
 
+    var status: Int {
+        switch self {
+        case .full(let status, _, _), .stream(let status, _, _): status
+        }
+    }
+
     static func json(_ status: Int, _ value: JSONValue, headers: [(String, String)] = [], contentType: String = "application/json") -> SandboxResponse {
         var body = value.serialized()
         body.append(UInt8(ascii: "\n"))

@@ -33,7 +33,7 @@ public struct PodPlugin: KubernetesTaskPlugin {
             c.command = container.command.isEmpty ? nil : try render(container.command, context)
             c.args = container.args.isEmpty ? nil : try render(container.args, context)
             c.env = Self.merge(container.env.map { EnvVar(name: $0.key, value: $0.value) }, context.environment)
-            c.resources = ResourceMapping.requirements(container.resources, gpuResourceName: config.gpuResourceName)
+            c.resources = try ResourceMapping.requirements(container.resources, gpuResourceName: config.gpuResourceName)
             c.unknownFields["terminationMessagePolicy"] = "FallbackToLogsOnError"
             pod = Pod(metadata: ObjectMeta(), spec: PodSpec(containers: [c]))
             primary = name

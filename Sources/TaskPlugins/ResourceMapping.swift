@@ -5,14 +5,19 @@ import KubeClient
 /// CPU → `cpu`, MEMORY → `memory`, EPHEMERAL_STORAGE → `ephemeral-storage`, GPU → the
 /// configured device resource; STORAGE and UNKNOWN dropped, zero quantities dropped. A missing
 /// request takes the limit and a missing limit the request, so a Pod gets Guaranteed or
-/// Burstable QoS from either alone.
+/// Burstable QoS from either alone. A value that is not a Kubernetes quantity fails the task
+/// with `BadTaskSpecification` naming it, as Flyte's `resource.ParseQuantity` call does, rather
+/// than a Pod create the API server refuses without saying which value it could not read.
 public enum ResourceMapping {
-    public static func requirements(_ resources: Flyteidl2_Core_Resources, gpuResourceName: String) -> ResourceRequirements? {
-        func list(_ entries: [Flyteidl2_Core_Resources.ResourceEntry]) -> [String: String] {
+    public static func requirements(_ resources: Flyteidl2_Core_Resources, gpuResourceName: String) throws(ExecutionError) -> ResourceRequirements? {
+        func list(_ entries: [Flyteidl2_Core_Resources.ResourceEntry], _ kind: String) throws(ExecutionError) -> [String: String] {
             var out: [String: String] = [:]
             for entry in entries {
                 let value = entry.value.trimmingCharacters(in: .whitespaces)
                 guard !value.isEmpty, !isZero(value) else { continue }
+                if case .failure(let error) = ResourceQuantity.parse(value) {
+                    throw ExecutionError(code: "BadTaskSpecification", message: "invalid TaskSpecification: \(entry.name) \(kind) \"\(entry.value)\" is not a quantity: \(error.message)", kind: .user)
+                }
                 switch entry.name {
                 case .cpu: out["cpu"] = value
                 case .memory: out["memory"] = value
@@ -23,8 +28,8 @@ public enum ResourceMapping {
             }
             return out
         }
-        var requests = list(resources.requests)
-        var limits = list(resources.limits)
+        var requests = try list(resources.requests, "request")
+        var limits = try list(resources.limits, "limit")
         for (k, v) in limits where requests[k] == nil { requests[k] = v }
         for (k, v) in requests where limits[k] == nil { limits[k] = v }
         if requests.isEmpty && limits.isEmpty { return nil }

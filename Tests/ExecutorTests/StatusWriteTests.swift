@@ -54,6 +54,30 @@ struct StatusWriteTests {
         }
     }
 
+    @Test("a retry is written before the failed attempt's Pod is deleted, even inside the coalescing window (a process dying between them must not lose the attempt)")
+    func retryWrittenBeforeDelete() async throws {
+        var config = ExecutorConfig()
+        config.statusCoalesceMilliseconds = 60_000
+        try await ExecutorHarness.with(start: false) { h in
+            let writes = LockedBox<[String]>([])
+            let client = try KubernetesClient(configuration: h.sandbox.clientConfiguration(), observer: { record in
+                if record.method != "GET", record.code.map({ (200..<300).contains($0) }) == true { writes.withLock { $0.append("\(record.method) \(record.path)") } }
+            })
+            let manager = Manager(client: client, options: ManagerOptions(metricsBindAddress: "0", healthProbeBindAddress: "0", gracefulShutdownTimeout: .seconds(5)))
+            _ = Executor(manager: manager, config: config, sink: h.sink)
+            let run = Task { try await manager.run() }
+            try await h.create(Fixtures.taskAction("w-retry", template: Fixtures.template(outcome: "fail", duration: 0.05, startup: 0.05, retries: 1)))
+            let done = try await h.terminal("w-retry")
+            run.cancel()
+            _ = try? await run.value
+            try await client.shutdown()
+            #expect(done.status?.attempts == 2)
+            let log = writes.value
+            let deleted = try #require(log.firstIndex { $0.hasPrefix("DELETE") && $0.hasSuffix("/pods/w-retry-0") }, "\(log)")
+            #expect(log[..<deleted].contains { $0.hasSuffix("/taskactions/w-retry/status") }, "the new attempt was only held in memory when the Pod was deleted: \(log)")
+        }
+    }
+
     @Test("with coalescing off every change is its own status write")
     func uncoalesced() async throws {
         var config = ExecutorConfig()

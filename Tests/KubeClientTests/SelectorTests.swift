@@ -35,4 +35,18 @@ struct SelectorTests {
         #expect(!s.matches(["metadata.name": "a,b", "status.phase": "Running"]))
         #expect(throws: SelectorError.self) { try FieldSelector(parsing: "nooperator") }
     }
+
+    @Test("field selectors split and unescape as apimachinery's fields.ParseSelector: the first operator from the left, a bare = or , in a value refused, and description escapes so it parses back (a fuzzing find)")
+    func fieldSelectorGoRules() throws {
+        #expect(try FieldSelector(parsing: #"a=b\=c"#).requirements == [.init(field: "a", value: "b=c")])
+        #expect(try FieldSelector(parsing: #"a!=x\\y"#).requirements == [.init(field: "a", value: #"x\y"#, negated: true)])
+        #expect(try FieldSelector(parsing: "a==").requirements == [.init(field: "a", value: "")])
+        #expect(try FieldSelector(parsing: #"a=b\"#).requirements == [.init(field: "a", value: "b")], "a trailing backslash is dropped, as Go drops it")
+        for bad in ["a=b==c", "a==b=c", #"a=b\x"#, "=x"] {
+            #expect(throws: SelectorError.self, "\(bad)") { try FieldSelector(parsing: bad) }
+        }
+        let odd = FieldSelector(requirements: [.init(field: "metadata.name", value: #"a,b=c\d"#)])
+        #expect(odd.description == #"metadata.name=a\,b\=c\\d"#)
+        #expect(try FieldSelector(parsing: odd.description) == odd)
+    }
 }

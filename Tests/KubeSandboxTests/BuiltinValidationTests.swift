@@ -70,6 +70,36 @@ struct BuiltinValidationTests {
         }
     }
 
+    @Test("a Pod's resource quantities: a malformed one is a 400 naming Go's regular expression or the suffix, a negative one or a request above its limit a 422 naming the field; Kubernetes' forms are accepted")
+    func podQuantities() async throws {
+        try await KubeSandbox.with { _, client in
+            func pod(_ name: String, requests: [String: String]? = nil, limits: [String: String]? = nil) -> Pod {
+                var container = Container(name: "c", image: "busybox")
+                container.resources = ResourceRequirements(limits: limits, requests: requests)
+                return Pod(metadata: ObjectMeta(name: name, namespace: "default"), spec: PodSpec(containers: [container]))
+            }
+            let regex = #"Pod in version "v1" cannot be handled as a Pod: quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"#
+            for bad in ["lots", "1.5.5Gi", "12Qi", "1Mb", "1KiB", "", " "] {
+                var code = 0
+                let message = await Self.message {
+                    do { _ = try await client.create(pod("bad", limits: ["memory": bad])) } catch let error as KubeAPIError { code = error.code; throw error }
+                }
+                #expect(code == 400 && message == regex, "\"\(bad)\": \(code) \(message ?? "accepted")")
+            }
+            let suffix = await Self.message { _ = try await client.create(pod("bad", limits: ["cpu": "1ki"])) }
+            #expect(suffix == #"Pod in version "v1" cannot be handled as a Pod: unable to parse quantity's suffix"#)
+            let negative = await Self.message { _ = try await client.create(pod("neg", limits: ["memory": "-1Mi"])) }
+            #expect(negative == #"Pod "neg" is invalid: spec.containers[0].resources.limits[memory]: Invalid value: "-1Mi": must be greater than or equal to 0"#)
+            let above = await Self.message { _ = try await client.create(pod("above", requests: ["memory": "2Gi"], limits: ["memory": "1Gi"])) }
+            #expect(above == #"Pod "above" is invalid: spec.containers[0].resources.requests[memory]: Invalid value: "2Gi": must be less than or equal to memory limit of 1Gi"#)
+            for (i, good) in ["100m", "1.5Gi", "1e3", "+1", ".5", "1.", "0", "2E-2", "500u", "1Ei"].enumerated() {
+                _ = try await client.create(pod("good-\(i)", requests: ["cpu": good], limits: ["cpu": good]))
+            }
+            // 1024Mi is 1Gi: equal, not above.
+            _ = try await client.create(pod("equal", requests: ["memory": "1024Mi"], limits: ["memory": "1Gi"]))
+        }
+    }
+
     @Test("a request body over the 3 MiB limit is rejected with 413 Request entity too large")
     func bodyLimit() async throws {
         // The client refuses such a body itself; lift its limit to see the server's answer.

@@ -106,7 +106,7 @@ extension Inspector {
             if !template.id.name.isEmpty { field("Task", "\(template.id.name)\(template.id.version.isEmpty ? "" : " (version \(template.id.version))")") }
             if case .container = template.target {
                 field("Image", template.container.image)
-                if let resources = ResourceMapping.requirements(template.container.resources, gpuResourceName: "nvidia.com/gpu") {
+                if let resources = try? ResourceMapping.requirements(template.container.resources, gpuResourceName: "nvidia.com/gpu") {
                     func list(_ map: [String: String]?) -> String { (map ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ") }
                     field("Resources", "requests \(list(resources.requests)); limits \(list(resources.limits))")
                 }

@@ -161,7 +161,7 @@ public struct RayPlugin: KubernetesTaskPlugin {
         if options.idleTimeoutSeconds > 0 { out["idleTimeoutSeconds"] = .int(Int64(options.idleTimeoutSeconds)) }
         if !options.image.isEmpty { out["image"] = .string(options.image) }
         if !options.env.isEmpty { out["env"] = .array(options.env.map { ["name": .string($0.key), "value": .string($0.value)] }) }
-        if options.hasResources, let resources = ResourceMapping.requirements(options.resources, gpuResourceName: config.gpuResourceName) {
+        if options.hasResources, let resources = try ResourceMapping.requirements(options.resources, gpuResourceName: config.gpuResourceName) {
             out["resources"] = try JSONValueEncoder().encode(resources)
         }
         return out
