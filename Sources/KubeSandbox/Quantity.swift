@@ -5,7 +5,12 @@ import KubeClient
 /// one (``ResourceQuantity``) is a 400 for the whole body; then validated, so a negative one or
 /// a request above its limit is a 422 naming the field.
 enum Quantity {
-    static func parse(_ text: String) -> Result<Double, ResourceQuantity.ParseError> { ResourceQuantity.parse(text) }
+    /// A quantity's text and what it parses to; a JSON number is read as its decimal text, as
+    /// Go's Quantity unmarshals it.
+    static func read(_ value: JSONValue) -> (text: String, parsed: Result<Double, ResourceQuantity.ParseError>) {
+        let text = value.stringValue ?? value.intValue.map { String($0) } ?? value.doubleValue.map { String($0) } ?? ""
+        return (text, ResourceQuantity.parse(text.trimmingCharacters(in: .whitespaces)))
+    }
 
     /// The container resource maps of a Pod, with their field paths.
     static func containerResources(_ pod: JSONValue) -> [(path: String, requests: [String: JSONValue], limits: [String: JSONValue])] {
@@ -22,9 +27,7 @@ enum Quantity {
     static func decodeCheck(pod: JSONValue) throws(APIError) {
         for entry in containerResources(pod) {
             for value in Array(entry.requests.values) + Array(entry.limits.values) {
-                // A JSON number is read as its decimal text, as Go's Quantity unmarshals it.
-                let text = value.stringValue ?? value.intValue.map { String($0) } ?? value.doubleValue.map { String($0) } ?? ""
-                if case .failure(let error) = parse(text.trimmingCharacters(in: .whitespaces)) {
+                if case .failure(let error) = read(value).parsed {
                     throw .badRequest("Pod in version \"v1\" cannot be handled as a Pod: \(error.message)")
                 }
             }
@@ -36,8 +39,8 @@ enum Quantity {
         var errors: [FieldError] = []
         for entry in containerResources(pod) {
             func value(_ v: JSONValue) -> (String, Double)? {
-                let text = v.stringValue ?? v.intValue.map { String($0) } ?? v.doubleValue.map { String($0) } ?? ""
-                guard case .success(let q) = parse(text.trimmingCharacters(in: .whitespaces)) else { return nil }
+                let (text, parsed) = read(v)
+                guard case .success(let q) = parsed else { return nil }
                 return (text, q)
             }
             for (kind, map) in [("limits", entry.limits), ("requests", entry.requests)] {
