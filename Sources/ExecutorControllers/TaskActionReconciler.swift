@@ -367,6 +367,10 @@ public final class TaskActionReconciler: Reconciler {
             notifier?.observe(.taskAction(taskAction, status: taskAction.status ?? TaskActionStatus(), reason: .aborted, message: "TaskAction was aborted", at: now(), child: child(of: taskAction, status: taskAction.status)))
         }
         try await Finalizers.remove(TaskActionLabels.finalizer, from: taskAction, client: client)
+        // The object is going; until its DELETED event reaches the cache, a round woken by its
+        // child's deletion would find it still holding the finalizer and abort (and announce
+        // the abort) again.
+        wrote(taskAction)
         return .done
     }
 

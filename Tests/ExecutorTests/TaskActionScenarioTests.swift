@@ -236,6 +236,43 @@ struct TaskActionScenarioTests {
         }
     }
 
+    @Test("an abort is recorded and announced once: a round woken by the Pod's deletion, on the cached TaskAction whose DELETED event has not arrived, does not abort again")
+    func abortRecordedOnce() async throws {
+        let metrics = MetricsRegistry()
+        try await ExecutorHarness.with(metrics: metrics, start: false) { h in
+            // The executor sees the TaskAction lose its finalizer only two minutes late, as a
+            // slow watch would show it: every round in between runs on the object with it.
+            await h.sandbox.faults.delayWatchEvents(.seconds(120), pathContains: "/taskactions", types: ["DELETED"])
+            let run = h.startExecutor(metrics: metrics)
+            defer { run.cancel() }
+            try await h.create(Fixtures.taskAction("r1-once", template: Fixtures.template(manual: true)))
+            try await h.reaches("r1-once", "Initializing")
+            let before = Self.metric(metrics, "controller_runtime_reconcile_total{controller=\"taskaction\"")
+            try await h.client.delete(TaskAction.self, name: "r1-once", namespace: "default")
+            try await eventually("taskaction gone") {
+                do { _ = try await h.get("r1-once"); return false } catch let e as KubeAPIError { return e.isNotFound }
+            }
+            try await eventually("pod gone") { (try? await h.pods())?.isEmpty ?? false }
+            // The abort's round, then at least one woken by the Pod's deletion (its owner is
+            // enqueued), then idle.
+            try await eventually("a round after the abort's, then idle") {
+                Self.metric(metrics, "controller_runtime_reconcile_total{controller=\"taskaction\"") >= before + 2
+                    && Self.metric(metrics, "workqueue_depth{name=\"taskaction\"") == 0
+                    && Self.metric(metrics, "controller_runtime_active_workers{controller=\"taskaction\"") == 0
+            }
+            let aborts = h.sink.events.value.filter { $0.phase == .aborted }
+            #expect(aborts.count == 1, "\(h.sink.events.value.map(\.phase))")
+        }
+    }
+
+    /// The sum of the samples of `series` (a metric name and the start of its labels).
+    static func metric(_ metrics: MetricsRegistry, _ series: String) -> Double {
+        String(decoding: metrics.render(), as: UTF8.self).split(separator: "\n")
+            .filter { $0.hasPrefix(series) }
+            .compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }
+            .reduce(0, +)
+    }
+
     @Test("a Pod force-deleted by someone else counts as a system failure and the attempt is relaunched")
     func podDeletedExternally() async throws {
         try await ExecutorHarness.with { h in
