@@ -13,7 +13,7 @@ CONTAINER_TOOL ?= docker
 TEST_WIDTH ?= 8
 TEST_ENV = $(if $(TEST_WIDTH),SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH=$(TEST_WIDTH))
 
-.PHONY: help dev build test test-under-load test-tsan fuzz drill drill-ci example sandbox run manifests chart build-installer install uninstall deploy undeploy docker-build docker-push protos e2e bench clean
+.PHONY: help dev build test test-under-load e2e-sandbox test-tsan fuzz drill drill-ci example sandbox run manifests chart build-installer install uninstall deploy undeploy docker-build docker-push protos e2e bench clean
 
 help: ## List the targets.
 	@grep -E '^[a-z0-9-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -91,14 +91,21 @@ docker-push: ## Push the image IMG.
 protos: ## Regenerate Sources/FlyteIDL from proto/ (needs protoc; see hack/generate-protos.sh).
 	hack/generate-protos.sh
 
-e2e: ## Run the client integration tests against the cluster KUBECONFIG names (skipped without one).
+e2e: ## Run the portable suite against the cluster KUBECONFIG names (EXECUTOR_E2E=1; README, Testing), then the install test with IMG_E2E.
 	@if [ -z "$$KUBECONFIG" ] && [ ! -f "$$HOME/.kube/config" ]; then \
 		echo "e2e: skipped: no cluster configured (set KUBECONFIG to a real cluster's kubeconfig)"; \
 	else \
-		$(SWIFT) build --build-tests && EXECUTOR_E2E=1 $(SWIFT) test --skip-build --filter E2E; \
+		$(SWIFT) build --build-tests && EXECUTOR_E2E=1 $(TEST_ENV) $(SWIFT) test --skip-build; status=$$?; \
+		$(KUBECTL) delete node -l executor.flyte.org/e2e=true --ignore-not-found >/dev/null 2>&1 || true; \
+		[ $$status -eq 0 ] || exit $$status; \
 		if [ -n "$$IMG_E2E" ]; then IMG=$$IMG_E2E hack/e2e-install.sh; \
 		else echo "e2e: install test skipped: set IMG_E2E to an image the cluster can pull"; fi; \
 	fi
+
+e2e-sandbox: ## The portable suite against a KubeSandbox in its own process, reached only through its kubeconfig.
+	$(SWIFT) build --build-tests
+	$(SWIFT) build --product executor
+	hack/e2e-sandbox.sh
 
 bench: ## Run the benchmarks in release mode; results go to stdout (see docs/benchmarks.md).
 	$(SWIFT) build -c release --product executor-bench

@@ -28,7 +28,30 @@ import Synchronization
 /// A `manual` Pod stays in ContainerCreating until its annotation
 /// `kubelet.sandbox.flyte.org/advance` reaches 1, and Running until it reaches 2: a test then
 /// sees every phase however loaded the machine is (``advance(_:namespace:client:)``).
+///
+/// Against a real cluster (the portable tests' `EXECUTOR_E2E=1`) a ``Scope`` keeps it to the Pods
+/// of one namespace that name its scheduler, so the cluster's own scheduler and kubelets leave
+/// them alone and it leaves theirs alone.
 public final class SimulatedKubelet: Sendable {
+    /// Which Pods this kubelet takes.
+    public struct Scope: Sendable {
+        /// Only Pods of this namespace; nil: every namespace.
+        public var namespace: String?
+        /// Only Pods whose `spec.schedulerName` is this (the default scheduler ignores them); nil: every Pod.
+        public var schedulerName: String?
+        public init(namespace: String? = nil, schedulerName: String? = nil) {
+            self.namespace = namespace
+            self.schedulerName = schedulerName
+        }
+
+        func takes(_ pod: Pod) -> Bool {
+            guard let schedulerName else { return true }
+            // A Pod bound to another node is that node's kubelet's.
+            let node = pod.spec?.nodeName ?? ""
+            return pod.spec?.schedulerName == schedulerName && (node.isEmpty || node == SimulatedKubelet.nodeName)
+        }
+    }
+
     public static let outcomeAnnotation = "kubelet.sandbox.flyte.org/outcome"
     public static let durationAnnotation = "kubelet.sandbox.flyte.org/duration"
     public static let exitCodeAnnotation = "kubelet.sandbox.flyte.org/exit-code"
@@ -56,18 +79,20 @@ public final class SimulatedKubelet: Sendable {
 
     let client: KubernetesClient
     let logger: Logger
+    let scope: Scope
     private let state = Mutex<(loop: Task<Void, Never>?, pods: [String: Task<Void, Never>])>((nil, [:]))
     /// For `manual` Pods: the last `advance` annotation seen, and who waits for a higher one.
     private let steps = Mutex<[String: (reached: Int, waiters: [(step: Int, continuation: CheckedContinuation<Void, Never>)])]>([:])
 
-    private init(client: KubernetesClient, logger: Logger) {
+    private init(client: KubernetesClient, scope: Scope, logger: Logger) {
         self.client = client
+        self.scope = scope
         self.logger = logger
     }
 
-    /// Starts watching the API server `configuration` points at.
-    public static func start(configuration: ClientConfiguration, logger: Logger = Logger(label: "kubelet")) throws -> SimulatedKubelet {
-        let kubelet = SimulatedKubelet(client: try KubernetesClient(configuration: configuration), logger: logger)
+    /// Starts watching the API server `configuration` points at, for the Pods `scope` names.
+    public static func start(configuration: ClientConfiguration, scope: Scope = Scope(), logger: Logger = Logger(label: "kubelet")) throws -> SimulatedKubelet {
+        let kubelet = SimulatedKubelet(client: try KubernetesClient(configuration: configuration), scope: scope, logger: logger)
         let loop = Task { await kubelet.run() }
         kubelet.state.withLock { $0.loop = loop }
         return kubelet
@@ -92,14 +117,15 @@ public final class SimulatedKubelet: Sendable {
     private func run() async {
         while !Task.isCancelled {
             do {
-                let list = try await client.list(Pod.self)
-                for pod in list.items {
+                let list = try await client.list(Pod.self, namespace: scope.namespace)
+                for pod in list.items where scope.takes(pod) {
                     if pod.metadata.deletionTimestamp != nil { confirmDeletion(pod) } else { adopt(pod) }
                 }
-                let stream = try await client.watch(Pod.self, options: WatchOptions(resourceVersion: list.metadata.resourceVersion, timeoutSeconds: 300))
+                let stream = try await client.watch(Pod.self, namespace: scope.namespace, options: WatchOptions(resourceVersion: list.metadata.resourceVersion, timeoutSeconds: 300))
                 for try await event in stream {
                     switch event {
                     case .added(let pod), .modified(let pod):
+                        guard scope.takes(pod) else { continue }
                         if pod.metadata.deletionTimestamp != nil {
                             forget(pod)
                             confirmDeletion(pod)

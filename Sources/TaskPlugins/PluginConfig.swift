@@ -14,6 +14,8 @@ public struct PluginConfig: Codable, Sendable, Hashable {
     public var interruptibleNodeSelector: [String: String] = [:]
     /// Service account when the template names none.
     public var defaultServiceAccount: String?
+    /// Scheduler of every Pod whose spec names none, as Flyte's `scheduler-name`.
+    public var schedulerName: String?
     /// How long a Pod may sit in ImagePullBackOff before the attempt fails.
     public var imagePullBackoffGracePeriodSeconds: Int = 180
     public var createContainerErrorGracePeriodSeconds: Int = 180
@@ -32,6 +34,7 @@ public struct PluginConfig: Codable, Sendable, Hashable {
         case interruptibleTolerations = "interruptible-tolerations"
         case interruptibleNodeSelector = "interruptible-node-selector"
         case defaultServiceAccount = "default-service-account"
+        case schedulerName = "scheduler-name"
         case imagePullBackoffGracePeriodSeconds = "image-pull-backoff-grace-period-seconds"
         case createContainerErrorGracePeriodSeconds = "create-container-error-grace-period-seconds"
         case createContainerConfigErrorGracePeriodSeconds = "create-container-config-error-grace-period-seconds"
@@ -48,6 +51,7 @@ public struct PluginConfig: Codable, Sendable, Hashable {
         interruptibleTolerations = try c.decodeIfPresent([Toleration].self, forKey: .interruptibleTolerations) ?? d.interruptibleTolerations
         interruptibleNodeSelector = try c.decodeIfPresent([String: String].self, forKey: .interruptibleNodeSelector) ?? d.interruptibleNodeSelector
         defaultServiceAccount = try c.decodeIfPresent(String.self, forKey: .defaultServiceAccount)
+        schedulerName = try c.decodeIfPresent(String.self, forKey: .schedulerName)
         imagePullBackoffGracePeriodSeconds = try c.decodeIfPresent(Int.self, forKey: .imagePullBackoffGracePeriodSeconds) ?? d.imagePullBackoffGracePeriodSeconds
         createContainerErrorGracePeriodSeconds = try c.decodeIfPresent(Int.self, forKey: .createContainerErrorGracePeriodSeconds) ?? d.createContainerErrorGracePeriodSeconds
         createContainerConfigErrorGracePeriodSeconds = try c.decodeIfPresent(Int.self, forKey: .createContainerConfigErrorGracePeriodSeconds) ?? d.createContainerConfigErrorGracePeriodSeconds

@@ -8,7 +8,7 @@ import Testing
 
 /// Apps end to end against the sandbox with simulated Knative Serving and kubelet: the App
 /// resource reconciled into a Knative Service, its status from Knative and from its pods.
-@Suite("Apps on Knative")
+@Suite("Apps on Knative", TestCluster.sandboxOnly)
 struct AppScenarioTests {
     static let serviceName = "web-flytesnacks-development"
 

@@ -26,7 +26,7 @@ struct ConditionActionTests {
             try await eventually("paused") { (try? await h.get("r1-cond"))?.status?.condition(.progressing)?.reason == "Paused" }
             #expect((try await h.get("r1-cond")).metadata.finalizers == nil)
             let signal: JSONValue = ["status": ["signalValue": .string(Data([1]).base64EncodedString()), "signalledBy": "alice"]]
-            _ = try await h.client.patch(TaskAction.resourceType, name: "r1-cond", namespace: "default", .merge(signal), subresource: "status")
+            _ = try await h.client.patch(TaskAction.resourceType, name: "r1-cond", namespace: h.namespace, .merge(signal), subresource: "status")
             let done = try await h.terminal("r1-cond")
             #expect(done.status?.condition(.succeeded)?.reason == "Signaled")
             #expect(done.status?.condition(.succeeded)?.message == "condition signalled by \"alice\"")

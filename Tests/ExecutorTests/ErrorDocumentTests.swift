@@ -11,7 +11,7 @@ import Testing
 
 /// Flyte's error-document check (§5.7) end to end: the executor against the sandbox, the
 /// documents in a real S3-compatible server (moto) read with SigV4.
-@Suite("error.pb decides a succeeded attempt", .serialized)
+@Suite("error.pb decides a succeeded attempt", .serialized, TestCluster.sandboxOnly)
 struct ErrorDocumentTests {
     /// A store whose target a test can change while the executor runs.
     final class SwitchableStore: BlobStore {

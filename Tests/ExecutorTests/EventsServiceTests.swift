@@ -136,7 +136,7 @@ struct EventsServiceTests {
                 #expect(last.id.run.project == "flytesnacks" && last.id.run.domain == "development" && last.id.run.name == "r1")
                 #expect(last.attempt == 1)
                 #expect(events.allSatisfy { $0.cluster == "us-east-2a" })
-                let paths = TaskPaths(namespace: "default", name: "r1-ev", inputUri: "", runOutputBase: "s3://bucket/data/r1", actionName: "r1-ev", attempt: 1)
+                let paths = TaskPaths(namespace: h.namespace, name: "r1-ev", inputUri: "", runOutputBase: "s3://bucket/data/r1", actionName: "r1-ev", attempt: 1)
                 #expect(last.outputs.outputUri == paths.outputsPath && last.outputs.outputUri.hasSuffix("/r1-ev/1/outputs.pb"))
                 #expect(last.outputs.reportUri == paths.reportPath)
                 #expect(last.hasUpdatedTime && last.hasReportedTime)
@@ -162,7 +162,7 @@ struct EventsServiceTests {
                 try await h.create(Fixtures.taskAction("r1-down", template: Fixtures.template(duration: 0.1, startup: 0.1)))
                 try await eventually("three refused Record calls") { service.failed.value >= 3 }
                 try await eventually("an ActionEventPublishFailed event") {
-                    ((try? await h.client.list(Event.self, namespace: "default").items) ?? []).contains {
+                    ((try? await h.client.list(Event.self, namespace: h.namespace).items) ?? []).contains {
                         $0.reason == "ActionEventPublishFailed" && $0.action == "PublishingActionEvent" && ($0.note ?? "").contains("unavailable: events store is down")
                     }
                 }

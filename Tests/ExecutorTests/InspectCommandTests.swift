@@ -10,7 +10,7 @@ import Testing
 /// `executor get`, `describe` and `watch` against the sandbox: whole outputs compared with
 /// golden texts (fixtures whose times are set relative to their creation, read through the
 /// real client, at a fixed "now"), and the binary's exit codes and one-line errors.
-@Suite("executor get, describe and watch")
+@Suite("executor get, describe and watch", TestCluster.sandboxOnly)
 struct InspectCommandTests {
     /// Fixture TaskActions with times relative to each one's creationTimestamp `T`:
     /// golden-a0 succeeded, golden-a1 failed after three attempts, golden-a2 not looked at yet.

@@ -60,7 +60,7 @@ struct WidgetPlugin: KubernetesTaskPlugin {
     func completionTime(_ widget: Widget) -> Date? { widget.status?.finishedAt.flatMap(KubeTime.parse) }
 }
 
-@Suite("Plugins whose kind is missing or forbidden")
+@Suite("Plugins whose kind is missing or forbidden", TestCluster.sandboxOnly)
 struct PluginAvailabilityTests {
     static func readyz(_ port: Int) async throws -> Int {
         let (_, response) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/readyz")!)

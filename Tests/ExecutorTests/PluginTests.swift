@@ -63,6 +63,24 @@ struct PluginTests {
         #expect(built.spec?.serviceAccountName == "task-sa")
     }
 
+    @Test("scheduler-name names the scheduler of every Pod whose spec names none, as Flyte's; a k8s_pod's own wins")
+    func schedulerName() throws {
+        var config = PluginConfig()
+        config.schedulerName = "volcano"
+        var container = Flyteidl2_Core_TaskTemplate()
+        container.container.image = "img"
+        #expect(try PodPlugin(config: config).build(Self.context(container, config: config)).spec?.schedulerName == "volcano")
+        #expect(try PodPlugin().build(Self.context(container)).spec?.schedulerName == nil)
+        var own = Flyteidl2_Core_TaskTemplate()
+        own.config = ["primary_container_name": "main"]
+        var pod = Flyteidl2_Core_K8sPod()
+        pod.podSpec = try Google_Protobuf_Struct(jsonString: #"{"containers":[{"name":"main","image":"img"}],"schedulerName":"yunikorn"}"#)
+        own.k8SPod = pod
+        #expect(try PodPlugin(config: config).build(Self.context(own, config: config)).spec?.schedulerName == "yunikorn")
+        let parsed = try ExecutorConfig.parse(yaml: "plugins:\n  scheduler-name: volcano\n", path: "test.yaml")
+        #expect(parsed.plugins.schedulerName == "volcano")
+    }
+
     @Test("the registry resolves exact types, then default-for-task-types, then the default plugin; the last registration wins")
     func registry() throws {
         struct Other: KubernetesTaskPlugin {

@@ -167,7 +167,7 @@ struct RandomSpecPropertyTests {
             var accepted: [Case] = []
             for c in cases {
                 do {
-                    _ = try await h.client.create(c.taskAction)
+                    try await h.create(c.taskAction)
                     accepted.append(c)
                 } catch let error as KubeAPIError {
                     // Refused at admission (the CRD's schema): fine, if it says why.
@@ -182,7 +182,7 @@ struct RandomSpecPropertyTests {
                 let failed = status.conditions?.first { $0.type == "Failed" && $0.status == "True" }
                 let context = "seed \(seed) \(name) (\(c.what)), expected to \(c.expectation): \(status.conditions ?? []) \(status.errorState.map { "\($0)" } ?? "")"
                 if let failed {
-                    #expect(!(failed.reason ?? "").isEmpty && !(failed.message ?? "").isEmpty, "\(context)")
+                    #expect(!failed.reason.isEmpty && !failed.message.isEmpty, "\(context)")
                 }
                 switch c.expectation {
                 case .succeeds:

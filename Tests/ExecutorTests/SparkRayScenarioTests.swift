@@ -9,7 +9,7 @@ import Testing
 
 /// Spark and Ray tasks end to end: the executor against KubeSandbox with the real CRDs and the
 /// simulated Spark operator and KubeRay (issue 11).
-@Suite("Spark and Ray tasks")
+@Suite("Spark and Ray tasks", TestCluster.sandboxOnly)
 struct SparkRayScenarioTests {
     static let both: [SimulatedOperators.Kind] = [.spark, .ray]
 

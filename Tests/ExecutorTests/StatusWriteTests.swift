@@ -8,7 +8,7 @@ import Testing
 
 /// What the executor writes per TaskAction: the finalizer, the child, coalesced status
 /// writes, no GC labels unless asked, and no wait for its own write's watch event.
-@Suite("Status writes")
+@Suite("Status writes", TestCluster.sandboxOnly)
 struct StatusWriteTests {
     /// Counts the executor's writes to TaskActions (`/taskactions`, status and metadata).
     final class WriteLog: Sendable {

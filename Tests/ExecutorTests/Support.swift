@@ -107,15 +107,20 @@ final class RecordingSink: ActionEventSink {
     }
 }
 
-/// A sandbox with the simulated kubelet and the generated CRD, and an executor running
-/// against it.
+/// A cluster (KubeSandbox by default, or the one `EXECUTOR_E2E=1` names: ``TestCluster``) with
+/// the simulated kubelet and the generated CRD, and an executor running against it in the
+/// harness's namespace.
 struct ExecutorHarness {
-    let sandbox: KubeSandbox
+    /// The in-process sandbox; nil with `EXECUTOR_E2E=1`, where tests that use it are skipped
+    /// (``TestCluster/sandboxOnly``).
+    let sandbox: KubeSandbox!
     let client: KubernetesClient
     let sink: RecordingSink
+    /// Where the test's objects live: `default` in the sandbox, a namespace of its own on a cluster.
+    var namespace = "default"
 
     static func installCRD(_ client: KubernetesClient) async throws {
-        _ = try await client.create(Fixtures.crdType, TaskActionSchema.crd)
+        try await TestCluster.ensureCRD(client, TaskActionSchema.crd)
     }
 
     /// - Parameter start: false leaves starting an executor to `body`.
@@ -126,10 +131,10 @@ struct ExecutorHarness {
         options.kubelet = kubelet
         options.operators = operators
         options.installOperatorCRDs = installOperatorCRDs
-        try await KubeSandbox.with(options) { sandbox, client in
+        try await TestCluster.with(options: options) { sandbox, client, namespace in
             try await installCRD(client)
-            if apps { _ = try await client.create(Fixtures.crdType, AppSchema.crd) }
-            let harness = ExecutorHarness(sandbox: sandbox, client: client, sink: RecordingSink())
+            if apps { try await TestCluster.ensureCRD(client, AppSchema.crd) }
+            let harness = ExecutorHarness(sandbox: sandbox, client: client, sink: RecordingSink(), namespace: namespace)
             let run = start ? harness.startExecutor(config: config, plugins: plugins, sink: sink, errorDocuments: errorDocuments, metrics: metrics) : Task<Void, any Error> {}
             do {
                 try await body(harness)
@@ -143,9 +148,21 @@ struct ExecutorHarness {
         }
     }
 
+    /// The executor's settings for this cluster: on a real one its Pods name the simulated
+    /// kubelet's scheduler.
+    func clusterConfig(_ config: ExecutorConfig) -> ExecutorConfig {
+        var config = config
+        if TestCluster.isExternal, config.plugins.schedulerName == nil { config.plugins.schedulerName = TestCluster.schedulerName }
+        return config
+    }
+
+    /// The namespaces the executor watches: all in the sandbox; on a shared cluster, the test's own.
+    var watched: [String] { TestCluster.isExternal ? [namespace] : [] }
+
     /// Starts an executor; cancel the task to stop it.
     /// Webhooks in `config.notifications` are started as `executor run` starts them.
     func startExecutor(config: ExecutorConfig = ExecutorConfig(), plugins: [PluginRegistration] = PluginRegistration.builtIn, sink: (any ActionEventSink)? = nil, errorDocuments: ErrorDocumentCheck? = nil, metrics: MetricsRegistry = MetricsRegistry()) -> Task<Void, any Error> {
+        let config = clusterConfig(config)
         let manager = Manager(client: client, options: ManagerOptions(metricsBindAddress: "0", healthProbeBindAddress: "0", gracefulShutdownTimeout: .seconds(5)), metrics: metrics)
         let notifier: WebhookNotifier?
         do {
@@ -153,15 +170,18 @@ struct ExecutorHarness {
         } catch {
             return Task { throw error }
         }
-        _ = Executor(manager: manager, config: config, plugins: plugins, sink: sink ?? self.sink, errorDocuments: errorDocuments, notifier: notifier)
+        _ = Executor(manager: manager, config: config, namespaces: watched, plugins: plugins, sink: sink ?? self.sink, errorDocuments: errorDocuments, notifier: notifier)
         return Task { try await manager.run() }
     }
 
-    func get(_ name: String, namespace: String = "default") async throws -> TaskAction {
+    func get(_ name: String) async throws -> TaskAction {
         try await client.get(TaskAction.self, name: name, namespace: namespace)
     }
 
+    /// Creates `taskAction` in the harness's namespace.
     func create(_ taskAction: TaskAction) async throws {
+        var taskAction = taskAction
+        taskAction.metadata.namespace = namespace
         _ = try await client.create(taskAction)
     }
 
@@ -173,7 +193,7 @@ struct ExecutorHarness {
 
     /// Moves a `manual` Pod one step on: ContainerCreating → Running → its outcome.
     func advance(_ pod: String) async throws {
-        try await SimulatedKubelet.advance(pod, namespace: "default", client: client)
+        try await SimulatedKubelet.advance(pod, namespace: namespace, client: client)
     }
 
     /// Waits until the TaskAction's last recorded phase is `phase`.
@@ -182,7 +202,15 @@ struct ExecutorHarness {
     }
 
     func pods() async throws -> [Pod] {
-        try await client.list(Pod.self, namespace: "default").items
+        try await client.list(Pod.self, namespace: namespace).items
+    }
+
+    func pod(_ name: String) async throws -> Pod {
+        try await client.get(Pod.self, name: name, namespace: namespace)
+    }
+
+    func events() async throws -> [Event] {
+        try await client.list(Event.self, namespace: namespace).items
     }
 }
 
@@ -191,10 +219,10 @@ final class PodLog: Sendable {
     let created = LockedBox<[(name: String, uid: String)]>([])
     let task: Task<Void, Never>
 
-    init(_ client: KubernetesClient) async throws {
-        let list = try await client.list(Pod.self, namespace: "default")
+    init(_ client: KubernetesClient, namespace: String = "default") async throws {
+        let list = try await client.list(Pod.self, namespace: namespace)
         let created = self.created
-        let stream = try await client.watch(Pod.self, namespace: "default", options: WatchOptions(resourceVersion: list.metadata.resourceVersion))
+        let stream = try await client.watch(Pod.self, namespace: namespace, options: WatchOptions(resourceVersion: list.metadata.resourceVersion))
         task = Task {
             do {
                 for try await event in stream {

@@ -8,7 +8,8 @@ import KubeSandbox
 import TaskPlugins
 import Testing
 
-/// Whole scenarios against KubeSandbox with the simulated kubelet (issue 4's bar).
+/// Whole scenarios against KubeSandbox with the simulated kubelet (issue 4's bar), or against
+/// the cluster `EXECUTOR_E2E=1` names (``TestCluster``).
 @Suite("TaskAction scenarios")
 struct TaskActionScenarioTests {
     static func phases(_ action: TaskAction) -> [String] { action.status?.phaseHistory?.map(\.phase) ?? [] }
@@ -17,7 +18,7 @@ struct TaskActionScenarioTests {
     @Test("a container task succeeds: the Pod has the right name, labels, env, resources and owner; Queued → Initializing → Executing → Completed")
     func succeeds() async throws {
         try await ExecutorHarness.with { h in
-            let pods = try await PodLog(h.client)
+            let pods = try await PodLog(h.client, namespace: h.namespace)
             defer { pods.stop() }
             // The Pod moves on only once the executor has recorded each phase, so the history is
             // exact however loaded the machine is.
@@ -38,7 +39,7 @@ struct TaskActionScenarioTests {
             #expect(done.metadata.finalizers == [TaskActionLabels.finalizer])
             #expect(pods.names == ["r1-a0-0"])
 
-            let pod = try await h.client.get(Pod.self, name: "r1-a0-0", namespace: "default")
+            let pod = try await h.client.get(Pod.self, name: "r1-a0-0", namespace: h.namespace)
             let labels = pod.metadata.labels ?? [:]
             #expect(labels["flyte.org/managed"] == "true")
             #expect(labels["run"] == "r1" && labels["action"] == "r1-a0" && labels["attempt"] == "1")
@@ -56,7 +57,7 @@ struct TaskActionScenarioTests {
             #expect(env["ACTION_NAME"] == "r1-a0" && env["RUN_NAME"] == "r1" && env["_U_RUN_BASE"] == "s3://bucket/data/r1" && env["_U_ORG_NAME"] == "local" && env["TEAM"] == "ml")
             #expect(container.resources?.requests == ["cpu": "500m", "memory": "256Mi"])
             #expect(container.resources?.limits == ["cpu": "500m", "memory": "256Mi"])
-            let shard = TaskPaths.shard(namespace: "default", name: "r1-a0")
+            let shard = TaskPaths.shard(namespace: h.namespace, name: "r1-a0")
             #expect(container.args == ["pyflyte-execute", "--inputs", "s3://bucket/metadata/r1/r1-a0/inputs.pb", "--output-prefix", "s3://bucket/\(shard)/data/r1/r1-a0/1"])
             let events = h.sink.events.value
             // A reason-only change bumps the phase version and sends another event, as in Flyte.
@@ -70,7 +71,7 @@ struct TaskActionScenarioTests {
     @Test("a failing task with retries 2 runs attempts -0, -1 and -2, then ends PermanentFailure with the error")
     func retries() async throws {
         try await ExecutorHarness.with { h in
-            let pods = try await PodLog(h.client)
+            let pods = try await PodLog(h.client, namespace: h.namespace)
             defer { pods.stop() }
             try await h.create(Fixtures.taskAction("r1-fail", template: Fixtures.template(outcome: "fail", duration: 0.1, startup: 0.05, retries: 2)))
             let done: TaskAction
@@ -102,7 +103,7 @@ struct TaskActionScenarioTests {
     @Test("a SIGKILLed Pod is a system failure: the same attempt is relaunched and the user's retries are spared")
     func sigkill() async throws {
         try await ExecutorHarness.with { h in
-            let pods = try await PodLog(h.client)
+            let pods = try await PodLog(h.client, namespace: h.namespace)
             defer { pods.stop() }
             try await h.create(Fixtures.taskAction("r1-kill", template: Fixtures.template(outcome: "fail", duration: 0.05, startup: 0.05, retries: 5, exitCode: 137)))
             do {
@@ -110,7 +111,7 @@ struct TaskActionScenarioTests {
                 try await eventually("relaunched twice", seconds: 60) { pods.names.filter { $0 == "r1-kill-0" }.count >= 3 }
             } catch {
                 let action = try? await h.get("r1-kill")
-                let events = ((try? await h.client.list(Event.self, namespace: "default").items) ?? []).filter { $0.regarding?.name == "r1-kill" }.map { "\($0.reason ?? "") \($0.note ?? "")" }
+                let events = ((try? await h.client.list(Event.self, namespace: h.namespace).items) ?? []).filter { $0.regarding?.name == "r1-kill" }.map { "\($0.reason ?? "") \($0.note ?? "")" }
                 Issue.record("pods \(pods.names); history \(action?.status?.phaseHistory?.map { "\($0.phase)@\($0.occurredAt) \($0.message ?? "")" } ?? []); systemFailures \(action?.status?.systemFailures ?? -1); pluginState \(action?.status?.pluginState ?? ""); events \(events)")
                 throw error
             }
@@ -119,12 +120,12 @@ struct TaskActionScenarioTests {
             #expect(!action.isTerminal)
             #expect(Set(pods.names) == ["r1-kill-0"])
             try await eventually("FailedPluginHandle event") {
-                ((try? await h.client.list(Event.self, namespace: "default").items) ?? []).contains { $0.reason == "FailedPluginHandle" && ($0.note ?? "").contains("[Interrupted]") }
+                ((try? await h.client.list(Event.self, namespace: h.namespace).items) ?? []).contains { $0.reason == "FailedPluginHandle" && ($0.note ?? "").contains("[Interrupted]") }
             }
         }
     }
 
-    @Test("consecutive system errors past maxSystemFailures fail the action with MaxSystemFailuresExceeded")
+    @Test("consecutive system errors past maxSystemFailures fail the action with MaxSystemFailuresExceeded", TestCluster.sandboxOnly)
     func maxSystemFailures() async throws {
         var config = ExecutorConfig()
         config.maxSystemFailures = 2
@@ -190,7 +191,7 @@ struct TaskActionScenarioTests {
                   inputUri: "/tmp/input"
                   runOutputBase: "/tmp/output"
                 """)
-            _ = try await h.client.create(TaskAction.resourceType, sample, namespace: "default")
+            _ = try await h.client.create(TaskAction.resourceType, sample, namespace: h.namespace)
             let done = try await h.terminal("taskaction-sample")
             let message = "required spec fields are empty: [taskType taskTemplate]"
             #expect(done.status?.conditions?.map(\.type) == ["Failed", "Progressing"])
@@ -201,7 +202,7 @@ struct TaskActionScenarioTests {
             #expect(done.status?.errorState == nil)
             #expect(done.metadata.finalizers == nil)
             try await eventually("FailedValidation event") {
-                let events = (try? await h.client.list(Event.self, namespace: "default").items) ?? []
+                let events = (try? await h.client.list(Event.self, namespace: h.namespace).items) ?? []
                 return events.contains { $0.reason == "FailedValidation" && $0.action == "ValidatingTaskAction" && $0.type == "Warning" && $0.note == message && $0.regarding?.name == "taskaction-sample" }
             }
             try await eventually("GC labels") { (try? await h.get("taskaction-sample"))?.metadata.labels?[TaskActionLabels.completedTime] != nil }
@@ -217,7 +218,7 @@ struct TaskActionScenarioTests {
             #expect(Self.condition(done, .failed)?.reason == "PluginNotFound")
             #expect(Self.condition(done, .failed)?.message.hasPrefix("no plugin found for task type \"quantum\"") == true)
             try await eventually("FailedPluginResolve event") {
-                ((try? await h.client.list(Event.self, namespace: "default").items) ?? []).contains { $0.reason == "FailedPluginResolve" }
+                ((try? await h.client.list(Event.self, namespace: h.namespace).items) ?? []).contains { $0.reason == "FailedPluginResolve" }
             }
         }
     }
@@ -227,7 +228,7 @@ struct TaskActionScenarioTests {
         try await ExecutorHarness.with { h in
             try await h.create(Fixtures.taskAction("r1-abort", template: Fixtures.template(outcome: "hang", startup: 0.05)))
             try await eventually("executing") { (try? await h.get("r1-abort")).map(Self.phases)?.last == "Executing" }
-            try await h.client.delete(TaskAction.self, name: "r1-abort", namespace: "default")
+            try await h.client.delete(TaskAction.self, name: "r1-abort", namespace: h.namespace)
             try await eventually("pod gone") { (try? await h.pods())?.isEmpty ?? false }
             try await eventually("taskaction gone") {
                 do { _ = try await h.get("r1-abort"); return false } catch let e as KubeAPIError { return e.isNotFound }
@@ -236,7 +237,7 @@ struct TaskActionScenarioTests {
         }
     }
 
-    @Test("an abort is recorded and announced once: a round woken by the Pod's deletion, on the cached TaskAction whose DELETED event has not arrived, does not abort again")
+    @Test("an abort is recorded and announced once: a round woken by the Pod's deletion, on the cached TaskAction whose DELETED event has not arrived, does not abort again", TestCluster.sandboxOnly)
     func abortRecordedOnce() async throws {
         let metrics = MetricsRegistry()
         try await ExecutorHarness.with(metrics: metrics, start: false) { h in
@@ -248,7 +249,7 @@ struct TaskActionScenarioTests {
             try await h.create(Fixtures.taskAction("r1-once", template: Fixtures.template(manual: true)))
             try await h.reaches("r1-once", "Initializing")
             let before = Self.metric(metrics, "controller_runtime_reconcile_total{controller=\"taskaction\"")
-            try await h.client.delete(TaskAction.self, name: "r1-once", namespace: "default")
+            try await h.client.delete(TaskAction.self, name: "r1-once", namespace: h.namespace)
             try await eventually("taskaction gone") {
                 do { _ = try await h.get("r1-once"); return false } catch let e as KubeAPIError { return e.isNotFound }
             }
@@ -278,19 +279,19 @@ struct TaskActionScenarioTests {
         try await ExecutorHarness.with { h in
             try await h.create(Fixtures.taskAction("r1-gone", template: Fixtures.template(outcome: "hang", startup: 0.05)))
             try await eventually("executing") { (try? await h.get("r1-gone")).map(Self.phases)?.last == "Executing" }
-            let first = try await h.client.get(Pod.self, name: "r1-gone-0", namespace: "default")
+            let first = try await h.client.get(Pod.self, name: "r1-gone-0", namespace: h.namespace)
             // Grace period 0, as `kubectl delete --force --grace-period=0`: gone at once.
-            try await h.client.delete(Pod.self, name: "r1-gone-0", namespace: "default", options: DeleteOptions(gracePeriodSeconds: 0))
+            try await h.client.delete(Pod.self, name: "r1-gone-0", namespace: h.namespace, options: DeleteOptions(gracePeriodSeconds: 0))
             try await eventually("system failure counted") { (try? await h.get("r1-gone"))?.status?.systemFailures == 1 }
             try await eventually("relaunched") {
-                let pod = try? await h.client.get(Pod.self, name: "r1-gone-0", namespace: "default")
+                let pod = try? await h.client.get(Pod.self, name: "r1-gone-0", namespace: h.namespace)
                 return pod != nil && pod?.metadata.uid != first.metadata.uid
             }
             let action = try await h.get("r1-gone")
             #expect(action.status?.attempts == 1)
             #expect(!action.isTerminal)
             try await eventually("FailedPluginHandle event") {
-                ((try? await h.client.list(Event.self, namespace: "default").items) ?? []).contains { $0.reason == "FailedPluginHandle" && ($0.note ?? "").contains("ResourceDeletedExternally") }
+                ((try? await h.client.list(Event.self, namespace: h.namespace).items) ?? []).contains { $0.reason == "FailedPluginHandle" && ($0.note ?? "").contains("ResourceDeletedExternally") }
             }
         }
     }
@@ -298,15 +299,15 @@ struct TaskActionScenarioTests {
     @Test("a running Pod deleted gracefully is Terminating: an UnexpectedObjectDeletion system failure, and the same attempt relaunches under the same name once the old Pod is gone")
     func podDeletedGracefully() async throws {
         try await ExecutorHarness.with { h in
-            let pods = try await PodLog(h.client)
+            let pods = try await PodLog(h.client, namespace: h.namespace)
             defer { pods.stop() }
             try await h.create(Fixtures.taskAction("r1-term", template: Fixtures.template(outcome: "hang", startup: 0.05)))
             try await h.reaches("r1-term", "Executing")
-            let first = try await h.client.get(Pod.self, name: "r1-term-0", namespace: "default")
+            let first = try await h.client.get(Pod.self, name: "r1-term-0", namespace: h.namespace)
             #expect(first.spec?.nodeName == SimulatedKubelet.nodeName)
-            try await h.client.delete(Pod.self, name: "r1-term-0", namespace: "default")
+            try await h.client.delete(Pod.self, name: "r1-term-0", namespace: h.namespace)
             try await eventually("relaunched") {
-                let pod = try? await h.client.get(Pod.self, name: "r1-term-0", namespace: "default")
+                let pod = try? await h.client.get(Pod.self, name: "r1-term-0", namespace: h.namespace)
                 return pod != nil && pod?.metadata.uid != first.metadata.uid && pod?.metadata.deletionTimestamp == nil
             }
             // The relaunch spends no user retry. (systemFailures is back to 0 once the relaunched
@@ -316,7 +317,7 @@ struct TaskActionScenarioTests {
             #expect(!action.isTerminal)
             #expect(pods.names == ["r1-term-0", "r1-term-0"])
             try await eventually("FailedPluginHandle event") {
-                ((try? await h.client.list(Event.self, namespace: "default").items) ?? []).contains { $0.reason == "FailedPluginHandle" && ($0.note ?? "").contains("UnexpectedObjectDeletion") }
+                ((try? await h.client.list(Event.self, namespace: h.namespace).items) ?? []).contains { $0.reason == "FailedPluginHandle" && ($0.note ?? "").contains("UnexpectedObjectDeletion") }
             }
         }
     }
@@ -367,12 +368,8 @@ struct TaskActionScenarioTests {
 
     @Test("an executor restarted mid-run picks up in-flight TaskActions without a second Pod")
     func restart() async throws {
-        var options = KubeSandbox.Options()
-        options.kubelet = true
-        try await KubeSandbox.with(options) { sandbox, client in
-            try await ExecutorHarness.installCRD(client)
-            let h = ExecutorHarness(sandbox: sandbox, client: client, sink: RecordingSink())
-            let pods = try await PodLog(client)
+        try await ExecutorHarness.with(start: false) { h in
+            let pods = try await PodLog(h.client, namespace: h.namespace)
             defer { pods.stop() }
             var first = h.startExecutor()
             for i in 0..<3 {
@@ -398,20 +395,22 @@ struct TaskActionScenarioTests {
     @Test("a child made by a round whose record was lost (the process died before writing Queued) is adopted as Queued, then judged: the history skips nothing and the Pod is made once")
     func adoptsUnrecordedChild() async throws {
         try await ExecutorHarness.with(start: false) { h in
+            let pods = try await PodLog(h.client, namespace: h.namespace)
+            defer { pods.stop() }
             var run = h.startExecutor()
             try await h.create(Fixtures.taskAction("r1-lost", template: Fixtures.template(manual: true)))
             try await h.reaches("r1-lost", "Initializing")
             run.cancel()
             _ = try? await run.value
             // As if the executor died after creating the Pod and before any status write landed.
-            _ = try await h.client.patch(TaskAction.resourceType, name: "r1-lost", namespace: "default", .merge(["status": nil]), subresource: "status")
+            _ = try await h.client.patch(TaskAction.resourceType, name: "r1-lost", namespace: h.namespace, .merge(["status": nil]), subresource: "status")
             try await h.advance("r1-lost-0")
             try await h.advance("r1-lost-0")
-            try await eventually("the Pod succeeded") { (try? await h.client.get(Pod.self, name: "r1-lost-0", namespace: "default"))?.status?.phase == "Succeeded" }
+            try await eventually("the Pod succeeded") { (try? await h.client.get(Pod.self, name: "r1-lost-0", namespace: h.namespace))?.status?.phase == "Succeeded" }
             run = h.startExecutor()
             let done = try await h.terminal("r1-lost")
             #expect(Self.phases(done) == ["Queued", "Completed"])
-            #expect(await h.sandbox.createCounts(Pod.resourceType)["default/r1-lost-0"] == 1)
+            #expect(pods.names == ["r1-lost-0"])
             run.cancel()
             _ = try? await run.value
         }

@@ -333,8 +333,8 @@ struct WebhookTests {
                         let uid = done.metadata.uid ?? ""
                         for (index, event) in events.enumerated() {
                             #expect(event["specversion"] == "1.0" && event["type"] == "org.flyte.taskaction.phase.changed")
-                            #expect(event["source"]?.stringValue == "/clusters/east/apis/flyte.org/v1/namespaces/default/taskactions/hooked")
-                            #expect(event["subject"] == "default/hooked" && event["cluster"] == "east")
+                            #expect(event["source"]?.stringValue == "/clusters/east/apis/flyte.org/v1/namespaces/\(h.namespace)/taskactions/hooked")
+                            #expect(event["subject"] == .string("\(h.namespace)/hooked") && event["cluster"] == "east")
                             #expect(event["id"]?.stringValue == "\(uid)/\(index)/\(history[index].phase)")
                             #expect(event["time"]?.stringValue == history[index].occurredAt)
                             #expect(event["data"]?["run"] == "r1" && event["data"]?["project"] == "flytesnacks" && event["data"]?["action"] == "hooked" && event["data"]?["taskType"] == "python")
@@ -396,21 +396,21 @@ struct WebhookTests {
             try await ExecutorHarness.with(config: config) { h in
                 try await h.create(Fixtures.taskAction("doomed", template: Fixtures.template(manual: true)))
                 try await h.reaches("doomed", "Initializing")
-                try await h.client.delete(TaskAction.self, name: "doomed", namespace: "default")
+                try await h.client.delete(TaskAction.self, name: "doomed", namespace: h.namespace)
                 var refused = Fixtures.taskAction("refused")
                 refused.spec.runOutputBase = nil
                 try await h.create(refused)
                 try await eventually("both announced", seconds: 60) { receiver.events.count >= 2 }
                 let byName = Dictionary(receiver.events.compactMap { e in e["subject"]?.stringValue.map { ($0, e) } }, uniquingKeysWith: { a, _ in a })
-                #expect(byName["default/doomed"]?["data"]?["phase"] == "Aborted")
-                #expect(byName["default/refused"]?["data"]?["phase"] == "Failed")
-                #expect(byName["default/refused"]?["data"]?["reason"] == "InvalidSpec")
-                #expect(byName["default/refused"]?["data"]?["message"]?.stringValue?.contains("runOutputBase") == true)
+                #expect(byName["\(h.namespace)/doomed"]?["data"]?["phase"] == "Aborted")
+                #expect(byName["\(h.namespace)/refused"]?["data"]?["phase"] == "Failed")
+                #expect(byName["\(h.namespace)/refused"]?["data"]?["reason"] == "InvalidSpec")
+                #expect(byName["\(h.namespace)/refused"]?["data"]?["message"]?.stringValue?.contains("runOutputBase") == true)
             }
         }
     }
 
-    @Test("an App's deployment-status changes go out the same way, as org.flyte.app.status.changed")
+    @Test("an App's deployment-status changes go out the same way, as org.flyte.app.status.changed", TestCluster.sandboxOnly)
     func apps() async throws {
         try await WebhookReceiver.with { receiver in
             var config = ExecutorConfig()
