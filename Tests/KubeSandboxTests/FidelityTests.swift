@@ -193,6 +193,34 @@ struct FidelityTests {
         }
     }
 
+    @Test("a scoped simulated kubelet (as the portable tests run it on a real cluster) takes only its namespace's Pods that name its scheduler and are not bound to another node")
+    func kubeletScope() async throws {
+        try await KubeSandbox.with { sandbox, client in
+            _ = try await client.create(Namespace(metadata: ObjectMeta(name: "mine")))
+            _ = try await client.create(Namespace(metadata: ObjectMeta(name: "theirs")))
+            let kubelet = try SimulatedKubelet.start(configuration: sandbox.clientConfiguration(), scope: .init(namespace: "mine", schedulerName: "sim"))
+            func pod(_ name: String, _ namespace: String, scheduler: String?, node: String? = nil, startup: String = "0") -> Pod {
+                var spec = PodSpec(containers: [Container(name: "main", image: "busybox:1.36")])
+                spec.schedulerName = scheduler
+                spec.nodeName = node
+                return Pod(metadata: ObjectMeta(name: name, namespace: namespace, annotations: [SimulatedKubelet.startupAnnotation: startup, SimulatedKubelet.durationAnnotation: "0.5"]), spec: spec)
+            }
+            // The ones it must leave alone first, so it has met each before the one it takes is done.
+            _ = try await client.create(pod("default-scheduler", "mine", scheduler: nil))
+            _ = try await client.create(pod("other-namespace", "theirs", scheduler: "sim"))
+            _ = try await client.create(pod("other-node", "mine", scheduler: "sim", node: "node-7"))
+            _ = try await client.create(pod("taken", "mine", scheduler: "sim", startup: "0.5"))
+            try await waitUntil("taken succeeded") { (try? await client.get(Pod.self, name: "taken", namespace: "mine"))?.status?.phase == "Succeeded" }
+            #expect(try await client.get(Pod.self, name: "taken", namespace: "mine").spec?.nodeName == SimulatedKubelet.nodeName)
+            for (name, namespace) in [("default-scheduler", "mine"), ("other-namespace", "theirs"), ("other-node", "mine")] {
+                let untouched = try await client.get(Pod.self, name: name, namespace: namespace)
+                #expect(untouched.status?.containerStatuses == nil, "\(namespace)/\(name) was run")
+                #expect(untouched.spec?.nodeName != SimulatedKubelet.nodeName, "\(namespace)/\(name) was bound")
+            }
+            await kubelet.stop()
+        }
+    }
+
     @Test("the simulated kubelet binds Pods to its node and confirms a graceful deletion, so a deleted Pod goes and its name is free again")
     func kubeletConfirmsDeletion() async throws {
         var options = KubeSandbox.Options()
