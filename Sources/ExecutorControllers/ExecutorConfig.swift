@@ -35,8 +35,9 @@ public struct ExecutorConfig: Codable, Sendable, Hashable {
     public var notifications = NotificationsConfig()
     /// Label of the Kubernetes Events' reporting controller.
     public var eventsReportingController = "taskaction-controller"
-    /// Longest wait, in seconds, between two discovery checks for a plugin's kind that is not
-    /// served yet (its CRD not installed); the checks back off from 1 s to this. Not Flyte's.
+    /// Longest wait, in seconds, between two discovery checks for a kind that is not served
+    /// yet, when its CustomResourceDefinition cannot be watched (RBAC) or exists but is not in
+    /// discovery yet; the checks back off from 1 s to this. Not Flyte's.
     public var kindRecheckSeconds: Int = 30
 
     public struct GC: Codable, Sendable, Hashable {

@@ -12,12 +12,18 @@ enum KindDiscovery {
             : "the \(type.apiVersion) \(type.kind) CRD is not installed"
     }
 
-    /// Returns once discovery lists `type`. Until then discovery is asked again with backoff,
-    /// and `notServed` runs each time the answer is no (the first time with `first` true, so
-    /// the caller warns once).
+    /// Returns once discovery lists `type`. While it does not, the wait is event-driven: a
+    /// watch on the CustomResourceDefinition that would serve it (`<plural>.<group>`, by a
+    /// `metadata.name` field selector) says when it is installed or changed, and discovery is
+    /// asked again then. Where that watch cannot be used (RBAC refuses it, a core kind) or the
+    /// CRD is there but discovery does not list the kind yet, discovery is asked again with
+    /// backoff. `notServed` runs each time the answer is no (the first time with `first` true,
+    /// so the caller warns once).
     static func waitUntilServed(_ type: ResourceType, client: KubernetesClient, backoff: Backoff, clock: any RuntimeClock, logger: Logger, notServed: @Sendable (_ first: Bool) -> Void) async throws {
+        let initial = backoff
         var backoff = backoff
         var warned = false
+        var watchable = !type.group.isEmpty
         while true {
             do {
                 if try await client.isServed(type) {
@@ -30,8 +36,69 @@ enum KindDiscovery {
                 try Task.checkCancellation()
                 logger.info("discovery failed; will retry", metadata: ["error": "\(error)"])
             }
+            if watchable {
+                switch try await waitForDefinition(of: type, client: client, logger: logger) {
+                case .changed:
+                    // Discovery may lag the definition by a moment: back off from the start.
+                    backoff = initial
+                    continue
+                case .backOff: break
+                case .unusable: watchable = false
+                }
+            }
             try await clock.sleep(for: backoff.next(now: clock.now))
         }
+    }
+
+    /// How a wait on a kind's CustomResourceDefinition ended.
+    enum DefinitionWait {
+        /// It was created or changed (or the watch ended): ask discovery again.
+        case changed
+        /// It already serves the kind, so discovery should list it soon; or the watch failed
+        /// for now: back off, ask discovery, and watch again.
+        case backOff
+        /// RBAC refuses the watch: poll discovery from now on.
+        case unusable
+    }
+
+    /// The name of the CustomResourceDefinition serving `type`.
+    static func definitionName(_ type: ResourceType) -> String { "\(type.plural).\(type.group)" }
+
+    /// Waits for the CustomResourceDefinition of `type` to appear or change.
+    static func waitForDefinition(of type: ResourceType, client: KubernetesClient, logger: Logger) async throws -> DefinitionWait {
+        let selector = "metadata.name=\(definitionName(type))"
+        do {
+            let list = try await client.list(.customResourceDefinitions, options: ListOptions(fieldSelector: selector))
+            if let existing = list["items"]?.arrayValue?.first, servesEstablished(existing, type) { return .backOff }
+            let stream = try await client.watch(.customResourceDefinitions, options: WatchOptions(fieldSelector: selector, resourceVersion: list.value(atPath: "metadata.resourceVersion")?.stringValue, timeoutSeconds: Int.random(in: 300...600)))
+            for try await event in stream {
+                switch event {
+                case .added(let definition), .modified(let definition):
+                    if servesEstablished(definition, type) { return .changed }
+                default:
+                    continue
+                }
+            }
+            return .changed
+        } catch let error as KubeAPIError where error.code == 403 {
+            logger.info("cannot watch CustomResourceDefinitions (RBAC); discovery is polled instead", metadata: ["resource": "\(type)", "error": "\(error)"])
+            return .unusable
+        } catch {
+            try Task.checkCancellation()
+            logger.info("watching the CustomResourceDefinition failed; will retry", metadata: ["resource": "\(type)", "error": "\(error)"])
+            return .backOff
+        }
+    }
+
+    /// Whether `definition` is Established and serves `type`'s version.
+    static func servesEstablished(_ definition: JSONValue, _ type: ResourceType) -> Bool {
+        let established = definition.value(atPath: "status.conditions")?.arrayValue?.contains {
+            $0["type"]?.stringValue == "Established" && $0["status"]?.stringValue == "True"
+        } ?? false
+        let served = definition.value(atPath: "spec.versions")?.arrayValue?.contains {
+            $0["name"]?.stringValue == type.version && $0["served"]?.boolValue == true
+        } ?? false
+        return established && served
     }
 
     /// True when `informer` synced; false when the server refused it with 403 first.

@@ -1,4 +1,5 @@
 import ExecutorAPI
+import KubeClient
 import TaskPlugins
 
 /// `config/rbac/role.yaml`, generated from the executor's own calls and the rules each
@@ -26,7 +27,8 @@ public enum RBACManifest {
     ]
 
     /// The plugins' rules first, in plugin id order, then the App controller's, then the
-    /// executor's; a rule declared twice alike is written once.
+    /// CustomResourceDefinitions of the kinds the executor waits for, then the executor's; a
+    /// rule declared twice alike is written once.
     public static func rules(plugins: [any KubernetesTaskPlugin], apps: Bool = true) -> [PolicyRule] {
         var seen = Set<PolicyRule>()
         var out: [PolicyRule] = []
@@ -36,8 +38,16 @@ public enum RBACManifest {
             key.comment = nil
             if seen.insert(key).inserted { out.append(rule) }
         }
+        let awaited = (plugins.map { childType(of: $0) } + (apps ? [App.resourceType, KnativeService.resourceType] : [])).filter { !$0.group.isEmpty }
+        let names = Array(Set(awaited.map(KindDiscovery.definitionName))).sorted()
+        if !names.isEmpty {
+            out.append(PolicyRule(apiGroups: ["apiextensions.k8s.io"], resources: ["customresourcedefinitions"], verbs: ["list", "watch"], resourceNames: names,
+                                  comment: "The definitions of kinds that may be installed after the executor: watched by name while missing, so a plugin or the\nApp controller comes up when its CRD is installed, without polling discovery."))
+        }
         return out + executorRules
     }
+
+    static func childType<P: KubernetesTaskPlugin>(of plugin: P) -> ResourceType { P.Child.resourceType }
 
     /// The ClusterRole `manager-role` as YAML, with each rule's comment above it.
     public static func clusterRoleYAML(plugins: [any KubernetesTaskPlugin]) -> String {

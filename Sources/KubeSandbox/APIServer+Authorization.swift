@@ -14,7 +14,25 @@ extension APIServer {
         case .DELETE: t.name == nil ? "deletecollection" : "delete"
         default: request.method.rawValue.lowercased()
         }
-        return RequestAttributes(verb: verb, group: t.def.type.group, resource: t.def.type.plural, subresource: t.subresource, namespace: t.namespace, name: t.name)
+        // As kube-apiserver's request info: a list or watch whose field selector asks for exactly
+        // one name is that name's, so `resourceNames` rules can allow it.
+        var name = t.name
+        if name == nil, verb == "list" || verb == "watch", let selector = request.query["fieldSelector"] {
+            name = exactName(selector)
+        }
+        return RequestAttributes(verb: verb, group: t.def.type.group, resource: t.def.type.plural, subresource: t.subresource, namespace: t.namespace, name: name)
+    }
+
+    /// `x` from a field selector with the term `metadata.name=x` (or `==x`).
+    static func exactName(_ selector: String) -> String? {
+        for term in selector.split(separator: ",") {
+            let text = term.trimmingCharacters(in: .whitespaces)
+            for op in ["==", "="] where text.hasPrefix("metadata.name" + op) {
+                let value = text.dropFirst(("metadata.name" + op).count)
+                if !value.isEmpty, !value.hasPrefix("=") { return String(value) }
+            }
+        }
+        return nil
     }
 
     /// Whether `user` may do what `attributes` say; everyone in RBAC-less mode.

@@ -63,16 +63,19 @@ struct InstallManifestTests {
             "flyte.org/taskactions/finalizers": ["update"],
             "sparkoperator.k8s.io/sparkapplications": ["create", "delete", "get", "list", "watch"],
             "ray.io/rayjobs": ["create", "delete", "get", "list", "watch"],
-            "apiextensions.k8s.io/customresourcedefinitions": ["get"],
+            "apiextensions.k8s.io/customresourcedefinitions": ["get", "list", "watch"],
             "flyte.org/apps": ["list", "watch"],
             "flyte.org/apps/status": ["update"],
             "flyte.org/apps/finalizers": ["update"],
             "serving.knative.dev/services": ["create", "list", "patch", "update", "watch"],
             "serving.knative.dev/revisions": ["delete", "list", "watch"],
         ])
-        // Reading CRDs is limited to the SparkApplication CRD.
-        let crdRule = manager["rules"]?.arrayValue?.first { $0["resources"] == ["customresourcedefinitions"] }
-        #expect(crdRule?["resourceNames"] == ["sparkapplications.sparkoperator.k8s.io"])
+        // Reading CRDs is limited by name: the SparkApplication CRD (read), and the kinds the
+        // executor may wait for (listed and watched by name while missing).
+        let crdRules = manager["rules"]?.arrayValue?.filter { $0["resources"] == ["customresourcedefinitions"] } ?? []
+        #expect(crdRules.first { $0["verbs"] == ["get"] }?["resourceNames"] == ["sparkapplications.sparkoperator.k8s.io"])
+        #expect(crdRules.first { $0["verbs"] == ["list", "watch"] }?["resourceNames"] == ["apps.flyte.org", "rayjobs.ray.io", "services.serving.knative.dev", "sparkapplications.sparkoperator.k8s.io"])
+        #expect(crdRules.allSatisfy { $0["resourceNames"] != nil })
         #expect(!grants.values.contains { $0.contains("*") } && !grants.keys.contains { $0.contains("*") || $0.hasSuffix("/secrets") })
         let aggregated = (byKind["ClusterRole"] ?? []).compactMap { $0.value(atPath: "metadata.labels")?.objectValue?.keys.first { $0.hasPrefix("rbac.authorization.k8s.io/aggregate-to-") } }
         #expect(Set(aggregated) == ["rbac.authorization.k8s.io/aggregate-to-admin", "rbac.authorization.k8s.io/aggregate-to-edit", "rbac.authorization.k8s.io/aggregate-to-view"])

@@ -117,6 +117,35 @@ struct PluginAvailabilityTests {
         }
     }
 
+    @Test("a missing kind is awaited on a watch of its CustomResourceDefinition: discovery is not polled meanwhile, and the plugin comes up when the CRD is installed")
+    func crdWatchedNotPolled() async throws {
+        try await ExecutorHarness.with(kubelet: true, start: false) { h in
+            let discovery = LockedBox(0)
+            let crdWatches = LockedBox(0)
+            let client = try KubernetesClient(configuration: h.sandbox.clientConfiguration(), observer: { record in
+                if record.path.hasPrefix("/apis/widgets.example.com/v1") { discovery.withLock { $0 += 1 } }
+                if record.isWatch, record.path.contains("customresourcedefinitions") { crdWatches.withLock { $0 += 1 } }
+            })
+            var config = ExecutorConfig()
+            config.kindRecheckSeconds = 1  // were discovery polled, it would be asked every second
+            let manager = Manager(client: client, options: ManagerOptions(metricsBindAddress: "0", healthProbeBindAddress: "0", gracefulShutdownTimeout: .seconds(5)))
+            let executor = Executor(manager: manager, config: config, plugins: PluginRegistration.builtIn + [.plugin(WidgetPlugin())], sink: h.sink)
+            let run = Task { try await manager.run() }
+            try await eventually("widget unavailable and its CRD watched") {
+                executor.pluginAvailability["widget"] == .unavailable("the widgets.example.com/v1 Widget CRD is not installed") && crdWatches.value >= 1
+            }
+            let asked = discovery.value
+            try await Task.sleep(for: .seconds(3))
+            #expect(discovery.value == asked, "discovery asked \(discovery.value - asked) more times while the CRD was watched")
+
+            _ = try await h.client.create(Fixtures.crdType, Widget.crd)
+            try await eventually("widget plugin ready", seconds: 30) { executor.pluginAvailability["widget"] == .ready }
+            run.cancel()
+            _ = try? await run.value
+            try await client.shutdown()
+        }
+    }
+
     @Test("a plugin whose kind RBAC forbids fails its tasks naming the missing rule, while container tasks run and /readyz is 200")
     func kindForbidden() async throws {
         try await ExecutorHarness.with(kubelet: true, start: false) { h in

@@ -66,7 +66,6 @@ struct RBACTests {
         options.operators = [.spark, .ray, .knative]
         try await KubeSandbox.with(options) { sandbox, client in
             try await ExecutorHarness.installCRD(client)
-            _ = try await client.create(Fixtures.crdType, AppSchema.crd)
             let used = LockedBox(Set<String>())
             let recording = try KubernetesClient(configuration: sandbox.clientConfiguration(), observer: { record in
                 if let (resource, verb) = Self.attributes(record) { _ = used.withLock { $0.insert("\(resource):\(verb)") } }
@@ -82,6 +81,9 @@ struct RBACTests {
             _ = Executor(manager: manager, config: config, sink: RecordingSink())
             let run = Task { try await manager.run() }
             let h = ExecutorHarness(sandbox: sandbox, client: client, sink: RecordingSink())
+            // The App CRD comes after the executor: it waits on a watch of that definition.
+            try await eventually("the App controller watching for its CRD") { used.value.contains("apiextensions.k8s.io/customresourcedefinitions:watch") }
+            _ = try await client.create(Fixtures.crdType, AppSchema.crd)
 
             // Success and GC; retries; abort; a Pod deleted behind the executor's back; repeated
             // system errors (an Event series).
@@ -165,8 +167,14 @@ struct RBACTests {
             }
             let token = sandbox.serviceAccountToken(namespace: "executor-system", name: "executor-controller-manager")
             let refused = LockedBox(0)
+            let definitionsRefused = LockedBox(0)
+            let definitionsWatched = LockedBox(0)
             let client = try KubernetesClient(configuration: sandbox.clientConfiguration(authentication: .bearerToken(token)), observer: { record in
                 if record.code == 403, record.method == "POST", record.path.hasSuffix("/pods") { refused.withLock { $0 += 1 } }
+                if record.path.contains("/customresourcedefinitions") {
+                    if record.code == 403 { definitionsRefused.withLock { $0 += 1 } }
+                    if record.isWatch { definitionsWatched.withLock { $0 += 1 } }
+                }
             })
             var election = LeaderElectionConfig(leaseName: "abf369a8.flyte.org", namespace: "executor-system", identity: "rbac-enforced")
             election.retryPeriod = .milliseconds(200)
@@ -178,6 +186,9 @@ struct RBACTests {
             try await h.create(Fixtures.taskAction("allowed", template: Fixtures.template(duration: 0.05, startup: 0.05)))
             #expect(try await h.terminal("allowed").status?.phaseHistory?.last?.phase == "Completed")
             #expect(refused.value == 0)
+            // Spark and Ray are not installed here: their CRDs are watched by name, as the role allows.
+            try await eventually("the missing kinds' definitions watched") { definitionsWatched.value >= 2 }
+            #expect(definitionsRefused.value == 0)
             // An App: its Knative Service (owned, blockOwnerDeletion) and its status, as the ServiceAccount.
             _ = try await admin.create(AppScenarioTests.app(fields: ["container": AppScenarioTests.container()]))
             try await AppScenarioTests.until(h, "ACTIVE as the ServiceAccount") { $0.status?.phase == "ACTIVE" }

@@ -73,6 +73,26 @@ struct RBACModeTests {
         }
     }
 
+    @Test("list and watch with a metadata.name field selector are that name's requests: resourceNames allows them, and nothing wider")
+    func resourceNamesOnListAndWatch() async throws {
+        try await Self.rbacSandbox { sandbox, admin in
+            let bot = try KubernetesClient(configuration: sandbox.clientConfiguration(authentication: .bearerToken(sandbox.serviceAccountToken(namespace: "default", name: "bot"))))
+            defer { Task { try? await bot.shutdown() } }
+            _ = try await admin.create(Self.roles, ["apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": ["name": "one-cm", "namespace": "default"],
+                                                    "rules": [["apiGroups": [""], "resources": ["configmaps"], "verbs": ["list", "watch"], "resourceNames": ["only-this"]]]])
+            _ = try await admin.create(Self.roleBindings, ["apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": ["name": "bot-one", "namespace": "default"],
+                                                           "subjects": [["kind": "ServiceAccount", "name": "bot", "namespace": "default"]],
+                                                           "roleRef": ["apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "one-cm"]])
+            _ = try await admin.create(ConfigMap(metadata: ObjectMeta(name: "only-this", namespace: "default")))
+            _ = try await admin.create(ConfigMap(metadata: ObjectMeta(name: "other", namespace: "default")))
+            #expect(try await bot.list(ConfigMap.self, namespace: "default", options: ListOptions(fieldSelector: "metadata.name=only-this")).items.map(\.metadata.name) == ["only-this"])
+            _ = try await bot.watch(ConfigMap.self, namespace: "default", options: WatchOptions(fieldSelector: "metadata.name=only-this", timeoutSeconds: 1))
+            #expect(await Self.forbidden { _ = try await bot.list(ConfigMap.self, namespace: "default") } != nil)
+            #expect(await Self.forbidden { _ = try await bot.list(ConfigMap.self, namespace: "default", options: ListOptions(fieldSelector: "metadata.name=other")) } != nil)
+            #expect(await Self.forbidden { _ = try await bot.watch(ConfigMap.self, namespace: "default", options: WatchOptions(fieldSelector: "metadata.name=other")) } != nil)
+        }
+    }
+
     @Test("SelfSubjectAccessReview answers what the caller may do (kubectl auth can-i), and serviceaccounts/token issues a token that acts as the ServiceAccount")
     func accessReviewAndTokens() async throws {
         try await Self.rbacSandbox { sandbox, admin in
