@@ -23,7 +23,7 @@ enum KindDiscovery {
         let initial = backoff
         var backoff = backoff
         var warned = false
-        var watchable = !type.group.isEmpty
+        var watchable = mayBeDefinition(type)
         while true {
             do {
                 if try await client.isServed(type) {
@@ -60,6 +60,10 @@ enum KindDiscovery {
         /// RBAC refuses the watch: poll discovery from now on.
         case unusable
     }
+
+    /// Whether a CustomResourceDefinition can serve `type`: its group has a dot, as the API
+    /// server requires of a CRD's group (`batch`, `apps` and the core group are built in).
+    static func mayBeDefinition(_ type: ResourceType) -> Bool { type.group.contains(".") }
 
     /// The name of the CustomResourceDefinition serving `type`.
     static func definitionName(_ type: ResourceType) -> String { "\(type.plural).\(type.group)" }

@@ -38,7 +38,7 @@ public enum RBACManifest {
             key.comment = nil
             if seen.insert(key).inserted { out.append(rule) }
         }
-        let awaited = (plugins.map { childType(of: $0) } + (apps ? [App.resourceType, KnativeService.resourceType] : [])).filter { !$0.group.isEmpty }
+        let awaited = (plugins.map { childType(of: $0) } + (apps ? [App.resourceType, KnativeService.resourceType] : [])).filter(KindDiscovery.mayBeDefinition)
         let names = Array(Set(awaited.map(KindDiscovery.definitionName))).sorted()
         if !names.isEmpty {
             out.append(PolicyRule(apiGroups: ["apiextensions.k8s.io"], resources: ["customresourcedefinitions"], verbs: ["list", "watch"], resourceNames: names,
