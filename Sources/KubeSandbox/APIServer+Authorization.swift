@@ -23,16 +23,11 @@ extension APIServer {
         return RequestAttributes(verb: verb, group: t.def.type.group, resource: t.def.type.plural, subresource: t.subresource, namespace: t.namespace, name: name)
     }
 
-    /// `x` from a field selector with the term `metadata.name=x` (or `==x`).
+    /// `x` from a field selector with the term `metadata.name=x` (or `==x`), parsed as the API
+    /// server parses it (apimachinery's `RequiresExactMatch`).
     static func exactName(_ selector: String) -> String? {
-        for term in selector.split(separator: ",") {
-            let text = term.trimmingCharacters(in: .whitespaces)
-            for op in ["==", "="] where text.hasPrefix("metadata.name" + op) {
-                let value = text.dropFirst(("metadata.name" + op).count)
-                if !value.isEmpty, !value.hasPrefix("=") { return String(value) }
-            }
-        }
-        return nil
+        guard let parsed = try? FieldSelector(parsing: selector) else { return nil }
+        return parsed.requirements.first { $0.field == "metadata.name" && !$0.negated }?.value
     }
 
     /// Whether `user` may do what `attributes` say; everyone in RBAC-less mode.
