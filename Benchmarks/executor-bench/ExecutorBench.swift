@@ -89,6 +89,7 @@ enum ExecutorBench {
         let manager = Manager(client: client, options: ManagerOptions(metricsBindAddress: "0", healthProbeBindAddress: "0"), logger: logging)
         var config = ExecutorConfig()
         if let window = ProcessInfo.processInfo.environment["BENCH_COALESCE_MS"].flatMap(Int.init) { config.statusCoalesceMilliseconds = window }
+        if let rate = ProcessInfo.processInfo.environment["BENCH_WRITES_PER_SECOND"].flatMap(Double.init) { config.statusWritesPerSecond = rate }
         _ = Executor(manager: manager, config: config, sink: SilentSink(), options: ControllerOptions(maxConcurrentReconciles: 10), logger: logging)
         let run = Task { try await manager.run() }
         await manager.informers.waitForSync()

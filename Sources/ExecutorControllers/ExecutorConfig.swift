@@ -14,6 +14,13 @@ public struct ExecutorConfig: Codable, Sendable, Hashable {
     /// merged into the next write instead of written at once; terminal ones are written at
     /// once, and every ActionEvent is sent when it happens. 0 writes every change. Not Flyte's.
     public var statusCoalesceMilliseconds: Int = 1000
+    /// Under load the window widens so that the TaskActions in flight together make about this
+    /// many non-terminal status writes per second: with N in flight it is N / this, never less
+    /// than `statusCoalesceMilliseconds` nor more than `statusCoalesceMaxMilliseconds`. 0 keeps
+    /// the window fixed. Not Flyte's.
+    public var statusWritesPerSecond: Double = 50
+    /// The widest the coalescing window grows under load.
+    public var statusCoalesceMaxMilliseconds: Int = 15_000
     public var gc = GC()
     /// Task type → plugin id, overriding the registrations.
     public var defaultForTaskTypes: [String: String] = [:]
@@ -72,6 +79,8 @@ public struct ExecutorConfig: Codable, Sendable, Hashable {
         case maxSystemFailures = "max-system-failures"
         case requeueSeconds = "requeue-seconds"
         case statusCoalesceMilliseconds = "status-coalesce-milliseconds"
+        case statusWritesPerSecond = "status-writes-per-second"
+        case statusCoalesceMaxMilliseconds = "status-coalesce-max-milliseconds"
         case gc
         case defaultForTaskTypes = "default-for-task-types"
         case plugins
@@ -91,6 +100,8 @@ public struct ExecutorConfig: Codable, Sendable, Hashable {
         maxSystemFailures = try c.decodeIfPresent(Int.self, forKey: .maxSystemFailures) ?? 3
         requeueSeconds = try c.decodeIfPresent(Int.self, forKey: .requeueSeconds) ?? 10
         statusCoalesceMilliseconds = try c.decodeIfPresent(Int.self, forKey: .statusCoalesceMilliseconds) ?? 1000
+        statusWritesPerSecond = try c.decodeIfPresent(Double.self, forKey: .statusWritesPerSecond) ?? 50
+        statusCoalesceMaxMilliseconds = try c.decodeIfPresent(Int.self, forKey: .statusCoalesceMaxMilliseconds) ?? 15_000
         gc = try c.decodeIfPresent(GC.self, forKey: .gc) ?? GC()
         defaultForTaskTypes = try c.decodeIfPresent([String: String].self, forKey: .defaultForTaskTypes) ?? [:]
         plugins = try c.decodeIfPresent(PluginConfig.self, forKey: .plugins) ?? PluginConfig()
@@ -125,7 +136,7 @@ public struct ExecutorConfig: Codable, Sendable, Hashable {
             let value = try JSONValue(yaml: text)
             if value.isNull { return ExecutorConfig() }
             guard case .object(let members) = value else { throw Invalid(path: path, problem: "the top level must be a mapping") }
-            let known = Set(["max-system-failures", "requeue-seconds", "status-coalesce-milliseconds", "gc", "default-for-task-types", "plugins", "spark", "ray", "apps", "events", "cluster", "storage", "notifications", "events-reporting-controller", "kind-recheck-seconds"])
+            let known = Set(["max-system-failures", "requeue-seconds", "status-coalesce-milliseconds", "status-writes-per-second", "status-coalesce-max-milliseconds", "gc", "default-for-task-types", "plugins", "spark", "ray", "apps", "events", "cluster", "storage", "notifications", "events-reporting-controller", "kind-recheck-seconds"])
             if let unknown = members.keys.sorted().first(where: { !known.contains($0) }) {
                 throw Invalid(path: path, problem: "unknown key \"\(unknown)\"")
             }
@@ -133,6 +144,8 @@ public struct ExecutorConfig: Codable, Sendable, Hashable {
             if config.maxSystemFailures < 0 { throw Invalid(path: path, problem: "max-system-failures must be 0 or more") }
             if config.apps.maxRequestTimeoutSeconds < 1 || config.apps.defaultRequestTimeoutSeconds < 0 { throw Invalid(path: path, problem: "apps: request timeouts must be positive") }
             if config.statusCoalesceMilliseconds < 0 { throw Invalid(path: path, problem: "status-coalesce-milliseconds must be 0 or more") }
+            if config.statusWritesPerSecond < 0 { throw Invalid(path: path, problem: "status-writes-per-second must be 0 or more") }
+            if config.statusCoalesceMaxMilliseconds < config.statusCoalesceMilliseconds { throw Invalid(path: path, problem: "status-coalesce-max-milliseconds must be at least status-coalesce-milliseconds") }
             if config.kindRecheckSeconds < 1 { throw Invalid(path: path, problem: "kind-recheck-seconds must be 1 or more") }
             do {
                 try config.events.validate()

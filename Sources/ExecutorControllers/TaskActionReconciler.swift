@@ -243,10 +243,23 @@ public final class TaskActionReconciler: Reconciler {
 
     /// How long a status write of `key` waits to be coalesced, or nil to write now.
     func holdOff(_ key: String, now: Date) -> Duration? {
-        let window = Double(config.statusCoalesceMilliseconds) / 1000
-        guard window > 0, let last = coalescing.value[key]?.lastWrite else { return nil }
+        let (last, inFlight) = coalescing.withLock { ($0[key]?.lastWrite, $0.count) }
+        let window = Self.coalescingWindow(config, inFlight: inFlight)
+        guard window > 0, let last else { return nil }
         let left = last.addingTimeInterval(window).timeIntervalSince(now)
         return left > 0 ? .milliseconds(Int64((left * 1000).rounded(.up))) : nil
+    }
+
+    /// The coalescing window in seconds with `inFlight` TaskActions between their first and
+    /// their terminal write: wide enough that they make about `status-writes-per-second`
+    /// non-terminal writes together, within `status-coalesce-milliseconds` and
+    /// `status-coalesce-max-milliseconds`. The API server is shared: when many actions run at
+    /// once, their intermediate phases reach the object later (their ActionEvents do not).
+    static func coalescingWindow(_ config: ExecutorConfig, inFlight: Int) -> Double {
+        let base = Double(config.statusCoalesceMilliseconds) / 1000
+        guard base > 0, config.statusWritesPerSecond > 0 else { return base }
+        let widest = max(base, Double(config.statusCoalesceMaxMilliseconds) / 1000)
+        return min(widest, max(base, Double(inFlight) / config.statusWritesPerSecond))
     }
 
     static func key(_ taskAction: TaskAction) -> String {

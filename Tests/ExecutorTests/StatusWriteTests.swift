@@ -1,5 +1,5 @@
 import ExecutorAPI
-import ExecutorControllers
+@testable import ExecutorControllers
 import Foundation
 import KubeClient
 import KubeRuntime
@@ -75,6 +75,51 @@ struct StatusWriteTests {
             let log = writes.value
             let deleted = try #require(log.firstIndex { $0.hasPrefix("DELETE") && $0.hasSuffix("/pods/w-retry-0") }, "\(log)")
             #expect(log[..<deleted].contains { $0.hasSuffix("/taskactions/w-retry/status") }, "the new attempt was only held in memory when the Pod was deleted: \(log)")
+        }
+    }
+
+    @Test("under load the window widens to the TaskActions in flight over status-writes-per-second, within its bounds; the keys parse and are checked")
+    func adaptiveWindow() throws {
+        var config = ExecutorConfig()
+        #expect(TaskActionReconciler.coalescingWindow(config, inFlight: 3) == 1)
+        #expect(TaskActionReconciler.coalescingWindow(config, inFlight: 250) == 5)
+        #expect(TaskActionReconciler.coalescingWindow(config, inFlight: 5_000) == 15)
+        config.statusWritesPerSecond = 0
+        #expect(TaskActionReconciler.coalescingWindow(config, inFlight: 5_000) == 1)
+        config.statusWritesPerSecond = 50
+        config.statusCoalesceMilliseconds = 0
+        #expect(TaskActionReconciler.coalescingWindow(config, inFlight: 5_000) == 0, "0 still writes every change")
+        let parsed = try ExecutorConfig.parse(yaml: "status-writes-per-second: 10\nstatus-coalesce-max-milliseconds: 30000\n", path: "c.yaml")
+        #expect(parsed.statusWritesPerSecond == 10 && parsed.statusCoalesceMaxMilliseconds == 30_000)
+        #expect(throws: (any Error).self) { try ExecutorConfig.parse(yaml: "status-writes-per-second: -1\n", path: "c.yaml") }
+        #expect(throws: (any Error).self) { try ExecutorConfig.parse(yaml: "status-coalesce-milliseconds: 2000\nstatus-coalesce-max-milliseconds: 1000\n", path: "c.yaml") }
+    }
+
+    @Test("ten TaskActions in flight at 0.1 status writes per second hold every intermediate phase past the 1 s base window: one status write each, every phase still in phaseHistory")
+    func widenedUnderLoad() async throws {
+        var config = ExecutorConfig()
+        config.statusWritesPerSecond = 0.1  // ten in flight: a 100 s window
+        config.statusCoalesceMaxMilliseconds = 300_000
+        try await ExecutorHarness.with(start: false) { h in
+            let log = WriteLog()
+            let (run, client) = try Self.start(h, config: config, log: log)
+            let names = (0..<10).map { "w-load-\($0)" }
+            for name in names { try await h.create(Fixtures.taskAction(name, template: Fixtures.template(manual: true))) }
+            try await eventually("every Pod") { (try? await h.pods().count) == names.count }
+            // Longer than the base window: with the window fixed at 1 s each action's Queued
+            // and Initializing would be written now.
+            try await Task.sleep(for: .seconds(2))
+            for name in names { try await h.advance("\(name)-0") }
+            for name in names { try await h.advance("\(name)-0") }
+            for name in names {
+                let done = try await h.terminal(name)
+                let phases = done.status?.phaseHistory?.map(\.phase) ?? []
+                #expect(phases.first == "Queued" && phases.last == "Completed" && phases.contains("Initializing"), "\(name): \(phases)")
+            }
+            run.cancel()
+            _ = try? await run.value
+            #expect(log.statusWrites == names.count, "\(log.writes.value.map(\.path))")
+            try await client.shutdown()
         }
     }
 
