@@ -301,22 +301,15 @@ struct AppScenarioTests {
             let kubeconfig = FileManager.default.temporaryDirectory.appendingPathComponent("apps-\(UUID().uuidString).kubeconfig").path
             try h.sandbox.writeKubeconfig(to: kubeconfig)
             defer { try? FileManager.default.removeItem(atPath: kubeconfig) }
-            func run(_ arguments: [String]) throws -> [[String]] {
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: kubectl)
-                process.arguments = ["--kubeconfig", kubeconfig] + arguments
-                let out = Pipe()
-                process.standardOutput = out
-                try process.run()
-                let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-                process.waitUntilExit()
-                #expect(process.terminationStatus == 0)
-                return text.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init) }
+            func run(_ arguments: [String]) async throws -> [[String]] {
+                let result = try await ChildProcess.run(kubectl, ["--kubeconfig", kubeconfig] + arguments)
+                #expect(result.status == 0, "\(result.stderr)")
+                return result.stdout.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init) }
             }
-            let table = try run(["get", "apps", "-n", "default"])
+            let table = try await run(["get", "apps", "-n", "default"])
             #expect(table.first == ["NAME", "STATUS", "SUBSTATE", "REPLICAS", "URL", "AGE"])
             #expect(table.dropFirst().first?.prefix(5) == ["web", "ACTIVE", "RUNNING", "1", "http://\(Self.serviceName).default.example.com"])
-            let wide = try run(["get", "apps", "-n", "default", "-o", "wide"])
+            let wide = try await run(["get", "apps", "-n", "default", "-o", "wide"])
             #expect(wide.first?.suffix(3) == ["PROJECT", "DOMAIN", "SERVICE"])
             #expect(wide.dropFirst().first?.suffix(3) == ["flytesnacks", "development", Self.serviceName])
         }

@@ -20,21 +20,15 @@ struct InstallManifestTests {
     }
 
     @Test("dist/install.yaml is what make build-installer renders from config/default")
-    func current() throws {
+    func current() async throws {
         guard Self.renderer() != nil else {
             print("skipped: neither kustomize nor kubectl is installed to render config/default")
             return
         }
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("install-\(UUID().uuidString).yaml").path
         defer { try? FileManager.default.removeItem(atPath: out) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [Fixtures.repositoryRoot + "/hack/build-installer.sh", "executor:0.1.0"]
-        process.environment = ProcessInfo.processInfo.environment.merging(["OUT": out]) { $1 }
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        let built = try await ChildProcess.run("/bin/bash", [Fixtures.repositoryRoot + "/hack/build-installer.sh", "executor:0.1.0"], environment: ProcessInfo.processInfo.environment.merging(["OUT": out]) { $1 })
+        #expect(built.status == 0, "\(built.stderr)")
         let rendered = try String(contentsOfFile: out, encoding: .utf8)
         #expect(rendered == (try String(contentsOfFile: Self.installYAML, encoding: .utf8)), "dist/install.yaml is stale: run `make build-installer`")
     }
@@ -109,25 +103,16 @@ struct InstallerApplyTests {
             let kubeconfig = FileManager.default.temporaryDirectory.appendingPathComponent("install-\(UUID().uuidString).kubeconfig").path
             try sandbox.writeKubeconfig(to: kubeconfig)
             defer { try? FileManager.default.removeItem(atPath: kubeconfig) }
-            func apply() throws -> (Int32, String, String) {
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: kubectl)
-                process.arguments = ["--kubeconfig", kubeconfig, "apply", "-f", Fixtures.repositoryRoot + "/dist/install.yaml"]
-                let out = Pipe(), err = Pipe()
-                process.standardOutput = out
-                process.standardError = err
-                try process.run()
-                let o = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-                let e = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-                process.waitUntilExit()
-                return (process.terminationStatus, o, e)
+            func apply() async throws -> (Int32, String, String) {
+                let result = try await ChildProcess.run(kubectl, ["--kubeconfig", kubeconfig, "apply", "-f", Fixtures.repositoryRoot + "/dist/install.yaml"])
+                return (result.status, result.stdout, result.stderr)
             }
-            let (status, out, err) = try apply()
+            let (status, out, err) = try await apply()
             #expect(status == 0)
             #expect(err.isEmpty, "stderr: \(err)")
             let created = out.split(separator: "\n")
             #expect(created.count == 17 && created.allSatisfy { $0.hasSuffix(" created") }, "\(out)")
-            let (again, out2, err2) = try apply()
+            let (again, out2, err2) = try await apply()
             #expect(again == 0 && err2.isEmpty)
             #expect(out2.split(separator: "\n").allSatisfy { $0.hasSuffix(" unchanged") }, "\(out2)")
         }

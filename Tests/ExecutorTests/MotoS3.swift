@@ -186,7 +186,7 @@ final class MotoS3: Sendable {
 
     func stop() async {
         process.terminate()
-        process.waitUntilExit()
+        await ChildProcess.exit(of: process)
         await http.shutdown()
     }
 }

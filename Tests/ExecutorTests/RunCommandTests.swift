@@ -29,7 +29,8 @@ struct RunCommandTests {
         let deadline = ContinuousClock.now + .seconds(seconds)
         while process.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
         if process.isRunning { process.terminate() }
-        process.waitUntilExit()
+        await ChildProcess.exit(of: process)
+        // It has exited: what is left in the pipe is there to read at once.
         let text = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         return (process.terminationStatus, text)
     }
@@ -161,7 +162,7 @@ struct DevCommandTests {
         #expect(described.code == 0, "\(described.err)")
         #expect(described.out.contains("Phase:         Failed (attempt 3)") && described.out.contains("Pod sample-run-a1-2: Failed"), "\(described.out)")
         process.interrupt()
-        process.waitUntilExit()
+        await ChildProcess.exit(of: process)
         handle.readabilityHandler = nil
         let lines = text.value.split(separator: "\n")
         let a0 = lines.filter { $0.contains("sample-run-a0    attempt") }.map { $0.split(separator: " ", omittingEmptySubsequences: true)[4] }
