@@ -221,4 +221,16 @@ struct KubeConfigTests {
         let garbage = try dir.write("garbage.sh", "#!/bin/sh\necho hello\n", executable: true)
         await #expect(throws: KubeClientError.self) { try await CredentialProvider(.exec(.init(command: garbage), cluster: nil)).resolve() }
     }
+
+    @Test("an exec plugin that writes more than a pipe holds to stderr before its credential is read, not waited for forever", .timeLimit(.minutes(1)))
+    func chattyExecPlugin() async throws {
+        let dir = try TempDirectory()
+        // 200 KB of warnings first: stderr must be drained while stdout is read.
+        let script = try dir.write("chatty.sh", """
+            #!/bin/sh
+            head -c 200000 /dev/zero | tr '\\0' w >&2
+            echo '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"chatty"}}'
+            """, executable: true)
+        #expect(try await CredentialProvider(.exec(.init(command: script), cluster: nil)).resolve().authorization == "Bearer chatty")
+    }
 }

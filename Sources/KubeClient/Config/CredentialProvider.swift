@@ -1,5 +1,6 @@
 import Foundation
 import NIOSSL
+import Synchronization
 
 /// Produces the authentication of each request: a fixed token, a token file that is re-read
 /// when it changes, basic auth, or an exec plugin's credential cached until it expires.
@@ -153,14 +154,30 @@ enum ExecCredentialRunner {
         process.standardError = stderr
         process.standardInput = FileHandle.nullDevice
         try process.run()
-        // Reading and waiting block, so they run off the cooperative pool.
+        // Reading and waiting block, so they run off the cooperative pool; stderr is drained
+        // beside stdout, or a plugin that fills the stderr pipe (64 KiB) before it closes stdout
+        // would wait for us forever while we wait for its stdout.
         return await withCheckedContinuation { continuation in
             DispatchQueue.global().async {
+                let errors = ErrorOutput()
+                let drained = DispatchGroup()
+                drained.enter()
+                DispatchQueue.global().async {
+                    errors.set(stderr.fileHandleForReading.readDataToEndOfFile())
+                    drained.leave()
+                }
                 let out = stdout.fileHandleForReading.readDataToEndOfFile()
-                let err = stderr.fileHandleForReading.readDataToEndOfFile()
+                drained.wait()
                 process.waitUntilExit()
-                continuation.resume(returning: (process.terminationStatus, out, err))
+                continuation.resume(returning: (process.terminationStatus, out, errors.get()))
             }
         }
     }
+}
+
+/// What a credential plugin wrote to stderr, handed from the thread that drains it.
+private final class ErrorOutput: Sendable {
+    private let data = Mutex(Data())
+    func set(_ value: Data) { data.withLock { $0 = value } }
+    func get() -> Data { data.withLock { $0 } }
 }
