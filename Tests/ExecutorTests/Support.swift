@@ -120,7 +120,7 @@ struct ExecutorHarness {
     var namespace = "default"
 
     static func installCRD(_ client: KubernetesClient) async throws {
-        try await TestCluster.ensureCRD(client, TaskActionSchema.crd)
+        _ = try await client.create(Fixtures.crdType, TaskActionSchema.crd)
     }
 
     /// - Parameter start: false leaves starting an executor to `body`.
@@ -131,10 +131,10 @@ struct ExecutorHarness {
         options.kubelet = kubelet
         options.operators = operators
         options.installOperatorCRDs = installOperatorCRDs
-        try await TestCluster.with(options: options) { sandbox, client, namespace in
-            try await installCRD(client)
-            if apps { try await TestCluster.ensureCRD(client, AppSchema.crd) }
-            let harness = ExecutorHarness(sandbox: sandbox, client: client, sink: RecordingSink(), namespace: namespace)
+        try await TestCluster.with(options) { cluster in
+            try await cluster.ensureCRD(TaskActionSchema.crd)
+            if apps { try await cluster.ensureCRD(AppSchema.crd) }
+            let harness = ExecutorHarness(sandbox: cluster.sandbox, client: cluster.client, sink: RecordingSink(), namespace: cluster.namespace)
             let run = start ? harness.startExecutor(config: config, plugins: plugins, sink: sink, errorDocuments: errorDocuments, metrics: metrics) : Task<Void, any Error> {}
             do {
                 try await body(harness)

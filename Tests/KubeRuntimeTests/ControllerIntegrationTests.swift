@@ -42,9 +42,10 @@ struct ControllerIntegrationTests {
 
     @Test("enqueues the controller owner on a child's event")
     func ownerEnqueue() async throws {
-        try await KubeSandbox.with { _, client in
-            let parents = Informer<ConfigMap>(client: client, scope: InformerScope(namespace: "default", labelSelector: "role=parent"))
-            let children = Informer<ConfigMap>(client: client, scope: InformerScope(namespace: "default", labelSelector: "role=child"))
+        try await TestCluster.with { cluster in
+            let client = cluster.client, namespace = cluster.namespace
+            let parents = Informer<ConfigMap>(client: client, scope: InformerScope(namespace: namespace, labelSelector: "role=parent"))
+            let children = Informer<ConfigMap>(client: client, scope: InformerScope(namespace: namespace, labelSelector: "role=child"))
             let log = ReconcileLog()
             let controller = Controller(name: "owners", reconciler: ReconcileFunction { request, _ in
                 log.append(request.name)
@@ -53,11 +54,11 @@ struct ControllerIntegrationTests {
             controller.watch(parents)
             controller.watch(children, handler: .enqueueOwner(group: "", kind: "ConfigMap"))
             let tasks = [Task { await parents.run() }, Task { await children.run() }, Task { await controller.run() }]
-            let parent = try await client.create(configMap("parent", labels: ["role": "parent"]))
+            let parent = try await client.create(configMap("parent", namespace: namespace, labels: ["role": "parent"]))
             try await eventually("parent reconciled") { log.count("parent") == 1 }
             let ref = OwnerReference(apiVersion: "v1", kind: "ConfigMap", name: "parent", uid: parent.metadata.uid ?? "", controller: true)
             let notController = OwnerReference(apiVersion: "v1", kind: "ConfigMap", name: "bystander", uid: "u-1", controller: false)
-            _ = try await client.create(ConfigMap(metadata: ObjectMeta(name: "child", namespace: "default", labels: ["role": "child"], ownerReferences: [ref, notController])))
+            _ = try await client.create(ConfigMap(metadata: ObjectMeta(name: "child", namespace: namespace, labels: ["role": "child"], ownerReferences: [ref, notController])))
             try await eventually("parent woken by child") { log.count("parent") == 2 }
             #expect(log.count("child") == 0)
             #expect(log.count("bystander") == 0)
@@ -68,8 +69,9 @@ struct ControllerIntegrationTests {
 
     @Test("predicates drop events that change nothing they care about")
     func predicates() async throws {
-        try await KubeSandbox.with { _, client in
-            let informer = Informer<ConfigMap>(client: client, scope: InformerScope(namespace: "default"))
+        try await TestCluster.with { cluster in
+            let client = cluster.client, namespace = cluster.namespace
+            let informer = Informer<ConfigMap>(client: client, scope: InformerScope(namespace: namespace, labelSelector: "test=predicates"))
             let log = ReconcileLog()
             let controller = Controller(name: "labels", reconciler: ReconcileFunction { request, _ in
                 log.append(request.name)
@@ -77,11 +79,11 @@ struct ControllerIntegrationTests {
             })
             controller.watch(informer, predicates: [.labelsChanged])
             let tasks = [Task { await informer.run() }, Task { await controller.run() }]
-            var object = try await client.create(configMap("p"))
+            var object = try await client.create(configMap("p", namespace: namespace, labels: ["test": "predicates"]))
             try await eventually("created") { log.count("p") == 1 }
             object.data = ["a": "b"]
             object = try await client.update(object)
-            object.metadata.labels = ["now": "labelled"]
+            object.metadata.labels = ["test": "predicates", "now": "labelled"]
             _ = try await client.update(object)
             try await eventually("label change") { log.count("p") == 2 }
             #expect(log.count("p") == 2)

@@ -27,9 +27,14 @@ struct InformerIntegrationTests {
         await task.value
     }
 
-    /// The server's config maps in `default`, as name → data.
-    static func serverState(_ client: KubernetesClient) async throws -> [String: [String: String]] {
-        let list = try await client.list(ConfigMap.self, namespace: "default")
+    /// The portable tests' config maps carry this label and their informers select it: a real
+    /// cluster puts a config map of its own (`kube-root-ca.crt`) in every namespace.
+    static let portable = ["test": "informer"]
+    static func portableScope(_ namespace: String) -> InformerScope { InformerScope(namespace: namespace, labelSelector: "test=informer") }
+
+    /// The server's config maps in `namespace` (those `labelSelector` selects), as name → data.
+    static func serverState(_ client: KubernetesClient, namespace: String = "default", labelSelector: String? = nil) async throws -> [String: [String: String]] {
+        let list = try await client.list(ConfigMap.self, namespace: namespace, options: ListOptions(labelSelector: labelSelector))
         return Dictionary(uniqueKeysWithValues: list.items.map { ($0.metadata.name ?? "", $0.data ?? [:]) })
     }
 
@@ -41,43 +46,45 @@ struct InformerIntegrationTests {
     /// test's own reads may meet the same injected faults).
     static func converges(_ informer: Informer<ConfigMap>, _ client: KubernetesClient, _ what: String) async throws {
         try await eventually(what) {
-            guard let expected = try? await serverState(client) else { return false }
+            guard let expected = try? await serverState(client, namespace: informer.scope.namespace ?? "default", labelSelector: informer.scope.labelSelector) else { return false }
             return storeState(informer) == expected
         }
     }
 
     @Test("lists in pages, syncs, and follows creates, updates and deletes")
     func follows() async throws {
-        try await KubeSandbox.with { _, client in
-            for i in 0..<20 { _ = try await client.create(configMap("cm-\(i)", data: ["v": "0"])) }
-            try await Self.withInformer(client) { informer in
+        try await TestCluster.with { cluster in
+            let client = cluster.client, namespace = cluster.namespace
+            for i in 0..<20 { _ = try await client.create(configMap("cm-\(i)", namespace: namespace, labels: Self.portable, data: ["v": "0"])) }
+            try await Self.withInformer(client, scope: Self.portableScope(namespace)) { informer in
                 await informer.waitForSync()
                 #expect(informer.hasSynced)
                 #expect(informer.store.count == 20)
-                _ = try await client.create(configMap("new"))
-                var changed = try await client.get(ConfigMap.self, name: "cm-3", namespace: "default")
+                _ = try await client.create(configMap("new", namespace: namespace, labels: Self.portable))
+                var changed = try await client.get(ConfigMap.self, name: "cm-3", namespace: namespace)
                 changed.data = ["v": "1"]
                 _ = try await client.update(changed)
-                try await client.delete(ConfigMap.self, name: "cm-4", namespace: "default")
+                try await client.delete(ConfigMap.self, name: "cm-4", namespace: namespace)
                 try await Self.converges(informer, client, "creates, updates and deletes")
-                #expect(informer.store.get(namespace: "default", name: "cm-3")?.data == ["v": "1"])
-                #expect(informer.store.get(namespace: "default", name: "cm-4") == nil)
+                #expect(informer.store.get(namespace: namespace, name: "cm-3")?.data == ["v": "1"])
+                #expect(informer.store.get(namespace: namespace, name: "cm-4") == nil)
             }
         }
     }
 
     @Test("strips managedFields before storing")
     func stripsManagedFields() async throws {
-        try await KubeSandbox.with { _, client in
+        try await TestCluster.with { cluster in
+            let client = cluster.client, namespace = cluster.namespace
             // Server-side apply records managedFields (the sandbox records them only for apply).
-            let created = try await client.patch(ConfigMap.self, name: "a", namespace: "default", .apply(["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "a", "namespace": "default"], "data": ["k": "v"]], fieldManager: "test"))
+            let created = try await client.patch(ConfigMap.self, name: "a", namespace: namespace, .apply(["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "a", "namespace": .string(namespace)], "data": ["k": "v"]], fieldManager: "test"))
             #expect(created.metadata.managedFields?.isEmpty == false)
-            try await Self.withInformer(client) { informer in
+            try await Self.withInformer(client, scope: InformerScope(namespace: namespace)) { informer in
                 await informer.waitForSync()
-                #expect(informer.store.get("default/a")?.metadata.managedFields == nil)
-                _ = try await client.patch(ConfigMap.self, name: "b", namespace: "default", .apply(["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "b", "namespace": "default"]], fieldManager: "test"))
-                try await eventually("b cached") { informer.store.get("default/b") != nil }
-                #expect(informer.store.get("default/b")?.metadata.managedFields == nil)
+                #expect(informer.store.get("\(namespace)/a")?.metadata.managedFields == nil)
+                _ = try await client.patch(ConfigMap.self, name: "b", namespace: namespace, .apply(["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "b", "namespace": .string(namespace)]], fieldManager: "test"))
+                try await eventually("b cached") { informer.store.get("\(namespace)/b") != nil }
+                #expect(informer.store.get("\(namespace)/b")?.metadata.managedFields == nil)
             }
         }
     }
@@ -158,32 +165,36 @@ struct InformerIntegrationTests {
 
     @Test("scopes by namespace and label selector")
     func scoping() async throws {
-        try await KubeSandbox.with { _, client in
-            _ = try await client.create(Namespace(metadata: ObjectMeta(name: "other")))
-            _ = try await client.create(configMap("mine", labels: ["flyte.org/managed": "true"]))
-            _ = try await client.create(configMap("not-mine"))
-            _ = try await client.create(configMap("elsewhere", namespace: "other", labels: ["flyte.org/managed": "true"]))
-            try await Self.withInformer(client, scope: InformerScope(namespace: "default", labelSelector: "flyte.org/managed=true")) { informer in
+        try await TestCluster.with { cluster in
+            let client = cluster.client, namespace = cluster.namespace
+            let other = namespace + "-other"
+            _ = try await client.create(Namespace(metadata: ObjectMeta(name: other)))
+            _ = try await client.create(configMap("mine", namespace: namespace, labels: ["flyte.org/managed": "true"]))
+            _ = try await client.create(configMap("not-mine", namespace: namespace))
+            _ = try await client.create(configMap("elsewhere", namespace: other, labels: ["flyte.org/managed": "true"]))
+            try await Self.withInformer(client, scope: InformerScope(namespace: namespace, labelSelector: "flyte.org/managed=true")) { informer in
                 await informer.waitForSync()
-                #expect(informer.store.keys == ["default/mine"])
-                _ = try await client.create(configMap("later", labels: ["flyte.org/managed": "true"]))
-                _ = try await client.create(configMap("later-unlabelled"))
+                #expect(informer.store.keys == ["\(namespace)/mine"])
+                _ = try await client.create(configMap("later", namespace: namespace, labels: ["flyte.org/managed": "true"]))
+                _ = try await client.create(configMap("later-unlabelled", namespace: namespace))
                 try await eventually("later cached") { informer.store.count == 2 }
-                #expect(Set(informer.store.keys) == ["default/mine", "default/later"])
+                #expect(Set(informer.store.keys) == ["\(namespace)/mine", "\(namespace)/later"])
             }
+            _ = try? await client.delete(Namespace.self, name: other)
         }
     }
 
     @Test("indexes by owner uid")
     func ownerIndex() async throws {
-        try await KubeSandbox.with { _, client in
-            let owner = try await client.create(configMap("owner"))
+        try await TestCluster.with { cluster in
+            let client = cluster.client, namespace = cluster.namespace
+            let owner = try await client.create(configMap("owner", namespace: namespace))
             let ref = OwnerReference(apiVersion: "v1", kind: "ConfigMap", name: "owner", uid: owner.metadata.uid ?? "", controller: true)
-            _ = try await client.create(ConfigMap(metadata: ObjectMeta(name: "child", namespace: "default", ownerReferences: [ref])))
-            try await Self.withInformer(client, indexers: [Indexers.ownerUID: Indexers.byOwnerUID()]) { informer in
+            _ = try await client.create(ConfigMap(metadata: ObjectMeta(name: "child", namespace: namespace, ownerReferences: [ref])))
+            try await Self.withInformer(client, scope: InformerScope(namespace: namespace), indexers: [Indexers.ownerUID: Indexers.byOwnerUID()]) { informer in
                 await informer.waitForSync()
                 #expect(informer.store.byIndex(Indexers.ownerUID, owner.metadata.uid ?? "").map(\.metadata.name) == ["child"])
-                try await client.delete(ConfigMap.self, name: "child", namespace: "default")
+                try await client.delete(ConfigMap.self, name: "child", namespace: namespace)
                 try await eventually("child unindexed") { informer.store.byIndex(Indexers.ownerUID, owner.metadata.uid ?? "").isEmpty }
             }
         }
