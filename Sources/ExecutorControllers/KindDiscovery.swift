@@ -52,7 +52,7 @@ enum KindDiscovery {
 
     /// How a wait on a kind's CustomResourceDefinition ended.
     enum DefinitionWait {
-        /// It was created or changed (or the watch ended): ask discovery again.
+        /// It was created or changed so that it serves the kind: ask discovery again.
         case changed
         /// It already serves the kind, so discovery should list it soon; or the watch failed
         /// for now: back off, ask discovery, and watch again.
@@ -68,27 +68,41 @@ enum KindDiscovery {
     /// The name of the CustomResourceDefinition serving `type`.
     static func definitionName(_ type: ResourceType) -> String { "\(type.plural).\(type.group)" }
 
-    /// Waits for the CustomResourceDefinition of `type` to appear or change.
+    /// Waits for the CustomResourceDefinition of `type` to appear or change. A watch the server
+    /// closes (its timeout, a dropped connection) is opened again from the last resourceVersion
+    /// seen, as a reflector resumes, without asking discovery; one that ends within a second
+    /// having delivered nothing backs off instead (client-go's "very short watch").
     static func waitForDefinition(of type: ResourceType, client: KubernetesClient, logger: Logger) async throws -> DefinitionWait {
         let selector = "metadata.name=\(definitionName(type))"
         do {
             let list = try await client.list(.customResourceDefinitions, options: ListOptions(fieldSelector: selector))
             if let existing = list["items"]?.arrayValue?.first, servesEstablished(existing, type) { return .backOff }
-            let stream = try await client.watch(.customResourceDefinitions, options: WatchOptions(fieldSelector: selector, resourceVersion: list.value(atPath: "metadata.resourceVersion")?.stringValue, timeoutSeconds: Int.random(in: 300...600)))
-            for try await event in stream {
-                switch event {
-                case .added(let definition), .modified(let definition):
-                    if servesEstablished(definition, type) { return .changed }
-                default:
-                    continue
+            var resourceVersion = list.value(atPath: "metadata.resourceVersion")?.stringValue
+            while true {
+                let opened = ContinuousClock.now
+                var delivered = false
+                let stream = try await client.watch(.customResourceDefinitions, options: WatchOptions(fieldSelector: selector, resourceVersion: resourceVersion, timeoutSeconds: Int.random(in: 300...600)))
+                for try await event in stream {
+                    delivered = true
+                    switch event {
+                    case .added(let definition), .modified(let definition):
+                        if servesEstablished(definition, type) { return .changed }
+                        resourceVersion = definition.value(atPath: "metadata.resourceVersion")?.stringValue ?? resourceVersion
+                    case .deleted(let definition):
+                        resourceVersion = definition.value(atPath: "metadata.resourceVersion")?.stringValue ?? resourceVersion
+                    case .bookmark(let version):
+                        resourceVersion = version
+                    }
                 }
+                try Task.checkCancellation()
+                if !delivered, ContinuousClock.now - opened < .seconds(1) { return .backOff }
             }
-            return .changed
         } catch let error as KubeAPIError where error.code == 403 {
             logger.info("cannot watch CustomResourceDefinitions (RBAC); discovery is polled instead", metadata: ["resource": "\(type)", "error": "\(error)"])
             return .unusable
         } catch {
             try Task.checkCancellation()
+            // A 410 (the version is too old to resume from) lands here too: list again after the back-off.
             logger.info("watching the CustomResourceDefinition failed; will retry", metadata: ["resource": "\(type)", "error": "\(error)"])
             return .backOff
         }

@@ -137,6 +137,15 @@ struct PluginAvailabilityTests {
             let asked = discovery.value
             try await Task.sleep(for: .seconds(3))
             #expect(discovery.value == asked, "discovery asked \(discovery.value - asked) more times while the CRD was watched")
+            // A watch the server closes is resumed from where it was, without asking discovery.
+            for _ in 0..<3 {
+                let watches = crdWatches.value
+                // Open for over a second first: one closed sooner, having delivered nothing, backs off.
+                try await Task.sleep(for: .milliseconds(1_200))
+                await h.sandbox.closeAllWatches()
+                try await eventually("the definition watched again") { crdWatches.value > watches }
+            }
+            #expect(discovery.value == asked, "discovery asked \(discovery.value - asked) more times after the definition's watch was closed")
 
             _ = try await h.client.create(Fixtures.crdType, Widget.crd)
             try await eventually("widget plugin ready", seconds: 30) { executor.pluginAvailability["widget"] == .ready }
