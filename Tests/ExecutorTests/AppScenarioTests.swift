@@ -303,8 +303,8 @@ struct AppScenarioTests {
             defer { try? FileManager.default.removeItem(atPath: kubeconfig) }
             func run(_ arguments: [String]) async throws -> [[String]] {
                 let result = try await ChildProcess.run(kubectl, ["--kubeconfig", kubeconfig] + arguments)
-                #expect(result.status == 0, "\(result.stderr)")
-                return result.stdout.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init) }
+                #expect(result.status == 0, "\(String(decoding: result.stderr, as: UTF8.self))")
+                return String(decoding: result.stdout, as: UTF8.self).split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init) }
             }
             let table = try await run(["get", "apps", "-n", "default"])
             #expect(table.first == ["NAME", "STATUS", "SUBSTATE", "REPLICAS", "URL", "AGE"])

@@ -17,7 +17,7 @@ struct HelmChartTests {
         var environment = ProcessInfo.processInfo.environment
         environment["PATH"] = (environment["PATH"] ?? "") + ":" + Fixtures.repositoryRoot + "/.tools/bin"
         let result = try await ChildProcess.run(executable, arguments, environment: environment, directory: Fixtures.repositoryRoot)
-        return (result.status, result.stdout + result.stderr)
+        return (result.status, String(decoding: result.stdout + result.stderr, as: UTF8.self))
     }
 
     /// Objects keyed by kind/name without Helm's own labels and annotation.

@@ -28,7 +28,7 @@ struct InstallManifestTests {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("install-\(UUID().uuidString).yaml").path
         defer { try? FileManager.default.removeItem(atPath: out) }
         let built = try await ChildProcess.run("/bin/bash", [Fixtures.repositoryRoot + "/hack/build-installer.sh", "executor:0.1.0"], environment: ProcessInfo.processInfo.environment.merging(["OUT": out]) { $1 })
-        #expect(built.status == 0, "\(built.stderr)")
+        #expect(built.status == 0, "\(String(decoding: built.stderr, as: UTF8.self))")
         let rendered = try String(contentsOfFile: out, encoding: .utf8)
         #expect(rendered == (try String(contentsOfFile: Self.installYAML, encoding: .utf8)), "dist/install.yaml is stale: run `make build-installer`")
     }
@@ -105,7 +105,7 @@ struct InstallerApplyTests {
             defer { try? FileManager.default.removeItem(atPath: kubeconfig) }
             func apply() async throws -> (Int32, String, String) {
                 let result = try await ChildProcess.run(kubectl, ["--kubeconfig", kubeconfig, "apply", "-f", Fixtures.repositoryRoot + "/dist/install.yaml"])
-                return (result.status, result.stdout, result.stderr)
+                return (result.status, String(decoding: result.stdout, as: UTF8.self), String(decoding: result.stderr, as: UTF8.self))
             }
             let (status, out, err) = try await apply()
             #expect(status == 0)

@@ -1,6 +1,7 @@
 import Crypto
 import FlyteDataPlane
 import Foundation
+import KubeClient
 import KubeRuntime
 
 /// A real S3-compatible server for tests: moto (`pip install 'moto[server]'`, which `.ci/run`

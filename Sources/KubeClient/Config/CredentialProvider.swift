@@ -1,6 +1,5 @@
 import Foundation
 import NIOSSL
-import Synchronization
 
 /// Produces the authentication of each request: a fixed token, a token file that is re-read
 /// when it changes, basic auth, or an exec plugin's credential cached until it expires.
@@ -140,44 +139,10 @@ enum ExecCredentialRunner {
     static func runProcess(command: String, arguments: [String], environment: [String: String]) async throws
         -> (status: Int32, stdout: Data, stderr: Data)
     {
-        let process = Process()
-        if command.contains("/") {
-            process.executableURL = URL(fileURLWithPath: command)
-            process.arguments = arguments
-        } else {
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = [command] + arguments
-        }
-        process.environment = environment
-        let stdout = Pipe(), stderr = Pipe()
-        process.standardOutput = stdout
-        process.standardError = stderr
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        // Reading and waiting block, so they run off the cooperative pool; stderr is drained
-        // beside stdout, or a plugin that fills the stderr pipe (64 KiB) before it closes stdout
-        // would wait for us forever while we wait for its stdout.
-        return await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                let errors = ErrorOutput()
-                let drained = DispatchGroup()
-                drained.enter()
-                DispatchQueue.global().async {
-                    errors.set(stderr.fileHandleForReading.readDataToEndOfFile())
-                    drained.leave()
-                }
-                let out = stdout.fileHandleForReading.readDataToEndOfFile()
-                drained.wait()
-                process.waitUntilExit()
-                continuation.resume(returning: (process.terminationStatus, out, errors.get()))
-            }
-        }
+        // A bare name is looked up on PATH.
+        let result = command.contains("/")
+            ? try await ChildProcess.run(command, arguments, environment: environment)
+            : try await ChildProcess.run("/usr/bin/env", [command] + arguments, environment: environment)
+        return (result.status, result.stdout, result.stderr)
     }
-}
-
-/// What a credential plugin wrote to stderr, handed from the thread that drains it.
-private final class ErrorOutput: Sendable {
-    private let data = Mutex(Data())
-    func set(_ value: Data) { data.withLock { $0 = value } }
-    func get() -> Data { data.withLock { $0 } }
 }

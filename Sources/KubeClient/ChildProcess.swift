@@ -1,21 +1,23 @@
 import Foundation
-import KubeRuntime
+import Synchronization
 
-/// Runs a program to its end without holding a thread of the cooperative pool.
+/// Runs a program to its end without holding a thread of Swift's cooperative pool.
 ///
-/// Reading a pipe to its end and `waitUntilExit()` block their thread. On a 2-core machine the
-/// pool has two threads, and the in-process sandbox a `kubectl` talks to needs them: two tests
-/// blocking there stalled every test in the process until kubectl's own 32 s timeout (seen
-/// beside a release build). So the blocking part runs on a Dispatch thread, and stdout and
-/// stderr are drained at once (a child that fills one pipe while the other is read would hang).
-enum ChildProcess {
-    struct Result: Sendable {
-        var status: Int32
-        var stdout: String
-        var stderr: String
+/// Reading a pipe to its end and `waitUntilExit()` block their thread; the pool has one thread
+/// per core, and on 2 cores two such waits stall every task in the process (a test's
+/// in-process API server included). So the blocking part runs on Dispatch threads, and stdout
+/// and stderr are drained side by side: a child that fills one pipe (64 KiB) while the other is
+/// read would otherwise wait for us forever while we wait for it.
+public enum ChildProcess {
+    public struct Result: Sendable {
+        public var status: Int32
+        public var stdout: Data
+        public var stderr: Data
     }
 
-    static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil, directory: String? = nil) async throws -> Result {
+    /// Runs `executable` (a path) with `arguments`; `environment` and `directory` default to
+    /// this process's. stdin is empty.
+    public static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil, directory: String? = nil) async throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -28,7 +30,7 @@ enum ChildProcess {
         try process.run()
         return await withCheckedContinuation { continuation in
             DispatchQueue.global().async {
-                let errors = LockedBox(Data())
+                let errors = Mutex(Data())
                 let drained = DispatchGroup()
                 drained.enter()
                 DispatchQueue.global().async {
@@ -39,13 +41,13 @@ enum ChildProcess {
                 let output = out.fileHandleForReading.readDataToEndOfFile()
                 drained.wait()
                 process.waitUntilExit()
-                continuation.resume(returning: Result(status: process.terminationStatus, stdout: String(decoding: output, as: UTF8.self), stderr: String(decoding: errors.value, as: UTF8.self)))
+                continuation.resume(returning: Result(status: process.terminationStatus, stdout: output, stderr: errors.withLock { $0 }))
             }
         }
     }
 
     /// Waits for a started `process` to exit, off the pool.
-    static func exit(of process: Process) async {
+    public static func exit(of process: Process) async {
         await withCheckedContinuation { continuation in
             DispatchQueue.global().async {
                 process.waitUntilExit()
