@@ -305,7 +305,18 @@ struct TaskActionScenarioTests {
             try await h.reaches("r1-term", "Executing")
             let first = try await h.client.get(Pod.self, name: "r1-term-0", namespace: h.namespace)
             #expect(first.spec?.nodeName == SimulatedKubelet.nodeName)
+            // A finalizer holds the Pod Terminating until this test has seen the executor judge
+            // it: without it the kubelet may remove the Pod before the executor's informer sees
+            // the deletionTimestamp (the Pod is then just gone: ResourceDeletedExternally).
+            let hold = "executor.flyte.org/test-hold"
+            _ = try await h.client.patch(Pod.resourceType, name: "r1-term-0", namespace: h.namespace, .merge(["metadata": ["finalizers": [.string(hold)]]]))
             try await h.client.delete(Pod.self, name: "r1-term-0", namespace: h.namespace)
+            try await eventually("FailedPluginHandle event") {
+                ((try? await h.client.list(Event.self, namespace: h.namespace).items) ?? []).contains { $0.reason == "FailedPluginHandle" && ($0.note ?? "").contains("UnexpectedObjectDeletion") }
+            }
+            // The same attempt waits for the old Pod to go, not to be adopted.
+            #expect(pods.names == ["r1-term-0"])
+            _ = try await h.client.patch(Pod.resourceType, name: "r1-term-0", namespace: h.namespace, .merge(["metadata": ["finalizers": .null]]))
             try await eventually("relaunched") {
                 let pod = try? await h.client.get(Pod.self, name: "r1-term-0", namespace: h.namespace)
                 return pod != nil && pod?.metadata.uid != first.metadata.uid && pod?.metadata.deletionTimestamp == nil
@@ -316,9 +327,6 @@ struct TaskActionScenarioTests {
             #expect(action.status?.attempts == 1)
             #expect(!action.isTerminal)
             #expect(pods.names == ["r1-term-0", "r1-term-0"])
-            try await eventually("FailedPluginHandle event") {
-                ((try? await h.client.list(Event.self, namespace: h.namespace).items) ?? []).contains { $0.reason == "FailedPluginHandle" && ($0.note ?? "").contains("UnexpectedObjectDeletion") }
-            }
         }
     }
 
