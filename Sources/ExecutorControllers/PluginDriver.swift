@@ -130,12 +130,11 @@ final class KubernetesPluginDriver<Plugin: KubernetesTaskPlugin>: PluginDriver {
     /// Watches the Pods the child's operator creates (labelled with their child's name) and
     /// wakes the TaskAction that owns that child.
     private func watchRelatedPods(manager: Manager, controller: Controller, namespace: String?) {
-        let interner = StringInterner()
         let byChild: IndexFunction<Pod> = { pod in
             pod.metadata.labels?[TaskActionLabels.childName].map { ["\(pod.metadata.namespace ?? "")/\($0)"] } ?? []
         }
         let pods = manager.informers.informer(Pod.self, scope: InformerScope(namespace: namespace, labelSelector: TaskActionLabels.childName), indexers: [Self.childIndex: byChild],
-                                              transform: { pod in pod.trimToStatusView(keepingLabels: [TaskActionLabels.childName], annotations: [], interner: interner) },
+                                              transform: { pod in pod.trimToStatusView(keepingLabels: [TaskActionLabels.childName], annotations: []) },
                                               decoder: Pod.statusViewDecoder, optional: true)
         podStores.withLock { $0[namespace ?? ""] = pods }
         controller.watch(pods, handler: .map { [weak self] pod in

@@ -125,8 +125,7 @@ public struct PodPlugin: KubernetesTaskPlugin {
 
     /// Keeps status, owners, the primary-container annotation and the `attempt` label.
     public var cacheTransform: (@Sendable (inout Pod) -> Void)? {
-        let interner = StringInterner()
-        return { pod in pod.trimToStatusView(keepingLabels: ["attempt"], annotations: [Self.primaryContainerAnnotation], interner: interner) }
+        { pod in pod.trimToStatusView(keepingLabels: ["attempt"], annotations: [Self.primaryContainerAnnotation]) }
     }
 
     public var rbacRules: [PolicyRule] {

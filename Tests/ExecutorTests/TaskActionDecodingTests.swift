@@ -56,6 +56,21 @@ struct TaskActionDecodingTests {
         #expect(try JSONBytesDecoder().decode(TaskAction.self, from: try JSONValue(encoding: action).serialized()) == action)
     }
 
+    @Test("decoded for a cache (shareStrings), two TaskActions hold one copy of the strings they repeat and equal what a plain decode reads")
+    func sharedStrings() throws {
+        let bytes = Self.full.serialized()
+        let cache = JSONBytesDecoder(discardManagedFields: true, sharedStrings: SharedStrings(slots: 4096, maxLength: 1024))
+        let one = try cache.decode(TaskAction.self, from: bytes)
+        let two = try cache.decode(TaskAction.self, from: bytes)
+        let plain = try JSONBytesDecoder(discardManagedFields: true).decode(TaskAction.self, from: bytes)
+        #expect(one == plain && two == plain)
+        func storage(_ s: String?) -> UnsafePointer<UInt8>? { s?.utf8.withContiguousStorageIfAvailable { $0.baseAddress } ?? nil }
+        #expect(storage(one.metadata.finalizers?.first) == storage(two.metadata.finalizers?.first))
+        #expect(storage(one.status?.phaseHistory?.last?.occurredAt) == storage(two.status?.phaseHistory?.last?.occurredAt))
+        #expect(storage(one.status?.conditions?.first?.lastTransitionTime) == storage(two.status?.conditions?.first?.lastTransitionTime))
+        #expect(storage(plain.metadata.finalizers?.first) != storage(one.metadata.finalizers?.first))
+    }
+
     @Test("required fields missing from the spec read as empty, so validation can name them")
     func missingSpecFields() throws {
         let sparse: JSONValue = ["apiVersion": "flyte.org/v1", "kind": "TaskAction", "metadata": ["name": "a"], "spec": ["inputUri": "x"]]

@@ -226,7 +226,7 @@ struct JSONPrunedFieldsTests {
 
     func trimmed(_ pod: Pod) -> Pod {
         var pod = pod
-        pod.trimToStatusView(keepingLabels: ["attempt"], annotations: ["primary_container_name"], interner: StringInterner())
+        pod.trimToStatusView(keepingLabels: ["attempt"], annotations: ["primary_container_name"])
         return pod
     }
 

@@ -39,17 +39,36 @@ struct CacheTransformTests {
         #expect(pod.status?.containerStatuses?.first?.imageID == nil)
     }
 
-    @Test("interning returns one instance for equal long strings and leaves short ones alone")
-    func interning() {
-        let interner = StringInterner(capacity: 2)
-        let a = interner(String("flytesnacks-development".reversed().reversed()))
-        let b = interner(String("flytesnacks-development".reversed().reversed()))
+    @Test("shared strings: one storage for equal long strings, short ones left inline, never more than the slots")
+    func sharing() {
+        let table = SharedStrings(slots: 2, maxLength: 64)
+        let a = table(String("flytesnacks-development".reversed().reversed()))
+        let b = table(String("flytesnacks-development".reversed().reversed()))
         #expect(a == b)
         #expect(a.utf8.withContiguousStorageIfAvailable { $0.baseAddress } == b.utf8.withContiguousStorageIfAvailable { $0.baseAddress })
-        _ = interner("short")
-        #expect(interner.count == 1)
-        _ = interner("another-long-string-here")
-        _ = interner("a-third-long-string-here")
-        #expect(interner.count == 2)
+        _ = table("short")
+        #expect(table.count == 1)
+        for i in 0..<50 { _ = table("another-long-string-here-\(i)") }
+        #expect(table.count <= 2)
+        // Too long to be worth hashing: returned as it is, not stored.
+        let long = String(repeating: "x", count: 65)
+        let before = table.count
+        #expect(table(long) == long)
+        #expect(table.count == before)
+    }
+
+    @Test("a string read from bytes is the stored one when the table holds it, a new one when its slot holds another")
+    func sharingFromBytes() {
+        let table = SharedStrings(slots: 1, maxLength: 64)
+        func read(_ text: String) -> String { Array(text.utf8).withUnsafeBufferPointer { table.string($0) } }
+        let first = read("2026-11-30T16:11:55Z")
+        let second = read("2026-11-30T16:11:55Z")
+        #expect(first == second)
+        #expect(first.utf8.withContiguousStorageIfAvailable { $0.baseAddress } == second.utf8.withContiguousStorageIfAvailable { $0.baseAddress })
+        // One slot: another string takes it, and the first is made anew (equal, not shared).
+        #expect(read("2026-11-30T16:11:56Z") == "2026-11-30T16:11:56Z")
+        let third = read("2026-11-30T16:11:55Z")
+        #expect(third == first)
+        #expect(third.utf8.withContiguousStorageIfAvailable { $0.baseAddress } != first.utf8.withContiguousStorageIfAvailable { $0.baseAddress })
     }
 }

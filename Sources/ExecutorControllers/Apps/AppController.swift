@@ -92,7 +92,6 @@ public final class AppController: Sendable {
                     wakeAll()
                 }
             }
-            let interner = StringInterner()
             let keptPodLabels: Set<String> = [KnativeRevision.serviceLabel, KnativeRevision.revisionLabel]
             let byService: IndexFunction<Pod> = { pod in
                 pod.metadata.labels?[KnativeRevision.serviceLabel].map { ["\(pod.metadata.namespace ?? "")/\($0)"] } ?? []
@@ -113,7 +112,7 @@ public final class AppController: Sendable {
                 }, waitForSync: false)
 
                 let pods = manager.informers.informer(Pod.self, scope: InformerScope(namespace: namespace, labelSelector: KnativeRevision.serviceLabel), indexers: [AppCaches.byService: byService],
-                                                      transform: { pod in pod.trimToStatusView(keepingLabels: keptPodLabels, annotations: [], interner: interner) },
+                                                      transform: { pod in pod.trimToStatusView(keepingLabels: keptPodLabels, annotations: []) },
                                                       decoder: Pod.statusViewDecoder, optional: true)
                 caches.set(pods: pods, namespace: namespace)
                 controller.watch(pods, handler: .map { pod in

@@ -11,13 +11,17 @@ public struct JSONBytesDecoder: Sendable {
     public var discardUnknownFields = false
     /// Tell ``ObjectMeta`` to drop `managedFields`, which caches never read. Defaults to false.
     public var discardManagedFields = false
+    /// Share repeated strings through this table (see ``JSONReader/sharedStrings``): for
+    /// objects a cache keeps. Defaults to none.
+    public var sharedStrings: SharedStrings?
     /// Members of each Kubernetes object to skip without building them, for models that read
     /// themselves (``JSONReadable``). Defaults to none.
     public var prunedFields: JSONPrunedFields?
 
-    public init(discardUnknownFields: Bool = false, discardManagedFields: Bool = false, prunedFields: JSONPrunedFields? = nil) {
+    public init(discardUnknownFields: Bool = false, discardManagedFields: Bool = false, sharedStrings: SharedStrings? = nil, prunedFields: JSONPrunedFields? = nil) {
         self.discardUnknownFields = discardUnknownFields
         self.discardManagedFields = discardManagedFields
+        self.sharedStrings = sharedStrings
         self.prunedFields = prunedFields
     }
 
@@ -26,7 +30,7 @@ public struct JSONBytesDecoder: Sendable {
             // Pruned paths start at an object's root; a list prunes each of its items.
             return try withReader(bytes) { reader in try reader.decode(T.self, asRoot: true) }
         }
-        let options = ByteDecoderOptions(discardUnknownFields: discardUnknownFields, discardManagedFields: discardManagedFields)
+        let options = ByteDecoderOptions(discardUnknownFields: discardUnknownFields, discardManagedFields: discardManagedFields, sharedStrings: sharedStrings)
         if let result = try bytes.withContiguousStorageIfAvailable({ buffer in try Self.decode(type, buffer, options) }) {
             return result
         }
@@ -37,7 +41,7 @@ public struct JSONBytesDecoder: Sendable {
     public func withReader<R>(_ bytes: some Collection<UInt8>, _ body: (inout JSONReader) throws -> R) throws -> R {
         try JSONReader.withReader(
             bytes, discardUnknownFields: discardUnknownFields, discardManagedFields: discardManagedFields,
-            prunedFields: prunedFields, body)
+            sharedStrings: sharedStrings, prunedFields: prunedFields, body)
     }
 
     static func decode<T: Decodable>(_ type: T.Type, _ buffer: UnsafeBufferPointer<UInt8>, _ options: ByteDecoderOptions) throws -> T {
@@ -68,6 +72,7 @@ struct ByteDecoderOptions {
 
     var discardUnknownFields: Bool
     var discardManagedFields: Bool
+    var sharedStrings: SharedStrings?
 }
 
 /// Skips JSON values without building them.

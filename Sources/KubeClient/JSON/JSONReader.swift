@@ -49,6 +49,9 @@ public struct JSONReader {
     public var discardUnknownFields: Bool
     /// ``ObjectMeta`` should skip `managedFields`, which caches never read.
     public var discardManagedFields: Bool
+    /// Strings and member names are shared through this table: for objects a cache keeps,
+    /// which repeat timestamps, messages, keys and templates.
+    public var sharedStrings: SharedStrings?
     /// Members skipped unread in each whole object; see ``readRootObject(_:)``.
     let prunedFields: JSONPrunedFields?
     /// Where the member being read is in ``prunedFields``, or `JSONPrunedFields.unpruned`.
@@ -58,24 +61,25 @@ public struct JSONReader {
 
     init(
         _ bytes: UnsafeBufferPointer<UInt8>, discardUnknownFields: Bool = false, discardManagedFields: Bool = false,
-        prunedFields: JSONPrunedFields? = nil
+        sharedStrings: SharedStrings? = nil, prunedFields: JSONPrunedFields? = nil
     ) {
         self.bytes = bytes
         self.offset = 0
         self.discardUnknownFields = discardUnknownFields
         self.discardManagedFields = discardManagedFields
+        self.sharedStrings = sharedStrings
         self.prunedFields = prunedFields
     }
 
     /// Reads one whole document from `bytes` with `body`, rejecting anything after it.
     public static func withReader<R>(
         _ bytes: some Collection<UInt8>, discardUnknownFields: Bool = false, discardManagedFields: Bool = false,
-        prunedFields: JSONPrunedFields? = nil, _ body: (inout JSONReader) throws -> R
+        sharedStrings: SharedStrings? = nil, prunedFields: JSONPrunedFields? = nil, _ body: (inout JSONReader) throws -> R
     ) throws -> R {
         func run(_ buffer: UnsafeBufferPointer<UInt8>) throws -> R {
             var reader = JSONReader(
                 buffer, discardUnknownFields: discardUnknownFields, discardManagedFields: discardManagedFields,
-                prunedFields: prunedFields)
+                sharedStrings: sharedStrings, prunedFields: prunedFields)
             let result = try body(&reader)
             try reader.expectEnd()
             return result
@@ -151,7 +155,8 @@ public struct JSONReader {
         let i = Self.nextQuoteOrBackslash(bytes, from: start, stopAtControl: true)
         if i < bytes.count, bytes[i] == UInt8(ascii: "\"") {
             offset = i + 1
-            return String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self)
+            let text = UnsafeBufferPointer(rebasing: bytes[start..<i])
+            return sharedStrings?.string(text) ?? String(decoding: text, as: UTF8.self)
         }
         // Escapes or an error: the tree parser has the full rules.
         var parser = JSONByteParser(bytes, maxDepth: Self.maxDepth)
@@ -254,7 +259,7 @@ public struct JSONReader {
     func subReader(_ range: Range<Int>) -> JSONReader {
         JSONReader(
             UnsafeBufferPointer(rebasing: bytes[range]), discardUnknownFields: discardUnknownFields,
-            discardManagedFields: discardManagedFields, prunedFields: prunedFields)
+            discardManagedFields: discardManagedFields, sharedStrings: sharedStrings, prunedFields: prunedFields)
     }
 
     /// The offset just past the string that starts at `i` (which holds `"`).
@@ -469,7 +474,7 @@ public struct JSONReader {
         skipWhitespace()
         let start = offset
         try skipValue()
-        let options = ByteDecoderOptions(discardUnknownFields: discardUnknownFields, discardManagedFields: discardManagedFields)
+        let options = ByteDecoderOptions(discardUnknownFields: discardUnknownFields, discardManagedFields: discardManagedFields, sharedStrings: sharedStrings)
         let scanner = ByteScanner(bytes: bytes)
         return try ByteDecoder(scanner: scanner, start: start, end: offset, options: options, path: nil).decode(type)
     }
@@ -506,7 +511,8 @@ public struct JSONReader {
             var reader = JSONReader(
                 UnsafeBufferPointer(rebasing: bytesDecoder.scanner.bytes[bytesDecoder.start..<bytesDecoder.end]),
                 discardUnknownFields: bytesDecoder.options.discardUnknownFields,
-                discardManagedFields: bytesDecoder.options.discardManagedFields)
+                discardManagedFields: bytesDecoder.options.discardManagedFields,
+                sharedStrings: bytesDecoder.options.sharedStrings)
             return try T(json: &reader)
         }
         let value = try JSONValue(from: decoder)
@@ -618,7 +624,10 @@ extension Array: JSONReadable where Element: JSONReadable {
 extension Dictionary: JSONReadable where Key == String, Value: JSONReadable {
     public init(json: inout JSONReader) throws {
         var members = [String: Value](minimumCapacity: json.countMembers())
-        try json.readObject { key, value in members[key.string] = try Value(json: &value) }
+        try json.readObject { key, value in
+            let name = key.escaped ? key.string : value.sharedStrings?.string(key.bytes) ?? key.string
+            members[name] = try Value(json: &value)
+        }
         self = members
     }
 }

@@ -15,8 +15,9 @@ extension Pod {
     }()
 
     /// A decoder for a status-view cache: skips ``statusViewPrunedFields``, unknown members and
-    /// managedFields, so a decoded Pod holds little more than the view keeps.
-    public static let statusViewDecoder = JSONBytesDecoder(discardUnknownFields: true, discardManagedFields: true, prunedFields: statusViewPrunedFields)
+    /// managedFields, so a decoded Pod holds little more than the view keeps, and shares
+    /// repeated strings (``SharedStrings``).
+    public static let statusViewDecoder = JSONBytesDecoder(discardUnknownFields: true, discardManagedFields: true, sharedStrings: .shared, prunedFields: statusViewPrunedFields)
 
     /// Shrinks the Pod to what a controller reads to follow a Pod it created: declared metadata
     /// without managedFields and with only the labels and annotations named, the status without
@@ -25,7 +26,7 @@ extension Pod {
     /// that built the Pod knows them, and they are most of its size. Strings that repeat across
     /// Pods (namespace, finalizers, owner kinds, kept label and annotation keys and values) are
     /// shared through `interner`. Never write a trimmed Pod back.
-    public mutating func trimToStatusView(keepingLabels labels: Set<String> = [], annotations: Set<String> = [], interner: StringInterner) {
+    public mutating func trimToStatusView(keepingLabels labels: Set<String> = [], annotations: Set<String> = [], interner: SharedStrings = .shared) {
         metadata.managedFields = nil
         metadata.unknownFields = [:]
         metadata.namespace = interner(metadata.namespace)
@@ -53,7 +54,7 @@ extension Pod {
         self.spec = trimmed
     }
 
-    static func kept(_ all: [String: String]?, _ keys: Set<String>, _ interner: StringInterner) -> [String: String]? {
+    static func kept(_ all: [String: String]?, _ keys: Set<String>, _ interner: SharedStrings) -> [String: String]? {
         guard let all else { return nil }
         var kept: [String: String] = [:]
         for (key, value) in all where keys.contains(key) { kept[interner(key)] = interner(value) }

@@ -10,7 +10,7 @@ public enum CacheTransforms {
     /// that built the Pod knows them, and they are most of its size. Strings that repeat across
     /// Pods (namespace, finalizers, owner kinds, label and annotation keys and values) are
     /// shared through `interner`.
-    public static func podStatusView(keepingLabels labels: Set<String> = [], annotations: Set<String> = [], interner: StringInterner = StringInterner()) -> @Sendable (inout Pod) -> Void {
+    public static func podStatusView(keepingLabels labels: Set<String> = [], annotations: Set<String> = [], interner: SharedStrings = .shared) -> @Sendable (inout Pod) -> Void {
         { pod in pod.trimToStatusView(keepingLabels: labels, annotations: annotations, interner: interner) }
     }
 }

@@ -36,6 +36,9 @@ public struct InformerOptions: Sendable {
     /// Drop members the Swift model does not declare while decoding. Saves memory for caches
     /// that are only read; an object read from such a cache must never be written back whole.
     public var discardUnknownFields = false
+    /// Share the storage of strings many cached objects repeat (timestamps, messages, label
+    /// keys, templates) through ``SharedStrings/shared`` while decoding.
+    public var shareStrings = true
     /// Each watch asks the server to close it after a random number of seconds in this range,
     /// as client-go does, so watches across a fleet do not all reconnect at once.
     public var watchTimeoutSeconds: ClosedRange<Int> = 300...600
@@ -96,7 +99,7 @@ public final class Informer<Object: KubernetesObject>: InformerProtocol {
         self.scope = scope
         self.options = options
         self.transform = transform
-        self.decoder = decoder ?? JSONBytesDecoder(discardUnknownFields: options.discardUnknownFields, discardManagedFields: options.stripManagedFields)
+        self.decoder = decoder ?? JSONBytesDecoder(discardUnknownFields: options.discardUnknownFields, discardManagedFields: options.stripManagedFields, sharedStrings: options.shareStrings ? .shared : nil)
         self.clock = clock
         self.store = Store(indexers: indexers)
         self.machine = Mutex(WatcherStateMachine(backoff: options.backoff))

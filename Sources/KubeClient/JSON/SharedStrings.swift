@@ -1,0 +1,95 @@
+import Synchronization
+
+/// A bounded table that lets strings decoded into caches share one copy of their storage.
+///
+/// Cached objects repeat many strings: timestamps to the second, condition and phase messages,
+/// finalizers, label and annotation keys and values, a run's task template. Each decoded
+/// separately, every copy is a heap allocation of its own for as long as the object is cached.
+/// Strings of 16 bytes and more are looked up here by their bytes; a hit hands out the stored
+/// string (one retain, no allocation). Shorter strings are stored inline by Swift and need no
+/// sharing.
+///
+/// The table is direct-mapped: a miss replaces whatever string had the slot, so it never grows
+/// past `slots` strings of at most `maxLength` bytes, and strings that stop recurring fall out
+/// as new ones arrive. Sharing is invisible to callers: strings are values.
+public final class SharedStrings: Sendable {
+    /// The table informers decode with (`InformerOptions.shareStrings` in KubeRuntime) and the Pod status view shares through.
+    public static let shared = SharedStrings(slots: 4096, maxLength: 1024)
+
+    /// Strings shorter than this are small strings, stored inline without a heap allocation.
+    static let minLength = 16
+    let maxLength: Int
+    private let mask: Int
+    private let table: Mutex<[String?]>
+
+    /// - Parameters:
+    ///   - slots: rounded up to a power of two.
+    ///   - maxLength: longer strings are not shared (each lookup hashes the bytes).
+    public init(slots: Int, maxLength: Int) {
+        var size = 1
+        while size < slots { size <<= 1 }
+        mask = size - 1
+        self.maxLength = maxLength
+        table = Mutex([String?](repeating: nil, count: size))
+    }
+
+    /// The string of `bytes` (valid UTF-8, no escapes), shared with earlier calls when it is in
+    /// the table.
+    public func string(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
+        guard bytes.count >= Self.minLength, bytes.count <= maxLength else {
+            return String(decoding: bytes, as: UTF8.self)
+        }
+        let slot = Self.hash(bytes) & mask
+        if let hit = table.withLock({ table -> String? in
+            guard var stored = table[slot] else { return nil }
+            return stored.withUTF8 { $0.elementsEqual(bytes) } ? stored : nil
+        }) {
+            return hit
+        }
+        // Made outside the lock: the allocation and copy are the expensive part.
+        let made = String(decoding: bytes, as: UTF8.self)
+        table.withLock { $0[slot] = made }
+        return made
+    }
+
+    /// `string` itself, or an equal string from the table that shares its storage, so a
+    /// string decoded without the table can still be stored once.
+    public func callAsFunction(_ string: String) -> String {
+        var bytes = string
+        let count = string.utf8.count
+        guard count >= Self.minLength, count <= maxLength else { return string }
+        return bytes.withUTF8 { bytes in
+            let slot = Self.hash(bytes) & mask
+            return table.withLock { table in
+                if var stored = table[slot], stored.withUTF8({ $0.elementsEqual(bytes) }) { return stored }
+                table[slot] = string
+                return string
+            }
+        }
+    }
+
+    public func callAsFunction(_ string: String?) -> String? {
+        string.map { self($0) }
+    }
+
+    /// FNV-1a over the bytes, eight at a time where it can: cheap next to the allocation it saves.
+    static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        var i = 0
+        let raw = UnsafeRawBufferPointer(bytes)
+        while i + 8 <= bytes.count {
+            h = (h ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0x0000_0100_0000_01b3
+            h ^= h >> 29
+            i += 8
+        }
+        while i < bytes.count {
+            h = (h ^ UInt64(bytes[i])) &* 0x0000_0100_0000_01b3
+            i += 1
+        }
+        h ^= h >> 32
+        return Int(truncatingIfNeeded: h)
+    }
+
+    /// Strings in the table now (for tests and benchmarks).
+    public var count: Int { table.withLock { $0.reduce(0) { $1 == nil ? $0 : $0 + 1 } } }
+}
