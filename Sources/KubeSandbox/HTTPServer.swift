@@ -2,33 +2,50 @@ import Foundation
 import KubeClient
 import NIOCore
 import NIOHTTP1
+import NIOHTTP2
 import NIOPosix
 import NIOSSL
 import Synchronization
 
-/// The sandbox's HTTP/1.1 listener (plain or TLS) on loopback.
+/// The sandbox's listener on loopback: HTTP/1.1, plain or over TLS, and HTTP/2 where TLS
+/// negotiates it (``KubeSandbox/Options/http2``). An HTTP/2 stream is turned into the same
+/// request parts HTTP/1.1 yields, so one handler serves both.
 final class HTTPServer: Sendable {
     let channel: any Channel
     let connections: ConnectionRegistry
 
     /// Binds and starts serving; `port` 0 picks a free port.
-    static func start(host: String, port: Int, tls: NIOSSLContext?, api: APIServer, tokens: TokenRegistry, maxBodyBytes: Int) async throws -> HTTPServer {
+    static func start(host: String, port: Int, tls: NIOSSLContext?, http2: Bool, api: APIServer, tokens: TokenRegistry, maxBodyBytes: Int) async throws -> HTTPServer {
         let connections = ConnectionRegistry()
         let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(ChannelOptions.backlog, value: 256)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    connections.add(channel)
-                    if let tls {
-                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
+                @Sendable func http1(_ channel: any Channel) -> EventLoopFuture<Void> {
+                    channel.eventLoop.makeCompletedFuture {
+                        // No pipelining assistance: it stops reading while a response is in flight, so a
+                        // watch whose client hung up would never see the EOF. Clients do not pipeline.
+                        try channel.pipeline.syncOperations.configureHTTPServerPipeline(withPipeliningAssistance: false, withErrorHandling: true)
+                        try channel.pipeline.syncOperations.addHandler(RequestHandler(api: api, tokens: tokens, tls: tls != nil, maxBodyBytes: maxBodyBytes))
                     }
-                    // No pipelining assistance: it stops reading while a response is in flight, so a
-                    // watch whose client hung up would never see the EOF. Clients do not pipeline.
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withPipeliningAssistance: false, withErrorHandling: true)
-                    try channel.pipeline.syncOperations.addHandler(RequestHandler(api: api, tokens: tokens, tls: tls != nil, maxBodyBytes: maxBodyBytes))
                 }
+                @Sendable func h2(_ channel: any Channel) -> EventLoopFuture<Void> {
+                    channel.configureHTTP2Pipeline(mode: .server, connectionConfiguration: .init(), streamConfiguration: .init()) { stream in
+                        stream.eventLoop.makeCompletedFuture {
+                            try stream.pipeline.syncOperations.addHandler(HTTP2FramePayloadToHTTP1ServerCodec())
+                            try stream.pipeline.syncOperations.addHandler(RequestHandler(api: api, tokens: tokens, tls: true, maxBodyBytes: maxBodyBytes, stream: true))
+                        }
+                    }.map { _ in () }
+                }
+                connections.add(channel)
+                guard let tls else { return http1(channel) }
+                do {
+                    try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
+                } catch {
+                    return channel.eventLoop.makeFailedFuture(error)
+                }
+                return http2 ? channel.configureHTTP2SecureUpgrade(h2ChannelConfigurator: h2, http1ChannelConfigurator: http1) : http1(channel)
             }
         let channel = try await bootstrap.bind(host: host, port: port).get()
         return HTTPServer(channel: channel, connections: connections)
@@ -60,6 +77,8 @@ final class ConnectionRegistry: Sendable {
         }
     }
 
+    var count: Int { channels.withLock { $0.count } }
+
     func closeAll() async {
         let all = channels.withLock { Array($0.values) }
         for channel in all { try? await channel.close() }
@@ -75,12 +94,15 @@ final class RequestHandler: ChannelInboundHandler {
     let tokens: TokenRegistry
     let tls: Bool
     let maxBodyBytes: Int
+    /// On an HTTP/2 stream, whose channel's parent is the connection.
+    let stream: Bool
     var head: HTTPRequestHead?
     var body: [UInt8] = []
     var tooLarge = false
     var task: Task<Void, Never>?
 
-    init(api: APIServer, tokens: TokenRegistry, tls: Bool, maxBodyBytes: Int) {
+    init(api: APIServer, tokens: TokenRegistry, tls: Bool, maxBodyBytes: Int, stream: Bool = false) {
+        self.stream = stream
         self.api = api
         self.tokens = tokens
         self.tls = tls
@@ -106,7 +128,8 @@ final class RequestHandler: ChannelInboundHandler {
             let request = SandboxRequest(method: head.method, uri: head.uri, headers: head.headers, body: body, user: user)
             body = []
             let channel = context.channel
-            let keepAlive = head.isKeepAlive
+            // An HTTP/2 stream ends with its response; the connection stays.
+            let keepAlive = head.version.major >= 2 || head.isKeepAlive
             let version = head.version
             let api = self.api
             if tooLarge {
@@ -133,7 +156,9 @@ final class RequestHandler: ChannelInboundHandler {
         if let auth = head.headers.first(name: "Authorization"), auth.hasPrefix("Bearer ") {
             return tokens.user(for: String(auth.dropFirst(7)))
         }
-        if tls, let handler = try? context.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self),
+        // Over HTTP/2 the TLS handler is on the connection, the parent of this stream's channel.
+        let connection = stream ? context.channel.parent ?? context.channel : context.channel
+        if tls, let handler = try? connection.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self),
             let cert = handler.peerCertificate, let der = try? cert.toDERBytes()
         {
             return CertificateAuthority.user(der: der)

@@ -21,6 +21,9 @@ public final class KubeSandbox: Sendable {
     public struct Options: Sendable {
         /// Serve HTTPS with a generated CA, client-certificate and token authentication. Defaults to true.
         public var tls = true
+        /// Offer HTTP/2 over TLS (ALPN `h2`, then `http/1.1`), as kube-apiserver does. Defaults
+        /// to false: HTTP/1.1 only. Plain HTTP is always HTTP/1.1.
+        public var http2 = false
         /// 0 picks a free port.
         public var port = 0
         public var host = "127.0.0.1"
@@ -125,6 +128,7 @@ public final class KubeSandbox: Sendable {
                 privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(serving.privateKeyPEM.utf8), format: .pem)))
             config.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(authority.certificatePEM.utf8)))
             config.certificateVerification = .optionalVerification  // tokens and client certificates on one port
+            config.applicationProtocols = options.http2 ? ["h2", "http/1.1"] : ["http/1.1"]
             context = try NIOSSLContext(configuration: config)
             admin = try authority.issueClientCertificate(commonName: "sandbox-admin")
             ca = authority
@@ -157,7 +161,7 @@ public final class KubeSandbox: Sendable {
     private func listen() async throws {
         let api = APIServer(store: store, faults: faults, requiresAuthentication: options.tls, clock: { Date() }, authorization: options.authorization, tokens: tokens, audit: audit)
         let port = state.withLock { $0.port }
-        let server = try await HTTPServer.start(host: options.host, port: port, tls: tlsContext, api: api, tokens: tokens, maxBodyBytes: options.maxRequestBodyBytes)
+        let server = try await HTTPServer.start(host: options.host, port: port, tls: tlsContext, http2: options.http2, api: api, tokens: tokens, maxBodyBytes: options.maxRequestBodyBytes)
         state.withLock {
             $0.server = server
             $0.port = server.port
@@ -182,6 +186,9 @@ public final class KubeSandbox: Sendable {
 
     /// The port served.
     public var port: Int { state.withLock { $0.port } }
+
+    /// TCP connections open to the server now (HTTP/2 carries many requests on one).
+    public var openConnections: Int { state.withLock { $0.server?.connections.count ?? 0 } }
 
     /// The server's base URL.
     public var url: URL {

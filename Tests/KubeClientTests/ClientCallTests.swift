@@ -77,6 +77,48 @@ struct ClientCallTests {
         }
     }
 
+    @Test("over HTTP/2 (the sandbox offers h2 as kube-apiserver does) concurrent calls and watches share one connection; forced to HTTP/1.1 they need one each", .timeLimit(.minutes(1)))
+    func http2() async throws {
+        var options = KubeSandbox.Options()
+        options.http2 = true
+        try await KubeSandbox.with(options) { sandbox, _ in
+            func connections(_ version: ClientConfiguration.HTTPVersionPreference) async throws -> Int {
+                var config = sandbox.clientConfiguration()
+                config.httpVersion = version
+                let client = try KubernetesClient(configuration: config)
+                let before = sandbox.openConnections
+                // Three watches stay open while twenty creates and lists run beside them.
+                var watches: [WatchStream<ConfigMap>] = []
+                for _ in 0..<3 { watches.append(try await client.watch(ConfigMap.self, namespace: "default")) }
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for i in 0..<20 {
+                        group.addTask {
+                            _ = try await client.create(configMap("h\(version.rawValue)-\(i)"))
+                            _ = try await client.list(ConfigMap.self, namespace: "default")
+                        }
+                    }
+                    try await group.waitForAll()
+                }
+                // Every watch saw every create, over whichever protocol.
+                for watch in watches {
+                    var seen = 0
+                    for try await event in watch where event.type == .added && event.object?.metadata.name?.hasPrefix("h\(version.rawValue)-") == true {
+                        seen += 1
+                        if seen == 20 { break }
+                    }
+                    #expect(seen == 20)
+                }
+                let opened = sandbox.openConnections - before
+                try await client.shutdown()
+                return opened
+            }
+            let multiplexed = try await connections(.automatic)
+            let pooled = try await connections(.http1)
+            #expect(multiplexed == 1)
+            #expect(pooled > 3)
+        }
+    }
+
     @Test("a stale resourceVersion is a conflict and a second create is AlreadyExists")
     func conflicts() async throws {
         try await KubeSandbox.with { _, client in

@@ -40,6 +40,17 @@ public struct ClientConfiguration: Sendable {
     public var retry: RetryPolicy = RetryPolicy()
     /// The `User-Agent` header.
     public var userAgent: String = "executor/0.1"
+    /// HTTP/2 when the server offers it over TLS (as kube-apiserver does, and client-go uses),
+    /// else HTTP/1.1; or HTTP/1.1 always. Plain-HTTP servers get HTTP/1.1 either way.
+    public var httpVersion: HTTPVersionPreference = .automatic
+
+    /// Which HTTP version the client speaks.
+    public enum HTTPVersionPreference: String, Sendable, CaseIterable {
+        /// HTTP/2 when TLS negotiates it (ALPN `h2`): one connection, a stream per request.
+        case automatic
+        /// HTTP/1.1 keep-alive connections from a pool, one request at a time on each.
+        case http1
+    }
 
     public init(server: URL, tls: TLSSettings = TLSSettings(), credentials: Credentials = .none, namespace: String = "default", source: String = "explicit") {
         self.server = server

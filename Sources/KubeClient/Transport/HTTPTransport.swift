@@ -48,6 +48,7 @@ final class HTTPTransport: Sendable {
         // Every informer holds one watch open; the default of 8 connections per host would starve ordinary calls.
         httpConfig.connectionPool = .init(idleTimeout: .seconds(90), concurrentHTTP1ConnectionsPerHostSoftLimit: 256)
         httpConfig.decompression = .enabled(limit: .ratio(50))
+        httpConfig.httpVersion = configuration.httpVersion == .http1 ? .http1Only : .automatic
         var base = configuration.server
         if configuration.server.scheme == "https" {
             httpConfig.tlsConfiguration = try Self.tlsConfiguration(configuration.tls, clientCertificatePEM: configuration.tls.clientCertificatePEM, clientKeyPEM: configuration.tls.clientKeyPEM)
