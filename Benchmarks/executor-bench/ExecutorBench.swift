@@ -46,6 +46,11 @@ enum ExecutorBench {
     struct ExecutorStats: Codable {
         var cpuSeconds: Double
         var peakResident: Int
+        /// glibc's bytes in use (`mallinfo2`), the most seen by a 5 Hz sampler, and at the end:
+        /// what live objects cost, against the RSS the allocator and the code add.
+        var peakHeap: Int
+        var heapAtEnd: Int
+        var residentAtEnd: Int
         /// `VERB resource[/subresource]` → count; watches as `WATCH`.
         var requests: [String: Int]
 
@@ -58,11 +63,14 @@ enum ExecutorBench {
     /// The child: an HTTP sandbox with the kubelet and the TaskAction CRD.
     static func serveSandbox() async throws {
         var options = KubeSandbox.Options()
-        options.tls = false
+        // BENCH_TLS=1: HTTPS with HTTP/2 offered, as kube-apiserver serves; else plain HTTP/1.1.
+        options.tls = transportUnderTest.tls
+        options.http2 = true
         // The start-up bench seeds Pods that must stay as they are (BENCH_SANDBOX_KUBELET=0).
         options.kubelet = ProcessInfo.processInfo.environment["BENCH_SANDBOX_KUBELET"] != "0"
         options.historyCapacity = 200_000
         let sandbox = try await KubeSandbox.start(options)
+        if options.tls { try sandbox.writeKubeconfig(to: transportUnderTest.kubeconfigPath) }
         let client = try KubernetesClient(configuration: sandbox.clientConfiguration())
         _ = try await client.create(ResourceType(group: "apiextensions.k8s.io", version: "v1", kind: "CustomResourceDefinition", plural: "customresourcedefinitions", namespaced: false), TaskActionSchema.crd)
         FileHandle.standardOutput.write(Data("\(sandbox.port)\n".utf8))
@@ -81,7 +89,10 @@ enum ExecutorBench {
         logging.logLevel = .warning
         let measuring = Atomic<Bool>(false)
         let counts = Mutex<[String: Int]>([:])
-        let client = try KubernetesClient(configuration: ClientConfiguration(server: URL(string: "http://127.0.0.1:\(port)")!), logger: logging, observer: { record in
+        var configuration = try transportUnderTest.configuration(port: port)
+        // BENCH_HTTP=1.1 holds the executor to HTTP/1.1 keep-alive where the sandbox offers HTTP/2.
+        if ProcessInfo.processInfo.environment["BENCH_HTTP"] == "1.1" { configuration.httpVersion = .http1 }
+        let client = try KubernetesClient(configuration: configuration, logger: logging, observer: { record in
             guard measuring.load(ordering: .relaxed) else { return }
             let key = Self.requestKey(record)
             counts.withLock { $0[key, default: 0] += 1 }
@@ -95,6 +106,15 @@ enum ExecutorBench {
         await manager.informers.waitForSync()
         FileHandle.standardOutput.write(Data("ready\n".utf8))
         let lines = Self.stdinLines()
+        let peakHeap = Atomic<Int>(0)
+        let sampler = Task {
+            while !Task.isCancelled {
+                let heap = Memory.heapInUse()
+                if heap > peakHeap.load(ordering: .relaxed) { peakHeap.store(heap, ordering: .relaxed) }
+                try? await Task.sleep(for: .milliseconds(200))
+            }
+        }
+        defer { sampler.cancel() }
         var cpuAtStart = 0.0
         for await line in lines {
             if line == "cpu" {
@@ -105,7 +125,8 @@ enum ExecutorBench {
                 measuring.store(true, ordering: .relaxed)
             } else if line == "stop" {
                 measuring.store(false, ordering: .relaxed)
-                let stats = ExecutorStats(cpuSeconds: Self.cpuSeconds() - cpuAtStart, peakResident: Memory.peakResident, requests: counts.withLock { $0 })
+                let stats = ExecutorStats(cpuSeconds: Self.cpuSeconds() - cpuAtStart, peakResident: Memory.peakResident, peakHeap: max(peakHeap.load(ordering: .relaxed), Memory.heapInUse()),
+                                          heapAtEnd: Memory.heapInUse(), residentAtEnd: Memory.resident, requests: counts.withLock { $0 })
                 var json = try JSONEncoder().encode(stats)
                 json.append(UInt8(ascii: "\n"))
                 FileHandle.standardOutput.write(json)
@@ -199,6 +220,7 @@ enum ExecutorBench {
 
     /// One run: a fresh sandbox and executor, `count` TaskActions arriving as `load` says.
     static func run(count: Int, load: Load) async throws -> Result {
+        _ = transportUnderTest  // names the kubeconfig path in the environment before the children start
         let sandbox = try Child(["serve-executor-sandbox"])
         defer { sandbox.finish() }
         guard let port = Int(try sandbox.readLine()) else { throw InformerBench.BenchError.childExited }
@@ -208,7 +230,7 @@ enum ExecutorBench {
 
         var logging = Logger(label: "bench")
         logging.logLevel = .warning
-        let client = try KubernetesClient(configuration: ClientConfiguration(server: URL(string: "http://127.0.0.1:\(port)")!), logger: logging)
+        let client = try KubernetesClient(configuration: try transportUnderTest.configuration(port: port), logger: logging)
         let created = LockedBox<[String: ContinuousClock.Instant]>([:])
         let podAt = LockedBox<[String: ContinuousClock.Instant]>([:])
         let doneAt = LockedBox<[String: ContinuousClock.Instant]>([:])
@@ -282,3 +304,24 @@ enum ExecutorBench {
         func record(_ event: Flyteidl2_Workflow_ActionEvent) async throws {}
     }
 }
+
+/// How the bench's processes reach the sandbox: plain HTTP/1.1 by default; with `BENCH_TLS=1`
+/// HTTPS with client certificates through a kubeconfig the sandbox writes (the driver names
+/// its path in the environment its children inherit).
+struct BenchTransport {
+    var tls: Bool
+    var kubeconfigPath: String
+
+    func configuration(port: Int) throws -> ClientConfiguration {
+        guard tls else { return ClientConfiguration(server: URL(string: "http://127.0.0.1:\(port)")!) }
+        return try ClientConfiguration.fromKubeconfig(paths: [kubeconfigPath])
+    }
+}
+
+let transportUnderTest: BenchTransport = {
+    let environment = ProcessInfo.processInfo.environment
+    if environment["BENCH_KUBECONFIG_PATH"] == nil {
+        setenv("BENCH_KUBECONFIG_PATH", NSTemporaryDirectory() + "executor-bench-\(getpid()).kubeconfig", 1)
+    }
+    return BenchTransport(tls: environment["BENCH_TLS"] == "1", kubeconfigPath: ProcessInfo.processInfo.environment["BENCH_KUBECONFIG_PATH"] ?? "")
+}()

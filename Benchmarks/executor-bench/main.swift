@@ -123,6 +123,21 @@ if wanted("informer") {
     print("RSS growth is after sync and `malloc_trim`, against the RSS before the informer started; the peak is the process's VmHWM during the sync, runtime and client included.")
 }
 
+if wanted("taskaction-cache") {
+    let count = Int(environment["BENCH_TASKACTIONS"] ?? "") ?? 5_000
+    let plain = try (0..<3).map { _ in Double(try TaskActionCacheBench.heapPerTaskAction(count: count, sharing: false)) }
+    let shared = try (0..<3).map { _ in Double(try TaskActionCacheBench.heapPerTaskAction(count: count, sharing: true)) }
+    print("")
+    print("## A cached TaskAction")
+    print("")
+    print("\(count) completed TaskActions (four phases, two conditions, plugin state; 40 finish per second, so timestamps repeat) decoded as the informer decodes them and kept as its store keeps them (boxed, in a dictionary); heap bytes (glibc `mallinfo2` in use) per TaskAction, median of 3.")
+    print("")
+    print("| strings | heap bytes per cached TaskAction |")
+    print("|---|---:|")
+    print("| each decoded on its own | \(Int(median(plain))) |")
+    print("| shared through `SharedStrings` (what informers do) | \(Int(median(shared))) |")
+}
+
 if wanted("children") {
     let count = Int(environment["BENCH_CHILDREN"] ?? "") ?? 5_000
     var rows: [String: [ChildCacheBench.Result]] = [:]
@@ -177,7 +192,8 @@ if wanted("executor") {
     print("")
     print("## TaskActions end to end, the executor measured alone")
     print("")
-    print("Three processes: a sandbox (plain HTTP, simulated kubelet moving each Pod Running → Succeeded at once), the executor (`Manager` + `Executor`, 10 workers, as `executor run` wires them; its own getrusage, VmHWM and request log), and this driver creating TaskActions and timing them through watches. Median of \(executorRuns) runs, each run's figure in brackets; each run starts fresh processes.")
+    let transport = transportUnderTest.tls ? (environment["BENCH_HTTP"] == "1.1" ? "HTTPS, the executor held to HTTP/1.1 keep-alive (BENCH_TLS=1 BENCH_HTTP=1.1)" : "HTTPS with HTTP/2 negotiated (BENCH_TLS=1)") : "plain HTTP/1.1"
+    print("Three processes: a sandbox (\(transport), simulated kubelet moving each Pod Running → Succeeded at once), the executor (`Manager` + `Executor`, 10 workers, as `executor run` wires them; its own getrusage, VmHWM and request log), and this driver creating TaskActions and timing them through watches. Median of \(executorRuns) runs, each run's figure in brackets; each run starts fresh processes.")
     print("")
     print("| per TaskAction unless noted | \(saturatedCount) at once | \(pacedCount) at \(Int(rate))/s |")
     print("|---|---:|---:|")
@@ -188,6 +204,8 @@ if wanted("executor") {
     print("| create → Pod p50 / p99 | \(cell(saturated, "%.0f") { ExecutorBench.percentile($0.createToPod, 0.5) }) / \(cell(saturated, "%.0f ms") { ExecutorBench.percentile($0.createToPod, 0.99) }) | \(cell(paced, "%.0f") { ExecutorBench.percentile($0.createToPod, 0.5) }) / \(cell(paced, "%.0f ms") { ExecutorBench.percentile($0.createToPod, 0.99) }) |")
     print("| create → Succeeded p50 / p99 | \(cell(saturated, "%.0f") { ExecutorBench.percentile($0.createToSucceeded, 0.5) }) / \(cell(saturated, "%.0f ms") { ExecutorBench.percentile($0.createToSucceeded, 0.99) }) | \(cell(paced, "%.0f") { ExecutorBench.percentile($0.createToSucceeded, 0.5) }) / \(cell(paced, "%.0f ms") { ExecutorBench.percentile($0.createToSucceeded, 0.99) }) |")
     print("| executor peak RSS (whole run) | \(cell(saturated, "%.1f MiB") { Double($0.executor.peakResident) / 1_048_576 }) | \(cell(paced, "%.1f MiB") { Double($0.executor.peakResident) / 1_048_576 }) |")
+    print("| executor peak heap in use (sampled 5/s) | \(cell(saturated, "%.1f MiB") { Double($0.executor.peakHeap) / 1_048_576 }) | \(cell(paced, "%.1f MiB") { Double($0.executor.peakHeap) / 1_048_576 }) |")
+    print("| executor heap in use / RSS at the end | \(cell(saturated, "%.1f MiB") { Double($0.executor.heapAtEnd) / 1_048_576 }) / \(cell(saturated, "%.1f MiB") { Double($0.executor.residentAtEnd) / 1_048_576 }) | \(cell(paced, "%.1f MiB") { Double($0.executor.heapAtEnd) / 1_048_576 }) / \(cell(paced, "%.1f MiB") { Double($0.executor.residentAtEnd) / 1_048_576 }) |")
     if let last = saturated.last {
         print("")
         print("Requests of the last saturated run, per TaskAction: " + last.executor.requests.sorted { $0.key < $1.key }.map { "`\($0.key)` \(String(format: "%.2f", Double($0.value) / Double(last.count)))" }.joined(separator: ", ") + ".")
