@@ -22,11 +22,12 @@ enum InformerBench {
             for w in 0..<workers {
                 group.addTask {
                     for i in stride(from: w, to: count, by: workers) {
-                        let pod = PodEvents.pod(i, phase: "Running")
-                        let created = try await client.create(Pod.resourceType, pod, namespace: namespace)
-                        var withStatus = created
-                        withStatus["status"] = pod["status"]
-                        _ = try await client.update(Pod.resourceType, withStatus, subresource: "status")
+                        var pod = PodEvents.pod(i, phase: "Running")
+                        // As recorded from a watch; a create must not name a resourceVersion.
+                        pod["metadata"]?["resourceVersion"] = nil
+                        _ = try await client.create(Pod.resourceType, pod, namespace: namespace)
+                        // A merge patch: the sandbox's admission may have touched the Pod since.
+                        _ = try await client.patch(Pod.resourceType, name: "\(pod["metadata"]?["name"]?.stringValue ?? "")", namespace: namespace, .merge(["status": pod["status"] ?? .null]), subresource: "status")
                     }
                 }
             }
