@@ -192,7 +192,7 @@ if wanted("executor") {
     print("")
     print("## TaskActions end to end, the executor measured alone")
     print("")
-    let transport = transportUnderTest.tls ? (environment["BENCH_HTTP"] == "1.1" ? "HTTPS, the executor held to HTTP/1.1 keep-alive (BENCH_TLS=1 BENCH_HTTP=1.1)" : "HTTPS with HTTP/2 negotiated (BENCH_TLS=1)") : "plain HTTP/1.1"
+    let transport = transportUnderTest.tls ? (environment["BENCH_HTTP"] == "2" ? "HTTPS, the executor on the HTTP/2 it offers (BENCH_TLS=1 BENCH_HTTP=2)" : "HTTPS offering HTTP/2, the executor on HTTP/1.1 keep-alive as `executor run` (BENCH_TLS=1)") : "plain HTTP/1.1"
     print("Three processes: a sandbox (\(transport), simulated kubelet moving each Pod Running → Succeeded at once), the executor (`Manager` + `Executor`, 10 workers, as `executor run` wires them; its own getrusage, VmHWM and request log), and this driver creating TaskActions and timing them through watches. Median of \(executorRuns) runs, each run's figure in brackets; each run starts fresh processes.")
     print("")
     print("| per TaskAction unless noted | \(saturatedCount) at once | \(pacedCount) at \(Int(rate))/s |")

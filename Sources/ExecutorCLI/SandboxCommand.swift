@@ -22,6 +22,9 @@ struct SandboxCommand: AsyncParsableCommand {
     @Flag(name: .customLong("insecure-http"), help: "Serve plain HTTP without authentication instead of HTTPS.")
     var insecureHTTP = false
 
+    @Flag(help: "Offer HTTP/2 over TLS (ALPN h2), as kube-apiserver does; without it, HTTP/1.1 only.")
+    var http2 = false
+
     @Option(name: .customLong("bookmark-interval"), help: "Seconds between watch bookmarks.")
     var bookmarkInterval: Int = 60
 
@@ -52,6 +55,7 @@ struct SandboxCommand: AsyncParsableCommand {
         var options = KubeSandbox.Options()
         options.port = port
         options.tls = !insecureHTTP
+        options.http2 = http2
         options.bookmarkInterval = .seconds(bookmarkInterval)
         options.kubelet = kubelet
         options.authorization = authorization.lowercased() == "rbac" ? .rbac : .alwaysAllow

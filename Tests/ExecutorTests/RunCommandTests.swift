@@ -99,6 +99,39 @@ struct RunCommandTests {
         }
     }
 
+    @Test("where the API server offers HTTP/2, the executor keeps to HTTP/1.1 keep-alive unless --kube-api-http-version automatic, which puts every call and watch on one connection")
+    func httpVersion() async throws {
+        guard FileManager.default.isExecutableFile(atPath: Self.binary) else {
+            Issue.record("executor binary not found at \(Self.binary)")
+            return
+        }
+        var options = KubeSandbox.Options()
+        options.http2 = true
+        try await KubeSandbox.with(options) { sandbox, client in
+            try await ExecutorHarness.installCRD(client)
+            let kubeconfig = FileManager.default.temporaryDirectory.appendingPathComponent("run-\(UUID().uuidString).kubeconfig").path
+            try sandbox.writeKubeconfig(to: kubeconfig)
+            defer { try? FileManager.default.removeItem(atPath: kubeconfig) }
+            func connections(_ flags: [String], action: String) async throws -> Int {
+                let before = sandbox.openConnections
+                let (process, stderr) = try Self.spawn(["run", "--kubeconfig", kubeconfig, "--namespace", "default", "--metrics-bind-address", "0", "--health-probe-bind-address", "0"] + flags)
+                // Once the TaskAction is Queued (no kubelet runs its Pod), the executor has watched,
+                // created a Pod and written a status.
+                _ = try await client.create(Fixtures.taskAction(action, template: Fixtures.template(duration: 0.05, startup: 0.05)))
+                try await eventually("queued by the executor") { (try? await client.get(TaskAction.self, name: action, namespace: "default"))?.status?.conditions?.isEmpty == false }
+                let opened = sandbox.openConnections - before
+                process.interrupt()
+                let (status, text) = try await Self.finish(process, stderr)
+                #expect(status == 0, "stderr: \(text)")
+                return opened
+            }
+            let pooled = try await connections([], action: "r1-http1")
+            let multiplexed = try await connections(["--kube-api-http-version", "automatic"], action: "r1-http2")
+            #expect(pooled > 1)
+            #expect(multiplexed == 1)
+        }
+    }
+
     @Test("a bad flag or config ends the process at once with one line saying what is wrong")
     func badInput() async throws {
         guard FileManager.default.isExecutableFile(atPath: Self.binary) else {
@@ -109,6 +142,10 @@ struct RunCommandTests {
         let (s1, t1) = try await Self.finish(p1, e1)
         #expect(s1 != 0)
         #expect(t1.contains("--max-concurrent-reconciles must be at least 1"))
+        let (p0, e0) = try Self.spawn(["run", "--kube-api-http-version", "3"])
+        let (s0, t0) = try await Self.finish(p0, e0)
+        #expect(s0 != 0)
+        #expect(t0.contains("--kube-api-http-version must be http1 or automatic, not \"3\""))
         let (p2, e2) = try Self.spawn(["run", "--config", "/nonexistent/executor.yaml"])
         let (s2, t2) = try await Self.finish(p2, e2)
         #expect(s2 != 0)
