@@ -13,7 +13,8 @@ import Synchronization
 /// past `slots` strings of at most `maxLength` bytes, and strings that stop recurring fall out
 /// as new ones arrive. Sharing is invisible to callers: strings are values.
 public final class SharedStrings: Sendable {
-    /// The table informers decode with (`InformerOptions.shareStrings` in KubeRuntime) and the Pod status view shares through.
+    /// The table informers decode with (`InformerOptions.shareStrings` in KubeRuntime), and
+    /// the one the Pod status view shares its kept strings through.
     public static let shared = SharedStrings(slots: 4096, maxLength: 1024)
 
     /// Strings shorter than this are small strings, stored inline without a heap allocation.
@@ -55,10 +56,10 @@ public final class SharedStrings: Sendable {
     /// `string` itself, or an equal string from the table that shares its storage, so a
     /// string decoded without the table can still be stored once.
     public func callAsFunction(_ string: String) -> String {
-        var bytes = string
         let count = string.utf8.count
         guard count >= Self.minLength, count <= maxLength else { return string }
-        return bytes.withUTF8 { bytes in
+        var contiguous = string  // withUTF8 needs a var; a native string is contiguous already
+        return contiguous.withUTF8 { bytes in
             let slot = Self.hash(bytes) & mask
             return table.withLock { table in
                 if var stored = table[slot], stored.withUTF8({ $0.elementsEqual(bytes) }) { return stored }
