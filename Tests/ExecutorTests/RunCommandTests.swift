@@ -35,19 +35,27 @@ struct RunCommandTests {
         return (process.terminationStatus, text)
     }
 
-    @Test("runs TaskActions, then on SIGTERM stops cleanly, releases its lease and exits 0")
-    func sigterm() async throws {
-        guard FileManager.default.isExecutableFile(atPath: Self.binary) else {
-            Issue.record("executor binary not found at \(Self.binary)")
+    /// A sandbox with the TaskAction CRD and a kubeconfig for the `executor` binary next to
+    /// this test bundle; records an issue and skips `body` when the binary is missing.
+    static func withSandbox(_ options: KubeSandbox.Options, _ body: (KubeSandbox, KubernetesClient, _ kubeconfig: String) async throws -> Void) async throws {
+        guard FileManager.default.isExecutableFile(atPath: binary) else {
+            Issue.record("executor binary not found at \(binary)")
             return
         }
-        var options = KubeSandbox.Options()
-        options.kubelet = true
         try await KubeSandbox.with(options) { sandbox, client in
             try await ExecutorHarness.installCRD(client)
             let kubeconfig = FileManager.default.temporaryDirectory.appendingPathComponent("run-\(UUID().uuidString).kubeconfig").path
             try sandbox.writeKubeconfig(to: kubeconfig)
             defer { try? FileManager.default.removeItem(atPath: kubeconfig) }
+            try await body(sandbox, client, kubeconfig)
+        }
+    }
+
+    @Test("runs TaskActions, then on SIGTERM stops cleanly, releases its lease and exits 0")
+    func sigterm() async throws {
+        var options = KubeSandbox.Options()
+        options.kubelet = true
+        try await Self.withSandbox(options) { sandbox, client, kubeconfig in
             let (process, stderr) = try Self.spawn(["run", "--kubeconfig", kubeconfig, "--namespace", "default", "--leader-elect", "--leader-election-namespace", "default", "--metrics-bind-address", "0", "--health-probe-bind-address", "0"])
             try await eventually("leader") {
                 (try? await client.get(Lease.self, name: "abf369a8.flyte.org", namespace: "default"))?.spec?.holderIdentity?.isEmpty == false
@@ -101,17 +109,9 @@ struct RunCommandTests {
 
     @Test("where the API server offers HTTP/2, the executor keeps to HTTP/1.1 keep-alive unless --kube-api-http-version automatic, which puts every call and watch on one connection")
     func httpVersion() async throws {
-        guard FileManager.default.isExecutableFile(atPath: Self.binary) else {
-            Issue.record("executor binary not found at \(Self.binary)")
-            return
-        }
         var options = KubeSandbox.Options()
         options.http2 = true
-        try await KubeSandbox.with(options) { sandbox, client in
-            try await ExecutorHarness.installCRD(client)
-            let kubeconfig = FileManager.default.temporaryDirectory.appendingPathComponent("run-\(UUID().uuidString).kubeconfig").path
-            try sandbox.writeKubeconfig(to: kubeconfig)
-            defer { try? FileManager.default.removeItem(atPath: kubeconfig) }
+        try await Self.withSandbox(options) { sandbox, client, kubeconfig in
             func connections(_ flags: [String], action: String) async throws -> Int {
                 let before = sandbox.openConnections
                 let (process, stderr) = try Self.spawn(["run", "--kubeconfig", kubeconfig, "--namespace", "default", "--metrics-bind-address", "0", "--health-probe-bind-address", "0"] + flags)

@@ -41,12 +41,7 @@ public final class SharedStrings: Sendable {
             return String(decoding: bytes, as: UTF8.self)
         }
         let slot = Self.hash(bytes) & mask
-        if let hit = table.withLock({ table -> String? in
-            guard var stored = table[slot] else { return nil }
-            return stored.withUTF8 { $0.elementsEqual(bytes) } ? stored : nil
-        }) {
-            return hit
-        }
+        if let hit = stored(bytes, slot: slot) { return hit }
         // Made outside the lock: the allocation and copy are the expensive part.
         let made = String(decoding: bytes, as: UTF8.self)
         table.withLock { $0[slot] = made }
@@ -59,13 +54,17 @@ public final class SharedStrings: Sendable {
         let count = string.utf8.count
         guard count >= Self.minLength, count <= maxLength else { return string }
         var contiguous = string  // withUTF8 needs a var; a native string is contiguous already
-        return contiguous.withUTF8 { bytes in
-            let slot = Self.hash(bytes) & mask
-            return table.withLock { table in
-                if var stored = table[slot], stored.withUTF8({ $0.elementsEqual(bytes) }) { return stored }
-                table[slot] = string
-                return string
-            }
+        let slot = contiguous.withUTF8 { Self.hash($0) & mask }
+        if let hit = contiguous.withUTF8({ stored($0, slot: slot) }) { return hit }
+        table.withLock { $0[slot] = string }
+        return string
+    }
+
+    /// The string in `slot` if it holds `bytes`.
+    private func stored(_ bytes: UnsafeBufferPointer<UInt8>, slot: Int) -> String? {
+        table.withLock { table in
+            guard var stored = table[slot] else { return nil }
+            return stored.withUTF8 { $0.elementsEqual(bytes) } ? stored : nil
         }
     }
 
