@@ -47,7 +47,7 @@ public final class Executor: Sendable {
         let controller = manager.controller(name: "taskaction", reconciler: reconciler, options: options)
         self.controller = controller
         for informer in informers.values {
-            controller.watch(informer)
+            controller.watch(informer, predicates: [reconciler.ownWriteEvents])
         }
         let discovery = Backoff(initial: .seconds(1), maximum: .seconds(max(1, config.kindRecheckSeconds)), resetAfter: .seconds(3600), jitter: 0.2)
         for driver in plugins.all {

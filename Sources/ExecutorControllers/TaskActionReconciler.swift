@@ -20,12 +20,10 @@ public final class TaskActionReconciler: Reconciler {
     let events: EventRecorder
     let taskActions: @Sendable (String?) -> Informer<TaskAction>?
     let now: @Sendable () -> Date
-    /// Key → the resourceVersions our writes were based on. While the cache shows one of them,
-    /// a reconcile would act on a state we already changed (and meet a 409), so it waits for
-    /// the watch event of our last write instead. A round that goes on from the object its own
-    /// write returned adds each version it leaves behind; the first cached version not in the
-    /// set (our last write's, or anyone's after it) clears it.
-    private let expectations = LockedBox<[String: Set<String>]>([:])
+    /// Key → what our writes of that TaskAction left behind (``OwnWrites``): the versions they
+    /// were based on, which a round must not act on, and the version the last one produced,
+    /// whose watch event needs no round.
+    private let expectations = LockedBox<[String: OwnWrites]>([:])
     /// Coalesced status writes, by key: when the TaskAction was last written, and the status
     /// rounds since then have built but not written yet (their ActionEvents are sent).
     private let coalescing = LockedBox<[String: (lastWrite: Date, pending: TaskActionStatus?)]>([:])
@@ -51,8 +49,12 @@ public final class TaskActionReconciler: Reconciler {
             return .done
         }
         let stale = expectations.withLock { e -> Bool in
-            guard let superseded = e[key] else { return false }
-            if let version = taskAction.metadata.resourceVersion, superseded.contains(version) { return true }
+            guard e[key] != nil else { return false }
+            if let version = taskAction.metadata.resourceVersion, e[key]!.superseded.contains(version) {
+                // Whatever woke this round is not lost: the event of our last write runs it again.
+                e[key]!.awaited = true
+                return true
+            }
             e.removeValue(forKey: key)
             return false
         }
@@ -109,7 +111,7 @@ public final class TaskActionReconciler: Reconciler {
             // Go on from the object the patch returned (finalizer and new resourceVersion in
             // it) rather than wait for its watch event: the child is created right away.
             let written = try await Finalizers.add(TaskActionLabels.finalizer, to: taskAction, client: client)
-            wrote(taskAction)
+            wrote(taskAction, produced: written?.metadata.resourceVersion)
             guard let written else { return .done }
             taskAction = written
             coalescing.withLock { $0[Self.key(taskAction)] = (self.now(), nil) }
@@ -222,18 +224,18 @@ public final class TaskActionReconciler: Reconciler {
             return recheck
         }
         let stored = taskAction.status ?? TaskActionStatus()
+        var written = taskAction
         if Self.changed(stored, status) {
             if !status.isTerminal, !persist, let wait = holdOff(key, now: now) {
                 coalescing.withLock { $0[key, default: (now, nil)].pending = status }
                 if case .requeueAfter(let sooner) = recheck, sooner < wait { return recheck }
                 return .requeueAfter(wait)
             }
-            try await writeStatus(taskAction, status)
+            written = try await writeStatus(taskAction, status)
             coalescing.withLock { $0[key] = status.isTerminal ? nil : (now, nil) }
         }
         if status.isTerminal {
             coalescing.withLock { _ = $0.removeValue(forKey: key) }
-            var written = taskAction
             written.status = status
             try await ensureGCLabels(written)
             return .done
@@ -297,8 +299,11 @@ public final class TaskActionReconciler: Reconciler {
         status.setCondition(.failed, status: true, reason: reason, message: message, now: now)
         status.setCondition(.progressing, status: false, reason: reason, message: message, now: now)
         events.record(regarding: Self.reference(taskAction), type: .warning, reason: eventReason, action: "ValidatingTaskAction", note: message)
-        try await writeStatus(taskAction, status)
+        var written = try await writeStatus(taskAction, status)
         announce(taskAction, old: taskAction.status ?? TaskActionStatus(), new: status)
+        // Here, not in a round run by the write's watch event: that event wakes no round.
+        written.status = status
+        try await ensureGCLabels(written)
         return .done
     }
 
@@ -336,14 +341,14 @@ public final class TaskActionReconciler: Reconciler {
             status.setCondition(.failed, status: true, reason: .invalidSpec, message: message, now: now)
             status.errorState = ErrorState(code: "InvalidSpec", kind: "USER", message: message)
         }
+        var written = taskAction
         if status != old {
             // The same guarded write as the task path: a signal written after our read makes it
             // a 409, and the next round sees the signal.
-            try await writeStatus(taskAction, status)
+            written = try await writeStatus(taskAction, status)
             announce(taskAction, old: old, new: status)
         }
         if status.isTerminal {
-            var written = taskAction
             written.status = status
             try await ensureGCLabels(written)
         }
@@ -379,11 +384,11 @@ public final class TaskActionReconciler: Reconciler {
             // Flyte writes no status for an abort (the object is going); the webhooks still hear of it.
             notifier?.observe(.taskAction(taskAction, status: taskAction.status ?? TaskActionStatus(), reason: .aborted, message: "TaskAction was aborted", at: now(), child: child(of: taskAction, status: taskAction.status)))
         }
-        try await Finalizers.remove(TaskActionLabels.finalizer, from: taskAction, client: client)
+        let written = try await Finalizers.remove(TaskActionLabels.finalizer, from: taskAction, client: client)
         // The object is going; until its DELETED event reaches the cache, a round woken by its
         // child's deletion would find it still holding the finalizer and abort (and announce
         // the abort) again.
-        wrote(taskAction)
+        wrote(taskAction, produced: written?.metadata.resourceVersion)
         return .done
     }
 
@@ -400,7 +405,9 @@ public final class TaskActionReconciler: Reconciler {
     /// The executor's status fields as a merge patch through `/status`, guarded by the
     /// resourceVersion read: a 409 means the cache was stale and the round runs again.
     /// Fields others write (the signal) are never sent; a field cleared here is sent as null.
-    func writeStatus(_ taskAction: TaskAction, _ status: TaskActionStatus) async throws {
+    /// Returns `taskAction` at the version the write produced (its status as it was).
+    @discardableResult
+    func writeStatus(_ taskAction: TaskAction, _ status: TaskActionStatus) async throws -> TaskAction {
         let encoded = try JSONValue(encoding: status)
         var patch: [String: JSONValue] = [:]
         let owned: [TaskActionStatus.CodingKeys] = [.stateJson, .pluginState, .pluginStateVersion, .pluginPhase, .pluginPhaseVersion, .attempts, .systemFailures, .cacheStatus, .conditions, .phaseHistory, .errorState]
@@ -409,8 +416,11 @@ public final class TaskActionReconciler: Reconciler {
         }
         var body: [String: JSONValue] = ["status": .object(patch)]
         if let version = taskAction.metadata.resourceVersion { body["metadata"] = ["resourceVersion": .string(version)] }
-        _ = try await client.patch(TaskAction.resourceType, name: taskAction.metadata.name ?? "", namespace: taskAction.metadata.namespace, .merge(.object(body)), subresource: "status")
-        wrote(taskAction)
+        let written = try await client.patch(TaskAction.resourceType, name: taskAction.metadata.name ?? "", namespace: taskAction.metadata.namespace, .merge(.object(body)), subresource: "status", as: WrittenVersion.self)
+        wrote(taskAction, produced: written.resourceVersion)
+        var produced = taskAction
+        if let version = written.resourceVersion { produced.metadata.resourceVersion = version }
+        return produced
     }
 
     /// Tells the notifier of the phase changes from `old` to `status`: one per `phaseHistory`
@@ -439,10 +449,36 @@ public final class TaskActionReconciler: Reconciler {
         return ObjectReference(apiVersion: type.apiVersion, kind: type.kind, namespace: taskAction.metadata.namespace, name: name)
     }
 
-    /// Remembers that `taskAction` at its resourceVersion is now out of date.
-    func wrote(_ taskAction: TaskAction) {
+    /// Remembers that `taskAction` at its resourceVersion is now out of date, and that our
+    /// write made `produced` (nil when the answer did not say).
+    func wrote(_ taskAction: TaskAction, produced: String?) {
         guard let version = taskAction.metadata.resourceVersion else { return }
-        expectations.withLock { _ = $0[storeKey(namespace: taskAction.metadata.namespace, name: taskAction.metadata.name ?? ""), default: []].insert(version) }
+        expectations.withLock { e in
+            let key = Self.key(taskAction)
+            e[key, default: OwnWrites()].superseded.insert(version)
+            e[key]!.produced = produced
+        }
+    }
+
+    /// Drops the TaskAction events a round need not see: the watch event of our own last write
+    /// (the object is what the round that wrote it built, from a cache that had every other
+    /// change then; a child or spec change after it has an event of its own) and the events of
+    /// versions our writes superseded (a round would find them stale and stop). When a round
+    /// stopped at a stale version meanwhile (it was woken by something else), the last write's
+    /// event passes, so that round runs again. Anyone else's write passes.
+    public var ownWriteEvents: KubeRuntime.Predicate<TaskAction> {
+        KubeRuntime.Predicate(update: { [expectations] _, new in
+            guard let version = new.metadata.resourceVersion else { return true }
+            let key = Self.key(new)
+            return expectations.withLock { e in
+                guard let writes = e[key] else { return true }
+                if writes.superseded.contains(version) { return false }
+                guard writes.produced == version else { return true }
+                // The cache now holds our last write: no version left to wait for.
+                e.removeValue(forKey: key)
+                return writes.awaited
+            }
+        })
     }
 
     /// Stamps `flyte.org/termination-status` and `flyte.org/completed-time` once, when
@@ -454,8 +490,8 @@ public final class TaskActionReconciler: Reconciler {
         let completed = TaskActionTime.completedLabel(taskAction.status?.terminalTime ?? now())
         let patch: JSONValue = ["metadata": ["labels": [TaskActionLabels.terminationStatus: .string(TaskActionLabels.terminated), TaskActionLabels.completedTime: .string(completed)]]]
         do {
-            _ = try await client.patch(TaskAction.resourceType, name: taskAction.metadata.name ?? "", namespace: taskAction.metadata.namespace, .merge(patch))
-            wrote(taskAction)
+            let written = try await client.patch(TaskAction.resourceType, name: taskAction.metadata.name ?? "", namespace: taskAction.metadata.namespace, .merge(patch), as: WrittenVersion.self)
+            wrote(taskAction, produced: written.resourceVersion)
         } catch let error as KubeAPIError where error.isNotFound {
             return
         }
@@ -513,3 +549,17 @@ public final class TaskActionReconciler: Reconciler {
     }
 }
 
+
+/// What the reconciler's writes of one TaskAction left behind, until the cache catches up.
+struct OwnWrites {
+    /// The resourceVersions our writes were based on. While the cache shows one of them, a
+    /// round would act on a state we already changed (and meet a 409), so it stops and waits
+    /// for the watch event of our last write. A round that goes on from the object its own
+    /// write returned adds each version it leaves behind.
+    var superseded: Set<String> = []
+    /// The resourceVersion our last write produced, from the server's answer.
+    var produced: String?
+    /// Whether a round stopped at a superseded version since: the event of `produced` must
+    /// then run it again.
+    var awaited = false
+}

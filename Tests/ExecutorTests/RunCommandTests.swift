@@ -123,6 +123,9 @@ struct RunCommandTests {
                 process.interrupt()
                 let (status, text) = try await Self.finish(process, stderr)
                 #expect(status == 0, "stderr: \(text)")
+                // The server sees the exited process's connections close a moment later; the next
+                // count must not start while they are still open (it would go negative).
+                try await eventually("the executor's connections closed") { sandbox.openConnections <= before }
                 return opened
             }
             let pooled = try await connections([], action: "r1-http1")

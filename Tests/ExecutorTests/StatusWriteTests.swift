@@ -2,7 +2,8 @@ import ExecutorAPI
 @testable import ExecutorControllers
 import Foundation
 import KubeClient
-import KubeRuntime
+@testable import KubeRuntime
+import Logging
 import KubeSandbox
 import Testing
 
@@ -50,6 +51,26 @@ struct StatusWriteTests {
             let events = h.sink.events.value.map(\.phase)
             #expect(events.count >= phases.count)
             #expect(events.last == .succeeded)
+            try await client.shutdown()
+        }
+    }
+
+    @Test("with gc.labels on, a TaskAction gets its GC labels in one write once it ends: the finalizer and the labels are its only metadata writes")
+    func gcLabelsOnce() async throws {
+        var config = ExecutorConfig()
+        config.gc.labels = true
+        config.statusCoalesceMilliseconds = 60_000
+        try await ExecutorHarness.with(start: false) { h in
+            let log = WriteLog()
+            let (run, client) = try Self.start(h, config: config, log: log)
+            try await h.create(Fixtures.taskAction("w-labels", template: Fixtures.template(duration: 0.05, startup: 0.05)))
+            try await eventually("the GC labels") { (try? await h.get("w-labels"))?.metadata.labels?[TaskActionLabels.completedTime] != nil }
+            // Time for a second label write, were a round to make one after the first.
+            try await Task.sleep(for: .milliseconds(500))
+            run.cancel()
+            _ = try? await run.value
+            #expect(log.metadataWrites == 2, "\(log.writes.value)")
+            #expect(log.statusWrites == 1, "\(log.writes.value)")
             try await client.shutdown()
         }
     }
@@ -156,6 +177,49 @@ struct StatusWriteTests {
             try await eventually("the Pod", seconds: 45) { (try? await h.client.get(Pod.self, name: "w-fast-0", namespace: "default")) != nil }
             run.cancel()
             _ = try? await run.value
+        }
+    }
+
+    @Test("the watch event of the executor's own status write wakes no round; a round that stopped at a version the write superseded makes it pass; anyone else's write passes")
+    func ownWriteEventsFiltered() async throws {
+        try await ExecutorHarness.with(start: false) { h in
+            try await h.create(Fixtures.taskAction("w-echo"))
+            let created = try await h.client.get(TaskAction.self, name: "w-echo", namespace: "default")
+            // A cache the test moves by hand, so the round below sees exactly the version it is given.
+            let informer = Informer<TaskAction>(client: h.client)
+            _ = informer.store.upsert(created)
+            let config = ExecutorConfig()
+            let registry = PluginRegistration.registry(PluginRegistration.builtIn, config: config, logger: Logger(label: "test"))
+            let reconciler = TaskActionReconciler(client: h.client, config: config, plugins: PluginTable(registry: registry, client: h.client, logger: Logger(label: "test")), sink: h.sink,
+                                                  events: EventRecorder(client: h.client, reportingController: "test"), taskActions: { _ in informer })
+            let filter = reconciler.ownWriteEvents
+            func get() async throws -> TaskAction { try await h.client.get(TaskAction.self, name: "w-echo", namespace: "default") }
+            var status = TaskActionStatus()
+            status.attempts = 1
+            status.pluginPhase = "Queued"
+
+            // 1. Our write's own event needs no round.
+            try await reconciler.writeStatus(created, status)
+            let first = try await get()
+            #expect(first.metadata.resourceVersion != created.metadata.resourceVersion)
+            #expect(filter.update(created, first) == false, "the event of our own last write is dropped")
+            _ = informer.store.upsert(first)
+
+            // 2. A round woken (by a Pod, say) while the cache still shows the version our next
+            // write superseded stops; the event of that write must then wake it again.
+            status.pluginPhase = "Initializing"
+            try await reconciler.writeStatus(first, status)
+            let request = ReconcileRequest(namespace: "default", name: "w-echo")
+            let result = try await reconciler.reconcile(request, context: ReconcileContext(logger: Logger(label: "test"), reconcileID: "r"))
+            #expect(result == .done)
+            let second = try await get()
+            #expect(filter.update(first, first) == false, "a superseded version's event would only find a stale cache")
+            #expect(filter.update(first, second) == true, "the round that stopped runs again on our write's event")
+
+            // 3. Anyone else's write passes.
+            _ = try await h.client.patch(TaskAction.resourceType, name: "w-echo", namespace: "default", .merge(["metadata": ["labels": ["team": "ml"]]]))
+            let third = try await get()
+            #expect(filter.update(second, third) == true)
         }
     }
 }
