@@ -326,6 +326,8 @@ struct TaskActionScenarioTests {
             let action = try await h.get("r1-term")
             #expect(action.status?.attempts == 1)
             #expect(!action.isTerminal)
+            // The test's own Pod watch may deliver the relaunched Pod after the GET above saw it.
+            try await eventually("the relaunched Pod in the watch log") { pods.names.count >= 2 }
             #expect(pods.names == ["r1-term-0", "r1-term-0"])
         }
     }
