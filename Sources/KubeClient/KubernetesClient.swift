@@ -64,22 +64,19 @@ public final class KubernetesClient: Sendable {
 
     /// Patches an object, or with `subresource: "status"` its status.
     public func patch(_ resource: ResourceType, name: String, namespace: String? = nil, _ patch: Patch, subresource: String? = nil, options: WriteOptions = WriteOptions()) async throws -> JSONValue {
-        let buffer = try await patchedBytes(resource, name: name, namespace: namespace, patch, subresource: subresource, options: options)
-        do {
-            return try JSONValue.parse(buffer.readableBytesView)
-        } catch {
-            throw KubeClientError.decoding("PATCH \(resource.path(namespace: namespace, name: name, subresource: subresource)): \(error)")
-        }
+        let request = Self.patchRequest(resource, name: name, namespace: namespace, patch, subresource: subresource, options: options)
+        return try await object(.PATCH, request.path, query: request.query, body: request.body, contentType: patch.contentType)
     }
 
     /// Patches an object and decodes the server's answer as `type`, straight from its bytes:
     /// ``WrittenVersion`` when only the new resourceVersion matters.
     public func patch<T: Decodable>(_ resource: ResourceType, name: String, namespace: String? = nil, _ patch: Patch, subresource: String? = nil, options: WriteOptions = WriteOptions(), as type: T.Type) async throws -> T {
-        let buffer = try await patchedBytes(resource, name: name, namespace: namespace, patch, subresource: subresource, options: options)
+        let request = Self.patchRequest(resource, name: name, namespace: namespace, patch, subresource: subresource, options: options)
+        let buffer = try await bytes(.PATCH, request.path, query: request.query, body: request.body, contentType: patch.contentType)
         return try Self.decode(T.self, from: buffer.readableBytesView)
     }
 
-    func patchedBytes(_ resource: ResourceType, name: String, namespace: String?, _ patch: Patch, subresource: String?, options: WriteOptions) async throws -> ByteBuffer {
+    static func patchRequest(_ resource: ResourceType, name: String, namespace: String?, _ patch: Patch, subresource: String?, options: WriteOptions) -> (path: String, query: [(String, String)], body: [UInt8]) {
         var query = options.query
         var body = patch.body
         if case .apply(_, let manager, let force) = patch {
@@ -88,7 +85,7 @@ public final class KubernetesClient: Sendable {
             if force { query.append(("force", "true")) }
             body = Self.stamped(body, resource)
         }
-        return try await bytes(.PATCH, resource.path(namespace: namespace, name: name, subresource: subresource), query: query, body: body.serialized(), contentType: patch.contentType)
+        return (resource.path(namespace: namespace, name: name, subresource: subresource), query, body.serialized())
     }
 
     /// Deletes an object. Returns the object when it still exists (finalizers pending, or

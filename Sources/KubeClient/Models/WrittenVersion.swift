@@ -7,22 +7,16 @@
 /// member by scanning, so a TaskAction's answer costs a scan instead of a model or a tree.
 public struct WrittenVersion: JSONReadable, Decodable, Sendable, Equatable {
     public var resourceVersion: String?
-    public var uid: String?
 
-    public init(resourceVersion: String?, uid: String? = nil) {
+    public init(resourceVersion: String?) {
         self.resourceVersion = resourceVersion
-        self.uid = uid
     }
 
     public init(json: inout JSONReader) throws {
         try json.readObject { key, value in
             guard key == "metadata" else { return }
             try value.readObject { key, value in
-                switch key {
-                case "resourceVersion": resourceVersion = try value.read()
-                case "uid": uid = try value.read()
-                default: break
-                }
+                if key == "resourceVersion" { resourceVersion = try value.read() }
             }
         }
     }
