@@ -85,6 +85,9 @@ enum ExecutorBench {
     /// synced; measures from the `start` line on stdin to the `stop` line, then prints its
     /// ``ExecutorStats`` as one JSON line.
     static func serveExecutor(port: Int) async throws {
+        // The log backend `executor run` installs by default (JSON lines), so that what a log
+        // handler costs per reconcile (metadata set on every round) is the product's.
+        LogFormat.json.bootstrap(level: .warning)
         var logging = Logger(label: "bench-executor")
         logging.logLevel = .warning
         let measuring = Atomic<Bool>(false)

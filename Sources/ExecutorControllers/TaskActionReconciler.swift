@@ -27,6 +27,8 @@ public final class TaskActionReconciler: Reconciler {
     /// Coalesced status writes, by key: when the TaskAction was last written, and the status
     /// rounds since then have built but not written yet (their ActionEvents are sent).
     private let coalescing = LockedBox<[String: (lastWrite: Date, pending: TaskActionStatus?)]>([:])
+    /// Each TaskAction in flight's template, decoded once.
+    let templates = DecodedTemplates()
 
     init(client: KubernetesClient, config: ExecutorConfig, plugins: PluginTable, sink: any ActionEventSink, notifier: (any PhaseChangeObserver)? = nil, events: EventRecorder, taskActions: @escaping @Sendable (String?) -> Informer<TaskAction>?, now: @escaping @Sendable () -> Date = Date.init) {
         self.client = client
@@ -46,6 +48,7 @@ public final class TaskActionReconciler: Reconciler {
         guard let taskAction = taskActions(request.namespace)?.store.get(namespace: request.namespace, name: request.name) else {
             expectations.withLock { _ = $0.removeValue(forKey: key) }
             coalescing.withLock { _ = $0.removeValue(forKey: key) }
+            templates.forget(key)
             return .done
         }
         let stale = expectations.withLock { e -> Bool in
@@ -61,9 +64,11 @@ public final class TaskActionReconciler: Reconciler {
         if stale { return .done }
         do {
             if taskAction.metadata.deletionTimestamp != nil {
+                templates.forget(key)
                 return try await finalize(taskAction, logger: context.logger)
             }
             if taskAction.isTerminal {
+                templates.forget(key)
                 try await ensureGCLabels(taskAction)
                 return .done
             }
@@ -125,7 +130,7 @@ public final class TaskActionReconciler: Reconciler {
 
         let template: Flyteidl2_Core_TaskTemplate
         do {
-            template = try Flyteidl2_Core_TaskTemplate(serializedBytes: taskAction.spec.taskTemplateBytes ?? Data())
+            template = try templates.template(key: Self.key(taskAction), source: taskAction.spec.taskTemplate)
         } catch {
             // Flyte requeues forever here; a template that does not decode never will, so fail.
             let info = PhaseInfo.failure("BadTaskSpecification", "spec.taskTemplate is not a valid flyteidl2.core.TaskTemplate: \(error)")
@@ -408,16 +413,11 @@ public final class TaskActionReconciler: Reconciler {
     /// Returns `taskAction` at the version the write produced (its status as it was).
     @discardableResult
     func writeStatus(_ taskAction: TaskAction, _ status: TaskActionStatus) async throws -> TaskAction {
-        let encoded = try JSONValue(encoding: status)
-        var patch: [String: JSONValue] = [:]
-        let owned: [TaskActionStatus.CodingKeys] = [.stateJson, .pluginState, .pluginStateVersion, .pluginPhase, .pluginPhaseVersion, .attempts, .systemFailures, .cacheStatus, .conditions, .phaseHistory, .errorState]
-        for key in owned {
-            patch[key.rawValue] = encoded[key.rawValue] ?? .null
-        }
-        var body: [String: JSONValue] = ["status": .object(patch)]
-        if let version = taskAction.metadata.resourceVersion { body["metadata"] = ["resourceVersion": .string(version)] }
-        let written = try await client.patch(TaskAction.resourceType, name: taskAction.metadata.name ?? "", namespace: taskAction.metadata.namespace, .merge(.object(body)), subresource: "status", as: WrittenVersion.self)
+        let body = try Patch.merge(encoding: TaskActionStatusPatch(status: status, resourceVersion: taskAction.metadata.resourceVersion))
+        let written = try await client.patch(TaskAction.resourceType, name: taskAction.metadata.name ?? "", namespace: taskAction.metadata.namespace, body, subresource: "status", as: WrittenVersion.self)
         wrote(taskAction, produced: written.resourceVersion)
+        // Its round may be the last: the event of this write wakes none.
+        if status.isTerminal { templates.forget(Self.key(taskAction)) }
         var produced = taskAction
         if let version = written.resourceVersion { produced.metadata.resourceVersion = version }
         return produced

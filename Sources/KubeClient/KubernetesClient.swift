@@ -78,14 +78,12 @@ public final class KubernetesClient: Sendable {
 
     static func patchRequest(_ resource: ResourceType, name: String, namespace: String?, _ patch: Patch, subresource: String?, options: WriteOptions) -> (path: String, query: [(String, String)], body: [UInt8]) {
         var query = options.query
-        var body = patch.body
         if case .apply(_, let manager, let force) = patch {
             query.removeAll { $0.0 == "fieldManager" }
             query.append(("fieldManager", manager))
             if force { query.append(("force", "true")) }
-            body = Self.stamped(body, resource)
         }
-        return (resource.path(namespace: namespace, name: name, subresource: subresource), query, body.serialized())
+        return (resource.path(namespace: namespace, name: name, subresource: subresource), query, patch.serialized(resource))
     }
 
     /// Deletes an object. Returns the object when it still exists (finalizers pending, or
@@ -226,10 +224,11 @@ public final class KubernetesClient: Sendable {
     }
 
     static func encode<T: KubernetesObject>(_ object: T) throws -> [UInt8] {
-        var value: JSONValue
-        do { value = try JSONValueEncoder().encode(object) } catch { throw KubeClientError.decoding("encoding \(T.self): \(error)") }
-        value = stamped(value, T.resourceType)
-        return value.serialized()
+        do {
+            return try JSONBytesEncoder.encode(object, stamping: (T.resourceType.apiVersion, T.resourceType.kind))
+        } catch {
+            throw KubeClientError.decoding("encoding \(T.self): \(error)")
+        }
     }
 
     /// Fills in `apiVersion` and `kind` when the object lacks them.

@@ -60,12 +60,38 @@ public enum ChildNames {
     }
 
     public static func isDNS1123Subdomain(_ s: String) -> Bool {
-        guard !s.isEmpty, s.count <= 253 else { return false }
-        return s.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { isDNS1123Label(String($0)) }
+        // Dot-separated labels of `[a-z0-9-]`, each 1-63 long and alphanumeric at both ends;
+        // one pass over the bytes (this runs for every reconcile's generated name).
+        let utf8 = s.utf8
+        guard !utf8.isEmpty, utf8.count <= 253 else { return false }
+        func alnum(_ c: UInt8) -> Bool { (c >= 97 && c <= 122) || (c >= 48 && c <= 57) }
+        var length = 0
+        var previous: UInt8 = 0
+        for c in utf8 {
+            if c == UInt8(ascii: ".") {
+                guard length > 0, alnum(previous) else { return false }
+                length = 0
+            } else {
+                guard alnum(c) || c == UInt8(ascii: "-"), length > 0 || alnum(c), length < 63 else { return false }
+                length += 1
+            }
+            previous = c
+        }
+        return length > 0 && alnum(previous)
     }
 
     /// A label value: at most 63 characters of `[-._a-zA-Z0-9]`, starting and ending alphanumeric.
     public static func labelValue(_ s: String) -> String {
+        // Runs for several labels each round: when every byte is already allowed (the usual
+        // case) only the cut and the trim apply, with no Character (grapheme) walk.
+        let utf8 = s.utf8
+        func allowed(_ c: UInt8) -> Bool { alphanumeric(c) || c == 45 || c == 95 || c == 46 }
+        if utf8.allSatisfy(allowed) {
+            var bytes = utf8.prefix(63)
+            while let first = bytes.first, !alphanumeric(first) { bytes.removeFirst() }
+            while let last = bytes.last, !alphanumeric(last) { bytes.removeLast() }
+            return bytes.count == utf8.count ? s : String(Substring(bytes))
+        }
         var v = String(s.map { ch -> Character in
             (ch.isASCII && (ch.isLetter || ch.isNumber || ch == "-" || ch == "_" || ch == ".")) ? ch : "-"
         }.prefix(63))
@@ -73,4 +99,7 @@ public enum ChildNames {
         while let l = v.last, !(l.isLetter || l.isNumber) { v.removeLast() }
         return v
     }
+
+    /// ASCII `[a-zA-Z0-9]`.
+    static func alphanumeric(_ c: UInt8) -> Bool { (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) }
 }

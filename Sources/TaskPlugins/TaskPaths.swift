@@ -30,7 +30,11 @@ public struct TaskPaths: Sendable, Hashable {
 
     /// Two characters from the FNV-1a hash of `<namespace>/<name>` modulo 1296.
     public static func shard(namespace: String, name: String) -> String {
-        let index = Int(fnv1a32("\(namespace)/\(name)") % 1296)
+        var hash = FNV1a32()
+        hash.combine(namespace.utf8)
+        hash.combine(CollectionOfOne(UInt8(ascii: "/")))
+        hash.combine(name.utf8)
+        let index = Int(hash.value % 1296)
         return String([shardAlphabet[index / 36], shardAlphabet[index % 36]])
     }
 
@@ -44,12 +48,30 @@ public struct TaskPaths: Sendable, Hashable {
         return String(s[start..<end])
     }
 
+    /// Where the first `://` of `s` is (Foundation's `range(of:)` showed in profiles of every
+    /// reconcile, which builds these paths).
+    static func schemeSeparator(in s: String) -> Range<String.Index>? {
+        let utf8 = s.utf8
+        var index = utf8.startIndex
+        while index != utf8.endIndex {
+            if utf8[index] == UInt8(ascii: ":") {
+                let slash1 = utf8.index(after: index)
+                if slash1 != utf8.endIndex, utf8[slash1] == UInt8(ascii: "/") {
+                    let slash2 = utf8.index(after: slash1)
+                    if slash2 != utf8.endIndex, utf8[slash2] == UInt8(ascii: "/") { return index..<utf8.index(after: slash2) }
+                }
+            }
+            index = utf8.index(after: index)
+        }
+        return nil
+    }
+
     /// `ComputeActionOutputPath`: the shard goes first in the path, under the bucket.
     public static func actionOutputPath(namespace: String, name: String, runOutputBase: String, actionName: String, attempt: Int) -> String {
         let shard = shard(namespace: namespace, name: name)
         let attempt = max(1, attempt)
         // scheme://bucket/rest, or a plain path.
-        if let schemeEnd = runOutputBase.range(of: "://") {
+        if let schemeEnd = schemeSeparator(in: runOutputBase) {
             let scheme = runOutputBase[..<schemeEnd.lowerBound]
             let afterScheme = runOutputBase[schemeEnd.upperBound...]
             let slash = afterScheme.firstIndex(of: "/") ?? afterScheme.endIndex

@@ -24,6 +24,30 @@ public struct TemplateRenderer: Sendable {
     /// `<name>-<n>` with a leading run outside `[A-Za-z_]` replaced by `a` and every other
     /// run outside `[A-Za-z0-9_]` by `_`.
     static func uniqueKey(_ name: String) -> String {
+        // Built for every reconcile's context: ASCII names (all of them, in practice) go byte by
+        // byte, where a Character is a byte and the rules below give the same key.
+        if name.utf8.allSatisfy({ $0 < 0x80 }) {
+            func leading(_ c: UInt8) -> Bool { c == UInt8(ascii: "_") || (c | 0x20 >= UInt8(ascii: "a") && c | 0x20 <= UInt8(ascii: "z")) }
+            func word(_ c: UInt8) -> Bool { leading(c) || (c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9")) }
+            var bytes = Substring(name).utf8
+            var out: [UInt8] = []
+            out.reserveCapacity(bytes.count + 1)
+            if let first = bytes.first, !leading(first) {
+                while let c = bytes.first, !leading(c) { bytes.removeFirst() }
+                out.append(UInt8(ascii: "a"))
+            }
+            var inRun = false
+            for c in bytes {
+                if word(c) {
+                    out.append(c)
+                    inRun = false
+                } else if !inRun {
+                    out.append(UInt8(ascii: "_"))
+                    inRun = true
+                }
+            }
+            return String(decoding: out, as: UTF8.self)
+        }
         func leading(_ c: Character) -> Bool { c == "_" || (c.isASCII && c.isLetter) }
         func word(_ c: Character) -> Bool { c == "_" || (c.isASCII && (c.isLetter || c.isNumber)) }
         var chars = Array(name)

@@ -46,6 +46,12 @@ struct PathsAndNamesTests {
     func uniqueKey() {
         #expect(TemplateRenderer.uniqueKey("9abc-def--0") == "aabc_def_0")
         #expect(TemplateRenderer.uniqueKey("_ok") == "_ok")
+        #expect(TemplateRenderer.uniqueKey("x--y.Z_9") == "x_y_Z_9")
+        #expect(TemplateRenderer.uniqueKey("--") == "a")
+        #expect(TemplateRenderer.uniqueKey("") == "")
+        // Not ASCII: by Characters, with the same rules.
+        #expect(TemplateRenderer.uniqueKey("\u{e9}-x") == "ax")
+        #expect(TemplateRenderer.uniqueKey("x-\u{e9}-y") == "x_y")
     }
 
     @Test("generated names are <name>-<attempt-1>, hashed past the plugin's maximum")
@@ -56,5 +62,39 @@ struct PathsAndNamesTests {
         #expect(long.hasPrefix("f"))
         #expect(long.count == 8)
         #expect(ChildNames.sanitize("MyAction_Name.") == "my-actionname")
+    }
+
+    @Test("label values keep [-._a-zA-Z0-9], cut at 63 and trim to alphanumeric ends; other characters become one - each")
+    func labelValues() {
+        #expect(ChildNames.labelValue("My_Project.v1") == "My_Project.v1")
+        #expect(ChildNames.labelValue("-_.abc.-_") == "abc")
+        #expect(ChildNames.labelValue(String(repeating: "a", count: 62) + "-b") == String(repeating: "a", count: 62))
+        #expect(ChildNames.labelValue(String(repeating: "x", count: 70)) == String(repeating: "x", count: 63))
+        #expect(ChildNames.labelValue("h\u{e9}llo w\u{f6}rld") == "h-llo-w-rld")
+        // A grapheme of several scalars is one character, so one dash.
+        #expect(ChildNames.labelValue("ab\r\ncd") == "ab-cd")
+        #expect(ChildNames.labelValue("e\u{301}x") == "x")
+        #expect(ChildNames.labelValue("---") == "")
+        #expect(ChildNames.labelValue("") == "")
+    }
+
+    @Test("output paths of plain paths, of a scheme without a bucket path, and of a : without //")
+    func outputPathForms() {
+        #expect(TaskPaths.actionOutputPath(namespace: "flyte", name: "my-action-abc", runOutputBase: "/data/runs/", actionName: "a", attempt: 1) == "/hu/data/runs/a/1")
+        #expect(TaskPaths.actionOutputPath(namespace: "flyte", name: "my-action-abc", runOutputBase: "gs://bucket", actionName: "a", attempt: 0) == "gs://bucket/hu/a/1")
+        #expect(TaskPaths.actionOutputPath(namespace: "flyte", name: "my-action-abc", runOutputBase: "c:/x", actionName: "a", attempt: 2) == "/hu/c:/x/a/2")
+        #expect(TaskPaths.actionOutputPath(namespace: "flyte", name: "my-action-abc", runOutputBase: "a:/b://c/d", actionName: "a", attempt: 1) == "a:/b://c/hu/d/a/1")
+    }
+
+    @Test("DNS-1123 subdomains: dot-separated labels of [a-z0-9-], 1 to 63 long, alphanumeric at both ends, 253 in all")
+    func subdomains() {
+        let label = String(repeating: "a", count: 63)
+        for valid in ["a", "a-b.c", "a.b-c.d0", "0", label, [label, label, label, String(repeating: "b", count: 61)].joined(separator: ".")] {
+            #expect(ChildNames.isDNS1123Subdomain(valid), "\(valid)")
+        }
+        for invalid in ["", "-a", "a-", "a..b", ".a", "a.", "A", "a_b", label + "a", "a.-b", "a-.b", "\u{e9}", [label, label, label, String(repeating: "b", count: 62)].joined(separator: ".")] {
+            #expect(!ChildNames.isDNS1123Subdomain(invalid), "\(invalid)")
+        }
+        #expect(ChildNames.generated(taskAction: "Run.One", attempt: 1) == "run.one-0")
     }
 }

@@ -162,16 +162,21 @@ struct ExecutorHarness {
     /// Starts an executor; cancel the task to stop it.
     /// Webhooks in `config.notifications` are started as `executor run` starts them.
     func startExecutor(config: ExecutorConfig = ExecutorConfig(), plugins: [PluginRegistration] = PluginRegistration.builtIn, sink: (any ActionEventSink)? = nil, errorDocuments: ErrorDocumentCheck? = nil, metrics: MetricsRegistry = MetricsRegistry()) -> Task<Void, any Error> {
-        let config = clusterConfig(config)
-        let manager = Manager(client: client, options: ManagerOptions(metricsBindAddress: "0", healthProbeBindAddress: "0", gracefulShutdownTimeout: .seconds(5)), metrics: metrics)
-        let notifier: WebhookNotifier?
         do {
-            notifier = try WebhookNotifier.make(config: config.notifications, cluster: config.cluster, manager: manager, logger: Logger(label: "webhooks"))
+            return try launchExecutor(config: config, plugins: plugins, sink: sink, errorDocuments: errorDocuments, metrics: metrics).run
         } catch {
             return Task { throw error }
         }
-        _ = Executor(manager: manager, config: config, namespaces: watched, plugins: plugins, sink: sink ?? self.sink, errorDocuments: errorDocuments, notifier: notifier)
-        return Task { try await manager.run() }
+    }
+
+    /// ``startExecutor(config:plugins:sink:errorDocuments:metrics:)`` for a test that looks
+    /// inside the running executor.
+    func launchExecutor(config: ExecutorConfig = ExecutorConfig(), plugins: [PluginRegistration] = PluginRegistration.builtIn, sink: (any ActionEventSink)? = nil, errorDocuments: ErrorDocumentCheck? = nil, metrics: MetricsRegistry = MetricsRegistry()) throws -> (executor: Executor, run: Task<Void, any Error>) {
+        let config = clusterConfig(config)
+        let manager = Manager(client: client, options: ManagerOptions(metricsBindAddress: "0", healthProbeBindAddress: "0", gracefulShutdownTimeout: .seconds(5)), metrics: metrics)
+        let notifier = try WebhookNotifier.make(config: config.notifications, cluster: config.cluster, manager: manager, logger: Logger(label: "webhooks"))
+        let executor = Executor(manager: manager, config: config, namespaces: watched, plugins: plugins, sink: sink ?? self.sink, errorDocuments: errorDocuments, notifier: notifier)
+        return (executor, Task { try await manager.run() })
     }
 
     func get(_ name: String) async throws -> TaskAction {

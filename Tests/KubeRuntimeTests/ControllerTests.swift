@@ -1,6 +1,6 @@
 import Foundation
 import KubeClient
-import KubeRuntime
+@testable import KubeRuntime
 import KubeRuntimeTesting
 import Testing
 
@@ -215,6 +215,22 @@ struct ControllerTests {
             #expect(Set(ids.value).count == 2)
             #expect(ids.value.allSatisfy { UUID(uuidString: $0) != nil })
         }
+    }
+
+    @Test("reconcile IDs are lowercase version-4 UUIDs, distinct within a controller and across controllers")
+    func reconcileIDForm() {
+        let generator = ReconcileIDGenerator()
+        let ids = (0..<10_000).map { _ in generator.next().description }
+        #expect(Set(ids).count == ids.count)
+        for id in ids.prefix(100) {
+            let uuid = UUID(uuidString: id)
+            #expect(uuid != nil)
+            #expect(id == id.lowercased())
+            let bytes = uuid.map { withUnsafeBytes(of: $0.uuid) { Array($0) } } ?? []
+            #expect(bytes.count == 16 && bytes[6] >> 4 == 4 && bytes[8] >> 6 == 0b10, "\(id)")
+        }
+        #expect(ReconcileIDGenerator().next() != ReconcileIDGenerator().next())
+        #expect(ReconcileID("given").description == "given")
     }
 
     @Test("counts every result, each pre-set to 0, and the configured concurrency")

@@ -126,6 +126,9 @@ public struct DeleteOptions: Sendable, Equatable {
 public enum Patch: Sendable {
     /// RFC 7386 JSON merge patch: objects merge, `null` deletes, arrays are replaced.
     case merge(JSONValue)
+    /// A JSON merge patch already serialized; ``merge(encoding:)`` makes one from a model
+    /// without building a tree.
+    case encodedMerge([UInt8])
     /// RFC 6902 JSON patch; a `test` operation makes it conditional.
     case json([JSONPatchOperation])
     /// Strategic merge patch, built-in kinds only.
@@ -135,17 +138,26 @@ public enum Patch: Sendable {
 
     public var contentType: String {
         switch self {
-        case .merge: return "application/merge-patch+json"
+        case .merge, .encodedMerge: return "application/merge-patch+json"
         case .json: return "application/json-patch+json"
         case .strategicMerge: return "application/strategic-merge-patch+json"
         case .apply: return "application/apply-patch+yaml"
         }
     }
 
-    var body: JSONValue {
+    /// A JSON merge patch of `value` as its encoding writes it: `nil` members it writes as
+    /// `null` delete, members it leaves out stay.
+    public static func merge(encoding value: some Encodable) throws -> Patch {
+        .encodedMerge(try JSONBytesEncoder().encode(value))
+    }
+
+    /// The body as bytes; for an `apply` patch its object with `apiVersion` and `kind` filled in.
+    func serialized(_ resource: ResourceType) -> [UInt8] {
         switch self {
-        case .merge(let v), .strategicMerge(let v), .apply(let v, _, _): return v
-        case .json(let ops): return .array(ops.map(\.json))
+        case .encodedMerge(let bytes): return bytes
+        case .merge(let v), .strategicMerge(let v): return v.serialized()
+        case .apply(let v, _, _): return KubernetesClient.stamped(v, resource).serialized()
+        case .json(let ops): return JSONValue.array(ops.map(\.json)).serialized()
         }
     }
 }

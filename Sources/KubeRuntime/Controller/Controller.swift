@@ -37,6 +37,7 @@ public final class Controller: Sendable {
     let metrics: ControllerMetrics?
     private let sources = Mutex<[any InformerProtocol]>([])
     private let started = Mutex(false)
+    private let reconcileIDs = ReconcileIDGenerator()
 
     public init(name: String, reconciler: any Reconciler, options: ControllerOptions = ControllerOptions(), clock: any RuntimeClock = SystemClock(), metrics: MetricsRegistry? = nil, logger: Logger = Logger(label: "controller")) {
         self.name = name
@@ -120,11 +121,12 @@ public final class Controller: Sendable {
     }
 
     private func process(_ request: ReconcileRequest) async {
-        let reconcileID = UUID().uuidString.lowercased()
+        let id = reconcileIDs.next()
         var logger = self.logger
-        logger[metadataKey: "object"] = "\(request)"
-        logger[metadataKey: "reconcileID"] = "\(reconcileID)"
-        let context = ReconcileContext(logger: logger, reconcileID: reconcileID)
+        // One metadata write, its values formatted only if something is logged: a log
+        // handler may re-render all its metadata on each write (swift-log's StreamLogHandler does).
+        logger.handler.metadata.merge(["object": .stringConvertible(request), "reconcileID": .stringConvertible(id)]) { $1 }
+        let context = ReconcileContext(logger: logger, id: id)
         let started = clock.now
         let outcome: Result<ReconcileResult, any Error>
         do {

@@ -35,7 +35,18 @@ public struct TerminalError: Error, CustomStringConvertible {
 public struct ReconcileContext: Sendable {
     /// Carries `controller`, `object` and `reconcileID` metadata.
     public var logger: Logger
-    public var reconcileID: String
+    public var id: ReconcileID
+    /// ``id`` as a string.
+    public var reconcileID: String { id.description }
+
+    public init(logger: Logger, id: ReconcileID) {
+        self.logger = logger
+        self.id = id
+    }
+
+    public init(logger: Logger, reconcileID: String) {
+        self.init(logger: logger, id: ReconcileID(reconcileID))
+    }
 }
 
 /// Moves the world one step towards what the object asks for. Reconcilers are level-based:

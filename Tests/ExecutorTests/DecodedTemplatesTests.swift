@@ -1,0 +1,44 @@
+import ExecutorAPI
+import FlyteIDL
+import Foundation
+import KubeClient
+import Testing
+@testable import ExecutorControllers
+
+@Suite("Decoded templates")
+struct DecodedTemplatesTests {
+    @Test("a template is decoded from its base64 source; a new source under the same key is decoded again; forget drops it; a bad one throws and is not kept")
+    func decodes() throws {
+        let templates = DecodedTemplates()
+        let first = Fixtures.template(outcome: "succeed").base64EncodedString()
+        let second = Fixtures.template(outcome: "fail").base64EncodedString()
+        let a = try templates.template(key: "default/a", source: first)
+        #expect(a.container.env.first { $0.key == "SANDBOX_OUTCOME" }?.value == "succeed")
+        #expect(try templates.template(key: "default/a", source: first) == a)
+        let b = try templates.template(key: "default/a", source: second)
+        #expect(b.container.env.first { $0.key == "SANDBOX_OUTCOME" }?.value == "fail")
+        #expect(templates.count == 1)
+        templates.forget("default/a")
+        #expect(templates.count == 0)
+        #expect(throws: (any Error).self) { try templates.template(key: "default/bad", source: Data([0xFF, 0xFF, 0xFF]).base64EncodedString()) }
+        #expect(templates.count == 0)
+    }
+
+    @Test("the executor keeps a running TaskAction's decoded template and drops it once the TaskAction ends")
+    func boundedByRunningActions() async throws {
+        try await ExecutorHarness.with(start: false) { h in
+            let (executor, run) = try h.launchExecutor()
+            defer { run.cancel() }
+            try await h.create(Fixtures.taskAction("tmpl-a", template: Fixtures.template(manual: true)))
+            try await h.reaches("tmpl-a", "Initializing")
+            #expect(executor.reconciler.templates.count == 1)
+            try await h.advance("tmpl-a-0")
+            try await h.reaches("tmpl-a", "Executing")
+            try await h.advance("tmpl-a-0")
+            _ = try await h.terminal("tmpl-a")
+            try await eventually("the template dropped") { executor.reconciler.templates.count == 0 }
+            run.cancel()
+            _ = try? await run.value
+        }
+    }
+}
