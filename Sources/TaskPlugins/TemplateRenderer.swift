@@ -25,44 +25,34 @@ public struct TemplateRenderer: Sendable {
     /// run outside `[A-Za-z0-9_]` by `_`.
     static func uniqueKey(_ name: String) -> String {
         // Built for every reconcile's context: ASCII names (all of them, in practice) go byte by
-        // byte, where a Character is a byte and the rules below give the same key.
+        // byte, where a Character is a byte and the same rules give the same key.
         if name.utf8.allSatisfy({ $0 < 0x80 }) {
             func leading(_ c: UInt8) -> Bool { c == UInt8(ascii: "_") || (c | 0x20 >= UInt8(ascii: "a") && c | 0x20 <= UInt8(ascii: "z")) }
-            func word(_ c: UInt8) -> Bool { leading(c) || (c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9")) }
-            var bytes = Substring(name).utf8
-            var out: [UInt8] = []
-            out.reserveCapacity(bytes.count + 1)
-            if let first = bytes.first, !leading(first) {
-                while let c = bytes.first, !leading(c) { bytes.removeFirst() }
-                out.append(UInt8(ascii: "a"))
-            }
-            var inRun = false
-            for c in bytes {
-                if word(c) {
-                    out.append(c)
-                    inRun = false
-                } else if !inRun {
-                    out.append(UInt8(ascii: "_"))
-                    inRun = true
-                }
-            }
-            return String(decoding: out, as: UTF8.self)
+            let key = uniqueKey(name.utf8, leading: leading, word: { leading($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) },
+                                start: UInt8(ascii: "a"), separator: UInt8(ascii: "_"))
+            return String(decoding: key, as: UTF8.self)
         }
-        func leading(_ c: Character) -> Bool { c == "_" || (c.isASCII && c.isLetter) }
-        func word(_ c: Character) -> Bool { c == "_" || (c.isASCII && (c.isLetter || c.isNumber)) }
-        var chars = Array(name)
-        var out = ""
-        if let first = chars.first, !leading(first) {
-            while let c = chars.first, !leading(c) { chars.removeFirst() }
-            out = "a"
+        return String(uniqueKey(name, leading: { $0 == "_" || ($0.isASCII && $0.isLetter) }, word: { $0 == "_" || ($0.isASCII && ($0.isLetter || $0.isNumber)) },
+                                start: "a", separator: "_"))
+    }
+
+    /// The rules of ``uniqueKey(_:)`` over any elements: a leading run that is not `leading`
+    /// becomes `start`, every other run that is not `word` one `separator`.
+    static func uniqueKey<C: Collection>(_ items: C, leading: (C.Element) -> Bool, word: (C.Element) -> Bool, start: C.Element, separator: C.Element) -> [C.Element] {
+        var rest = items[...]
+        var out: [C.Element] = []
+        out.reserveCapacity(items.count + 1)
+        if let first = rest.first, !leading(first) {
+            while let c = rest.first, !leading(c) { rest.removeFirst() }
+            out.append(start)
         }
         var inRun = false
-        for c in chars {
+        for c in rest {
             if word(c) {
                 out.append(c)
                 inRun = false
             } else if !inRun {
-                out.append("_")
+                out.append(separator)
                 inRun = true
             }
         }
