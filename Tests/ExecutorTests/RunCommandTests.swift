@@ -107,6 +107,23 @@ struct RunCommandTests {
         }
     }
 
+    @Test("tasks run on Swift's pool by default and on the event loops with --tasks-on-event-loops; TaskActions complete either way")
+    func tasksOnEventLoops() async throws {
+        var options = KubeSandbox.Options()
+        options.kubelet = true
+        try await Self.withSandbox(options) { sandbox, client, kubeconfig in
+            for (flags, action, said) in [([String](), "r1-pool", #""tasks":"Swift's pool""#), (["--tasks-on-event-loops"], "r1-loops", #""tasks":"event loops""#)] {
+                let (process, stderr) = try Self.spawn(["run", "--kubeconfig", kubeconfig, "--namespace", "default", "--metrics-bind-address", "0", "--health-probe-bind-address", "0"] + flags)
+                _ = try await client.create(Fixtures.taskAction(action, template: Fixtures.template(duration: 0.05, startup: 0.05)))
+                try await eventually("\(action) completed") { (try? await client.get(TaskAction.self, name: action, namespace: "default"))?.status?.phaseHistory?.last?.phase == "Completed" }
+                process.interrupt()
+                let (status, text) = try await Self.finish(process, stderr)
+                #expect(status == 0, "stderr: \(text)")
+                #expect(text.contains(said), "stderr: \(text)")
+            }
+        }
+    }
+
     @Test("where the API server offers HTTP/2, the executor keeps to HTTP/1.1 keep-alive unless --kube-api-http-version automatic, which puts every call and watch on one connection")
     func httpVersion() async throws {
         var options = KubeSandbox.Options()
