@@ -57,7 +57,7 @@ struct RunCommand: AsyncParsableCommand {
     var kubeAPIHTTPVersion = ClientConfiguration.HTTPVersionPreference.http1.rawValue
 
     /// Off by default. Every watch event and API answer arrives on an event loop and is handled
-    /// by a task; with the tasks on those loops there is no thread hand-off between the two: 6-8%
+    /// by a task; with the tasks on those loops there is no thread hand-off between the two: about 6%
     /// less CPU per TaskAction at a steady 20-30 per second, but about a fifth fewer TaskActions
     /// per second when the API server is saturated (reconcile work then waits behind I/O on the
     /// same two threads; docs/benchmarks.md). A plugin that blocks its thread would stall its
