@@ -8,9 +8,9 @@ import KubeClient
 ///
 /// Every round reads it and every recorded transition writes it, so both ways are written out
 /// by hand (a JSON reader and a byte writer) rather than through Codable, to which a profile
-/// charged about 4.5% of the executor's samples for these six members. The bytes are those of the Codable encoding
-/// with sorted keys, which earlier versions wrote, so a status written before reads back
-/// equal and is not rewritten.
+/// charged about 4.5% of the executor's samples for these six members. The bytes are those of
+/// the Codable encoding with sorted keys, which earlier versions wrote, so a status written
+/// before reads back equal and is not rewritten.
 public struct PluginState: Codable, JSONReadable, Sendable, Hashable {
     public static let version = 1
 

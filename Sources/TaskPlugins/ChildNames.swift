@@ -54,9 +54,8 @@ public enum ChildNames {
     public static func isDNS1123Label(_ s: String) -> Bool {
         guard !s.isEmpty, s.count <= 63 else { return false }
         let chars = Array(s.utf8)
-        func alnum(_ c: UInt8) -> Bool { (c >= 97 && c <= 122) || (c >= 48 && c <= 57) }
-        guard let first = chars.first, let last = chars.last, alnum(first), alnum(last) else { return false }
-        return chars.allSatisfy { alnum($0) || $0 == 45 }
+        guard let first = chars.first, let last = chars.last, lowercaseAlphanumeric(first), lowercaseAlphanumeric(last) else { return false }
+        return chars.allSatisfy { lowercaseAlphanumeric($0) || $0 == 45 }
     }
 
     public static func isDNS1123Subdomain(_ s: String) -> Bool {
@@ -64,20 +63,19 @@ public enum ChildNames {
         // one pass over the bytes (this runs for every reconcile's generated name).
         let utf8 = s.utf8
         guard !utf8.isEmpty, utf8.count <= 253 else { return false }
-        func alnum(_ c: UInt8) -> Bool { (c >= 97 && c <= 122) || (c >= 48 && c <= 57) }
         var length = 0
         var previous: UInt8 = 0
         for c in utf8 {
             if c == UInt8(ascii: ".") {
-                guard length > 0, alnum(previous) else { return false }
+                guard length > 0, lowercaseAlphanumeric(previous) else { return false }
                 length = 0
             } else {
-                guard alnum(c) || c == UInt8(ascii: "-"), length > 0 || alnum(c), length < 63 else { return false }
+                guard lowercaseAlphanumeric(c) || c == UInt8(ascii: "-"), length > 0 || lowercaseAlphanumeric(c), length < 63 else { return false }
                 length += 1
             }
             previous = c
         }
-        return length > 0 && alnum(previous)
+        return length > 0 && lowercaseAlphanumeric(previous)
     }
 
     /// A label value: at most 63 characters of `[-._a-zA-Z0-9]`, starting and ending alphanumeric.
@@ -99,6 +97,9 @@ public enum ChildNames {
         while let l = v.last, !(l.isLetter || l.isNumber) { v.removeLast() }
         return v
     }
+
+    /// ASCII `[a-z0-9]`: what DNS-1123 names are made of, with `-` inside.
+    static func lowercaseAlphanumeric(_ c: UInt8) -> Bool { (c >= 97 && c <= 122) || (c >= 48 && c <= 57) }
 
     /// ASCII `[a-zA-Z0-9]`.
     static func alphanumeric(_ c: UInt8) -> Bool { (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) }
