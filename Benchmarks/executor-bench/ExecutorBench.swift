@@ -53,6 +53,8 @@ enum ExecutorBench {
         var residentAtEnd: Int
         /// `VERB resource[/subresource]` → count; watches as `WATCH`.
         var requests: [String: Int]
+        /// TaskAction reconcile rounds finished (`controller_runtime_reconcile_total`).
+        var rounds: Int
 
         var writes: Int { requests.filter { !$0.key.hasPrefix("GET") && !$0.key.hasPrefix("WATCH") && !$0.key.hasPrefix("LIST") }.map(\.value).reduce(0, +) }
         var all: Int { requests.values.reduce(0, +) }
@@ -116,6 +118,7 @@ enum ExecutorBench {
         var sampler: Task<Void, Never>?
         defer { sampler?.cancel() }
         var cpuAtStart = 0.0
+        var roundsAtStart = 0
         for await line in lines {
             if line == "sample-heap" {
                 sampler = Task { @Sendable in
@@ -134,11 +137,13 @@ enum ExecutorBench {
                 FileHandle.standardOutput.write(Data("\(Self.cpuSeconds())\n".utf8))
             } else if line == "start" {
                 cpuAtStart = Self.cpuSeconds()
+                roundsAtStart = Self.taskActionRounds(manager.metrics)
                 measuring.store(true, ordering: .relaxed)
             } else if line == "stop" {
                 measuring.store(false, ordering: .relaxed)
                 let stats = ExecutorStats(cpuSeconds: Self.cpuSeconds() - cpuAtStart, peakResident: Memory.peakResident, peakHeap: max(peakHeap.load(ordering: .relaxed), Memory.heapInUse()),
-                                          heapAtEnd: Memory.heapInUse(), residentAtEnd: Memory.resident, requests: counts.withLock { $0 })
+                                          heapAtEnd: Memory.heapInUse(), residentAtEnd: Memory.resident, requests: counts.withLock { $0 },
+                                          rounds: Self.taskActionRounds(manager.metrics) - roundsAtStart)
                 var json = try JSONEncoder().encode(stats)
                 json.append(UInt8(ascii: "\n"))
                 FileHandle.standardOutput.write(json)
@@ -148,6 +153,16 @@ enum ExecutorBench {
         run.cancel()
         _ = try? await run.value
         try await client.shutdown()
+    }
+
+    /// TaskAction reconcile rounds so far, whatever their result, read from the registry
+    /// `/metrics` serves.
+    static func taskActionRounds(_ metrics: MetricsRegistry) -> Int {
+        let prefix = #"controller_runtime_reconcile_total{controller="taskaction","#
+        return String(decoding: metrics.render(), as: UTF8.self).split(separator: "\n")
+            .filter { $0.hasPrefix(prefix) }
+            .compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }
+            .reduce(0) { $0 + Int($1) }
     }
 
     /// `PATCH taskactions/status`, `POST pods`, `WATCH pods`, `LIST taskactions`, `GET …`.

@@ -49,8 +49,8 @@ final class KubernetesPluginDriver<Plugin: KubernetesTaskPlugin>: PluginDriver {
     private let podStores = LockedBox<[String: Informer<Pod>]>([:])
     private let availabilityBox = LockedBox(PluginAvailability.starting)
     /// Children this driver created that its informer has not delivered yet, by
-    /// `namespace/name`, as the create returned them: a round right after the create reads
-    /// them here instead of asking the server. Dropped when the informer delivers any event of
+    /// `namespace/name`, as the create returned them and read as the informer reads them: a
+    /// round right after the create reads them here instead of asking the server. Dropped when the informer delivers any event of
     /// that name.
     private let created = LockedBox<[String: Plugin.Child]>([:])
 
@@ -256,7 +256,9 @@ final class KubernetesPluginDriver<Plugin: KubernetesTaskPlugin>: PluginDriver {
         }
         ChildMetadata.apply(to: &child, context: context, properties: plugin.properties)
         do {
-            let made = try await client.create(child)
+            // Read as the informer reads the child, since it stands in for the cached copy.
+            var made = try await client.create(child, decoder: plugin.cacheDecoder ?? JSONBytesDecoder())
+            plugin.cacheTransform?(&made)
             let key = "\(context.namespace)/\(context.generatedName)"
             // Unless the informer delivered it meanwhile (then its handler already ran).
             if cached(namespace: context.namespace, name: context.generatedName) == nil {

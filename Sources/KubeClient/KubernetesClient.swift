@@ -150,6 +150,19 @@ public final class KubernetesClient: Sendable {
         return try await typed(.POST, T.resourceType.path(namespace: namespace ?? object.metadata.namespace), query: options.query, body: body)
     }
 
+    /// Creates `object` and reads the answer with a caller's decoder: a controller that keeps
+    /// the created object in place of its cache's copy reads it as that cache does (pruned,
+    /// without managedFields), rather than building the parts it would drop.
+    public func create<T: KubernetesObject>(_ object: T, namespace: String? = nil, options: WriteOptions = WriteOptions(), decoder: JSONBytesDecoder) async throws -> T {
+        let body = try Self.encode(object)
+        let buffer = try await bytes(.POST, T.resourceType.path(namespace: namespace ?? object.metadata.namespace), query: options.query, body: body)
+        do {
+            return try decoder.decode(T.self, from: buffer.readableBytesView)
+        } catch {
+            throw KubeClientError.decoding("\(T.self): \(error)")
+        }
+    }
+
     /// Replaces the object (PUT); conditional on `metadata.resourceVersion`. Typed models keep the
     /// fields they do not declare, so nothing read is lost.
     public func update<T: KubernetesObject>(_ object: T, options: WriteOptions = WriteOptions()) async throws -> T {

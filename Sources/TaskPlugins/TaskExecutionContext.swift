@@ -29,6 +29,9 @@ public struct TaskExecutionContext: Sendable {
     /// The moment the reconcile started, for grace periods.
     public var now: Date
 
+    /// The variables every child gets from the executor; `spec.envVars` cannot replace them.
+    static let reservedEnvironment: Set<String> = ["ACTION_NAME", "RUN_NAME", "_U_RUN_BASE", "_U_ORG_NAME"]
+
     /// Builds the context of the TaskAction's current attempt.
     public init(taskAction: TaskAction, template: Flyteidl2_Core_TaskTemplate, properties: PluginProperties, config: PluginConfig, now: Date = Date()) {
         let name = taskAction.metadata.name ?? ""
@@ -67,9 +70,10 @@ public struct TaskExecutionContext: Sendable {
             EnvVar(name: "_U_RUN_BASE", value: spec.runOutputBase ?? ""),
             EnvVar(name: "_U_ORG_NAME", value: "local"),
         ]
-        let reserved = Set(env.map(\.name))
-        for (k, v) in (spec.envVars ?? [:]).sorted(by: { $0.key < $1.key }) where !reserved.contains(k) {
-            env.append(EnvVar(name: k, value: v))
+        if let vars = spec.envVars, !vars.isEmpty {
+            for (k, v) in vars.sorted(by: { $0.key < $1.key }) where !Self.reservedEnvironment.contains(k) {
+                env.append(EnvVar(name: k, value: v))
+            }
         }
         environment = env
 

@@ -26,7 +26,7 @@ public struct TaskPaths: Sendable, Hashable {
             : nil
     }
 
-    static let shardAlphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789")
+    static let shardAlphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789".utf8)
 
     /// Two characters from the FNV-1a hash of `<namespace>/<name>` modulo 1296.
     public static func shard(namespace: String, name: String) -> String {
@@ -35,17 +35,19 @@ public struct TaskPaths: Sendable, Hashable {
         hash.combine(CollectionOfOne(UInt8(ascii: "/")))
         hash.combine(name.utf8)
         let index = Int(hash.value % 1296)
-        return String([shardAlphabet[index / 36], shardAlphabet[index % 36]])
+        return String(decoding: [shardAlphabet[index / 36], shardAlphabet[index % 36]], as: UTF8.self)
     }
 
-    /// `s` without leading and trailing `/` (Foundation's `trimmingCharacters(in:)` builds a
-    /// CharacterSet per call, which showed in profiles of every reconcile).
-    static func trimSlashes(_ s: Substring) -> String {
-        var start = s.startIndex
-        var end = s.endIndex
-        while start < end, s[start] == "/" { start = s.index(after: start) }
-        while end > start, s[s.index(before: end)] == "/" { end = s.index(before: end) }
-        return String(s[start..<end])
+    /// `s` without leading and trailing `/`, by bytes as Go's `strings.Trim` (Foundation's
+    /// `trimmingCharacters(in:)` builds a CharacterSet per call, and walking Characters showed in
+    /// profiles of every reconcile, which builds these paths).
+    static func trimSlashes(_ s: Substring) -> Substring {
+        let utf8 = s.utf8
+        var start = utf8.startIndex
+        var end = utf8.endIndex
+        while start < end, utf8[start] == UInt8(ascii: "/") { utf8.formIndex(after: &start) }
+        while end > start, utf8[utf8.index(before: end)] == UInt8(ascii: "/") { utf8.formIndex(before: &end) }
+        return s[start..<end]
     }
 
     /// Where the first `://` of `s` is (Foundation's `range(of:)` showed in profiles of every
@@ -74,14 +76,29 @@ public struct TaskPaths: Sendable, Hashable {
         if let schemeEnd = schemeSeparator(in: runOutputBase) {
             let scheme = runOutputBase[..<schemeEnd.lowerBound]
             let afterScheme = runOutputBase[schemeEnd.upperBound...]
-            let slash = afterScheme.firstIndex(of: "/") ?? afterScheme.endIndex
-            let bucket = afterScheme[..<slash]
-            let rest = trimSlashes(afterScheme[slash...])
-            let parts = [shard] + (rest.isEmpty ? [] : [rest]) + [actionName, String(attempt)]
-            return "\(scheme)://\(bucket)/" + parts.joined(separator: "/")
+            let slash = afterScheme.utf8.firstIndex(of: UInt8(ascii: "/")) ?? afterScheme.endIndex
+            var path = String(scheme)
+            path += "://"
+            path += afterScheme[..<slash]
+            return joined(onto: path, shard: shard, rest: trimSlashes(afterScheme[slash...]), actionName: actionName, attempt: attempt)
         }
-        let rest = trimSlashes(Substring(runOutputBase))
-        let parts = [shard] + (rest.isEmpty ? [] : [rest]) + [actionName, String(attempt)]
-        return "/" + parts.joined(separator: "/")
+        return joined(onto: "", shard: shard, rest: trimSlashes(Substring(runOutputBase)), actionName: actionName, attempt: attempt)
+    }
+
+    /// `path/shard[/rest]/action/attempt`, appended in place.
+    private static func joined(onto path: String, shard: String, rest: Substring, actionName: String, attempt: Int) -> String {
+        var path = path
+        path.reserveCapacity(path.utf8.count + shard.utf8.count + rest.utf8.count + actionName.utf8.count + 8)
+        path += "/"
+        path += shard
+        if !rest.isEmpty {
+            path += "/"
+            path += rest
+        }
+        path += "/"
+        path += actionName
+        path += "/"
+        path += String(attempt)
+        return path
     }
 }

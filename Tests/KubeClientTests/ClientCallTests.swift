@@ -29,6 +29,25 @@ struct ClientCallTests {
         }
     }
 
+    @Test("a create read with a cache's decoder answers the object as that cache keeps it")
+    func createWithDecoder() async throws {
+        try await KubeSandbox.with { _, client in
+            let pod = Pod(metadata: ObjectMeta(name: "lean", namespace: "default"), spec: PodSpec(containers: [Container(name: "main", image: "busybox", args: ["sleep", "1"])]))
+            let lean = try await client.create(pod, decoder: Pod.statusViewDecoder)
+            #expect(lean.metadata.uid != nil)
+            #expect(lean.metadata.resourceVersion != nil)
+            #expect(lean.spec?.containers.map(\.name) == ["main"])
+            #expect(lean.spec?.containers.first?.image == nil, "pruned while read")
+            #expect(lean.metadata.managedFields == nil)
+            // The plain create keeps all of it.
+            var full = pod
+            full.metadata.name = "full"
+            let answer = try await client.create(full)
+            #expect(answer.spec?.containers.first?.image == "busybox")
+            #expect(answer.metadata.managedFields?.isEmpty == false)
+        }
+    }
+
     @Test("bearer tokens authenticate and a wrong token is answered 401")
     func tokens() async throws {
         try await KubeSandbox.with(authentication: .token) { sandbox, client in

@@ -90,6 +90,27 @@ struct ControllerTests {
         }
     }
 
+    @Test("a round that ends done drops the requeue-after an earlier round asked for")
+    func doneDropsRequeueAfter() async throws {
+        let log = ReconcileLog()
+        try await Self.withController(reconcile: { request, _ in
+            log.append(request.name)
+            return log.count(request.name) == 1 ? .requeueAfter(.seconds(30)) : .done
+        }) { controller, clock in
+            controller.enqueue(Self.request("a"))
+            await settle { controller.queue.delayedCount == 1 }
+            #expect(controller.queue.delayedCount == 1)
+            // An event: the second round finds nothing left to do.
+            controller.enqueue(Self.request("a"))
+            await settle { log.entries.count == 2 && controller.queue.delayedCount == 0 }
+            #expect(log.entries.count == 2)
+            #expect(controller.queue.delayedCount == 0)
+            clock.advance(by: .seconds(60))
+            await settle { log.entries.count > 2 }
+            #expect(log.entries.count == 2)
+        }
+    }
+
     @Test("requeue runs again after the rate-limited backoff")
     func requeue() async throws {
         let log = ReconcileLog()

@@ -79,6 +79,37 @@ struct WorkQueueTests {
         #expect(queue.depth == 0)
     }
 
+    @Test("cancelDelayed drops a key's delayed add; the timer stops once none is left")
+    func cancelDelayed() async {
+        let clock = ManualClock()
+        let queue = WorkQueue<String>(clock: clock)
+        queue.add("a", after: .seconds(5))
+        queue.add("b", after: .seconds(10))
+        await settle { clock.sleeperCount > 0 }
+        queue.cancelDelayed("a")
+        queue.cancelDelayed("never-added")
+        #expect(queue.delayedCount == 1)
+        clock.advance(by: .seconds(5))
+        await settle { queue.depth > 0 }
+        #expect(queue.depth == 0)
+        clock.advance(by: .seconds(5))
+        await settle { queue.depth > 0 }
+        #expect(queue.depth == 1)
+        #expect(await queue.get() == "b")
+        queue.done("b")
+        // Delayed again, then cancelled: no timer is left sleeping, and nothing comes.
+        queue.add("b", after: .seconds(3))
+        await settle { clock.sleeperCount > 0 }
+        #expect(clock.sleeperCount == 1)
+        queue.cancelDelayed("b")
+        await settle { clock.sleeperCount == 0 }
+        #expect(clock.sleeperCount == 0)
+        #expect(queue.delayedCount == 0)
+        clock.advance(by: .seconds(60))
+        await settle { queue.depth > 0 }
+        #expect(queue.depth == 0)
+    }
+
     @Test("rate-limited adds back off per key from 5 ms doubling to 1000 s")
     func perKeyBackoff() {
         var limiter = RetryRateLimiter<String>(bucket: TokenBucket(ratePerSecond: 1e9, burst: 1_000_000))

@@ -139,6 +139,8 @@ public final class Controller: Sendable {
         case .success(.done):
             metrics?.success.increment()
             queue.forget(request)
+            // An earlier round's requeue-after is void: this round found nothing left to do.
+            queue.cancelDelayed(request)
         case .success(.requeueAfter(let delay)):
             metrics?.requeueAfter.increment()
             queue.forget(request)
@@ -152,6 +154,7 @@ public final class Controller: Sendable {
             metrics?.terminalErrors.increment()
             logger.error("reconcile failed terminally", metadata: ["error": "\(error.underlying)"])
             queue.forget(request)
+            queue.cancelDelayed(request)
         case .failure(let error):
             metrics?.error.increment()
             metrics?.errors.increment()

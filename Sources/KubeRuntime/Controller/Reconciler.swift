@@ -15,7 +15,8 @@ public struct ReconcileRequest: Hashable, Sendable, CustomStringConvertible {
 
 /// What a reconcile asks for next.
 public enum ReconcileResult: Equatable, Sendable {
-    /// Finished; the key's backoff is forgotten.
+    /// Finished: the key's backoff is forgotten, and a delayed run an earlier round asked for
+    /// (``requeueAfter(_:)``, a retry) is dropped.
     case done
     /// Run again after the key's rate-limited backoff.
     case requeue

@@ -10,7 +10,8 @@ import Synchronization
 ///   ``done(_:)``, so it runs exactly once more and never on two workers at a time;
 /// - ``addRateLimited(_:)`` delays by per-key exponential backoff combined with an overall
 ///   token bucket; ``forget(_:)`` resets a key's backoff; ``add(_:after:)`` delays by a
-///   given duration, keeping the earliest when a key is delayed twice.
+///   given duration, keeping the earliest when a key is delayed twice; ``cancelDelayed(_:)``
+///   drops a delayed add.
 ///
 /// Keys have two priorities. Events from an informer's initial list go in at ``Priority/low``
 /// so a new object is not stuck behind a startup backlog; after ``normalBurst`` normal keys in a
@@ -95,6 +96,23 @@ public final class WorkQueue<Key: Hashable & Sendable>: Sendable {
             s.delayedSequence += 1
             s.delayed.insert(Delayed(deadline: deadline, sequence: s.delayedSequence, key: key, priority: priority))
             armTimer(&s)
+        }
+    }
+
+    /// Drops `key`'s delayed add, if one is waiting. The controller calls it when a round of
+    /// `key` ends with nothing left to do: the newest round's verdict stands, so an earlier
+    /// round's request to look again later (a requeue-after, a retry's backoff) is void.
+    /// (controller-runtime keeps it, and runs one more round that finds nothing to do.)
+    public func cancelDelayed(_ key: Key) {
+        state.withLock { s in
+            guard s.delayedDeadline.removeValue(forKey: key) != nil else { return }
+            // Its heap entry stays until it surfaces; the ones on top go now, so the timer
+            // does not wake for them.
+            while let next = s.delayed.min, s.delayedDeadline[next.key] != next.deadline { s.delayed.removeMin() }
+            guard s.delayed.isEmpty else { return }
+            s.timer?.cancel()
+            s.timer = nil
+            s.timerDeadline = nil
         }
     }
 
