@@ -50,8 +50,8 @@ final class KubernetesPluginDriver<Plugin: KubernetesTaskPlugin>: PluginDriver {
     private let availabilityBox = LockedBox(PluginAvailability.starting)
     /// Children this driver created that its informer has not delivered yet, by
     /// `namespace/name`, as the create returned them and read as the informer reads them: a
-    /// round right after the create reads them here instead of asking the server. Dropped when the informer delivers any event of
-    /// that name.
+    /// round right after the create reads them here instead of asking the server. Dropped when
+    /// the informer delivers any event of that name.
     private let created = LockedBox<[String: Plugin.Child]>([:])
 
     let errorDocuments: ErrorDocumentCheck?
