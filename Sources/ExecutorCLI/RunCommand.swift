@@ -59,9 +59,9 @@ struct RunCommand: AsyncParsableCommand {
     /// Off by default. Every watch event and API answer arrives on an event loop and is handled
     /// by a task; with the tasks on those loops there is no thread hand-off between the two: about 6%
     /// less CPU per TaskAction at a steady 20-30 per second, but about a fifth fewer TaskActions
-    /// per second when the API server is saturated (reconcile work then waits behind I/O on the
-    /// same two threads; docs/benchmarks.md). A plugin that blocks its thread would stall its
-    /// loop's API traffic.
+    /// per second when the API server is saturated (the faster executor keeps fewer actions in
+    /// flight, so the coalescing window narrows and it writes more statuses; docs/benchmarks.md).
+    /// A plugin that blocks its thread would stall its loop's API traffic.
     @Flag(name: .customLong("tasks-on-event-loops"), inversion: .prefixedNo, help: "Run Swift Concurrency's tasks on the event loops that carry the API traffic: less CPU at a steady rate, less throughput when saturated; needs plugins that never block a thread.")
     var tasksOnEventLoops = false
 

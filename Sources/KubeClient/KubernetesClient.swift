@@ -156,11 +156,7 @@ public final class KubernetesClient: Sendable {
     public func create<T: KubernetesObject>(_ object: T, namespace: String? = nil, options: WriteOptions = WriteOptions(), decoder: JSONBytesDecoder) async throws -> T {
         let body = try Self.encode(object)
         let buffer = try await bytes(.POST, T.resourceType.path(namespace: namespace ?? object.metadata.namespace), query: options.query, body: body)
-        do {
-            return try decoder.decode(T.self, from: buffer.readableBytesView)
-        } catch {
-            throw KubeClientError.decoding("\(T.self): \(error)")
-        }
+        return try Self.decode(T.self, from: buffer.readableBytesView, with: decoder)
     }
 
     /// Replaces the object (PUT); conditional on `metadata.resourceVersion`. Typed models keep the
@@ -228,9 +224,9 @@ public final class KubernetesClient: Sendable {
         return try Self.decode(T.self, from: buffer.readableBytesView)
     }
 
-    static func decode<T: Decodable>(_ type: T.Type, from bytes: some Collection<UInt8>) throws -> T {
+    static func decode<T: Decodable>(_ type: T.Type, from bytes: some Collection<UInt8>, with decoder: JSONBytesDecoder = JSONBytesDecoder()) throws -> T {
         do {
-            return try JSONBytesDecoder().decode(T.self, from: bytes)
+            return try decoder.decode(T.self, from: bytes)
         } catch {
             throw KubeClientError.decoding("\(T.self): \(error)")
         }

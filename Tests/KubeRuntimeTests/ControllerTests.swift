@@ -27,6 +27,15 @@ struct ControllerTests {
 
     struct Boom: Error {}
 
+    /// A reconciler whose first round of a key asks to run again in 30 s and whose later rounds
+    /// find nothing left to do.
+    static func requeueAfterOnce(_ log: ReconcileLog) -> @Sendable (ReconcileRequest, ReconcileContext) async throws -> ReconcileResult {
+        { request, _ in
+            log.append(request.name)
+            return log.count(request.name) == 1 ? .requeueAfter(.seconds(30)) : .done
+        }
+    }
+
     @Test("requeues a request after an error and keeps processing other items")
     func errorRequeues() async throws {
         let log = ReconcileLog()
@@ -74,10 +83,7 @@ struct ControllerTests {
     @Test("requeues after a duration without rate limiting")
     func requeueAfter() async throws {
         let log = ReconcileLog()
-        try await Self.withController(reconcile: { request, _ in
-            log.append(request.name)
-            return log.count(request.name) == 1 ? .requeueAfter(.seconds(30)) : .done
-        }) { controller, clock in
+        try await Self.withController(reconcile: Self.requeueAfterOnce(log)) { controller, clock in
             controller.enqueue(Self.request("a"))
             await settle { controller.queue.delayedCount == 1 }
             #expect(controller.queue.retries(of: Self.request("a")) == 0)
@@ -93,10 +99,7 @@ struct ControllerTests {
     @Test("a round that ends done drops the requeue-after an earlier round asked for")
     func doneDropsRequeueAfter() async throws {
         let log = ReconcileLog()
-        try await Self.withController(reconcile: { request, _ in
-            log.append(request.name)
-            return log.count(request.name) == 1 ? .requeueAfter(.seconds(30)) : .done
-        }) { controller, clock in
+        try await Self.withController(reconcile: Self.requeueAfterOnce(log)) { controller, clock in
             controller.enqueue(Self.request("a"))
             await settle { controller.queue.delayedCount == 1 }
             #expect(controller.queue.delayedCount == 1)

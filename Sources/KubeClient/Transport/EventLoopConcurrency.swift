@@ -12,9 +12,10 @@ import Synchronization
 /// which the client's `HTTPClient` already runs on), a task started by an event runs on the
 /// loop that read it. The cost: code that blocks its thread (a synchronous file or pipe read,
 /// a semaphore) now stalls that loop's connections too, so install this only in a process
-/// whose tasks do not block, before its work starts. And the loops then do both the I/O and
-/// the work: measured, that saves CPU at a steady rate but lowers throughput under saturation
-/// (docs/benchmarks.md), which is why `executor run` leaves it off unless asked.
+/// whose tasks do not block, before its work starts. Measured in the executor, it saves CPU at
+/// a steady rate and halves request latency, yet lowers throughput against a saturated API
+/// server, which the quicker executor sends more status writes (docs/benchmarks.md); that and
+/// the blocking risk are why `executor run` leaves it off unless asked.
 public enum EventLoopConcurrency {
     private static let installed = Mutex<Bool?>(nil)
 
