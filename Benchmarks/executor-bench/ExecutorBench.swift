@@ -45,6 +45,11 @@ enum ExecutorBench {
     /// What the executor's process says of itself over the measured window.
     struct ExecutorStats: Codable {
         var cpuSeconds: Double
+        /// The kernel's part of ``cpuSeconds``, and the context switches (voluntary: a thread
+        /// waited, e.g. a worker parked for work; involuntary: preempted): how much of the CPU
+        /// is wake-ups and system calls rather than the executor's own work.
+        var systemSeconds: Double
+        var contextSwitches: Int
         var peakResident: Int
         /// glibc's bytes in use (`mallinfo2`), the most seen by a 5 Hz sampler, and at the end:
         /// what live objects cost, against the RSS the allocator and the code add.
@@ -118,6 +123,8 @@ enum ExecutorBench {
         var sampler: Task<Void, Never>?
         defer { sampler?.cancel() }
         var cpuAtStart = 0.0
+        var systemAtStart = 0.0
+        var switchesAtStart = 0
         var roundsAtStart = 0
         for await line in lines {
             if line == "sample-heap" {
@@ -137,11 +144,13 @@ enum ExecutorBench {
                 FileHandle.standardOutput.write(Data("\(Self.cpuSeconds())\n".utf8))
             } else if line == "start" {
                 cpuAtStart = Self.cpuSeconds()
+                (systemAtStart, switchesAtStart) = Self.systemSecondsAndSwitches()
                 roundsAtStart = Self.taskActionRounds(manager.metrics)
                 measuring.store(true, ordering: .relaxed)
             } else if line == "stop" {
                 measuring.store(false, ordering: .relaxed)
-                let stats = ExecutorStats(cpuSeconds: Self.cpuSeconds() - cpuAtStart, peakResident: Memory.peakResident, peakHeap: max(peakHeap.load(ordering: .relaxed), Memory.heapInUse()),
+                let (system, switches) = Self.systemSecondsAndSwitches()
+                let stats = ExecutorStats(cpuSeconds: Self.cpuSeconds() - cpuAtStart, systemSeconds: system - systemAtStart, contextSwitches: switches - switchesAtStart, peakResident: Memory.peakResident, peakHeap: max(peakHeap.load(ordering: .relaxed), Memory.heapInUse()),
                                           heapAtEnd: Memory.heapInUse(), residentAtEnd: Memory.resident, requests: counts.withLock { $0 },
                                           rounds: Self.taskActionRounds(manager.metrics) - roundsAtStart)
                 var json = try JSONEncoder().encode(stats)
@@ -182,6 +191,13 @@ enum ExecutorBench {
         getrusage(RUSAGE_SELF.rawValue, &usage)
         func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
         return seconds(usage.ru_utime) + seconds(usage.ru_stime) - Double(samplerCPUMicroseconds.load(ordering: .relaxed)) / 1e6
+    }
+
+    /// System CPU seconds and context switches (voluntary + involuntary) of this process so far.
+    static func systemSecondsAndSwitches() -> (Double, Int) {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return (Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6, usage.ru_nvcsw + usage.ru_nivcsw)
     }
 
     /// CPU the heap sampler spent, subtracted from ``cpuSeconds()``.

@@ -207,6 +207,8 @@ if wanted("executor") {
     print("|---|---:|---:|")
     print("| TaskActions Succeeded/s | \(cell(saturated, "%.1f") { $0.succeededPerSecond }) | \(cell(paced, "%.1f") { $0.succeededPerSecond }) |")
     print("| executor CPU (user + system) | \(cell(saturated, "%.2f ms") { $0.cpuPerAction * 1000 }) | \(cell(paced, "%.2f ms") { $0.cpuPerAction * 1000 }) |")
+    print("| of which system (kernel) | \(cell(saturated, "%.2f ms") { $0.executor.systemSeconds / Double($0.count) * 1000 }) | \(cell(paced, "%.2f ms") { $0.executor.systemSeconds / Double($0.count) * 1000 }) |")
+    print("| executor context switches | \(cell(saturated, "%.1f") { Double($0.executor.contextSwitches) / Double($0.count) }) | \(cell(paced, "%.1f") { Double($0.executor.contextSwitches) / Double($0.count) }) |")
     print("| API writes by the executor | \(cell(saturated, "%.2f") { Double($0.executor.writes) / Double($0.count) }) | \(cell(paced, "%.2f") { Double($0.executor.writes) / Double($0.count) }) |")
     print("| reconcile rounds | \(cell(saturated, "%.2f") { Double($0.executor.rounds) / Double($0.count) }) | \(cell(paced, "%.2f") { Double($0.executor.rounds) / Double($0.count) }) |")
     print("| API requests by the executor (watches included) | \(cell(saturated, "%.2f") { Double($0.executor.all) / Double($0.count) }) | \(cell(paced, "%.2f") { Double($0.executor.all) / Double($0.count) }) |")

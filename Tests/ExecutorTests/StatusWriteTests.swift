@@ -222,4 +222,59 @@ struct StatusWriteTests {
             #expect(filter.update(second, third) == true)
         }
     }
+
+    @Test("events of a TaskAction whose work is over wake no round: terminal in the cache, or in our write's answer while the cache lags; deletion, missing GC labels and anyone else's later write do")
+    func noRoundWhenOver() async throws {
+        try await ExecutorHarness.with(start: false) { h in
+            try await h.create(Fixtures.taskAction("w-over"))
+            let created = try await h.client.get(TaskAction.self, name: "w-over", namespace: "default")
+            let informer = Informer<TaskAction>(client: h.client)
+            _ = informer.store.upsert(created)
+            func reconciler(_ config: ExecutorConfig) -> TaskActionReconciler {
+                let registry = PluginRegistration.registry(PluginRegistration.builtIn, config: config, logger: Logger(label: "test"))
+                return TaskActionReconciler(client: h.client, config: config, plugins: PluginTable(registry: registry, client: h.client, logger: Logger(label: "test")), sink: h.sink,
+                                            events: EventRecorder(client: h.client, reportingController: "test"), taskActions: { _ in informer })
+            }
+            let plain = reconciler(ExecutorConfig())
+            var labelled = ExecutorConfig()
+            labelled.gc.labels = true
+            let withLabels = reconciler(labelled)
+            func get() async throws -> TaskAction { try await h.client.get(TaskAction.self, name: "w-over", namespace: "default") }
+            let request = ReconcileRequest(namespace: "default", name: "w-over")
+
+            #expect(plain.needsRound(ReconcileRequest(namespace: "default", name: "not-cached")), "an object the cache does not hold: its round forgets it")
+            var running = TaskActionStatus()
+            running.attempts = 1
+            running.pluginPhase = "Running"
+            try await plain.writeStatus(created, running)
+            #expect(plain.needsRound(request), "a running action's events wake rounds, whatever the cache shows")
+            let first = try await get()
+            _ = informer.store.upsert(first)
+            #expect(plain.needsRound(request))
+
+            // Our terminal write is accepted; the cache still holds the version it replaced.
+            var over = running
+            over.pluginPhase = "Success"
+            over.setCondition(.succeeded, status: true, reason: .completed, message: "done", now: Date())
+            try await plain.writeStatus(first, over)
+            #expect(!plain.needsRound(request), "a round would stop at the stale version, then find the action over")
+            let done = try await get()
+            #expect(done.isTerminal)
+            _ = informer.store.upsert(done)
+            #expect(!plain.needsRound(request), "terminal in the cache")
+            #expect(withLabels.needsRound(request), "gc.labels on and the labels not yet stamped: the round stamps them")
+
+            // Someone rewrites the status to running after our terminal write: not ours, so not over.
+            var reopened = first
+            reopened.metadata.resourceVersion = "999999"
+            _ = informer.store.upsert(reopened)
+            #expect(plain.needsRound(request), "a version our write did not replace is judged by what it shows")
+
+            // Being deleted: the round aborts the child and removes the finalizer.
+            var deleting = done
+            deleting.metadata.deletionTimestamp = KubeTime.format(Date())
+            _ = informer.store.upsert(deleting)
+            #expect(plain.needsRound(request))
+        }
+    }
 }

@@ -61,7 +61,8 @@ public final class Controller: Sendable {
         }
     }
 
-    /// Enqueues what `handler` maps each admitted event of `informer` to. Objects from an
+    /// Enqueues what `handler` maps each admitted event of `informer` to, except the requests
+    /// the reconciler says need no round (``Reconciler/needsRound(_:)``). Objects from an
     /// informer's initial list go in at low priority.
     ///
     /// - Parameter waitForSync: whether the workers wait for this informer's first list before
@@ -70,6 +71,7 @@ public final class Controller: Sendable {
     public func watch<Object: KubernetesObject>(_ informer: Informer<Object>, handler: EventHandler<Object> = .enqueueObject, predicates: [Predicate<Object>] = [], waitForSync: Bool = true) {
         if waitForSync { sources.withLock { $0.append(informer) } }
         let queue = self.queue
+        let reconciler = self.reconciler
         informer.addHandler { event in
             guard predicates.allSatisfy({ $0.admits(event) }) else { return }
             let priority: WorkQueue<ReconcileRequest>.Priority
@@ -79,7 +81,7 @@ public final class Controller: Sendable {
                 // A change of owner or mapping must wake the old target too.
                 for request in handler.map(old) where !requests.contains(request) { requests.append(request) }
             }
-            for request in requests { queue.add(request, priority: priority) }
+            for request in requests where reconciler.needsRound(request) { queue.add(request, priority: priority) }
         }
     }
 

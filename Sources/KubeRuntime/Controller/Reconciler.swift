@@ -54,6 +54,18 @@ public struct ReconcileContext: Sendable {
 /// they read the current state and never depend on which event woke them.
 public protocol Reconciler: Sendable {
     func reconcile(_ request: ReconcileRequest, context: ReconcileContext) async throws -> ReconcileResult
+
+    /// Whether a watch event mapped to `request` should queue a round. Return false only when
+    /// the reconciler's caches alone show that a round would find nothing to do (an object
+    /// whose work is over), so the event costs no queue hand-off, worker wake-up or round.
+    /// Asked on the informer's event path, so it must be quick and must not block. Retries,
+    /// `requeueAfter` timers and ``Controller/enqueue(_:after:)`` are not asked. The default
+    /// queues every request.
+    func needsRound(_ request: ReconcileRequest) -> Bool
+}
+
+extension Reconciler {
+    public func needsRound(_ request: ReconcileRequest) -> Bool { true }
 }
 
 /// A reconciler from a closure.
