@@ -26,7 +26,7 @@ public final class TaskActionReconciler: Reconciler {
     private let expectations = LockedBox<[String: OwnWrites]>([:])
     /// Coalesced status writes, by key: when the TaskAction was last written, and the status
     /// rounds since then have built but not written yet (their ActionEvents are sent).
-    private let coalescing = LockedBox<[String: (lastWrite: Date, pending: TaskActionStatus?)]>([:])
+    let coalescing = LockedBox<[String: (lastWrite: Date, pending: TaskActionStatus?)]>([:])
     /// Each TaskAction in flight's template, decoded once.
     let templates = DecodedTemplates()
 
@@ -69,6 +69,9 @@ public final class TaskActionReconciler: Reconciler {
             }
             if taskAction.isTerminal {
                 templates.forget(key)
+                // Ended by someone else while a status of ours was held for coalescing: the held
+                // status is moot, and the action no longer counts as in flight.
+                coalescing.withLock { _ = $0.removeValue(forKey: key) }
                 try await ensureGCLabels(taskAction)
                 return .done
             }

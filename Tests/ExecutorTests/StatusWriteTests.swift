@@ -223,6 +223,33 @@ struct StatusWriteTests {
         }
     }
 
+    @Test("a status held for coalescing is dropped by the next round once someone else has ended the TaskAction")
+    func heldStatusDroppedWhenEndedElsewhere() async throws {
+        try await ExecutorHarness.with(start: false) { h in
+            try await h.create(Fixtures.taskAction("w-ended"))
+            let created = try await h.client.get(TaskAction.self, name: "w-ended", namespace: "default")
+            let informer = Informer<TaskAction>(client: h.client)
+            let config = ExecutorConfig()
+            let registry = PluginRegistration.registry(PluginRegistration.builtIn, config: config, logger: Logger(label: "test"))
+            let reconciler = TaskActionReconciler(client: h.client, config: config, plugins: PluginTable(registry: registry, client: h.client, logger: Logger(label: "test")), sink: h.sink,
+                                                  events: EventRecorder(client: h.client, reportingController: "test"), taskActions: { _ in informer })
+            var held = TaskActionStatus()
+            held.attempts = 1
+            held.pluginPhase = "Running"
+            reconciler.coalescing.withLock { $0["default/w-ended"] = (Date(), held) }
+            // Someone else marks it failed; the cache has that version.
+            var ended = created
+            var status = TaskActionStatus()
+            status.setCondition(.failed, status: true, reason: .permanentFailure, message: "stopped by an operator", now: Date())
+            ended.status = status
+            ended.metadata.resourceVersion = "999999"
+            _ = informer.store.upsert(ended)
+            let result = try await reconciler.reconcile(ReconcileRequest(namespace: "default", name: "w-ended"), context: ReconcileContext(logger: Logger(label: "test"), reconcileID: "r"))
+            #expect(result == .done)
+            #expect(reconciler.coalescing.value["default/w-ended"] == nil, "the held status is dropped, not kept for a write")
+        }
+    }
+
     @Test("events of a TaskAction whose work is over wake no round: terminal in the cache, or in our write's answer while the cache lags; deletion, missing GC labels and anyone else's later write do")
     func noRoundWhenOver() async throws {
         try await ExecutorHarness.with(start: false) { h in
