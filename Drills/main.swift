@@ -29,8 +29,11 @@ for drill in Drill.allCases where names.isEmpty || names.contains(drill.rawValue
         for problem in result.failures + result.audit.problems.prefix(20) + result.audit.lost.prefix(20).map({ "not terminal: \($0)" }) {
             say("  \(problem)")
         }
+        // A failure says what it found (CI keeps only this output); DRILL_DEBUG says it always.
         if ProcessInfo.processInfo.environment["DRILL_DEBUG"] != nil {
             for detail in result.audit.details { say("  detail: \(detail)") }
+        } else if !result.passed {
+            for detail in result.audit.details.prefix(20) { say("  detail: \(detail)") }
         }
         if !result.passed { failed = true }
     } catch {

@@ -24,9 +24,8 @@ public final class TaskActionReconciler: Reconciler {
     /// were based on, which a round must not act on, and the version the last one produced,
     /// whose watch event needs no round.
     private let expectations = LockedBox<[String: OwnWrites]>([:])
-    /// Coalesced status writes, by key: when the TaskAction was last written, and the status
-    /// rounds since then have built but not written yet (their ActionEvents are sent).
-    let coalescing = LockedBox<[String: (lastWrite: Date, pending: TaskActionStatus?)]>([:])
+    /// Coalesced status writes, by key (``HeldStatus``).
+    let coalescing = LockedBox<[String: HeldStatus]>([:])
     /// Each TaskAction in flight's template, decoded once.
     let templates = DecodedTemplates()
 
@@ -152,12 +151,12 @@ public final class TaskActionReconciler: Reconciler {
             wrote(taskAction, produced: written?.metadata.resourceVersion)
             guard let written else { return .done }
             taskAction = written
-            coalescing.withLock { $0[Self.key(taskAction)] = (self.now(), nil) }
+            coalescing.withLock { $0[Self.key(taskAction)] = HeldStatus(lastWrite: self.now()) }
         }
 
         let now = self.now()
         // A status built but not written yet (coalescing) is where this round starts.
-        let old = coalescing.value[Self.key(taskAction)]?.pending ?? taskAction.status ?? TaskActionStatus()
+        let old = heldStatus(extending: taskAction) ?? taskAction.status ?? TaskActionStatus()
         var status = old
         if status.attempts == nil || status.attempts == 0 { status.attempts = 1 }
 
@@ -265,12 +264,12 @@ public final class TaskActionReconciler: Reconciler {
         var written = taskAction
         if Self.changed(stored, status) {
             if !status.isTerminal, !persist, let wait = holdOff(key, now: now) {
-                coalescing.withLock { $0[key, default: (now, nil)].pending = status }
+                coalescing.withLock { $0[key, default: HeldStatus(lastWrite: now)].hold(status, extending: taskAction.metadata.resourceVersion) }
                 if case .requeueAfter(let sooner) = recheck, sooner < wait { return recheck }
                 return .requeueAfter(wait)
             }
             written = try await writeStatus(taskAction, status)
-            coalescing.withLock { $0[key] = status.isTerminal ? nil : (now, nil) }
+            coalescing.withLock { $0[key] = status.isTerminal ? nil : HeldStatus(lastWrite: now) }
         }
         if status.isTerminal {
             coalescing.withLock { _ = $0.removeValue(forKey: key) }
@@ -279,6 +278,24 @@ public final class TaskActionReconciler: Reconciler {
             return .done
         }
         return recheck
+    }
+
+    /// The status held for `taskAction` if it was built on the version the round has; else
+    /// nil, and it is dropped. A newer version is a write since: someone else's, or ours whose
+    /// answer was lost (the API server went away after applying it). Either way the held
+    /// status, built on the older version, must not be written over it: the write names the
+    /// version the round has, so it would not conflict, and would undo that write (a lost
+    /// retry's new attempt went back to the old one, whose Pod was then made twice). What it
+    /// held is phases of the running attempt: the next rounds judge the child again from the
+    /// newer status.
+    func heldStatus(extending taskAction: TaskAction) -> TaskActionStatus? {
+        coalescing.withLock { held in
+            let key = Self.key(taskAction)
+            guard let pending = held[key]?.pending else { return nil }
+            if held[key]?.base == taskAction.metadata.resourceVersion { return pending }
+            held[key]?.drop()
+            return nil
+        }
     }
 
     /// How long a status write of `key` waits to be coalesced, or nil to write now.
@@ -323,7 +340,7 @@ public final class TaskActionReconciler: Reconciler {
         case .requeue(let failures):
             status.systemFailures = Int32(failures)
             try await writeStatus(taskAction, status)
-            coalescing.withLock { $0[Self.key(taskAction)] = (now, nil) }
+            coalescing.withLock { $0[Self.key(taskAction)] = HeldStatus(lastWrite: now) }
             if relaunch { try await driver.abort(context) }
             return .requeueAfter(requeueDelay)
         }
@@ -447,7 +464,12 @@ public final class TaskActionReconciler: Reconciler {
     @discardableResult
     func writeStatus(_ taskAction: TaskAction, _ status: TaskActionStatus) async throws -> TaskAction {
         let body = try Patch.merge(encoding: TaskActionStatusPatch(status: status, resourceVersion: taskAction.metadata.resourceVersion))
-        let written = try await client.patch(TaskAction.resourceType, name: taskAction.metadata.name ?? "", namespace: taskAction.metadata.namespace, body, subresource: "status", as: WrittenVersion.self)
+        let written: WrittenVersion
+        do {
+            written = try await client.patch(TaskAction.resourceType, name: taskAction.metadata.name ?? "", namespace: taskAction.metadata.namespace, body, subresource: "status", as: WrittenVersion.self)
+        } catch {
+            throw error
+        }
         wrote(taskAction, produced: written.resourceVersion, terminal: status.isTerminal)
         // Its round may be the last: the event of this write wakes none.
         if status.isTerminal { templates.forget(Self.key(taskAction)) }

@@ -5,6 +5,7 @@ import KubeClient
 @testable import KubeRuntime
 import Logging
 import KubeSandbox
+import TaskPlugins
 import Testing
 
 /// What the executor writes per TaskAction: the finalizer, the child, coalesced status
@@ -236,7 +237,11 @@ struct StatusWriteTests {
             var held = TaskActionStatus()
             held.attempts = 1
             held.pluginPhase = "Running"
-            reconciler.coalescing.withLock { $0["default/w-ended"] = (Date(), held) }
+            reconciler.coalescing.withLock {
+                var record = HeldStatus(lastWrite: Date())
+                record.hold(held, extending: created.metadata.resourceVersion)
+                $0["default/w-ended"] = record
+            }
             // Someone else marks it failed; the cache has that version.
             var ended = created
             var status = TaskActionStatus()
@@ -247,6 +252,37 @@ struct StatusWriteTests {
             let result = try await reconciler.reconcile(ReconcileRequest(namespace: "default", name: "w-ended"), context: ReconcileContext(logger: Logger(label: "test"), reconcileID: "r"))
             #expect(result == .done)
             #expect(reconciler.coalescing.value["default/w-ended"] == nil, "the held status is dropped, not kept for a write")
+        }
+    }
+
+    @Test("a held status is never written over a newer version: when a write of ours was applied but its answer lost (a new attempt recorded), the next round goes on from that version, not from the held attempt")
+    func heldStatusYieldsToNewerVersion() async throws {
+        var config = ExecutorConfig()
+        config.statusCoalesceMilliseconds = 60_000
+        try await ExecutorHarness.with(start: false) { h in
+            let (executor, run) = try h.launchExecutor(config: config)
+            defer { run.cancel() }  // also when an expectation below throws
+            try await h.create(Fixtures.taskAction("w-lost", template: Fixtures.template(duration: 600, startup: 0.05, retries: 1)))
+            let key = "\(h.namespace)/w-lost"
+            // Executing, held for the window: the object has the finalizer and no status yet.
+            try await eventually("the Executing phase held") {
+                executor.reconciler.coalescing.value[key]?.pending?.phaseHistory?.last?.phase == "Executing"
+            }
+            let held = try #require(executor.reconciler.coalescing.value[key]?.pending)
+            // What our retry's write leaves on the server when the API server goes away after
+            // applying it: attempt 2, its child not made yet. The executor never saw the answer.
+            var retried = held
+            retried.attempts = 2
+            retried.pluginState = PluginState().base64
+            retried.phaseHistory = (held.phaseHistory ?? []) + [PhaseTransition(phase: "Queued", occurredAt: KubeTime.format(Date()), message: "restarting task")]
+            _ = try await h.client.patch(TaskAction.resourceType, name: "w-lost", namespace: h.namespace, Patch.merge(encoding: TaskActionStatusPatch(status: retried, resourceVersion: nil)), subresource: "status")
+            let second = ChildNames.generated(taskAction: "w-lost", attempt: 2)
+            try await eventually("attempt 2's Pod") { (try? await h.client.get(Pod.self, name: second, namespace: h.namespace)) != nil }
+            let now = try await h.get("w-lost")
+            #expect(now.status?.attempts == 2, "the held attempt-1 status was written over the new attempt")
+            #expect(await h.sandbox.createCounts(Pod.resourceType)["\(h.namespace)/\(ChildNames.generated(taskAction: "w-lost", attempt: 1))"] == 1)
+            run.cancel()
+            _ = try? await run.value
         }
     }
 
