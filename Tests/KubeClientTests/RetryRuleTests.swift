@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Foundation
 @testable import KubeClient
 import NIOCore
 import Testing
@@ -15,6 +16,8 @@ struct RetryRuleTests {
     func connectFailures() {
         #expect(HTTPTransport.wasNotSent(HTTPClientError.connectTimeout))
         #expect(HTTPTransport.wasNotSent(ChannelError.connectTimeout(.seconds(1))))
+        #expect(HTTPTransport.wasNotSent(IOError(errnoCode: ECONNREFUSED, reason: "connect")), "nothing listens (an API server restarting)")
+        #expect(HTTPTransport.wasNotSent(IOError(errnoCode: EHOSTUNREACH, reason: "connect")))
     }
 
     @Test("a connection that closed after the request went out may have been applied: only idempotent verbs retry")
@@ -22,6 +25,7 @@ struct RetryRuleTests {
         #expect(!HTTPTransport.wasNotSent(HTTPClientError.remoteConnectionClosed))
         #expect(!HTTPTransport.wasNotSent(HTTPClientError.readTimeout))
         #expect(!HTTPTransport.wasNotSent(ChannelError.eof))
+        #expect(!HTTPTransport.wasNotSent(IOError(errnoCode: ECONNRESET, reason: "read")))
         #expect(HTTPTransport.idempotent.contains(.PUT) && HTTPTransport.idempotent.contains(.DELETE) && HTTPTransport.idempotent.contains(.GET))
         #expect(!HTTPTransport.idempotent.contains(.POST) && !HTTPTransport.idempotent.contains(.PATCH))
     }

@@ -236,6 +236,43 @@ struct RetryTests {
         }
     }
 
+    @Test("a create whose connection was refused was never sent, so it is tried again and lands once the API server is back")
+    func refusedCreateRetried() async throws {
+        try await KubeSandbox.with(configure: { $0.retry = .init(maxAttempts: 20, initialBackoff: .milliseconds(50), maxBackoff: .milliseconds(200)) }) { sandbox, client in
+            await sandbox.stop()
+            let restarted = Task { try await Task.sleep(for: .milliseconds(300)); try await sandbox.restart() }
+            let made = try await client.create(configMap("made-after"))
+            #expect(made.metadata.name == "made-after")
+            try await restarted.value
+        }
+    }
+
+    @Test("after an outage in which many calls failed to connect, the next outage does not leave calls waiting for connections that back off for a minute")
+    func outageUnderConcurrency() async throws {
+        try await KubeSandbox.with { sandbox, client in
+            _ = try await client.create(configMap("kept"))
+            func get() async throws { _ = try await client.get(ConfigMap.self, name: "kept", namespace: "default") }
+            // 1. Down while a busy controller makes many calls at once: over HTTP/1.1 each wants a
+            // connection of its own, and each refused connect counts toward a backoff.
+            await sandbox.stop()
+            let calls = (0..<64).map { _ in Task { try await get() } }
+            try await Task.sleep(for: .seconds(1))
+            try await sandbox.restart()
+            for call in calls { _ = try? await call.value }
+            // 2. Down again for a moment: the connection the calls were answered on goes.
+            await sandbox.stop()
+            try await Task.sleep(for: .milliseconds(200))
+            try await sandbox.restart()
+            // 3. A call now gets a new connection at once. The defect this guards against
+            // (AsyncHTTPClient's own connect retries) left it queued behind connections backing
+            // off for up to 60 s, each try failing after the 10 s connect timeout.
+            let started = ContinuousClock.now
+            try await get()
+            let waited = ContinuousClock.now - started
+            #expect(waited < .seconds(5), "the call after the outage took \(waited)")
+        }
+    }
+
     @Test("the client-side rate limit spaces requests out")
     func rateLimit() async throws {
         try await KubeSandbox.with(configure: { $0.rateLimit = .init(qps: 20, burst: 1) }) { _, client in

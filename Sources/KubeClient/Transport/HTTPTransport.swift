@@ -47,6 +47,14 @@ final class HTTPTransport: Sendable {
         httpConfig.redirectConfiguration = .disallow
         // Every informer holds one watch open; the default of 8 connections per host would starve ordinary calls.
         httpConfig.connectionPool = .init(idleTimeout: .seconds(90), concurrentHTTP1ConnectionsPerHostSoftLimit: 256)
+        // A refused connect fails the calls waiting for it, and `withRetries` tries them again
+        // with its own backoff. AsyncHTTPClient's own retries back a failed connection off by
+        // 100 ms × 1.25^(failures in a row, pool-wide), up to 60 s: over HTTP/1.1 a busy
+        // controller's calls fail dozens of connects in a 2 s outage, and those connections,
+        // still "starting" while they back off, keep later calls from opening new ones for
+        // up to a minute after the API server is back (each try failing at the 10 s connect
+        // timeout).
+        httpConfig.connectionPool.retryConnectionEstablishment = false
         httpConfig.decompression = .enabled(limit: .ratio(50))
         httpConfig.httpVersion = configuration.httpVersion == .http1 ? .http1Only : .automatic
         // No request spans: the default (swift-distributed-tracing's global tracer, a no-op unless
@@ -232,6 +240,9 @@ final class HTTPTransport: Sendable {
             default: return false
             }
         }
+        // What a connect reports when nothing listens or no route leads there: only a connect
+        // fails so (ECONNRESET, which a sent request may meet too, is not among them).
+        if let e = error as? IOError { return [ECONNREFUSED, ENETUNREACH, EHOSTUNREACH].contains(e.errnoCode) }
         return error is NIOConnectionError
     }
 }
