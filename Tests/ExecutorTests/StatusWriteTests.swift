@@ -31,6 +31,15 @@ struct StatusWriteTests {
         return (Task { try await manager.run() }, client)
     }
 
+    /// A reconciler of the built-in plugins over `informer`, a cache the test moves by hand, so
+    /// a round sees exactly the version it is given. Its plugins never start: a round that
+    /// reaches one waits for it.
+    static func reconciler(_ h: ExecutorHarness, config: ExecutorConfig = ExecutorConfig(), informer: Informer<TaskAction>) -> TaskActionReconciler {
+        let registry = PluginRegistration.registry(PluginRegistration.builtIn, config: config, logger: Logger(label: "test"))
+        return TaskActionReconciler(client: h.client, config: config, plugins: PluginTable(registry: registry, client: h.client, logger: Logger(label: "test")), sink: h.sink,
+                                    events: EventRecorder(client: h.client, reportingController: "test"), taskActions: { _ in informer })
+    }
+
     @Test("within the coalescing window every transition of a quick Pod goes into one status write, each with its own entry in phaseHistory and its own ActionEvent, in order")
     func coalesced() async throws {
         var config = ExecutorConfig()
@@ -189,10 +198,7 @@ struct StatusWriteTests {
             // A cache the test moves by hand, so the round below sees exactly the version it is given.
             let informer = Informer<TaskAction>(client: h.client)
             _ = informer.store.upsert(created)
-            let config = ExecutorConfig()
-            let registry = PluginRegistration.registry(PluginRegistration.builtIn, config: config, logger: Logger(label: "test"))
-            let reconciler = TaskActionReconciler(client: h.client, config: config, plugins: PluginTable(registry: registry, client: h.client, logger: Logger(label: "test")), sink: h.sink,
-                                                  events: EventRecorder(client: h.client, reportingController: "test"), taskActions: { _ in informer })
+            let reconciler = Self.reconciler(h, informer: informer)
             let filter = reconciler.ownWriteEvents
             func get() async throws -> TaskAction { try await h.client.get(TaskAction.self, name: "w-echo", namespace: "default") }
             var status = TaskActionStatus()
@@ -230,10 +236,7 @@ struct StatusWriteTests {
             try await h.create(Fixtures.taskAction("w-ended"))
             let created = try await h.client.get(TaskAction.self, name: "w-ended", namespace: "default")
             let informer = Informer<TaskAction>(client: h.client)
-            let config = ExecutorConfig()
-            let registry = PluginRegistration.registry(PluginRegistration.builtIn, config: config, logger: Logger(label: "test"))
-            let reconciler = TaskActionReconciler(client: h.client, config: config, plugins: PluginTable(registry: registry, client: h.client, logger: Logger(label: "test")), sink: h.sink,
-                                                  events: EventRecorder(client: h.client, reportingController: "test"), taskActions: { _ in informer })
+            let reconciler = Self.reconciler(h, informer: informer)
             var held = TaskActionStatus()
             held.attempts = 1
             held.pluginPhase = "Running"
@@ -293,15 +296,10 @@ struct StatusWriteTests {
             let created = try await h.client.get(TaskAction.self, name: "w-over", namespace: "default")
             let informer = Informer<TaskAction>(client: h.client)
             _ = informer.store.upsert(created)
-            func reconciler(_ config: ExecutorConfig) -> TaskActionReconciler {
-                let registry = PluginRegistration.registry(PluginRegistration.builtIn, config: config, logger: Logger(label: "test"))
-                return TaskActionReconciler(client: h.client, config: config, plugins: PluginTable(registry: registry, client: h.client, logger: Logger(label: "test")), sink: h.sink,
-                                            events: EventRecorder(client: h.client, reportingController: "test"), taskActions: { _ in informer })
-            }
-            let plain = reconciler(ExecutorConfig())
+            let plain = Self.reconciler(h, informer: informer)
             var labelled = ExecutorConfig()
             labelled.gc.labels = true
-            let withLabels = reconciler(labelled)
+            let withLabels = Self.reconciler(h, config: labelled, informer: informer)
             func get() async throws -> TaskAction { try await h.client.get(TaskAction.self, name: "w-over", namespace: "default") }
             let request = ReconcileRequest(namespace: "default", name: "w-over")
 
