@@ -126,10 +126,13 @@ struct StatusWriteTests {
         #expect(throws: (any Error).self) { try ExecutorConfig.parse(yaml: "status-coalesce-milliseconds: 2000\nstatus-coalesce-max-milliseconds: 1000\n", path: "c.yaml") }
     }
 
-    @Test("ten TaskActions in flight at 0.1 status writes per second hold every intermediate phase past the 1 s base window: one status write each, every phase still in phaseHistory")
+    @Test("ten TaskActions in flight at 0.01 status writes per second hold every intermediate phase past the 1 s base window: one status write each, every phase still in phaseHistory")
     func widenedUnderLoad() async throws {
         var config = ExecutorConfig()
-        config.statusWritesPerSecond = 0.1  // ten in flight: a 100 s window
+        // Ten in flight: a 1,000 s window (300 s, the cap). The last one still in flight alone
+        // has 100 s: on a loaded machine the others can take tens of seconds to end, and at
+        // 0.1 per second its 10 s window ran out and it was written early (11 writes).
+        config.statusWritesPerSecond = 0.01
         config.statusCoalesceMaxMilliseconds = 300_000
         try await ExecutorHarness.with(start: false) { h in
             let log = WriteLog()

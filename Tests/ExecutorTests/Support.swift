@@ -86,8 +86,10 @@ enum Fixtures {
     }
 }
 
-/// Polls until `condition` holds; for integration tests.
-func eventually(_ what: String = "condition", seconds: Double = 20, _ condition: @Sendable () async throws -> Bool) async throws {
+/// Polls until `condition` holds; for integration tests. The limit only bounds a failure:
+/// 60 s, since the suite runs eight tests at once beside a build on two cores, where a
+/// TaskAction that takes a second alone has taken over 20.
+func eventually(_ what: String = "condition", seconds: Double = 60, _ condition: @Sendable () async throws -> Bool) async throws {
     let deadline = ContinuousClock.now + .seconds(seconds)
     while ContinuousClock.now < deadline {
         if try await condition() { return }
@@ -191,7 +193,7 @@ struct ExecutorHarness {
     }
 
     /// Waits until the TaskAction is terminal and returns it.
-    func terminal(_ name: String, seconds: Double = 30) async throws -> TaskAction {
+    func terminal(_ name: String, seconds: Double = 60) async throws -> TaskAction {
         try await eventually("\(name) terminal", seconds: seconds) { (try? await get(name))?.isTerminal ?? false }
         return try await get(name)
     }
