@@ -1,13 +1,27 @@
 import Foundation
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Runs a program to its end without holding a thread of Swift's cooperative pool.
 ///
-/// Reading a pipe to its end and `waitUntilExit()` block their thread; the pool has one thread
-/// per core, and on 2 cores two such waits stall every task in the process (a test's
+/// Reading a pipe to its end and waiting for the child block their thread; the pool has one
+/// thread per core, and on 2 cores two such waits stall every task in the process (a test's
 /// in-process API server included). So the blocking part runs on Dispatch threads, and stdout
 /// and stderr are drained side by side: a child that fills one pipe (64 KiB) while the other is
 /// read would otherwise wait for us forever while we wait for it.
+///
+/// The child is started with `posix_spawn`, not Foundation's `Process`: on Linux (Swift 6.3.1)
+/// `Process.run()` reads 256 bytes of each `/proc/self/fd` entry whatever its length, and
+/// crashes now and then when an entry ends a page (swift-corelibs-foundation PR 5472; met
+/// here as a SIGSEGV in `Process.run` during a test run on a loaded machine). The exec
+/// credential plugin runs through this, inside the executor.
 public enum ChildProcess {
     public struct Result: Sendable {
         public var status: Int32
@@ -15,33 +29,43 @@ public enum ChildProcess {
         public var stderr: Data
     }
 
+    /// Why a child could not be started.
+    public struct SpawnError: Error, CustomStringConvertible {
+        public var executable: String
+        public var errno: Int32
+        public var description: String { "cannot run \(executable): \(String(cString: strerror(errno)))" }
+    }
+
     /// Runs `executable` (a path) with `arguments`; `environment` and `directory` default to
-    /// this process's. stdin is empty.
+    /// this process's. stdin is empty. The exit status is the child's, or 128 + the signal
+    /// that ended it, as a shell reports it.
     public static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil, directory: String? = nil) async throws -> Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        if let environment { process.environment = environment }
-        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
+        let out = try makePipe(), err = try makePipe()
+        let pid: pid_t
+        do {
+            pid = try spawn(executable, arguments, environment: environment ?? ProcessInfo.processInfo.environment, directory: directory, stdout: out.write, stderr: err.write)
+        } catch {
+            for fd in [out.read, out.write, err.read, err.write] { close(fd) }
+            throw error
+        }
+        close(out.write)
+        close(err.write)
         return await withCheckedContinuation { continuation in
             DispatchQueue.global().async {
                 let errors = Mutex(Data())
                 let drained = DispatchGroup()
                 drained.enter()
                 DispatchQueue.global().async {
-                    let data = err.fileHandleForReading.readDataToEndOfFile()
+                    let data = readToEnd(err.read)
                     errors.withLock { $0 = data }
                     drained.leave()
                 }
-                let output = out.fileHandleForReading.readDataToEndOfFile()
+                let output = readToEnd(out.read)
                 drained.wait()
-                process.waitUntilExit()
-                continuation.resume(returning: Result(status: process.terminationStatus, stdout: output, stderr: errors.withLock { $0 }))
+                close(out.read)
+                close(err.read)
+                let status = waitForExit(pid)
+                continuation.resume(returning: Result(status: status, stdout: output, stderr: errors.withLock { $0 }))
             }
         }
     }
@@ -54,5 +78,87 @@ public enum ChildProcess {
                 continuation.resume()
             }
         }
+    }
+
+    // MARK: - posix_spawn
+
+    private static func makePipe() throws -> (read: Int32, write: Int32) {
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else { throw SpawnError(executable: "(pipe)", errno: errno) }
+        // Close-on-exec, so another child started meanwhile does not hold our ends open (the
+        // Glibc module does not declare pipe2; the child closes what it inherits anyway).
+        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        return (fds[0], fds[1])
+    }
+
+    private static func spawn(_ executable: String, _ arguments: [String], environment: [String: String], directory: String?, stdout: Int32, stderr: Int32) throws -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        // dup2 clears close-on-exec on the copy; the pipe ends themselves close at exec.
+        posix_spawn_file_actions_adddup2(&actions, stdout, 1)
+        posix_spawn_file_actions_adddup2(&actions, stderr, 2)
+        // Nothing else of ours is the child's: sockets opened without close-on-exec included.
+        if let closeFrom = Self.addCloseFrom { _ = closeFrom(&actions, 3) }
+        if let directory {
+            guard let chdir = Self.addChdir else { throw SpawnError(executable: executable, errno: ENOSYS) }
+            let result = chdir(&actions, directory)
+            guard result == 0 else { throw SpawnError(executable: executable, errno: result) }
+        }
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            for p in argv { free(p) }
+            for p in envp { free(p) }
+        }
+        // The calling thread's signal mask (Dispatch's threads block most signals) and ignored
+        // signals would be the child's: start it with none blocked and every one at default.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var none = sigset_t(), all = sigset_t()
+        sigemptyset(&none)
+        sigfillset(&all)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        var pid: pid_t = 0
+        let result = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
+        guard result == 0 else { throw SpawnError(executable: executable, errno: result) }
+        return pid
+    }
+
+    /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34) and `_addchdir_np` (2.29),
+    /// looked up at run time: the Glibc module does not declare these GNU extensions.
+    private static let addCloseFrom = glibc("posix_spawn_file_actions_addclosefrom_np", as: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
+    private static let addChdir = glibc("posix_spawn_file_actions_addchdir_np", as: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32).self)
+
+    private static func glibc<F>(_ name: String, as type: F.Type) -> F? {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), name) else { return nil }
+        return unsafeBitCast(symbol, to: type)
+    }
+
+    private static func readToEnd(_ fd: Int32) -> Data {
+        var data = Data()
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n > 0 {
+                data.append(contentsOf: buffer[0..<n])
+            } else if n == 0 || errno != EINTR {
+                return data
+            }
+        }
+    }
+
+    private static func waitForExit(_ pid: pid_t) -> Int32 {
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 {
+            if errno != EINTR { return -1 }
+        }
+        // WIFEXITED / WEXITSTATUS / WTERMSIG, which are macros.
+        let signal = status & 0x7f
+        return signal == 0 ? (status >> 8) & 0xff : 128 + signal
     }
 }

@@ -15,6 +15,7 @@ struct RetryRuleTests {
     @Test("a connection that could not be opened was never sent to")
     func connectFailures() {
         #expect(HTTPTransport.wasNotSent(HTTPClientError.connectTimeout))
+        #expect(HTTPTransport.wasNotSent(HTTPClientError.tlsHandshakeTimeout), "a connection whose TLS never finished carried nothing")
         #expect(HTTPTransport.wasNotSent(ChannelError.connectTimeout(.seconds(1))))
         #expect(HTTPTransport.wasNotSent(IOError(errnoCode: ECONNREFUSED, reason: "connect")), "nothing listens (an API server restarting)")
         #expect(HTTPTransport.wasNotSent(IOError(errnoCode: EHOSTUNREACH, reason: "connect")))

@@ -233,7 +233,7 @@ final class HTTPTransport: Sendable {
     /// after the request went out (`remoteConnectionClosed`) is not among these: the server
     /// may have applied it, so only idempotent verbs retry then, as in client-go.
     static func wasNotSent(_ error: any Error) -> Bool {
-        if let e = error as? HTTPClientError { return e == .connectTimeout }
+        if let e = error as? HTTPClientError { return e == .connectTimeout || e == .tlsHandshakeTimeout }
         if let e = error as? ChannelError {
             switch e {
             case .connectTimeout, .ioOnClosedChannel: return true

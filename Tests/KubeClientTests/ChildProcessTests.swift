@@ -1,0 +1,45 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import KubeClient
+import Testing
+
+/// `ChildProcess.run` over `posix_spawn`: what the exec credential plugin relies on.
+@Suite("Child processes")
+struct ChildProcessTests {
+    @Test("stdout and stderr are read apart, the exit status is the child's, and the directory and environment are the ones given")
+    func outputsStatusDirectoryEnvironment() async throws {
+        let result = try await ChildProcess.run("/bin/sh", ["-c", "pwd; echo \"$GREETING\"; echo oops >&2; exit 3"], environment: ["GREETING": "hello", "PATH": "/usr/bin:/bin"], directory: "/tmp")
+        #expect(result.status == 3)
+        #expect(String(decoding: result.stdout, as: UTF8.self) == "/tmp\nhello\n")
+        #expect(String(decoding: result.stderr, as: UTF8.self) == "oops\n")
+    }
+
+    @Test("a child that fills both pipes past 64 KiB finishes (both are drained at once); stdin is empty")
+    func largeOutputs() async throws {
+        let result = try await ChildProcess.run("/bin/sh", ["-c", "head -c 300000 /dev/zero; head -c 200000 /dev/zero >&2; cat"])
+        #expect(result.status == 0)
+        #expect(result.stdout.count == 300_000 && result.stderr.count == 200_000)
+    }
+
+    @Test("a child ended by a signal reports 128 + the signal; a missing program is an error naming it")
+    func signalAndMissing() async throws {
+        let killed = try await ChildProcess.run("/bin/sh", ["-c", "kill -TERM $$"])
+        #expect(killed.status == 128 + 15)
+        await #expect(throws: ChildProcess.SpawnError.self) { try await ChildProcess.run("/nonexistent/tool", []) }
+    }
+
+    @Test("the child inherits none of this process's other descriptors")
+    func noInheritedDescriptors() async throws {
+        let path = NSTemporaryDirectory() + "child-fd-\(UUID().uuidString)"
+        #expect(FileManager.default.createFile(atPath: path, contents: Data()))
+        let fd = open(path, O_RDONLY)  // without close-on-exec, as a careless library might
+        #expect(fd > 2)
+        defer { close(fd); try? FileManager.default.removeItem(atPath: path) }
+        let result = try await ChildProcess.run("/bin/sh", ["-c", "ls /proc/self/fd"])
+        let fds = String(decoding: result.stdout, as: UTF8.self).split(separator: "\n").compactMap { Int($0) }
+        // 0-2, and the descriptor ls opened to read /proc/self/fd.
+        #expect(fds.filter { $0 > 2 }.count <= 1, "\(fds)")
+    }
+}
