@@ -464,12 +464,7 @@ public final class TaskActionReconciler: Reconciler {
     @discardableResult
     func writeStatus(_ taskAction: TaskAction, _ status: TaskActionStatus) async throws -> TaskAction {
         let body = try Patch.merge(encoding: TaskActionStatusPatch(status: status, resourceVersion: taskAction.metadata.resourceVersion))
-        let written: WrittenVersion
-        do {
-            written = try await client.patch(TaskAction.resourceType, name: taskAction.metadata.name ?? "", namespace: taskAction.metadata.namespace, body, subresource: "status", as: WrittenVersion.self)
-        } catch {
-            throw error
-        }
+        let written = try await client.patch(TaskAction.resourceType, name: taskAction.metadata.name ?? "", namespace: taskAction.metadata.namespace, body, subresource: "status", as: WrittenVersion.self)
         wrote(taskAction, produced: written.resourceVersion, terminal: status.isTerminal)
         // Its round may be the last: the event of this write wakes none.
         if status.isTerminal { templates.forget(Self.key(taskAction)) }
