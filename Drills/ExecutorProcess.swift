@@ -1,4 +1,5 @@
 import Foundation
+import KubeClient
 import KubeSandbox
 
 /// The executor binary run against the drill's sandbox, to be killed and started again.
@@ -6,7 +7,7 @@ final class ExecutorProcess {
     let kubeconfig: String
     let arguments: [String]
     let environment: [String: String]
-    private var process: Process?
+    private var process: ChildProcess.Running?
 
     /// - Parameters:
     ///   - authentication: who the process is to the sandbox (a ServiceAccount token tells two
@@ -29,29 +30,24 @@ final class ExecutorProcess {
         guard FileManager.default.isExecutableFile(atPath: Self.binary) else {
             throw DrillError("no executor binary at \(Self.binary): build it (make drill does)")
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = ["run", "--kubeconfig", kubeconfig, "--namespace", "default", "--metrics-bind-address", "0", "--health-probe-bind-address", "0", "--log-level", "error"] + arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        self.process = process
+        process = try ChildProcess.start(Self.binary, ["run", "--kubeconfig", kubeconfig, "--namespace", "default", "--metrics-bind-address", "0", "--health-probe-bind-address", "0", "--log-level", "error"] + arguments,
+                                         environment: ProcessInfo.processInfo.environment.merging(environment) { $1 })
     }
 
     /// SIGKILL: no shutdown, no lease release, requests cut off where they are.
     func kill() {
-        guard let process, process.isRunning else { return }
-        Foundation.kill(process.processIdentifier, SIGKILL)
+        guard let process else { return }
+        process.kill()
         process.waitUntilExit()
         self.process = nil
     }
 
     func stop() {
-        guard let process, process.isRunning else { return }
-        process.terminate()
-        process.waitUntilExit()
-        self.process = nil
+        if let process {
+            process.terminate()
+            process.waitUntilExit()
+            self.process = nil
+        }
         try? FileManager.default.removeItem(atPath: kubeconfig)
     }
 }

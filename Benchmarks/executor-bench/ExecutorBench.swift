@@ -230,43 +230,25 @@ enum ExecutorBench {
     }
 
     /// A child process running this binary with `arguments`, its first line read.
-    final class Child {
-        let process = Process()
-        let stdin = Pipe()
-        let stdout = Pipe()
-        var buffer = Data()
+    final class Child: Sendable {
+        let process: ChildProcess.Running
 
         /// - Parameter profile: run the child under `perf record --call-graph dwarf`, writing here.
         init(_ arguments: [String], profile: String? = nil) throws {
-            if let profile {
-                process.executableURL = URL(fileURLWithPath: "/usr/bin/perf")
-                process.arguments = ["record", "-q", "-F", "999", "--call-graph", "dwarf,16384", "-o", profile, "--", CommandLine.arguments[0]] + arguments
-            } else {
-                process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
-                process.arguments = arguments
-            }
-            process.standardInput = stdin
-            process.standardOutput = stdout
-            try process.run()
+            let (executable, all) = profile.map { ("/usr/bin/perf", ["record", "-q", "-F", "999", "--call-graph", "dwarf,16384", "-o", $0, "--", CommandLine.arguments[0]] + arguments) }
+                ?? (CommandLine.arguments[0], arguments)
+            process = try ChildProcess.start(executable, all, stdin: .pipe, stdout: .capture, stderr: .inherit)
         }
 
-        func readLine() throws -> String {
-            while true {
-                if let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
-                    let line = String(decoding: buffer[buffer.startIndex..<newline], as: UTF8.self)
-                    buffer = Data(buffer[buffer.index(after: newline)...])
-                    return line
-                }
-                let chunk = stdout.fileHandleForReading.availableData
-                if chunk.isEmpty { throw InformerBench.BenchError.childExited }
-                buffer.append(chunk)
-            }
+        func readLine() async throws -> String {
+            guard let line = await process.nextLine() else { throw InformerBench.BenchError.childExited }
+            return line
         }
 
-        func send(_ line: String) { stdin.fileHandleForWriting.write(Data((line + "\n").utf8)) }
+        func send(_ line: String) { try? process.write(Data((line + "\n").utf8)) }
 
         func finish() {
-            try? stdin.fileHandleForWriting.close()
+            process.closeInput()
             process.waitUntilExit()
         }
     }
@@ -276,10 +258,10 @@ enum ExecutorBench {
         _ = transportUnderTest  // names the kubeconfig path in the environment before the children start
         let sandbox = try Child(["serve-executor-sandbox"])
         defer { sandbox.finish() }
-        guard let port = Int(try sandbox.readLine()) else { throw InformerBench.BenchError.childExited }
+        guard let port = Int(try await sandbox.readLine()) else { throw InformerBench.BenchError.childExited }
         let executor = try Child(["serve-bench-executor", String(port)], profile: ProcessInfo.processInfo.environment["BENCH_PERF"])
         defer { executor.finish() }
-        guard try executor.readLine() == "ready" else { throw InformerBench.BenchError.childExited }
+        guard try await executor.readLine() == "ready" else { throw InformerBench.BenchError.childExited }
 
         var logging = Logger(label: "bench")
         logging.logLevel = .warning
@@ -340,7 +322,7 @@ enum ExecutorBench {
         for watcher in watchers { _ = try await watcher.value }
         let elapsed = (ContinuousClock.now - started).seconds
         executor.send("stop")
-        let stats = try JSONDecoder().decode(ExecutorStats.self, from: Data(try executor.readLine().utf8))
+        let stats = try JSONDecoder().decode(ExecutorStats.self, from: Data(try await executor.readLine().utf8))
         try await client.shutdown()
         let starts = created.withLock { $0 }
         func latencies(_ ends: [String: ContinuousClock.Instant]) -> [Double] {

@@ -62,39 +62,22 @@ enum InformerBench {
 
     /// Starts this binary as a child with `arguments`; it prints its port on the first line.
     static func withSandbox<T>(arguments: [String], _ body: (Int) async throws -> T) async throws -> T {
-        let child = Process()
-        child.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
-        child.arguments = arguments
-        let stdout = Pipe(), stdin = Pipe()
-        child.standardOutput = stdout
-        child.standardInput = stdin
-        try child.run()
+        let child = try ChildProcess.start(CommandLine.arguments[0], arguments, stdin: .pipe, stdout: .capture, stderr: .inherit)
         defer {
-            try? stdin.fileHandleForWriting.close()
+            child.closeInput()
             child.waitUntilExit()
         }
-        var line = Data()
-        while !line.contains(UInt8(ascii: "\n")) {
-            let chunk = stdout.fileHandleForReading.availableData
-            if chunk.isEmpty { throw BenchError.childExited }
-            line.append(chunk)
-        }
-        guard let port = Int(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) else { throw BenchError.childExited }
+        guard let line = await child.nextLine(), let port = Int(line.trimmingCharacters(in: .whitespaces)) else { throw BenchError.childExited }
         return try await body(port)
     }
 
     /// Runs ``measure(port:variant:)`` in a fresh process, so its memory figures are its own.
-    static func measureInChild(port: Int, variant: Variant) throws -> Result {
-        let child = Process()
-        child.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
-        child.arguments = ["measure-informer", String(port), String(describing: Variant.allCases.firstIndex(of: variant)!)]
-        let stdout = Pipe()
-        child.standardOutput = stdout
-        try child.run()
-        let data = stdout.fileHandleForReading.readDataToEndOfFile()
-        child.waitUntilExit()
+    static func measureInChild(port: Int, variant: Variant) async throws -> Result {
+        let child = try ChildProcess.start(CommandLine.arguments[0], ["measure-informer", String(port), String(describing: Variant.allCases.firstIndex(of: variant)!)], stdout: .capture, stderr: .inherit)
+        let status = await child.exit()
+        let data = child.output
         let fields = String(decoding: data, as: UTF8.self).split(whereSeparator: \.isWhitespace).compactMap { Double($0) }
-        guard child.terminationStatus == 0, fields.count == 5 else { throw BenchError.childExited }
+        guard status == 0, fields.count == 5 else { throw BenchError.childExited }
         return Result(pods: Int(fields[0]), syncSeconds: fields[1], heapPerPod: Int(fields[2]), residentGrowth: Int(fields[3]), peakDuringSync: Int(fields[4]))
     }
 

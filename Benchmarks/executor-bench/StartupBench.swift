@@ -27,7 +27,7 @@ enum StartupBench {
         defer { unsetenv("BENCH_SANDBOX_KUBELET") }
         let sandbox = try ExecutorBench.Child(["serve-executor-sandbox"])
         defer { sandbox.finish() }
-        guard let port = Int(try sandbox.readLine()) else { throw InformerBench.BenchError.childExited }
+        guard let port = Int(try await sandbox.readLine()) else { throw InformerBench.BenchError.childExited }
         var logging = Logger(label: "bench")
         logging.logLevel = .warning
         let client = try KubernetesClient(configuration: ClientConfiguration(server: URL(string: "http://127.0.0.1:\(port)")!), logger: logging)
@@ -36,7 +36,7 @@ enum StartupBench {
         let launched = ContinuousClock.now
         let executor = try ExecutorBench.Child(["serve-bench-executor", String(port)])
         defer { executor.finish() }
-        guard try executor.readLine() == "ready" else { throw InformerBench.BenchError.childExited }
+        guard try await executor.readLine() == "ready" else { throw InformerBench.BenchError.childExited }
         let ready = (ContinuousClock.now - launched).seconds
         // Let the start-up rounds (one per cached TaskAction and per Pod event, each finding
         // the action terminal) finish: settled once three seconds in a row cost under 20 ms of
@@ -46,7 +46,7 @@ enum StartupBench {
         let settling = ContinuousClock.now
         while settledSeconds < 3 {
             executor.send("cpu")
-            let cpu = Double(try executor.readLine()) ?? 0
+            let cpu = Double(try await executor.readLine()) ?? 0
             settledSeconds = cpu - last < 0.02 ? settledSeconds + 1 : 0
             last = cpu
             try await Task.sleep(for: .seconds(1))
@@ -55,7 +55,7 @@ enum StartupBench {
         executor.send("start")
         try await Task.sleep(for: .seconds(quietSeconds))
         executor.send("stop")
-        let stats = try JSONDecoder().decode(ExecutorBench.ExecutorStats.self, from: Data(try executor.readLine().utf8))
+        let stats = try JSONDecoder().decode(ExecutorBench.ExecutorStats.self, from: Data(try await executor.readLine().utf8))
         try await client.shutdown()
         return Result(count: count, secondsToReady: ready, secondsToSettle: settle, quietSeconds: quietSeconds, executor: stats)
     }

@@ -112,7 +112,7 @@ if wanted("informer") {
         var rows: [(InformerBench.Variant, [InformerBench.Result])] = []
         for variant in InformerBench.Variant.allCases {
             var results: [InformerBench.Result] = []
-            for _ in 0..<informerRuns { results.append(try InformerBench.measureInChild(port: port, variant: variant)) }
+            for _ in 0..<informerRuns { results.append(try await InformerBench.measureInChild(port: port, variant: variant)) }
             rows.append((variant, results))
         }
         return rows

@@ -13,9 +13,12 @@ import Darwin
 ///
 /// Reading a pipe to its end and waiting for the child block their thread; the pool has one
 /// thread per core, and on 2 cores two such waits stall every task in the process (a test's
-/// in-process API server included). So the blocking part runs on Dispatch threads, and stdout
+/// in-process API server included). So the blocking part runs on threads of its own, and stdout
 /// and stderr are drained side by side: a child that fills one pipe (64 KiB) while the other is
 /// read would otherwise wait for us forever while we wait for it.
+///
+/// ``start(_:_:environment:directory:stdin:stdout:stderr:)`` starts one to keep (a server a test
+/// talks to, a process a drill kills) and returns a ``Running`` handle.
 ///
 /// The child is started with `posix_spawn`, not Foundation's `Process`: on Linux (Swift 6.3.1)
 /// `Process.run()` reads 256 bytes of each `/proc/self/fd` entry whatever its length, and
@@ -40,49 +43,14 @@ public enum ChildProcess {
     /// this process's. stdin is empty. The exit status is the child's, or 128 + the signal
     /// that ended it, as a shell reports it.
     public static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil, directory: String? = nil) async throws -> Result {
-        let out = try makePipe(), err = try makePipe()
-        let pid: pid_t
-        do {
-            pid = try spawn(executable, arguments, environment: environment ?? ProcessInfo.processInfo.environment, directory: directory, stdout: out.write, stderr: err.write)
-        } catch {
-            for fd in [out.read, out.write, err.read, err.write] { close(fd) }
-            throw error
-        }
-        close(out.write)
-        close(err.write)
-        return await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                let errors = Mutex(Data())
-                let drained = DispatchGroup()
-                drained.enter()
-                DispatchQueue.global().async {
-                    let data = readToEnd(err.read)
-                    errors.withLock { $0 = data }
-                    drained.leave()
-                }
-                let output = readToEnd(out.read)
-                drained.wait()
-                close(out.read)
-                close(err.read)
-                let status = waitForExit(pid)
-                continuation.resume(returning: Result(status: status, stdout: output, stderr: errors.withLock { $0 }))
-            }
-        }
-    }
-
-    /// Waits for a started `process` to exit, off the pool.
-    public static func exit(of process: Process) async {
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                process.waitUntilExit()
-                continuation.resume()
-            }
-        }
+        let child = try start(executable, arguments, environment: environment, directory: directory, stdout: .capture, stderr: .capture)
+        let status = await child.exit()
+        return Result(status: status, stdout: child.output, stderr: child.errorOutput)
     }
 
     // MARK: - posix_spawn
 
-    private static func makePipe() throws -> (read: Int32, write: Int32) {
+    static func makePipe() throws -> (read: Int32, write: Int32) {
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { throw SpawnError(executable: "(pipe)", errno: errno) }
         // Close-on-exec, so another child started meanwhile does not hold our ends open (the
@@ -91,14 +59,28 @@ public enum ChildProcess {
         return (fds[0], fds[1])
     }
 
-    private static func spawn(_ executable: String, _ arguments: [String], environment: [String: String], directory: String?, stdout: Int32, stderr: Int32) throws -> pid_t {
+    /// What one of the child's standard descriptors is.
+    enum Descriptor {
+        /// /dev/null.
+        case null
+        /// A copy of this descriptor of ours (a pipe's end).
+        case copy(Int32)
+        /// Ours, the same one.
+        case inherited
+    }
+
+    static func spawn(_ executable: String, _ arguments: [String], environment: [String: String], directory: String?, stdin: Descriptor, stdout: Descriptor, stderr: Descriptor) throws -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        // dup2 clears close-on-exec on the copy; the pipe ends themselves close at exec.
-        posix_spawn_file_actions_adddup2(&actions, stdout, 1)
-        posix_spawn_file_actions_adddup2(&actions, stderr, 2)
+        for (target, descriptor) in [(Int32(0), stdin), (1, stdout), (2, stderr)] {
+            switch descriptor {
+            case .null: posix_spawn_file_actions_addopen(&actions, target, "/dev/null", target == 0 ? O_RDONLY : O_WRONLY, 0)
+            // dup2 clears close-on-exec on the copy; the pipe ends themselves close at exec.
+            case .copy(let fd): posix_spawn_file_actions_adddup2(&actions, fd, target)
+            case .inherited: break
+            }
+        }
         // Nothing else of ours is the child's: sockets opened without close-on-exec included.
         if let closeFrom = Self.addCloseFrom { _ = closeFrom(&actions, 3) }
         if let directory {
@@ -139,20 +121,7 @@ public enum ChildProcess {
         return unsafeBitCast(symbol, to: type)
     }
 
-    private static func readToEnd(_ fd: Int32) -> Data {
-        var data = Data()
-        var buffer = [UInt8](repeating: 0, count: 65_536)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n > 0 {
-                data.append(contentsOf: buffer[0..<n])
-            } else if n == 0 || errno != EINTR {
-                return data
-            }
-        }
-    }
-
-    private static func waitForExit(_ pid: pid_t) -> Int32 {
+    static func waitForExit(_ pid: pid_t) -> Int32 {
         var status: Int32 = 0
         while waitpid(pid, &status, 0) == -1 {
             if errno != EINTR { return -1 }

@@ -177,30 +177,14 @@ struct InspectCommandTests {
 
     /// Runs the executor binary with `arguments`; its exit code, standard output and error.
     static func execute(_ arguments: [String], seconds: Double = 60) async throws -> (code: Int32, out: String, err: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
         environment["NO_COLOR"] = "1"
-        process.environment = environment
-        // Files, not pipes: nothing has to read while it runs (a blocking read would hold a
-        // thread of the cooperative pool the in-process sandbox needs).
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("exec-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let outURL = directory.appendingPathComponent("out"), errURL = directory.appendingPathComponent("err")
-        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
-        process.standardOutput = try FileHandle(forWritingTo: outURL)
-        process.standardError = try FileHandle(forWritingTo: errURL)
-        try process.run()
+        let process = try ChildProcess.start(binary, arguments, environment: environment, stdout: .capture, stderr: .capture)
         let deadline = ContinuousClock.now + .seconds(seconds)
         while process.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
-        if process.isRunning { process.terminate() }
-        process.waitUntilExit()
-        let stdout = (try? Data(contentsOf: outURL)) ?? Data()
-        let stderr = (try? Data(contentsOf: errURL)) ?? Data()
-        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+        process.terminate()
+        let status = await process.exit()
+        return (status, String(decoding: process.output, as: UTF8.self), String(decoding: process.errorOutput, as: UTF8.self))
     }
 
     static func withKubeconfig(_ sandbox: KubeSandbox, authentication: KubeSandbox.Authentication = .clientCertificate, _ body: (String) async throws -> Void) async throws {

@@ -9,7 +9,7 @@ import KubeRuntime
 /// after its first unauthenticated actions, so the first three make an IAM user with an
 /// access key and an s3:* policy; every request after that must be signed with that key.
 final class MotoS3: Sendable {
-    let process: Process
+    let process: ChildProcess.Running
     let port: Int
     let credentials: AWSCredentials
     let http: HTTPFetcher
@@ -31,14 +31,8 @@ final class MotoS3: Sendable {
         for directory in path.split(separator: ":") {
             let python = "\(directory)/python3"
             guard FileManager.default.isExecutableFile(atPath: python) else { continue }
-            let probe = Process()
-            probe.executableURL = URL(fileURLWithPath: python)
-            probe.arguments = ["-c", "import moto.server"]
-            probe.standardOutput = FileHandle.nullDevice
-            probe.standardError = FileHandle.nullDevice
-            guard (try? probe.run()) != nil else { return nil }
-            probe.waitUntilExit()
-            return probe.terminationStatus == 0 ? [python, "-m", "moto.server"] : nil
+            guard let probe = try? ChildProcess.start(python, ["-c", "import moto.server"]) else { return nil }
+            return probe.waitUntilExit() == 0 ? [python, "-m", "moto.server"] : nil
         }
         return nil
     }()
@@ -87,7 +81,6 @@ final class MotoS3: Sendable {
     static func start(port: Int? = nil) async throws -> MotoS3 {
         guard let command else { throw MotoUnavailable(reason: unavailable ?? "") }
         let port = try port ?? freePort()
-        let process = Process()
         // Through a shell that stops moto when this test process ends, even by a crash
         // (else an orphaned moto outlives the run), or when it is told to stop.
         let watcher = """
@@ -96,14 +89,9 @@ final class MotoS3: Sendable {
             while kill -0 \(getpid()) 2>/dev/null && kill -0 $m 2>/dev/null; do sleep 0.5; done
             kill -9 $m 2>/dev/null
             """
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", watcher, "moto"] + command + ["-H", "127.0.0.1", "-p", String(port)]
         var environment = ProcessInfo.processInfo.environment
         environment["INITIAL_NO_AUTH_ACTION_COUNT"] = "3"
-        process.environment = environment
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try ChildProcess.start("/bin/sh", ["-c", watcher, "moto"] + command + ["-H", "127.0.0.1", "-p", String(port)], environment: environment)
         let http = try HTTPFetcher(timeout: .seconds(10))
         do {
             let credentials = try await setUp(process: process, port: port, http: http)
@@ -116,7 +104,7 @@ final class MotoS3: Sendable {
     }
 
     /// Waits for the server, then makes the user and its key.
-    private static func setUp(process: Process, port: Int, http: HTTPFetcher) async throws -> AWSCredentials {
+    private static func setUp(process: ChildProcess.Running, port: Int, http: HTTPFetcher) async throws -> AWSCredentials {
         // Up when it answers; a busy machine may take several seconds to start Python.
         let deadline = ContinuousClock.now + .seconds(90)
         while true {
@@ -141,7 +129,7 @@ final class MotoS3: Sendable {
         return AWSCredentials(accessKeyId: id, secretAccessKey: secret)
     }
 
-    private init(process: Process, port: Int, credentials: AWSCredentials, http: HTTPFetcher) {
+    private init(process: ChildProcess.Running, port: Int, credentials: AWSCredentials, http: HTTPFetcher) {
         self.process = process
         self.port = port
         self.credentials = credentials
@@ -187,7 +175,7 @@ final class MotoS3: Sendable {
 
     func stop() async {
         process.terminate()
-        await ChildProcess.exit(of: process)
+        await process.exit()
         await http.shutdown()
     }
 }

@@ -14,25 +14,17 @@ struct RunCommandTests {
         URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("executor").path
     }
 
-    static func spawn(_ arguments: [String]) throws -> (Process, Pipe) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
-        let stderr = Pipe()
-        process.standardError = stderr
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        return (process, stderr)
+    static func spawn(_ arguments: [String]) throws -> ChildProcess.Running {
+        try ChildProcess.start(binary, arguments, stderr: .capture)
     }
 
-    static func finish(_ process: Process, _ stderr: Pipe, seconds: Double = 20) async throws -> (Int32, String) {
+    /// Waits up to `seconds` for `process` to exit, then stops it; its status and stderr.
+    static func finish(_ process: ChildProcess.Running, seconds: Double = 20) async throws -> (Int32, String) {
         let deadline = ContinuousClock.now + .seconds(seconds)
         while process.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
-        if process.isRunning { process.terminate() }
-        await ChildProcess.exit(of: process)
-        // It has exited: what is left in the pipe is there to read at once.
-        let text = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        return (process.terminationStatus, text)
+        process.terminate()
+        let status = await process.exit()
+        return (status, String(decoding: process.errorOutput, as: UTF8.self))
     }
 
     /// A sandbox with the TaskAction CRD and a kubeconfig for the `executor` binary next to
@@ -56,14 +48,14 @@ struct RunCommandTests {
         var options = KubeSandbox.Options()
         options.kubelet = true
         try await Self.withSandbox(options) { sandbox, client, kubeconfig in
-            let (process, stderr) = try Self.spawn(["run", "--kubeconfig", kubeconfig, "--namespace", "default", "--leader-elect", "--leader-election-namespace", "default", "--metrics-bind-address", "0", "--health-probe-bind-address", "0"])
+            let process = try Self.spawn(["run", "--kubeconfig", kubeconfig, "--namespace", "default", "--leader-elect", "--leader-election-namespace", "default", "--metrics-bind-address", "0", "--health-probe-bind-address", "0"])
             try await eventually("leader") {
                 (try? await client.get(Lease.self, name: "abf369a8.flyte.org", namespace: "default"))?.spec?.holderIdentity?.isEmpty == false
             }
             try await ExecutorHarness(sandbox: sandbox, client: client, sink: RecordingSink()).create(Fixtures.taskAction("r1-cli", template: Fixtures.template(duration: 0.05, startup: 0.05)))
             try await eventually("completed") { (try? await client.get(TaskAction.self, name: "r1-cli", namespace: "default"))?.isTerminal ?? false }
             process.interrupt()  // SIGINT behaves as SIGTERM; both are graceful.
-            let (status, text) = try await Self.finish(process, stderr)
+            let (status, text) = try await Self.finish(process)
             #expect(status == 0, "stderr: \(text)")
             let lease = try await client.get(Lease.self, name: "abf369a8.flyte.org", namespace: "default")
             #expect(lease.spec?.holderIdentity == "", "stderr: \(text)")
@@ -94,14 +86,14 @@ struct RunCommandTests {
                 try await ExecutorHarness.installCRD(client)
                 let kubeconfig = directory.appendingPathComponent("kubeconfig").path
                 try sandbox.writeKubeconfig(to: kubeconfig)
-                let (process, stderr) = try Self.spawn(["run", "--kubeconfig", kubeconfig, "--namespace", "default", "--config", config, "--metrics-bind-address", "0", "--health-probe-bind-address", "0"])
+                let process = try Self.spawn(["run", "--kubeconfig", kubeconfig, "--namespace", "default", "--config", config, "--metrics-bind-address", "0", "--health-probe-bind-address", "0"])
                 _ = try await client.create(action)
                 try await eventually("r1-doc failed", seconds: 60) { (try? await client.get(TaskAction.self, name: "r1-doc", namespace: "default"))?.isTerminal ?? false }
                 let done = try await client.get(TaskAction.self, name: "r1-doc", namespace: "default")
                 #expect(done.status?.errorState == ErrorState(code: "BadInput", kind: "USER", message: "n must be even"))
                 #expect(service.accepted.contains { $0.id.name == "r1-doc" && $0.phase == .failed && $0.errorInfo.message == "n must be even" })
                 process.interrupt()
-                let (status, text) = try await Self.finish(process, stderr)
+                let (status, text) = try await Self.finish(process)
                 #expect(status == 0, "stderr: \(text)")
             }
         }
@@ -113,11 +105,11 @@ struct RunCommandTests {
         options.kubelet = true
         try await Self.withSandbox(options) { sandbox, client, kubeconfig in
             for (flags, action, said) in [([String](), "r1-pool", #""tasks":"Swift's pool""#), (["--tasks-on-event-loops"], "r1-loops", #""tasks":"event loops""#)] {
-                let (process, stderr) = try Self.spawn(["run", "--kubeconfig", kubeconfig, "--namespace", "default", "--metrics-bind-address", "0", "--health-probe-bind-address", "0"] + flags)
+                let process = try Self.spawn(["run", "--kubeconfig", kubeconfig, "--namespace", "default", "--metrics-bind-address", "0", "--health-probe-bind-address", "0"] + flags)
                 _ = try await client.create(Fixtures.taskAction(action, template: Fixtures.template(duration: 0.05, startup: 0.05)))
                 try await eventually("\(action) completed") { (try? await client.get(TaskAction.self, name: action, namespace: "default"))?.status?.phaseHistory?.last?.phase == "Completed" }
                 process.interrupt()
-                let (status, text) = try await Self.finish(process, stderr)
+                let (status, text) = try await Self.finish(process)
                 #expect(status == 0, "stderr: \(text)")
                 #expect(text.contains(said), "stderr: \(text)")
             }
@@ -131,14 +123,14 @@ struct RunCommandTests {
         try await Self.withSandbox(options) { sandbox, client, kubeconfig in
             func connections(_ flags: [String], action: String) async throws -> Int {
                 let before = sandbox.openConnections
-                let (process, stderr) = try Self.spawn(["run", "--kubeconfig", kubeconfig, "--namespace", "default", "--metrics-bind-address", "0", "--health-probe-bind-address", "0"] + flags)
+                let process = try Self.spawn(["run", "--kubeconfig", kubeconfig, "--namespace", "default", "--metrics-bind-address", "0", "--health-probe-bind-address", "0"] + flags)
                 // Once the TaskAction is Queued (no kubelet runs its Pod), the executor has watched,
                 // created a Pod and written a status.
                 _ = try await client.create(Fixtures.taskAction(action, template: Fixtures.template(duration: 0.05, startup: 0.05)))
                 try await eventually("queued by the executor") { (try? await client.get(TaskAction.self, name: action, namespace: "default"))?.status?.conditions?.isEmpty == false }
                 let opened = sandbox.openConnections - before
                 process.interrupt()
-                let (status, text) = try await Self.finish(process, stderr)
+                let (status, text) = try await Self.finish(process)
                 #expect(status == 0, "stderr: \(text)")
                 // The server sees the exited process's connections close a moment later; the next
                 // count must not start while they are still open (it would go negative).
@@ -158,28 +150,28 @@ struct RunCommandTests {
             Issue.record("executor binary not found at \(Self.binary)")
             return
         }
-        let (p1, e1) = try Self.spawn(["run", "--max-concurrent-reconciles", "0"])
-        let (s1, t1) = try await Self.finish(p1, e1)
+        let p1 = try Self.spawn(["run", "--max-concurrent-reconciles", "0"])
+        let (s1, t1) = try await Self.finish(p1)
         #expect(s1 != 0)
         #expect(t1.contains("--max-concurrent-reconciles must be at least 1"))
-        let (p0, e0) = try Self.spawn(["run", "--kube-api-http-version", "3"])
-        let (s0, t0) = try await Self.finish(p0, e0)
+        let p0 = try Self.spawn(["run", "--kube-api-http-version", "3"])
+        let (s0, t0) = try await Self.finish(p0)
         #expect(s0 != 0)
         #expect(t0.contains("--kube-api-http-version must be http1 or automatic, not \"3\""))
-        let (p2, e2) = try Self.spawn(["run", "--config", "/nonexistent/executor.yaml"])
-        let (s2, t2) = try await Self.finish(p2, e2)
+        let p2 = try Self.spawn(["run", "--config", "/nonexistent/executor.yaml"])
+        let (s2, t2) = try await Self.finish(p2)
         #expect(s2 != 0)
         #expect(t2.trimmingCharacters(in: .whitespacesAndNewlines) == "executor: invalid config /nonexistent/executor.yaml: cannot read the file")
-        let (p3, e3) = try Self.spawn(["run", "--kubeconfig", "/nonexistent/kubeconfig"])
-        let (s3, t3) = try await Self.finish(p3, e3)
+        let p3 = try Self.spawn(["run", "--kubeconfig", "/nonexistent/kubeconfig"])
+        let (s3, t3) = try await Self.finish(p3)
         #expect(s3 != 0)
         #expect(t3.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n").count == 1)
         #expect(t3.contains("/nonexistent/kubeconfig"))
         let bad = FileManager.default.temporaryDirectory.appendingPathComponent("bad-events-\(UUID().uuidString).yaml").path
         try Data("events:\n  url: ftp://flyte\n".utf8).write(to: URL(fileURLWithPath: bad))
         defer { try? FileManager.default.removeItem(atPath: bad) }
-        let (p4, e4) = try Self.spawn(["run", "--config", bad])
-        let (s4, t4) = try await Self.finish(p4, e4)
+        let p4 = try Self.spawn(["run", "--config", bad])
+        let (s4, t4) = try await Self.finish(p4)
         #expect(s4 != 0)
         #expect(t4.trimmingCharacters(in: .whitespacesAndNewlines) == "executor: invalid config \(bad): events.url: ftp://flyte is not an http(s) URL")
     }
@@ -195,33 +187,21 @@ struct DevCommandTests {
         }
         let kubeconfig = FileManager.default.temporaryDirectory.appendingPathComponent("dev-\(UUID().uuidString).kubeconfig").path
         defer { try? FileManager.default.removeItem(atPath: kubeconfig) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: RunCommandTests.binary)
-        process.arguments = ["dev", "--port", "0", "--kubeconfig-out", kubeconfig, "--samples", Fixtures.repositoryRoot + "/config/samples"]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let text = LockedText()
-        let handle = out.fileHandleForReading
-        // readabilityHandler runs on a background queue as output arrives.
-        handle.readabilityHandler = { h in
-            let data = h.availableData
-            if !data.isEmpty { text.append(String(decoding: data, as: UTF8.self)) }
-        }
+        let process = try ChildProcess.start(RunCommandTests.binary, ["dev", "--port", "0", "--kubeconfig-out", kubeconfig, "--samples", Fixtures.repositoryRoot + "/config/samples"], stdout: .capture)
+        defer { process.kill() }  // when an expectation throws: no executor left running
+        @Sendable func text() -> String { String(decoding: process.output, as: UTF8.self) }
         try await eventually("both samples finished and the app active", seconds: 30) {
-            text.value.contains("sample-run-a0    Succeeded=Completed") && text.value.contains("sample-run-a1    Failed=PermanentFailure")
-                && text.value.contains("app dashboard    ACTIVE/RUNNING")
+            text().contains("sample-run-a0    Succeeded=Completed") && text().contains("sample-run-a1    Failed=PermanentFailure")
+                && text().contains("app dashboard    ACTIVE/RUNNING")
         }
         // It names the people's commands, and they work against it while it runs.
-        #expect(text.value.contains("inspect    ") && text.value.contains(" describe taskaction sample-run-a1 --kubeconfig \(kubeconfig)"))
+        #expect(text().contains("inspect    ") && text().contains(" describe taskaction sample-run-a1 --kubeconfig \(kubeconfig)"))
         let described = try await InspectCommandTests.execute(["describe", "taskaction", "sample-run-a1", "--kubeconfig", kubeconfig])
         #expect(described.code == 0, "\(described.err)")
         #expect(described.out.contains("Phase:         Failed (attempt 3)") && described.out.contains("Pod sample-run-a1-2: Failed"), "\(described.out)")
         process.interrupt()
-        await ChildProcess.exit(of: process)
-        handle.readabilityHandler = nil
-        let lines = text.value.split(separator: "\n")
+        let status = await process.exit()
+        let lines = text().split(separator: "\n")
         let a0 = lines.filter { $0.contains("sample-run-a0    attempt") }.map { $0.split(separator: " ", omittingEmptySubsequences: true)[4] }
         // The dev loop prints what it sees as it happens; on a loaded machine a short phase may
         // pass between two looks, so only the order and the ends are fixed.
@@ -229,13 +209,6 @@ struct DevCommandTests {
         #expect(a0.first == "Queued" && a0.last == "Completed", "\(a0)")
         #expect(a0.map(String.init) == canonical.filter { a0.map(String.init).contains($0) }, "\(a0)")
         #expect(lines.contains { $0.contains("sample-run-a1    attempt 3") })
-        #expect(process.terminationStatus == 0)
+        #expect(status == 0)
     }
-}
-
-/// Lines collected from a child process.
-final class LockedText: Sendable {
-    private let box = KubeRuntime.LockedBox("")
-    func append(_ chunk: String) { box.withLock { $0 += chunk } }
-    var value: String { box.value }
 }

@@ -43,3 +43,51 @@ struct ChildProcessTests {
         #expect(fds.filter { $0 > 2 }.count <= 1, "\(fds)")
     }
 }
+
+/// `ChildProcess.start`: a child kept running, as the tests' servers and the drills' executors are.
+@Suite("Started child processes")
+struct RunningChildProcessTests {
+    @Test("lines written to its stdin come back from its stdout one at a time; closing stdin ends it; then there are no more lines")
+    func linesInAndOut() async throws {
+        let child = try ChildProcess.start("/bin/cat", [], stdin: .pipe, stdout: .capture)
+        try child.write(Data("one\ntwo\n".utf8))
+        #expect(await child.nextLine() == "one")
+        #expect(await child.nextLine() == "two")
+        #expect(child.isRunning)
+        try child.write(Data("three".utf8))  // no newline: not a line until stdout ends
+        child.closeInput()
+        #expect(await child.exit() == 0)
+        #expect(await child.nextLine() == "three")
+        #expect(await child.nextLine() == nil)
+        #expect(child.output == Data("one\ntwo\nthree".utf8))
+    }
+
+    @Test("terminate ends a running child with 128 + SIGTERM, seen by exit and waitUntilExit alike; a signal after it exited goes nowhere")
+    func terminate() async throws {
+        let child = try ChildProcess.start("/bin/sleep", ["60"])
+        #expect(child.isRunning && child.exitStatus == nil)
+        child.terminate()
+        #expect(await child.exit() == 128 + SIGTERM)
+        #expect(child.waitUntilExit() == 128 + SIGTERM)
+        #expect(!child.isRunning)
+        child.kill()  // its pid is no longer its: nothing is sent
+        #expect(child.exitStatus == 128 + SIGTERM)
+    }
+
+    @Test("stderr sent to stdout arrives in one stream in the order written; captured stderr alone is kept apart")
+    func mergedAndSeparate() async throws {
+        let merged = try ChildProcess.start("/bin/sh", ["-c", "echo a; echo b >&2; echo c"], stdout: .capture, stderr: .stdout)
+        #expect(await merged.exit() == 0)
+        #expect(String(decoding: merged.output, as: UTF8.self) == "a\nb\nc\n")
+        let apart = try ChildProcess.start("/bin/sh", ["-c", "echo a; echo b >&2; exit 4"], stderr: .capture)
+        #expect(await apart.exit() == 4)
+        #expect(apart.output.isEmpty && String(decoding: apart.errorOutput, as: UTF8.self) == "b\n")
+    }
+
+    @Test("writing to a child that never had a stdin pipe is an error, not a crash")
+    func writeWithoutPipe() async throws {
+        let child = try ChildProcess.start("/bin/true", [])
+        #expect(throws: ChildProcess.SpawnError.self) { try child.write(Data("x".utf8)) }
+        #expect(await child.exit() == 0)
+    }
+}

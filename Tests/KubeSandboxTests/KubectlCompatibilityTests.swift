@@ -20,33 +20,19 @@ enum Kubectl {
 
     /// Runs kubectl and returns its exit status and combined output; kills it after `timeout`.
     static func run(_ args: [String], kubeconfig: String, stdin: String? = nil, timeout: Double = 30) async throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path ?? "/usr/bin/kubectl")
-        process.arguments = ["--kubeconfig", kubeconfig] + args
         var env = ProcessInfo.processInfo.environment
         env["HOME"] = NSTemporaryDirectory()  // no cache from other runs
-        process.environment = env
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = out
-        let input = Pipe()
-        process.standardInput = input
-        try process.run()
-        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-        try input.fileHandleForWriting.close()
+        let process = try ChildProcess.start(path ?? "/usr/bin/kubectl", ["--kubeconfig", kubeconfig] + args, environment: env,
+                                             stdin: .pipe, stdout: .capture, stderr: .stdout)
+        if let stdin { try process.write(Data(stdin.utf8)) }
+        process.closeInput()
         let killer = Task {
             try await Task.sleep(for: .seconds(timeout))
             process.terminate()
         }
-        let data = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                let data = out.fileHandleForReading.readDataToEndOfFile()
-                process.waitUntilExit()
-                continuation.resume(returning: data)
-            }
-        }
+        let status = await process.exit()
         killer.cancel()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        return (status, String(decoding: process.output, as: UTF8.self))
     }
 }
 
