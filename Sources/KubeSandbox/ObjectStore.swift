@@ -415,8 +415,11 @@ actor ObjectStore {
         remove(def, key: key, last: object)
     }
 
-    /// `pods/binding`: assigns the Pod to a node, as the scheduler does. A Pod already on a node
-    /// is a 409.
+    /// `pods/binding`: assigns the Pod to a node, as the scheduler does, in one write as
+    /// kube-apiserver's BindingREST does: `spec.nodeName`, the binding's annotations copied onto
+    /// the Pod, and the `PodScheduled` condition set True (so a watcher sees the Pod scheduled in
+    /// the same event that binds it). A Pod already on a node, being deleted, or not the one
+    /// the binding's `metadata.uid` names is a 409.
     func bind(_ def: ResourceDefinition, namespace: String?, name: String, binding: JSONValue) throws(APIError) {
         guard let node = binding.value(atPath: "target.name")?.stringValue, !node.isEmpty else {
             throw .invalid(def, name, [.required("target.name")])
@@ -429,8 +432,28 @@ actor ObjectStore {
         if pod.value(atPath: "metadata.deletionTimestamp") != nil {
             throw APIError(code: 409, reason: "Conflict", message: "Operation cannot be fulfilled on pods/binding \"\(name)\": pod \(name) is being deleted, cannot be assigned to a host")
         }
+        if let uid = binding.value(atPath: "metadata.uid")?.stringValue, !uid.isEmpty, let actual = pod.value(atPath: "metadata.uid")?.stringValue, uid != actual {
+            throw APIError(code: 409, reason: "Conflict", message: "Operation cannot be fulfilled on pods/binding \"\(name)\": Precondition failed: UID in precondition: \(uid), UID in object meta: \(actual)")
+        }
         var bound = pod
         bound["spec"]?["nodeName"] = .string(node)
+        if case .object(let added)? = binding.value(atPath: "metadata.annotations"), !added.isEmpty {
+            var annotations = pod.value(atPath: "metadata.annotations")?.objectValue ?? [:]
+            for (k, v) in added { annotations[k] = v }
+            bound["metadata"]?["annotations"] = .object(annotations)
+        }
+        // podutil.UpdatePodCondition: the transition time moves only when the status changes.
+        var conditions = pod.value(atPath: "status.conditions")?.arrayValue ?? []
+        let now = JSONValue.string(KubeTime.format(clock()))
+        if let i = conditions.firstIndex(where: { $0["type"]?.stringValue == "PodScheduled" }) {
+            if conditions[i]["status"]?.stringValue != "True" {
+                conditions[i] = ["type": "PodScheduled", "status": "True", "lastProbeTime": .null, "lastTransitionTime": now]
+            }
+        } else {
+            conditions.append(["type": "PodScheduled", "status": "True", "lastProbeTime": .null, "lastTransitionTime": now])
+        }
+        if bound["status"] == nil { bound["status"] = .object([:]) }
+        bound["status"]?["conditions"] = .array(conditions)
         commit(def, key: key, type: .modified, object: bound, previous: pod)
     }
 

@@ -153,6 +153,26 @@ struct FidelityTests {
         }
     }
 
+    @Test("a binding sets nodeName, copies its annotations and marks the Pod PodScheduled; a binding for another uid is a 409")
+    func binding() async throws {
+        try await KubeSandbox.with { _, client in
+            let pod = try await client.create(Pod(metadata: ObjectMeta(name: "b", namespace: "default", annotations: ["kept": "yes"]), spec: PodSpec(containers: [Container(name: "main", image: "busybox:1.36")])))
+            let stale: JSONValue = ["apiVersion": "v1", "kind": "Binding", "metadata": ["name": "b", "uid": "not-this-pod"], "target": ["kind": "Node", "name": "node-1"]]
+            let refused = try await client.raw(method: "POST", path: "/api/v1/namespaces/default/pods/b/binding", body: stale.serialized())
+            #expect(refused.status == 409)
+            #expect(String(decoding: refused.body, as: UTF8.self).contains("Precondition failed: UID in precondition: not-this-pod"))
+            let binding: JSONValue = ["apiVersion": "v1", "kind": "Binding", "metadata": ["name": "b", "uid": .string(pod.metadata.uid ?? ""), "annotations": ["scheduler.example/score": "7"]],
+                                      "target": ["kind": "Node", "name": "node-1"]]
+            let bound = try await client.raw(method: "POST", path: "/api/v1/namespaces/default/pods/b/binding", body: binding.serialized())
+            #expect(bound.status == 201)
+            let after = try await client.get(Pod.self, name: "b", namespace: "default")
+            #expect(after.spec?.nodeName == "node-1")
+            #expect(after.metadata.annotations == ["kept": "yes", "scheduler.example/score": "7"])
+            let scheduled = after.status?.conditions?.filter { $0.type == "PodScheduled" } ?? []
+            #expect(scheduled.count == 1 && scheduled.first?.status == "True" && scheduled.first?.lastTransitionTime != nil)
+        }
+    }
+
     @Test("a Pod on a node is deleted gracefully: Terminating with deletionTimestamp and deletionGracePeriodSeconds until its kubelet confirms, and its name stays taken (409 object is being deleted)")
     func podGracefulDeletion() async throws {
         try await KubeSandbox.with { _, client in
