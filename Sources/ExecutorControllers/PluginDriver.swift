@@ -93,7 +93,9 @@ final class KubernetesPluginDriver<Plugin: KubernetesTaskPlugin>: PluginDriver {
                     let key = "\(object.metadata.namespace ?? "")/\(object.metadata.name ?? "")"
                     if created.value[key] != nil { created.withLock { _ = $0.removeValue(forKey: key) } }
                 }
-                controller.watch(informer, handler: .enqueueOwner(group: TaskAction.resourceType.group, kind: TaskAction.resourceType.kind), waitForSync: false)
+                // A change the plugin says cannot change its judgement wakes no round.
+                let judged = Predicate<Plugin.Child>(update: { [plugin] old, new in plugin.changeNeedsRound(from: old, to: new) })
+                controller.watch(informer, handler: .enqueueOwner(group: TaskAction.resourceType.group, kind: TaskAction.resourceType.kind), predicates: [judged], waitForSync: false)
                 if plugin.relatedPod != nil { watchRelatedPods(manager: manager, controller: controller, namespace: namespace) }
                 return informer
             }

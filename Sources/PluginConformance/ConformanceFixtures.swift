@@ -49,6 +49,9 @@ public enum ConformanceRule: String, Sendable, CaseIterable {
     case terminalAgreement
     /// The cache transform keeps what `phase(of:)`, `isTerminal`, `completionTime` and the related Pod's name read.
     case cacheTransform
+    /// A change `changeNeedsRound` calls needless, between any two states (and an empty
+    /// status), leaves `phase(of:)` and `isTerminal` saying what they said.
+    case needlessChange
     /// The abort (delete or patch) is accepted by the API server.
     case abortAccepted
     /// Against KubeSandbox, the executor creates the child and follows the fixture sequence to the expected phase.

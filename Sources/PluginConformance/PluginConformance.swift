@@ -118,6 +118,16 @@ public enum PluginConformance {
                 }
             }
         }
+        // A change that wakes no round must be one the round would have judged the same.
+        let ordered = states.sorted(by: { $0.key < $1.key })
+        for (from, old) in ordered {
+            for (to, new) in ordered where from != to && !plugin.changeNeedsRound(from: old, to: new) {
+                let before = plugin.phase(of: old, relatedPod: nil, context: context), after = plugin.phase(of: new, relatedPod: nil, context: context)
+                if before != after || plugin.isTerminal(old) != plugin.isTerminal(new) {
+                    violations.append(Violation(.needlessChange, "from state \(from) to \(to): changeNeedsRound says no round is needed, yet the phase goes from \(before.phase.name) (\(before.reason)) to \(after.phase.name) (\(after.reason))"))
+                }
+            }
+        }
         return violations
     }
 

@@ -114,6 +114,18 @@ public struct PodPlugin: KubernetesTaskPlugin {
         PodPhaseMapper(config: config, now: context.now).phase(of: pod)
     }
 
+    /// A Pod's change needs a round when it changes what the Pod's phase rules say of it (judged
+    /// at one instant for both versions), or its identity, owners, labels or deletion: a Pod
+    /// bound to its node, or made ready after it was Running, does not.
+    public func changeNeedsRound(from old: Pod, to new: Pod) -> Bool {
+        guard old.metadata.uid == new.metadata.uid, old.metadata.deletionTimestamp == new.metadata.deletionTimestamp,
+              old.metadata.ownerReferences == new.metadata.ownerReferences, old.metadata.labels == new.metadata.labels,
+              isTerminal(old) == isTerminal(new)
+        else { return true }
+        let mapper = PodPhaseMapper(config: config, now: Date())
+        return mapper.phase(of: old) != mapper.phase(of: new)
+    }
+
     public func isTerminal(_ pod: Pod) -> Bool {
         pod.status?.phase == "Succeeded" || pod.status?.phase == "Failed"
     }

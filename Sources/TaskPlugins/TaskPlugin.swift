@@ -87,6 +87,16 @@ public protocol KubernetesTaskPlugin: Sendable {
     /// True once the child can no longer change on its own.
     func isTerminal(_ child: Child) -> Bool
 
+    /// Whether the child's change from `old` to `new` (two versions from its watch) can change
+    /// what its TaskAction's round would make of it; when false, no round is run for it.
+    /// Defaults to true. Answer false only when ``phase(of:relatedPod:context:)`` is sure to say
+    /// the same for both: a round costs a TaskAction's decode, a plugin call and a status
+    /// comparison, and a Pod is written four or five times on its way to Succeeded (bound,
+    /// ContainerCreating, Running, ready, done), not all of which change its phase. Time-based
+    /// changes need no event: a phase that waits for a deadline asks for a round then
+    /// (`recheckAfter`).
+    func changeNeedsRound(from old: Child, to new: Child) -> Bool
+
     /// When the child finished, if it did.
     func completionTime(_ child: Child) -> Date?
 
@@ -110,6 +120,7 @@ public protocol KubernetesTaskPlugin: Sendable {
 
 extension KubernetesTaskPlugin {
     public func abortBehavior(for child: Child, context: TaskExecutionContext) -> AbortBehavior { .delete }
+    public func changeNeedsRound(from old: Child, to new: Child) -> Bool { true }
     public var cacheTransform: (@Sendable (inout Child) -> Void)? { nil }
     public var cacheDecoder: JSONBytesDecoder? { nil }
     public var rbacRules: [PolicyRule] { [.children(of: Child.resourceType)] }

@@ -92,7 +92,7 @@ struct ConformanceTests {
 /// The Pod plugin with one flaw.
 struct BrokenPodPlugin: KubernetesTaskPlugin {
     enum Flaw: String, CaseIterable, Sendable, CustomTestStringConvertible {
-        case randomLabel, setsName, overlongNames, invalidLabel, undefinedPhase, earlySuccess, noCompletionTime, lossyCache, refusedAbort, neverSucceeds
+        case randomLabel, setsName, overlongNames, invalidLabel, undefinedPhase, earlySuccess, noCompletionTime, lossyCache, skipsEveryChange, refusedAbort, neverSucceeds
 
         var rule: ConformanceRule {
             switch self {
@@ -104,6 +104,7 @@ struct BrokenPodPlugin: KubernetesTaskPlugin {
             case .earlySuccess: .noEarlySuccess
             case .noCompletionTime: .terminalAgreement
             case .lossyCache: .cacheTransform
+            case .skipsEveryChange: .needlessChange
             case .refusedAbort: .abortAccepted
             case .neverSucceeds: .endToEnd
             }
@@ -141,6 +142,7 @@ struct BrokenPodPlugin: KubernetesTaskPlugin {
     }
 
     func isTerminal(_ pod: Pod) -> Bool { base.isTerminal(pod) }
+    func changeNeedsRound(from old: Pod, to new: Pod) -> Bool { flaw == .skipsEveryChange ? false : base.changeNeedsRound(from: old, to: new) }
     func completionTime(_ pod: Pod) -> Date? { flaw == .noCompletionTime ? nil : base.completionTime(pod) }
 
     var cacheTransform: (@Sendable (inout Pod) -> Void)? {

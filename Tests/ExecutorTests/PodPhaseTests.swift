@@ -120,4 +120,42 @@ struct PodPhaseTests {
         let exited = mapper.phase(of: Self.pod(phase: "Failed", containers: [Self.terminated(exit: 3, reason: "Error")]))
         #expect(exited.error?.code == "Error" && exited.error?.kind == .user)
     }
+
+    @Test("a Pod's change wakes its TaskAction's round only when it changes what the phase rules say: bound, or made ready while Running, no; ContainerCreating, Running, Succeeded, a deletion, another uid or new labels, yes")
+    func changeNeedsRound() {
+        let plugin = PodPlugin()
+        var created = Self.pod(phase: nil)
+        created.metadata.uid = "u1"
+        var bound = created
+        bound.spec?.nodeName = "node-1"
+        bound.status = PodStatus(phase: "Pending")
+        bound.status?.conditions = [PodCondition(type: "PodScheduled", status: "True")]
+        #expect(!plugin.changeNeedsRound(from: created, to: bound), "Queued (Scheduling) either way")
+        var creating = bound
+        creating.status?.conditions = [PodCondition(type: "PodScheduled", status: "True"), PodCondition(type: "Ready", status: "False", reason: "ContainersNotReady", message: "", lastTransitionTime: Self.at(-1))]
+        creating.status?.containerStatuses = [Self.waiting("ContainerCreating")]
+        #expect(plugin.changeNeedsRound(from: bound, to: creating), "Queued → Initializing")
+        var running = creating
+        running.status?.phase = "Running"
+        running.status?.containerStatuses = [ContainerStatus(name: "main", ready: false, state: ContainerState(running: .init(startedAt: Self.at(0))))]
+        #expect(plugin.changeNeedsRound(from: creating, to: running), "Initializing → Running")
+        var ready = running
+        ready.status?.podIP = "10.0.0.7"
+        ready.status?.containerStatuses?[0].ready = true
+        #expect(!plugin.changeNeedsRound(from: running, to: ready), "Running either way")
+        var done = ready
+        done.status?.phase = "Succeeded"
+        done.status?.containerStatuses = [Self.terminated(exit: 0, reason: "Completed")]
+        #expect(plugin.changeNeedsRound(from: ready, to: done))
+        var deleting = ready
+        deleting.metadata.deletionTimestamp = Self.at(5)
+        #expect(plugin.changeNeedsRound(from: ready, to: deleting), "a deletion is judged whatever the phase")
+        var replaced = ready
+        replaced.metadata.uid = "u2"
+        #expect(plugin.changeNeedsRound(from: ready, to: replaced))
+        var relabelled = ready
+        relabelled.metadata.labels = ["attempt": "2"]
+        #expect(plugin.changeNeedsRound(from: ready, to: relabelled))
+    }
+
 }

@@ -266,6 +266,40 @@ struct TaskActionScenarioTests {
         }
     }
 
+    @Test("a Pod written again without a change to its phase (made ready, given an IP, annotated) wakes no round; the change to Succeeded does", TestCluster.sandboxOnly)
+    func podChangesWithoutPhaseChangeWakeNoRound() async throws {
+        let metrics = MetricsRegistry()
+        try await ExecutorHarness.with(metrics: metrics, start: false) { h in
+            let run = h.startExecutor(metrics: metrics)
+            defer { run.cancel() }
+            try await h.create(Fixtures.taskAction("quiet-a0", template: Fixtures.template(manual: true)))
+            try await eventually("its Pod") { (try? await h.pods())?.count == 1 }
+            let pod = try await h.pods()[0].metadata.name ?? ""
+            try await h.advance(pod)  // ContainerCreating → Running
+            try await h.reaches("quiet-a0", "Executing")
+            func idle() async throws -> Double {
+                try await eventually("idle") {
+                    Self.metric(metrics, "workqueue_depth{name=\"taskaction\"") == 0 && Self.metric(metrics, "controller_runtime_active_workers{controller=\"taskaction\"") == 0
+                }
+                return Self.metric(metrics, "controller_runtime_reconcile_total{controller=\"taskaction\"")
+            }
+            let before = try await idle()
+            // What a kubelet writes while a container runs: readiness, addresses, and (here) an
+            // annotation; the Pod stays Running, its primary container running.
+            for (i, ready) in ["True", "False", "True", "False"].enumerated() {
+                let status: JSONValue = ["podIP": .string("10.0.0.\(i + 2)"), "conditions": [["type": "Ready", "status": .string(ready)]]]
+                _ = try await h.client.patch(Pod.resourceType, name: pod, namespace: h.namespace, .merge(["status": status]), subresource: "status")
+            }
+            _ = try await h.client.patch(Pod.resourceType, name: pod, namespace: h.namespace, .merge(["metadata": ["annotations": ["example.com/note": "seen"]]]))
+            try await h.advance(pod)  // Running → Succeeded
+            #expect(try await h.terminal("quiet-a0").status?.phaseHistory?.last?.phase == "Completed")
+            let after = try await idle()
+            // One round for Succeeded (its own status write's event wakes none); the six writes
+            // before it woke one each, less any that met in the queue, before this change.
+            #expect(after - before <= 2, "\(after - before) rounds")
+        }
+    }
+
     /// The sum of the samples of `series` (a metric name and the start of its labels).
     static func metric(_ metrics: MetricsRegistry, _ series: String) -> Double {
         String(decoding: metrics.render(), as: UTF8.self).split(separator: "\n")
