@@ -416,9 +416,14 @@ struct TaskActionScenarioTests {
             let pods = try await PodLog(h.client, namespace: h.namespace)
             defer { pods.stop() }
             var first = h.startExecutor()
+            // Manual Pods stay Running until told: all three are in flight when the executor
+            // stops, however slowly a loaded machine runs them (timed Pods of a few seconds could
+            // finish one before another started).
             for i in 0..<3 {
-                try await h.create(Fixtures.taskAction("r1-live-\(i)", template: Fixtures.template(duration: 4, startup: 0.05)))
+                try await h.create(Fixtures.taskAction("r1-live-\(i)", template: Fixtures.template(manual: true)))
             }
+            try await eventually("three Pods") { (try? await h.pods())?.count == 3 }
+            for i in 0..<3 { try await h.advance("r1-live-\(i)-0") }  // ContainerCreating → Running
             try await eventually("all executing") {
                 for i in 0..<3 where (try? await h.get("r1-live-\(i)")).map(Self.phases)?.last != "Executing" { return false }
                 return true
@@ -426,6 +431,7 @@ struct TaskActionScenarioTests {
             first.cancel()
             _ = try? await first.value
             first = h.startExecutor()
+            for i in 0..<3 { try await h.advance("r1-live-\(i)-0") }  // Running → Succeeded
             for i in 0..<3 {
                 let done = try await h.terminal("r1-live-\(i)")
                 #expect(done.status?.condition(.succeeded)?.status == "True")

@@ -78,11 +78,12 @@ struct LeaderElectionTests {
             // passed since the last renewal: that is the safety property, two leaders never
             // overlap. Soon after it: one retry period with jitter (0.24 s) and write latency on a
             // quiet machine; a loaded one delays the follower's timer and its observation of the
-            // last renewal, so the bound allows two seconds of scheduling delay. (The failover
-            // drill of issue 15 is where takeover time is measured as a figure.)
+            // last renewal (6.0 s in one run beside a release build, 2026-12-01), so the upper
+            // bound only catches a follower that does not take over within a few lease
+            // durations. (The failover drill of issue 15 measures takeover time as a figure.)
             let acquired = writes.value.first { $0.holderIdentity == follower }?.acquireTime
             let gap = try #require(acquired.flatMap(KubeTime.parse)).timeIntervalSince(try #require(lastRenewal.flatMap(KubeTime.parse)))
-            #expect(gap >= 1.9 && gap < 4.5, "takeover \(gap) s after the last renewal")
+            #expect(gap >= 1.9 && gap < 10, "takeover \(gap) s after the last renewal")
             #expect(await Self.holder(client) == follower)
             _ = try await client.create(configMap("after-takeover"))
             try await eventually("new leader reconciles") { log.count("\(follower):after-takeover") == 1 }
