@@ -74,8 +74,11 @@ extension ChildProcess {
     /// here blocks a thread of Swift's cooperative pool except ``waitUntilExit()``, which is
     /// for synchronous callers. Not Dispatch's global queues: on Linux Swift's pool is built on
     /// them, and two reads blocked there held every task back until libdispatch's monitor
-    /// added a thread, about a second later (measured: a `cat` echoing a line took 0.97 s). Captured output is kept whole until the handle goes away (it
-    /// is meant for tests, drills and benches, whose children say little).
+    /// added a thread, about a second later (measured: a `cat` echoing a line took 0.97 s).
+    ///
+    /// Captured output is kept whole until the handle goes away (it is meant for tests, drills
+    /// and benches, whose children say little). Those threads keep the handle alive until the
+    /// child exits, so close a reading child's stdin (``closeInput()``) or stop it when done.
     public final class Running: Sendable {
         /// The child's process id.
         public let pid: pid_t
