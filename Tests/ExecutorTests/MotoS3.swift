@@ -16,13 +16,17 @@ final class MotoS3: Sendable {
     var endpoint: String { "http://127.0.0.1:\(port)" }
 
     /// Why moto cannot run here, or nil when it can.
-    static let unavailable: String? = {
-        command == nil ? "moto_server is not installed (pip install 'moto[server]'; .ci/run installs it)" : nil
-    }()
+    static func unavailable() async -> String? {
+        await command() == nil ? "moto_server is not installed (pip install 'moto[server]'; .ci/run installs it)" : nil
+    }
 
     /// `moto_server` on PATH, else `python3 -m moto.server` when Python can import it (pip
-    /// may put scripts in a directory that is not on PATH).
-    static let command: [String]? = {
+    /// may put scripts in a directory that is not on PATH). Looked up once, and awaited rather
+    /// than waited for: Python takes seconds to import moto on a loaded machine, and a blocked
+    /// thread is half of the cooperative pool on 2 cores.
+    static func command() async -> [String]? { await lookup.value }
+
+    private static let lookup = Task<[String]?, Never> {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
         for directory in path.split(separator: ":") {
             let candidate = "\(directory)/moto_server"
@@ -31,11 +35,11 @@ final class MotoS3: Sendable {
         for directory in path.split(separator: ":") {
             let python = "\(directory)/python3"
             guard FileManager.default.isExecutableFile(atPath: python) else { continue }
-            guard let probe = try? ChildProcess.start(python, ["-c", "import moto.server"]) else { return nil }
-            return probe.waitUntilExit() == 0 ? [python, "-m", "moto.server"] : nil
+            let probe = try? await ChildProcess.run(python, ["-c", "import moto.server"])
+            return probe?.status == 0 ? [python, "-m", "moto.server"] : nil
         }
         return nil
-    }()
+    }
 
     /// A free port now (the kernel's choice, released at once).
     static func freePort() throws -> Int {
@@ -54,8 +58,8 @@ final class MotoS3: Sendable {
     /// Runs `body` with a new server and a transport for the stores under test, stopping
     /// both however `body` ends; prints why and returns when moto is not installed.
     static func with(_ body: (MotoS3, HTTPFetcher) async throws -> Void) async throws {
-        guard unavailable == nil else {
-            print("skipped: \(unavailable!)")
+        if let reason = await unavailable() {
+            print("skipped: \(reason)")
             return
         }
         let moto = try await start()
@@ -79,7 +83,7 @@ final class MotoS3: Sendable {
 
     /// Starts moto on `port` (a free one by default) and sets up the user.
     static func start(port: Int? = nil) async throws -> MotoS3 {
-        guard let command else { throw MotoUnavailable(reason: unavailable ?? "") }
+        guard let command = await command() else { throw MotoUnavailable(reason: await unavailable() ?? "") }
         let port = try port ?? freePort()
         // Through a shell that stops moto when this test process ends, even by a crash
         // (else an orphaned moto outlives the run), or when it is told to stop.
