@@ -89,7 +89,8 @@ public protocol KubernetesTaskPlugin: Sendable {
 
     /// Whether the child's change from `old` to `new` (two versions from its watch) can change
     /// what its TaskAction's round would make of it; when false, no round is run for it.
-    /// Defaults to true. Answer false only when ``phase(of:relatedPod:context:)`` is sure to say
+    /// Defaults to true, and for an `Equatable` child to "unless the two are equal but for their
+    /// resourceVersion". Answer false only when ``phase(of:relatedPod:context:)`` is sure to say
     /// the same for both: a round costs a TaskAction's decode, a plugin call and a status
     /// comparison, and a Pod is written four or five times on its way to Succeeded (bound,
     /// ContainerCreating, Running, ready, done), not all of which change its phase. Time-based
@@ -127,4 +128,18 @@ extension KubernetesTaskPlugin {
     public var relatedPod: RelatedPod<Child>? { nil }
     public func prepare(client: KubernetesClient) async {}
     public func phase(of child: Child, relatedPod: Pod?, context: TaskExecutionContext) -> PhaseInfo { phase(of: child, context: context) }
+}
+
+extension KubernetesTaskPlugin where Child: Equatable {
+    /// For a child that can be compared: a round unless the two versions are equal but for
+    /// their resourceVersion. The informer compares them as it caches them, after
+    /// ``cacheTransform``, which keeps what the phase reads (the kit's `cacheTransform` rule):
+    /// a status change the transform drops (a Spark application's executor states, a Ray
+    /// cluster's worker counts) wakes no round, and equal children are judged alike.
+    public func changeNeedsRound(from old: Child, to new: Child) -> Bool {
+        var old = old, new = new
+        old.metadata.resourceVersion = nil
+        new.metadata.resourceVersion = nil
+        return old != new
+    }
 }

@@ -166,6 +166,42 @@ struct SparkPluginTests {
         #expect(plugin.phase(of: cached, context: context).links == plugin.phase(of: done, context: context).links)
     }
 
+    @Test("a SparkApplication written again with only what the cache drops changed (executor states) wakes no round, through the executor's generic call; a new state or another uid does")
+    func changeNeedsRound() {
+        func needsRound<P: KubernetesTaskPlugin>(_ plugin: P, _ old: P.Child, _ new: P.Child) -> Bool { plugin.changeNeedsRound(from: old, to: new) }
+        let plugin = SparkPlugin()
+        func cached(_ app: SparkApplication, version: String) -> SparkApplication {
+            var app = app
+            app.metadata.uid = "u1"
+            app.metadata.resourceVersion = version
+            plugin.cacheTransform?(&app)
+            return app
+        }
+        var running = Self.app("RUNNING", driver: "d")
+        running.status?["executorState"] = ["exec-1": "RUNNING"]
+        var more = running
+        more.status?["executorState"] = ["exec-1": "RUNNING", "exec-2": "PENDING"]
+        #expect(!needsRound(plugin, cached(running, version: "7"), cached(more, version: "8")))
+        var done = more
+        done.status?["applicationState"] = ["state": "COMPLETED"]
+        #expect(needsRound(plugin, cached(more, version: "8"), cached(done, version: "9")))
+        var other = cached(more, version: "9")
+        other.metadata.uid = "u2"
+        #expect(needsRound(plugin, cached(more, version: "8"), other))
+        // Ray's child compares the same way: a worker count the cache drops wakes nothing.
+        let ray = RayPlugin()
+        var job = RayJob(metadata: ObjectMeta(name: "j", namespace: "default"))
+        job.metadata.uid = "r1"
+        job.metadata.resourceVersion = "1"
+        job.status = ["jobDeploymentStatus": "Running", "jobStatus": "RUNNING", "rayClusterStatus": ["availableWorkerReplicas": 1]]
+        var scaled = job
+        scaled.metadata.resourceVersion = "2"
+        scaled.status?["rayClusterStatus"] = ["availableWorkerReplicas": 3]
+        ray.cacheTransform?(&job)
+        ray.cacheTransform?(&scaled)
+        #expect(!needsRound(ray, job, scaled))
+    }
+
     @Test("the cache keeps what the phase reads: phase(of: transform(x)) == phase(of: x)")
     func cacheTransform() throws {
         let plugin = SparkPlugin()
