@@ -172,6 +172,19 @@ extension ChildProcess {
             await wait { $0.done ? $0.status : nil }
         }
 
+        /// ``exit()``, sending SIGTERM first if it is still running after `timeout`.
+        @discardableResult
+        public func exit(terminatingAfter timeout: Duration) async -> Int32 {
+            let timer = Task { [self] in
+                do {
+                    try await Task.sleep(for: timeout)
+                    terminate()
+                } catch {}  // cancelled: it exited in time
+            }
+            defer { timer.cancel() }
+            return await exit()
+        }
+
         /// ``exit()`` for synchronous callers: blocks the calling thread.
         @discardableResult
         public func waitUntilExit() -> Int32 {

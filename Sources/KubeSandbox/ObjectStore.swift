@@ -444,13 +444,11 @@ actor ObjectStore {
         }
         // podutil.UpdatePodCondition: the transition time moves only when the status changes.
         var conditions = pod.value(atPath: "status.conditions")?.arrayValue ?? []
-        let now = JSONValue.string(KubeTime.format(clock()))
+        let scheduled: JSONValue = ["type": "PodScheduled", "status": "True", "lastProbeTime": .null, "lastTransitionTime": .string(KubeTime.format(clock()))]
         if let i = conditions.firstIndex(where: { $0["type"]?.stringValue == "PodScheduled" }) {
-            if conditions[i]["status"]?.stringValue != "True" {
-                conditions[i] = ["type": "PodScheduled", "status": "True", "lastProbeTime": .null, "lastTransitionTime": now]
-            }
+            if conditions[i]["status"]?.stringValue != "True" { conditions[i] = scheduled }
         } else {
-            conditions.append(["type": "PodScheduled", "status": "True", "lastProbeTime": .null, "lastTransitionTime": now])
+            conditions.append(scheduled)
         }
         if bound["status"] == nil { bound["status"] = .object([:]) }
         bound["status"]?["conditions"] = .array(conditions)

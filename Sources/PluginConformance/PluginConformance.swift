@@ -87,8 +87,10 @@ public enum PluginConformance {
         var empty = built
         if let cleared = try? Self.withoutStatus(empty) { empty = cleared }
         states["(empty status)"] = empty
+        var judged: [String: PhaseInfo] = [:]
         for (name, state) in states.sorted(by: { $0.key < $1.key }) {
             let info = plugin.phase(of: state, relatedPod: nil, context: context)
+            judged[name] = info
             let terminal = plugin.isTerminal(state)
             if info.phase.isFailure && info.error == nil {
                 violations.append(Violation(.totalPhase, "state \(name): phase \(info.phase.name) carries no error"))
@@ -122,7 +124,7 @@ public enum PluginConformance {
         let ordered = states.sorted(by: { $0.key < $1.key })
         for (from, old) in ordered {
             for (to, new) in ordered where from != to && !plugin.changeNeedsRound(from: old, to: new) {
-                let before = plugin.phase(of: old, relatedPod: nil, context: context), after = plugin.phase(of: new, relatedPod: nil, context: context)
+                let (before, after) = (judged[from]!, judged[to]!)
                 if before != after || plugin.isTerminal(old) != plugin.isTerminal(new) {
                     violations.append(Violation(.needlessChange, "from state \(from) to \(to): changeNeedsRound says no round is needed, yet the phase goes from \(before.phase.name) (\(before.reason)) to \(after.phase.name) (\(after.reason))"))
                 }

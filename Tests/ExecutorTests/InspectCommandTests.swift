@@ -180,10 +180,7 @@ struct InspectCommandTests {
         var environment = ProcessInfo.processInfo.environment
         environment["NO_COLOR"] = "1"
         let process = try ChildProcess.start(binary, arguments, environment: environment, stdout: .capture, stderr: .capture)
-        let deadline = ContinuousClock.now + .seconds(seconds)
-        while process.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
-        process.terminate()
-        let status = await process.exit()
+        let status = await process.exit(terminatingAfter: .seconds(seconds))
         return (status, String(decoding: process.output, as: UTF8.self), String(decoding: process.errorOutput, as: UTF8.self))
     }
 

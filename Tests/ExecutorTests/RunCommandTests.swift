@@ -20,10 +20,7 @@ struct RunCommandTests {
 
     /// Waits up to `seconds` for `process` to exit, then stops it; its status and stderr.
     static func finish(_ process: ChildProcess.Running, seconds: Double = 20) async throws -> (Int32, String) {
-        let deadline = ContinuousClock.now + .seconds(seconds)
-        while process.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
-        process.terminate()
-        let status = await process.exit()
+        let status = await process.exit(terminatingAfter: .seconds(seconds))
         return (status, String(decoding: process.errorOutput, as: UTF8.self))
     }
 

@@ -74,6 +74,12 @@ struct RunningChildProcessTests {
         #expect(child.exitStatus == 128 + SIGTERM)
     }
 
+    @Test("exit(terminatingAfter:) stops a child still running at the deadline, and leaves one that exits before it alone")
+    func terminatingAfter() async throws {
+        #expect(try await ChildProcess.start("/bin/sleep", ["60"]).exit(terminatingAfter: .milliseconds(200)) == 128 + SIGTERM)
+        #expect(try await ChildProcess.start("/bin/sh", ["-c", "exit 3"]).exit(terminatingAfter: .seconds(60)) == 3)
+    }
+
     @Test("stderr sent to stdout arrives in one stream in the order written; captured stderr alone is kept apart")
     func mergedAndSeparate() async throws {
         let merged = try ChildProcess.start("/bin/sh", ["-c", "echo a; echo b >&2; echo c"], stdout: .capture, stderr: .stdout)

@@ -26,12 +26,7 @@ enum Kubectl {
                                              stdin: .pipe, stdout: .capture, stderr: .stdout)
         if let stdin { try process.write(Data(stdin.utf8)) }
         process.closeInput()
-        let killer = Task {
-            try await Task.sleep(for: .seconds(timeout))
-            process.terminate()
-        }
-        let status = await process.exit()
-        killer.cancel()
+        let status = await process.exit(terminatingAfter: .seconds(timeout))
         return (status, String(decoding: process.output, as: UTF8.self))
     }
 }
