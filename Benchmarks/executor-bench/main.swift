@@ -133,17 +133,21 @@ if wanted("informer") {
 
 if wanted("taskaction-cache") {
     let count = Int(environment["BENCH_TASKACTIONS"] ?? "") ?? 5_000
-    let plain = try (0..<3).map { _ in Double(try TaskActionCacheBench.heapPerTaskAction(count: count, sharing: false)) }
-    let shared = try (0..<3).map { _ in Double(try TaskActionCacheBench.heapPerTaskAction(count: count, sharing: true)) }
+    func heap(sharing: Bool, trimmed: Bool, template: String) throws -> Int {
+        Int(median(try (0..<3).map { _ in Double(try TaskActionCacheBench.heapPerTaskAction(count: count, sharing: sharing, trimmed: trimmed, template: template)) }))
+    }
+    let vector = TaskActionCacheBench.vectorTemplate
+    let python = TaskActionCacheBench.pythonTemplate
     print("")
     print("## A cached TaskAction")
     print("")
-    print("\(count) completed TaskActions (four phases, two conditions, plugin state; 40 finish per second, so timestamps repeat) decoded as the informer decodes them and kept as its store keeps them (boxed, in a dictionary); heap bytes (glibc `mallinfo2` in use) per TaskAction, median of 3.")
+    print("\(count) completed TaskActions (four phases, two conditions, plugin state; 40 finish per second, so timestamps repeat) decoded as the informer decodes them and kept as its store keeps them (boxed, in a dictionary); heap bytes (glibc `mallinfo2` in use) per TaskAction, median of 3. Templates: the fact sheet's vector 7.1 (\(vector.utf8.count) characters of base64, shared by `SharedStrings`) and a Python task's as an SDK writes it (\(python.utf8.count) characters, too long to share).")
     print("")
-    print("| strings | heap bytes per cached TaskAction |")
-    print("|---|---:|")
-    print("| each decoded on its own | \(Int(median(plain))) |")
-    print("| shared through `SharedStrings` (what informers do) | \(Int(median(shared))) |")
+    print("| strings | vector 7.1 template | Python task template |")
+    print("|---|---:|---:|")
+    print("| each decoded on its own | \(try heap(sharing: false, trimmed: false, template: vector)) | \(try heap(sharing: false, trimmed: false, template: python)) |")
+    print("| shared through `SharedStrings` | \(try heap(sharing: true, trimmed: false, template: vector)) | \(try heap(sharing: true, trimmed: false, template: python)) |")
+    print("| shared, and a finished TaskAction trimmed (what the executor keeps) | \(try heap(sharing: true, trimmed: true, template: vector)) | \(try heap(sharing: true, trimmed: true, template: python)) |")
 }
 
 if wanted("children") {
@@ -243,6 +247,7 @@ if wanted("startup") {
     print("| launch → ready | \(cell("%.2f s") { $0.secondsToReady }) |")
     print("| ready → settled (start-up rounds done) | \(cell("%.1f s") { $0.secondsToSettle }) |")
     print("| executor peak RSS | \(cell("%.1f MiB") { Double($0.executor.peakResident) / 1_048_576 }) |")
+    print("| executor heap in use when quiet (glibc `mallinfo2`) | \(cell("%.1f MiB") { Double($0.executor.heapAtEnd) / 1_048_576 }) |")
     print("| API requests per minute when quiet | \(cell("%.1f") { $0.requestsPerMinute }) |")
     print("| executor CPU when quiet, per minute | \(cell("%.0f ms") { $0.executor.cpuSeconds / $0.quietSeconds * 60 * 1000 }) |")
     if let last = results.last, !last.executor.requests.isEmpty {

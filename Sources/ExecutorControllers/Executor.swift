@@ -36,7 +36,7 @@ public final class Executor: Sendable {
 
         var informers: [String: Informer<TaskAction>] = [:]
         for scope in scopes {
-            informers[scope ?? ""] = manager.informers.informer(TaskAction.self, scope: InformerScope(namespace: scope))
+            informers[scope ?? ""] = manager.informers.informer(TaskAction.self, scope: InformerScope(namespace: scope), transform: TaskAction.cacheTransform)
         }
         self.informers = informers
         let byNamespace = informers

@@ -128,9 +128,11 @@ struct ExecutorHarness {
     /// - Parameter start: false leaves starting an executor to `body`.
     /// - Parameter apps: installs the App CRD too.
     /// - Parameter sink, errorDocuments: the data plane; by default a ``RecordingSink`` and no check.
-    static func with(config: ExecutorConfig = ExecutorConfig(), kubelet: Bool = true, operators: [SimulatedOperators.Kind] = [], installOperatorCRDs: Bool = true, apps: Bool = false, plugins: [PluginRegistration] = PluginRegistration.builtIn, sink: (any ActionEventSink)? = nil, errorDocuments: ErrorDocumentCheck? = nil, metrics: MetricsRegistry = MetricsRegistry(), start: Bool = true, _ body: (ExecutorHarness) async throws -> Void) async throws {
+    /// - Parameter auditWrites: the sandbox keeps every write it answers (`sandbox.auditRecords`).
+    static func with(config: ExecutorConfig = ExecutorConfig(), kubelet: Bool = true, operators: [SimulatedOperators.Kind] = [], installOperatorCRDs: Bool = true, apps: Bool = false, plugins: [PluginRegistration] = PluginRegistration.builtIn, sink: (any ActionEventSink)? = nil, errorDocuments: ErrorDocumentCheck? = nil, metrics: MetricsRegistry = MetricsRegistry(), start: Bool = true, auditWrites: Bool = false, _ body: (ExecutorHarness) async throws -> Void) async throws {
         var options = KubeSandbox.Options()
         options.kubelet = kubelet
+        options.auditWrites = auditWrites
         options.operators = operators
         options.installOperatorCRDs = installOperatorCRDs
         try await TestCluster.with(options) { cluster in
