@@ -3,6 +3,7 @@ import ExecutorControllers
 import FlyteIDL
 import Foundation
 import KubeClient
+import TaskPlugins
 
 /// What a cached TaskAction costs: `count` completed TaskActions, as the executor leaves them
 /// (four phases, two conditions, plugin state), decoded the way an informer decodes them and
@@ -80,6 +81,27 @@ enum TaskActionCacheBench {
             ],
         ]
         return Array(action.serialized())
+    }
+
+    /// Heap bytes per kept Pod of a finished TaskAction: `count` Succeeded Pods (three
+    /// conditions, one container status) decoded as the Pod plugin's informer decodes them and
+    /// kept through the generic status view, or through the Pod plugin's transform, which
+    /// drops an ended Pod's conditions.
+    static func heapPerEndedPod(count: Int, pluginTransform: Bool) throws -> Int {
+        let documents = (0..<count).map { Array(PodEvents.pod($0, phase: "Succeeded").serialized()) }
+        let transform = pluginTransform ? PodPlugin().cacheTransform! : { pod in pod.trimToStatusView(keepingLabels: ["attempt"], annotations: [PodPlugin.primaryContainerAnnotation]) }
+        Memory.trim()
+        let before = Memory.heapInUse()
+        final class Entry { let pod: Pod; init(_ pod: Pod) { self.pod = pod } }
+        var kept: [String: Entry] = [:]
+        for document in documents {
+            var pod = try Pod.statusViewDecoder.decode(Pod.self, from: document)
+            transform(&pod)
+            kept[pod.metadata.name ?? ""] = Entry(pod)
+        }
+        let after = Memory.heapInUse()
+        withExtendedLifetime((documents, kept)) {}
+        return (after - before) / count
     }
 
     /// Heap bytes per kept TaskAction (glibc in-use bytes after minus before, over `count`),

@@ -135,9 +135,15 @@ public struct PodPlugin: KubernetesTaskPlugin {
         return finished.max()
     }
 
-    /// Keeps status, owners, the primary-container annotation and the `attempt` label.
+    /// Keeps status, owners, the primary-container annotation and the `attempt` label. A Pod
+    /// that has ended keeps no conditions: they tell how it was scheduled, initialized and made
+    /// ready, which the phase rules read only while it is Pending, and it stays cached as long
+    /// as its TaskAction does (an hour after the end, by default).
     public var cacheTransform: (@Sendable (inout Pod) -> Void)? {
-        { pod in pod.trimToStatusView(keepingLabels: ["attempt"], annotations: [Self.primaryContainerAnnotation]) }
+        { pod in
+            pod.trimToStatusView(keepingLabels: ["attempt"], annotations: [Self.primaryContainerAnnotation])
+            if pod.status?.phase == "Succeeded" || pod.status?.phase == "Failed" { pod.status?.conditions = nil }
+        }
     }
 
     public var rbacRules: [PolicyRule] {

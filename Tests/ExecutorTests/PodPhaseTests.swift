@@ -121,6 +121,29 @@ struct PodPhaseTests {
         #expect(exited.error?.code == "Error" && exited.error?.kind == .user)
     }
 
+    @Test("the Pod plugin caches a Pod that has ended without its conditions and judges it the same; a Pending or Running one keeps them")
+    func endedPodCachedWithoutConditions() throws {
+        let plugin = PodPlugin()
+        let transform = try #require(plugin.cacheTransform)
+        let conditions = [PodCondition(type: "PodScheduled", status: "True"), PodCondition(type: "Ready", status: "False", reason: "PodCompleted", message: "", lastTransitionTime: Self.at(-1))]
+        for ended in [Self.pod(phase: "Succeeded", conditions: conditions, containers: [Self.terminated(exit: 0, reason: "Completed")]),
+                      Self.pod(phase: "Failed", conditions: conditions, containers: [Self.terminated(exit: 137, reason: "OOMKilled")], reason: "Error")] {
+            var cached = ended
+            transform(&cached)
+            #expect(cached.status?.conditions == nil)
+            #expect(cached.status?.containerStatuses == ended.status?.containerStatuses)
+            #expect(mapper.phase(of: cached) == mapper.phase(of: ended))
+            #expect(plugin.completionTime(cached) == plugin.completionTime(ended) && plugin.isTerminal(cached))
+        }
+        let unscheduled = Self.pod(phase: "Pending", conditions: [PodCondition(type: "PodScheduled", status: "False", reason: "Unschedulable", message: "0/3 nodes are available")])
+        var cached = unscheduled
+        transform(&cached)
+        #expect(cached.status?.conditions == unscheduled.status?.conditions)
+        var running = Self.pod(phase: "Running", conditions: conditions, containers: [ContainerStatus(name: "main", ready: true, state: ContainerState(running: .init(startedAt: Self.at(-1))))])
+        transform(&running)
+        #expect(running.status?.conditions?.count == 2)
+    }
+
     @Test("a Pod's change wakes its TaskAction's round only when it changes what the phase rules say: bound, or made ready while Running, no; ContainerCreating, Running, Succeeded, a deletion, another uid or new labels, yes")
     func changeNeedsRound() {
         let plugin = PodPlugin()
