@@ -100,9 +100,13 @@ struct ManagerCacheSyncTests {
             configuration.retry = .init(maxAttempts: 1)
             let once = try KubernetesClient(configuration: configuration)
             defer { Task { try? await once.shutdown() } }
+            // The fault answers, and the client's connection is open before the clock starts:
+            // beside a build, a first request has taken longer than a short sync timeout, which
+            // then had no error to name.
+            await #expect(throws: KubeAPIError.self) { _ = try await once.list(ConfigMap.self, namespace: "default") }
             var informerOptions = InformerOptions()
             informerOptions.backoff = Backoff(initial: .milliseconds(50), maximum: .milliseconds(100))
-            let manager = Manager(client: once, options: ManagerOptions(metricsBindAddress: "0", healthProbeBindAddress: "0", cacheSyncTimeout: .seconds(3)), informerOptions: informerOptions)
+            let manager = Manager(client: once, options: ManagerOptions(metricsBindAddress: "0", healthProbeBindAddress: "0", cacheSyncTimeout: .seconds(6)), informerOptions: informerOptions)
             _ = manager.informers.informer(ConfigMap.self, scope: InformerScope(namespace: "default"))
             let started = LockedBox(false)
             manager.add(name: "after sync", leaderOnly: false) { started.withLock { $0 = true } }
