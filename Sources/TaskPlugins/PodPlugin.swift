@@ -126,7 +126,10 @@ public struct PodPlugin: KubernetesTaskPlugin {
         return mapper.phase(of: old) != mapper.phase(of: new)
     }
 
-    public func isTerminal(_ pod: Pod) -> Bool {
+    public func isTerminal(_ pod: Pod) -> Bool { Self.hasEnded(pod) }
+
+    /// Succeeded or Failed: a Pod in either phase never runs again.
+    static func hasEnded(_ pod: Pod) -> Bool {
         pod.status?.phase == "Succeeded" || pod.status?.phase == "Failed"
     }
 
@@ -142,7 +145,7 @@ public struct PodPlugin: KubernetesTaskPlugin {
     public var cacheTransform: (@Sendable (inout Pod) -> Void)? {
         { pod in
             pod.trimToStatusView(keepingLabels: ["attempt"], annotations: [Self.primaryContainerAnnotation])
-            if pod.status?.phase == "Succeeded" || pod.status?.phase == "Failed" { pod.status?.conditions = nil }
+            if Self.hasEnded(pod) { pod.status?.conditions = nil }
         }
     }
 
