@@ -88,6 +88,21 @@ enum ExecutorBench {
 
     // MARK: The executor's process
 
+    /// Samples the heap in use 5 times a second into `peak` until cancelled.
+    static func sampleHeap(into peak: LockedBox<Int>) -> Task<Void, Never> {
+        Task { @Sendable in
+            while !Task.isCancelled {
+                // mallinfo2 walks the allocator's free lists (milliseconds on a large heap):
+                // its CPU is the bench's, not the executor's, and is left out of the figures.
+                let before = Self.threadCPUSeconds()
+                let heap = Memory.heapInUse()
+                Self.samplerCPUMicroseconds.add(Int((Self.threadCPUSeconds() - before) * 1e6), ordering: .relaxed)
+                peak.withLock { $0 = max($0, heap) }
+                try? await Task.sleep(for: .milliseconds(200))
+            }
+        }
+    }
+
     /// The child: one executor against the sandbox at `port`. Prints `ready` once its caches
     /// synced; measures from the `start` line on stdin to the `stop` line, then prints its
     /// ``ExecutorStats`` as one JSON line.
@@ -113,36 +128,31 @@ enum ExecutorBench {
         if let window = ProcessInfo.processInfo.environment["BENCH_COALESCE_MS"].flatMap(Int.init) { config.statusCoalesceMilliseconds = window }
         if let rate = ProcessInfo.processInfo.environment["BENCH_WRITES_PER_SECOND"].flatMap(Double.init) { config.statusWritesPerSecond = rate }
         _ = Executor(manager: manager, config: config, sink: SilentSink(), options: ControllerOptions(maxConcurrentReconciles: 10), logger: logging)
+        let peakHeap = LockedBox(0)
+        // Started by the end-to-end runs (`sample-heap`); the start-up bench samples from launch
+        // to its `start` line (`BENCH_SAMPLE_HEAP_AT_LAUNCH`), so that its quiet minute holds
+        // nothing but the executor (a sleeping loop's wake-ups cost ~1 ms/s).
+        var sampler: Task<Void, Never>? = ProcessInfo.processInfo.environment["BENCH_SAMPLE_HEAP_AT_LAUNCH"] == "1" ? Self.sampleHeap(into: peakHeap) : nil
+        defer { sampler?.cancel() }
         let run = Task { try await manager.run() }
         await manager.informers.waitForSync()
         FileHandle.standardOutput.write(Data("ready\n".utf8))
         let lines = Self.stdinLines()
-        let peakHeap = Atomic<Int>(0)
-        // Started by the end-to-end runs (`sample-heap`), not by the start-up bench: its quiet
-        // minute should hold nothing but the executor (a sleeping loop's wake-ups cost ~1 ms/s).
-        var sampler: Task<Void, Never>?
-        defer { sampler?.cancel() }
         var cpuAtStart = 0.0
         var systemAtStart = 0.0
         var switchesAtStart = 0
         var roundsAtStart = 0
         for await line in lines {
             if line == "sample-heap" {
-                sampler = Task { @Sendable in
-                    while !Task.isCancelled {
-                        // mallinfo2 walks the allocator's free lists (milliseconds on a large heap):
-                        // its CPU is the bench's, not the executor's, and is left out of the figures.
-                        let before = Self.threadCPUSeconds()
-                        let heap = Memory.heapInUse()
-                        Self.samplerCPUMicroseconds.add(Int((Self.threadCPUSeconds() - before) * 1e6), ordering: .relaxed)
-                        if heap > peakHeap.load(ordering: .relaxed) { peakHeap.store(heap, ordering: .relaxed) }
-                        try? await Task.sleep(for: .milliseconds(200))
-                    }
-                }
+                sampler = Self.sampleHeap(into: peakHeap)
             } else if line == "cpu" {
                 // The driver's probe for a settled executor: CPU seconds so far.
                 FileHandle.standardOutput.write(Data("\(Self.cpuSeconds())\n".utf8))
             } else if line == "start" {
+                if ProcessInfo.processInfo.environment["BENCH_SAMPLE_HEAP_AT_LAUNCH"] == "1" {
+                    sampler?.cancel()
+                    sampler = nil
+                }
                 cpuAtStart = Self.cpuSeconds()
                 (systemAtStart, switchesAtStart) = Self.systemSecondsAndSwitches()
                 roundsAtStart = Self.taskActionRounds(manager.metrics)
@@ -150,7 +160,7 @@ enum ExecutorBench {
             } else if line == "stop" {
                 measuring.store(false, ordering: .relaxed)
                 let (system, switches) = Self.systemSecondsAndSwitches()
-                let stats = ExecutorStats(cpuSeconds: Self.cpuSeconds() - cpuAtStart, systemSeconds: system - systemAtStart, contextSwitches: switches - switchesAtStart, peakResident: Memory.peakResident, peakHeap: max(peakHeap.load(ordering: .relaxed), Memory.heapInUse()),
+                let stats = ExecutorStats(cpuSeconds: Self.cpuSeconds() - cpuAtStart, systemSeconds: system - systemAtStart, contextSwitches: switches - switchesAtStart, peakResident: Memory.peakResident, peakHeap: max(peakHeap.value, Memory.heapInUse()),
                                           heapAtEnd: Memory.heapInUse(), residentAtEnd: Memory.resident, requests: counts.withLock { $0 },
                                           rounds: Self.taskActionRounds(manager.metrics) - roundsAtStart)
                 var json = try JSONEncoder().encode(stats)

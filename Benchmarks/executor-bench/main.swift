@@ -256,6 +256,7 @@ if wanted("startup") {
     print("| launch → ready | \(cell("%.2f s") { $0.secondsToReady }) |")
     print("| ready → settled (start-up rounds done) | \(cell("%.1f s") { $0.secondsToSettle }) |")
     print("| executor peak RSS | \(cell("%.1f MiB") { Double($0.executor.peakResident) / 1_048_576 }) |")
+    print("| executor peak heap in use, launch → settled (sampled 5/s) | \(cell("%.1f MiB") { Double($0.executor.peakHeap) / 1_048_576 }) |")
     print("| executor heap in use when quiet (glibc `mallinfo2`) | \(cell("%.1f MiB") { Double($0.executor.heapAtEnd) / 1_048_576 }) |")
     print("| API requests per minute when quiet | \(cell("%.1f") { $0.requestsPerMinute }) |")
     print("| executor CPU when quiet, per minute | \(cell("%.0f ms") { $0.executor.cpuSeconds / $0.quietSeconds * 60 * 1000 }) |")
