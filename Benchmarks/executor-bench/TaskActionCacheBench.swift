@@ -90,40 +90,46 @@ enum TaskActionCacheBench {
     static func heapPerEndedPod(count: Int, pluginTransform: Bool) throws -> Int {
         let documents = (0..<count).map { Array(PodEvents.pod($0, phase: "Succeeded").serialized()) }
         let transform = pluginTransform ? PodPlugin().cacheTransform! : { pod in pod.trimToStatusView(keepingLabels: ["attempt"], annotations: [PodPlugin.primaryContainerAnnotation]) }
-        Memory.trim()
-        let before = Memory.heapInUse()
-        final class Entry { let pod: Pod; init(_ pod: Pod) { self.pod = pod } }
-        var kept: [String: Entry] = [:]
-        for document in documents {
+        return try heapPerKept(documents) { document in
             var pod = try Pod.statusViewDecoder.decode(Pod.self, from: document)
             transform(&pod)
-            kept[pod.metadata.name ?? ""] = Entry(pod)
+            return pod
         }
-        let after = Memory.heapInUse()
-        withExtendedLifetime((documents, kept)) {}
-        return (after - before) / count
     }
 
-    /// Heap bytes per kept TaskAction (glibc in-use bytes after minus before, over `count`),
-    /// each run through the executor's cache transform when `trimmed` (a finished one keeps
-    /// only what the executor reads of it, ``TaskAction/trimToFinishedView()``).
+    /// Heap bytes per kept TaskAction, each run through the executor's cache transform when
+    /// `trimmed` (a finished one keeps only what the executor reads of it,
+    /// ``TaskAction/trimToFinishedView()``).
     static func heapPerTaskAction(count: Int, sharing: Bool, trimmed: Bool = false, template: String = vectorTemplate) throws -> Int {
         let documents = (0..<count).map { json($0, template: template) }
         let decoder = JSONBytesDecoder(discardManagedFields: true, sharedStrings: sharing ? SharedStrings(slots: 4096, maxLength: 1024) : nil)
-        Memory.trim()
-        let before = Memory.heapInUse()
-        // Boxed, as the informer's store keeps them.
-        final class Entry { let action: TaskAction; init(_ action: TaskAction) { self.action = action } }
-        var kept: [String: Entry] = [:]
-        for document in documents {
+        return try heapPerKept(documents) { document in
             var action = try decoder.decode(TaskAction.self, from: document)
             if trimmed { TaskAction.cacheTransform(&action) }
-            kept[action.key] = Entry(action)
+            return action
+        }
+    }
+
+    /// glibc in-use bytes after minus before, over the documents' count, of keeping each
+    /// document as `decode` makes it, boxed and keyed by name as an informer's store keeps it.
+    static func heapPerKept<Object: KubernetesObject>(_ documents: [[UInt8]], decode: ([UInt8]) throws -> Object) throws -> Int {
+        Memory.trim()
+        let before = Memory.heapInUse()
+        var kept: [String: KeptEntry<Object>] = [:]
+        for document in documents {
+            let object = try decode(document)
+            kept["\(object.metadata.namespace ?? "")/\(object.metadata.name ?? "")"] = KeptEntry(object)
         }
         let after = Memory.heapInUse()
         // Both live to here: Swift may free an array after its last use, which would count the
         // documents' bytes against the cache.
         withExtendedLifetime((documents, kept)) {}
-        return (after - before) / count
+        return (after - before) / documents.count
     }
+}
+
+/// A kept object, boxed as an informer's store keeps it.
+private final class KeptEntry<Object> {
+    let object: Object
+    init(_ object: Object) { self.object = object }
 }
