@@ -107,6 +107,9 @@ enum ExecutorBench {
     /// synced; measures from the `start` line on stdin to the `stop` line, then prints its
     /// ``ExecutorStats`` as one JSON line.
     static func serveExecutor(port: Int) async throws {
+        // As `executor run` does at start; BENCH_ALLOCATOR=glibc leaves glibc's dynamic
+        // thresholds in place, for before/after figures from one binary.
+        if ProcessInfo.processInfo.environment["BENCH_ALLOCATOR"] != "glibc" { AllocatorTuning.returnFreedMemoryPromptly() }
         // The log backend `executor run` installs by default (JSON lines), so that what a log
         // handler costs per reconcile (metadata set on every round) is the product's.
         LogFormat.json.bootstrap(level: .warning)

@@ -1,4 +1,4 @@
-import CMallocStats
+import CMalloc
 import Foundation
 
 /// Memory figures of this process.

@@ -258,6 +258,7 @@ if wanted("startup") {
     print("| executor peak RSS | \(cell("%.1f MiB") { Double($0.executor.peakResident) / 1_048_576 }) |")
     print("| executor peak heap in use, launch → settled (sampled 5/s) | \(cell("%.1f MiB") { Double($0.executor.peakHeap) / 1_048_576 }) |")
     print("| executor heap in use when quiet (glibc `mallinfo2`) | \(cell("%.1f MiB") { Double($0.executor.heapAtEnd) / 1_048_576 }) |")
+    print("| executor RSS when quiet | \(cell("%.1f MiB") { Double($0.executor.residentAtEnd) / 1_048_576 }) |")
     print("| API requests per minute when quiet | \(cell("%.1f") { $0.requestsPerMinute }) |")
     print("| executor CPU when quiet, per minute | \(cell("%.0f ms") { $0.executor.cpuSeconds / $0.quietSeconds * 60 * 1000 }) |")
     if let last = results.last, !last.executor.requests.isEmpty {
