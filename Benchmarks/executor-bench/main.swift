@@ -103,6 +103,20 @@ try row("JSON tree only (`JSONValue.parse`)", "tree") { _ = try JSONValue.parse(
 try row("line splitting only", "lines") { _ in }
 }
 
+if wanted("kubetime") {
+    let count = 100_000
+    print("")
+    print("## Kubernetes timestamps")
+    print("")
+    print("\(count) dates formatted and parsed, nanoseconds per call, median of \(runs) runs, one core; Foundation's `Date.ISO8601FormatStyle` beside `KubeTime`, which replaced it.")
+    print("")
+    print("| call | Foundation | KubeTime | ratio |")
+    print("|---|---:|---:|---:|")
+    for row in KubeTimeBench.run(count: count, runs: runs) {
+        print("| \(row.name) | \(Int(row.foundation)) ns | \(Int(row.kubeTime)) ns | \(String(format: "%.1f×", row.foundation / row.kubeTime)) |")
+    }
+}
+
 // MARK: - Controller runtime (issue 3)
 
 if wanted("informer") {

@@ -52,9 +52,8 @@ public enum TaskActionTime {
 
     /// The GC label format, Go layout `2006-01-02.15-04` in UTC: lexicographic order is time order.
     public static func completedLabel(_ date: Date) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(secondsFromGMT: 0) ?? calendar.timeZone
-        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)
-        return String(format: "%04d-%02d-%02d.%02d-%02d", c.year ?? 0, c.month ?? 0, c.day ?? 0, c.hour ?? 0, c.minute ?? 0)
+        let c = KubeTime.Components(date)
+        let pad = KubeTime.padded
+        return "\(pad(c.year, 4))-\(pad(c.month, 2))-\(pad(c.day, 2)).\(pad(c.hour, 2))-\(pad(c.minute, 2))"
     }
 }

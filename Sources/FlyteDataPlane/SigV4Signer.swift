@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import KubeClient
 
 /// AWS Signature Version 4 for requests whose headers carry the signature (the
 /// `Authorization` header form), as S3 and STS accept it.
@@ -95,13 +96,8 @@ public struct SigV4Signer: Sendable {
 
     /// `20150830T123600Z`.
     public static func amzDate(_ date: Date) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
-        func pad(_ n: Int?, _ width: Int) -> String {
-            let text = String(n ?? 0)
-            return String(repeating: "0", count: max(0, width - text.count)) + text
-        }
+        let c = KubeTime.Components(date)
+        let pad = KubeTime.padded
         return "\(pad(c.year, 4))\(pad(c.month, 2))\(pad(c.day, 2))T\(pad(c.hour, 2))\(pad(c.minute, 2))\(pad(c.second, 2))Z"
     }
 

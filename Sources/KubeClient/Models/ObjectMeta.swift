@@ -238,26 +238,3 @@ public enum HumanDuration {
         format(seconds: Int(max(0, interval).rounded(.down)))
     }
 }
-
-/// Kubernetes timestamps: RFC 3339 with second precision (`Time`) or microseconds (`MicroTime`).
-public enum KubeTime {
-    /// Formats `date` as `2006-01-02T15:04:05Z`.
-    public static func format(_ date: Date) -> String {
-        Date.ISO8601FormatStyle().format(date)
-    }
-
-    /// Formats `date` as `2006-01-02T15:04:05.000000Z`, the MicroTime of Leases and Events.
-    public static func formatMicro(_ date: Date) -> String {
-        let seconds = date.timeIntervalSince1970.rounded(.down)
-        let micros = Int(((date.timeIntervalSince1970 - seconds) * 1_000_000).rounded(.down))
-        let base = format(Date(timeIntervalSince1970: seconds)).dropLast()  // drop "Z"
-        let fraction = String(micros)
-        return "\(base).\(String(repeating: "0", count: max(0, 6 - fraction.count)))\(fraction)Z"
-    }
-
-    /// Parses either form; `nil` for anything else.
-    public static func parse(_ text: String) -> Date? {
-        let strategy = Date.ISO8601FormatStyle(includingFractionalSeconds: text.contains("."))
-        return try? strategy.parse(text)
-    }
-}
