@@ -65,6 +65,13 @@ struct StatusWriteTests {
         }
     }
 
+    @Test("the completed-time label is Go's layout 2006-01-02.15-04 in UTC, so its order is time order")
+    func completedLabelLayout() {
+        #expect(TaskActionTime.completedLabel(Date(timeIntervalSince1970: 1_440_938_160.9)) == "2015-08-30.12-36")
+        #expect(TaskActionTime.completedLabel(Date(timeIntervalSince1970: 951_868_799)) == "2000-02-29.23-59")
+        #expect(TaskActionTime.completedLabel(Date(timeIntervalSince1970: 0)) < TaskActionTime.completedLabel(Date(timeIntervalSince1970: 3_600)))
+    }
+
     @Test("with gc.labels on, a TaskAction gets its GC labels in one write once it ends: the finalizer and the labels are its only metadata writes")
     func gcLabelsOnce() async throws {
         var config = ExecutorConfig()

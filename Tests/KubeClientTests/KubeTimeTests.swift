@@ -78,6 +78,8 @@ import Testing
         let c = KubeTime.Components(Date(timeIntervalSince1970: 1_440_938_160.75))  // 2015-08-30T12:36:00.75Z
         let fields: [Int] = [c.year, c.month, c.day, c.hour, c.minute, c.second, c.microsecond]
         #expect(fields == [2015, 8, 30, 12, 36, 0, 750_000])
+        #expect(KubeTime.format(Date(timeIntervalSince1970: .nan)) == "1970-01-01T00:00:00Z", "no trap on a date no server sends")
+        #expect(!KubeTime.format(Date(timeIntervalSince1970: 400_000_000_000)).isEmpty, "past year 9999: Foundation's style formats it")
         #expect(KubeTime.padded(7, width: 2) == "07")
         #expect(KubeTime.padded(2015, width: 4) == "2015")
     }

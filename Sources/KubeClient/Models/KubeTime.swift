@@ -21,7 +21,8 @@ public enum KubeTime {
 
         /// The UTC fields of `date`.
         public init(_ date: Date) {
-            let interval = date.timeIntervalSince1970
+            // A non-finite date (never one the API server sends) reads as the epoch, not a trap.
+            let interval = date.timeIntervalSince1970.isFinite ? date.timeIntervalSince1970 : 0
             let whole = interval.rounded(.down)
             // Far outside any date a cluster writes; keeps the arithmetic below in range.
             let seconds = Int(max(-1e15, min(1e15, whole)))
