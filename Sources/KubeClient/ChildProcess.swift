@@ -106,7 +106,16 @@ public enum ChildProcess {
         posix_spawnattr_setsigdefault(&attributes, &all)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         var pid: pid_t = 0
-        let result = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
+        var result = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
+        // ETXTBSY: the program is open for writing somewhere, most often in a child another
+        // thread forked just as the file was written, which holds a copy of the descriptor until
+        // its own exec closes it (golang/go#22315). It passes: try again, for at most ~1.6 s.
+        var attempt: UInt32 = 0
+        while result == ETXTBSY, attempt < 25 {
+            attempt += 1
+            usleep(attempt * 5_000)
+            result = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
+        }
         guard result == 0 else { throw SpawnError(executable: executable, errno: result) }
         return pid
     }

@@ -30,6 +30,25 @@ struct ChildProcessTests {
         await #expect(throws: ChildProcess.SpawnError.self) { try await ChildProcess.run("/nonexistent/tool", []) }
     }
 
+    @Test("a program still open for writing (Text file busy) is run once the writer closes it, not refused")
+    func textFileBusy() async throws {
+        let path = NSTemporaryDirectory() + "child-busy-\(UUID().uuidString).sh"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o755)
+        #expect(fd > 2)
+        let script = Array("#!/bin/sh\necho ran\n".utf8)
+        #expect(script.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) } == script.count)
+        // Exec of a file this process holds open for writing fails with ETXTBSY until it closes.
+        let closer = Thread {
+            usleep(50_000)
+            close(fd)
+        }
+        closer.start()
+        let result = try await ChildProcess.run(path, [])
+        #expect(result.status == 0)
+        #expect(String(decoding: result.stdout, as: UTF8.self) == "ran\n")
+    }
+
     @Test("the child inherits none of this process's other descriptors")
     func noInheritedDescriptors() async throws {
         let path = NSTemporaryDirectory() + "child-fd-\(UUID().uuidString)"
