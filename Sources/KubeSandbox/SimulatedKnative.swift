@@ -194,7 +194,10 @@ final class SimulatedKnative: Sendable {
             for _ in mine.count..<desired { try await createPod(revision) }
         } else if mine.count > desired {
             for pod in mine.sorted(by: { ($0.metadata.creationTimestamp ?? "") > ($1.metadata.creationTimestamp ?? "") }).prefix(mine.count - desired) {
-                _ = try? await client.delete(Pod.self, name: pod.metadata.name ?? "", namespace: namespace)
+                // A failed delete fails the round, which runs again (a Pod gone already is fine).
+                do {
+                    _ = try await client.delete(Pod.self, name: pod.metadata.name ?? "", namespace: namespace)
+                } catch let error as KubeAPIError where error.isNotFound {}
             }
         }
         let ready = mine.filter { pod in pod.status?.phase == "Running" && (pod.status?.containerStatuses ?? []).allSatisfy { $0.ready == true } && !(pod.status?.containerStatuses ?? []).isEmpty }.count

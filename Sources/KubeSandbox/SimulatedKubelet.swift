@@ -164,12 +164,23 @@ public final class SimulatedKubelet: Sendable {
     }
 
     /// The kubelet's side of a graceful deletion: the containers are stopped at once, so the
-    /// Pod is deleted with a grace period of 0 (only that very Pod, by uid).
+    /// Pod is deleted with a grace period of 0 (only that very Pod, by uid). A failed delete is
+    /// tried again, as the kubelet's pod worker does, or the Pod would stay Terminating.
     private func confirmDeletion(_ pod: Pod) {
         guard (pod.metadata.deletionGracePeriodSeconds ?? 0) > 0, !(pod.spec?.nodeName ?? "").isEmpty, let name = pod.metadata.name else { return }
         let client = self.client
         Task {
-            try? await client.delete(Pod.self, name: name, namespace: pod.metadata.namespace, options: DeleteOptions(gracePeriodSeconds: 0, preconditionUID: pod.metadata.uid))
+            for attempt in 1...20 {
+                do {
+                    _ = try await client.delete(Pod.self, name: name, namespace: pod.metadata.namespace, options: DeleteOptions(gracePeriodSeconds: 0, preconditionUID: pod.metadata.uid))
+                    return
+                } catch let error as KubeAPIError where error.isNotFound || error.isConflict {
+                    return  // gone already, or another Pod under that name
+                } catch {
+                    // Bounded: a sandbox that shut down ends the tries within about 10 s.
+                    try? await Task.sleep(for: .milliseconds(50 * attempt))
+                }
+            }
         }
     }
 

@@ -27,7 +27,7 @@ struct AppScenarioTests {
 
     /// Waits until the App's status satisfies `test` and returns the App.
     @discardableResult
-    static func until(_ h: ExecutorHarness, _ what: String, name: String = "web", seconds: Double = 30, _ test: @escaping @Sendable (App) -> Bool) async throws -> App {
+    static func until(_ h: ExecutorHarness, _ what: String, name: String = "web", seconds: Double = 60, _ test: @escaping @Sendable (App) -> Bool) async throws -> App {
         do {
             try await eventually("\(name) \(what)", seconds: seconds) { (try? await h.client.get(App.self, name: name, namespace: "default")).map(test) ?? false }
         } catch {
@@ -40,6 +40,23 @@ struct AppScenarioTests {
 
     static func servicePods(_ h: ExecutorHarness, service: String = serviceName) async throws -> [Pod] {
         try await h.client.list(Pod.self, namespace: "default", options: ListOptions(labelSelector: "serving.knative.dev/service=\(service)")).items.filter { $0.metadata.deletionTimestamp == nil }
+    }
+
+    /// Waits until the Service's live pods satisfy `test`; on a timeout, records each pod and revision.
+    static func untilPods(_ h: ExecutorHarness, _ what: String, _ test: @escaping @Sendable ([Pod]) -> Bool) async throws {
+        do {
+            try await eventually(what) { test(try await Self.servicePods(h)) }
+        } catch {
+            let pods = (try? await h.client.list(Pod.self, namespace: "default", options: ListOptions(labelSelector: "serving.knative.dev/service=\(serviceName)")).items) ?? []
+            for pod in pods {
+                Issue.record("pod \(pod.metadata.name ?? "") revision \(pod.metadata.labels?["serving.knative.dev/revision"] ?? "") phase \(pod.status?.phase ?? "") deleting \(pod.metadata.deletionTimestamp ?? "no")")
+            }
+            let revisions = try? await h.client.list(ResourceType(group: "serving.knative.dev", version: "v1", kind: "Revision", plural: "revisions", namespaced: true), namespace: "default")
+            for revision in revisions?["items"]?.arrayValue ?? [] {
+                Issue.record("revision \(revision.value(atPath: "metadata.name") ?? "") status \(revision.value(atPath: "status") ?? "")")
+            }
+            throw error
+        }
     }
 
     static func patchSpec(_ h: ExecutorHarness, _ spec: JSONValue, name: String = "web") async throws {
@@ -166,8 +183,8 @@ struct AppScenarioTests {
             let service = try await h.client.get(KnativeService.self, name: Self.serviceName, namespace: "default")
             #expect(service.metadata.annotations?["flyte.org/spec-sha"] == second.status?.deploymentId)
             #expect(service.latestReadyRevisionName == "\(Self.serviceName)-00002")
-            try await eventually("the old revision scaled to zero") {
-                try await Self.servicePods(h).allSatisfy { $0.metadata.labels?["serving.knative.dev/revision"] == "\(Self.serviceName)-00002" }
+            try await Self.untilPods(h, "the old revision scaled to zero") { pods in
+                pods.allSatisfy { $0.metadata.labels?["serving.knative.dev/revision"] == "\(Self.serviceName)-00002" }
             }
 
             // A label on the App: a round runs (the reconcile counter moves) and writes nothing.
@@ -198,7 +215,7 @@ struct AppScenarioTests {
         try await ExecutorHarness.with(operators: [.knative], apps: true) { h in
             try await Self.create(h, Self.app(fields: ["container": Self.container(env: ["SANDBOX_IDLE_AFTER": "0.3"]), "autoscaling": ["replicas": ["min": 0, "max": 2]]]))
             try await Self.until(h, "SCALED_TO_ZERO") { $0.status?.phase == "ACTIVE" && $0.status?.substate == "SCALED_TO_ZERO" && $0.status?.currentReplicas == 0 }
-            try await eventually("pods gone") { (try await Self.servicePods(h)).isEmpty }
+            try await Self.untilPods(h, "pods gone") { $0.isEmpty }
         }
     }
 

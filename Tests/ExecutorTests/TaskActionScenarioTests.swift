@@ -366,6 +366,19 @@ struct TaskActionScenarioTests {
         }
     }
 
+    /// Waits until GC has deleted `name`; on a timeout, records what the TaskAction looked like.
+    static func untilCollected(_ h: ExecutorHarness, _ name: String) async throws {
+        do {
+            try await eventually("\(name) deleted by GC") {
+                do { _ = try await h.get(name); return false } catch let e as KubeAPIError { return e.isNotFound }
+            }
+        } catch {
+            let left = try? await h.get(name)
+            Issue.record("\(name) left: terminal \(String(describing: left?.isTerminal)), deleting \(String(describing: left?.metadata.deletionTimestamp)), conditions \(String(describing: left?.status?.conditions))")
+            throw error
+        }
+    }
+
     @Test("GC deletes terminal TaskActions after the TTL")
     func garbageCollection() async throws {
         var config = ExecutorConfig()
@@ -373,9 +386,7 @@ struct TaskActionScenarioTests {
         config.gc.maxTTLSeconds = 0
         try await ExecutorHarness.with(config: config) { h in
             try await h.create(Fixtures.taskAction("r1-gc", template: Fixtures.template(duration: 0.05, startup: 0.05)))
-            try await eventually("deleted by GC", seconds: 30) {
-                do { _ = try await h.get("r1-gc"); return false } catch let e as KubeAPIError { return e.isNotFound }
-            }
+            try await Self.untilCollected(h, "r1-gc")
         }
     }
 
@@ -400,9 +411,7 @@ struct TaskActionScenarioTests {
             // The sweep that deletes it has seen the young one too, so the young one lived through a sweep.
             run = h.startExecutor(config: config)
             defer { run.cancel() }
-            try await eventually("old one deleted by GC", seconds: 30) {
-                do { _ = try await h.get("r1-old"); return false } catch let e as KubeAPIError { return e.isNotFound }
-            }
+            try await Self.untilCollected(h, "r1-old")
             let young = try await h.get("r1-young")
             #expect(young.metadata.labels?[TaskActionLabels.completedTime] == nil && young.metadata.labels?[TaskActionLabels.terminationStatus] == nil)
             run.cancel()
