@@ -4,9 +4,15 @@ import KubeClient
 // BENCH_TASKS_ON_EVENT_LOOPS=1: the executor child runs its tasks on the event loops, as
 // `executor run --tasks-on-event-loops`. Only that child: the driver and the sandbox child block
 // threads reading pipes.
-if CommandLine.arguments.count > 1, CommandLine.arguments[1] == "serve-bench-executor",
-   ProcessInfo.processInfo.environment["BENCH_TASKS_ON_EVENT_LOOPS"] == "1" {
-    EventLoopConcurrency.install()
+// BENCH_EVENT_LOOPS=n: the executor child's NIO group (its connections) has n threads, not one
+// per core.
+if CommandLine.arguments.count > 1, CommandLine.arguments[1] == "serve-bench-executor" {
+    if let loops = ProcessInfo.processInfo.environment["BENCH_EVENT_LOOPS"].flatMap(Int.init) {
+        EventLoopConcurrency.suggestLoopCount(loops)
+    }
+    if ProcessInfo.processInfo.environment["BENCH_TASKS_ON_EVENT_LOOPS"] == "1" {
+        EventLoopConcurrency.install()
+    }
 }
 
 // `make bench`: measured throughput, printed as a Markdown table with the command that made it.

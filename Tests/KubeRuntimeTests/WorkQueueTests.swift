@@ -79,7 +79,7 @@ struct WorkQueueTests {
         #expect(queue.depth == 0)
     }
 
-    @Test("cancelDelayed drops a key's delayed add; the timer stops once none is left")
+    @Test("cancelDelayed drops a key's delayed add; the armed timer fires once for nothing and stops, or serves a later key")
     func cancelDelayed() async {
         let clock = ManualClock()
         let queue = WorkQueue<String>(clock: clock)
@@ -97,17 +97,38 @@ struct WorkQueueTests {
         #expect(queue.depth == 1)
         #expect(await queue.get() == "b")
         queue.done("b")
-        // Delayed again, then cancelled: no timer is left sleeping, and nothing comes.
+        // Delayed again, then cancelled: the timer stays armed (no new timer task for the next
+        // key), fires at its deadline, adds nothing, and no timer is left sleeping.
+        let armedAt = clock.now
         queue.add("b", after: .seconds(3))
         await settle { clock.sleeperCount > 0 }
         #expect(clock.sleeperCount == 1)
         queue.cancelDelayed("b")
-        await settle { clock.sleeperCount == 0 }
-        #expect(clock.sleeperCount == 0)
         #expect(queue.delayedCount == 0)
+        // A later key's deadline rides on the armed timer: no timer for its own deadline.
+        queue.add("c", after: .seconds(4))
+        await settle { clock.nextDeadline == armedAt.advanced(by: .seconds(4)) }
+        #expect(clock.sleeperCount == 1)
+        #expect(clock.nextDeadline == armedAt.advanced(by: .seconds(3)), "the timer armed for b still sleeps")
+        queue.cancelDelayed("c")
+        clock.advance(by: .seconds(3))
+        await settle { clock.sleeperCount == 0 }
+        #expect(clock.sleeperCount == 0, "the timer fired, found only cancelled entries, and did not arm again")
         clock.advance(by: .seconds(60))
         await settle { queue.depth > 0 }
         #expect(queue.depth == 0)
+        // And a live key behind a cancelled one is still added at its own deadline.
+        queue.add("d", after: .seconds(2))
+        queue.add("e", after: .seconds(5))
+        await settle { clock.sleeperCount > 0 }
+        queue.cancelDelayed("d")
+        clock.advance(by: .seconds(2))
+        await settle { queue.depth > 0 }
+        #expect(queue.depth == 0)
+        clock.advance(by: .seconds(3))
+        await settle { queue.depth > 0 }
+        #expect(await queue.get() == "e")
+        queue.done("e")
     }
 
     @Test("rate-limited adds back off per key from 5 ms doubling to 1000 s")

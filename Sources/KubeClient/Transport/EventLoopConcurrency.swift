@@ -30,4 +30,10 @@ public enum EventLoopConcurrency {
             return result
         }
     }
+
+    /// Sets how many threads NIO's singleton group (the client's connections) gets; call before
+    /// any client exists. NIO's own default is one per core.
+    public static func suggestLoopCount(_ count: Int) {
+        NIOSingletons.groupLoopCountSuggestion = max(1, count)
+    }
 }

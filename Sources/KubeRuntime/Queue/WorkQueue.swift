@@ -106,13 +106,12 @@ public final class WorkQueue<Key: Hashable & Sendable>: Sendable {
     public func cancelDelayed(_ key: Key) {
         state.withLock { s in
             guard s.delayedDeadline.removeValue(forKey: key) != nil else { return }
-            // Its heap entry stays until it surfaces; the ones on top go now, so the timer
-            // does not wake for them.
-            while let next = s.delayed.min, s.delayedDeadline[next.key] != next.deadline { s.delayed.removeMin() }
-            guard s.delayed.isEmpty else { return }
-            s.timer?.cancel()
-            s.timer = nil
-            s.timerDeadline = nil
+            // Its heap entry stays until it surfaces; the ones on top go now. The timer is left
+            // to fire once and find nothing: cancelling it costs a wake-up as well, and at a
+            // steady rate, where each key's requeue-after is cancelled by its next round, the
+            // armed timer then serves the later keys' deadlines instead of a new timer task
+            // (and a cancelled one) for every key.
+            Self.dropVoidEntries(&s)
         }
     }
 
@@ -281,6 +280,7 @@ public final class WorkQueue<Key: Hashable & Sendable>: Sendable {
 
     /// Makes sure one timer task sleeps until the earliest delayed deadline.
     private func armTimer(_ s: inout State) {
+        Self.dropVoidEntries(&s)
         guard let earliest = s.delayed.min?.deadline else { return }
         if let armed = s.timerDeadline, armed <= earliest, s.timer != nil { return }
         s.timer?.cancel()
@@ -293,6 +293,11 @@ public final class WorkQueue<Key: Hashable & Sendable>: Sendable {
             }
             self.fireTimer()
         }
+    }
+
+    /// Removes heap entries of cancelled or superseded delays from the top of the heap.
+    private static func dropVoidEntries(_ s: inout State) {
+        while let next = s.delayed.min, s.delayedDeadline[next.key] != next.deadline { s.delayed.removeMin() }
     }
 
     private func fireTimer() {
