@@ -21,10 +21,13 @@ extension TaskActionStatus {
         conditions = list
     }
 
-    /// Appends a `phaseHistory` entry unless the last one has the same phase.
-    public mutating func appendPhase(_ phase: TaskActionConditionReason, message: String?, now: Date) {
+    /// Appends a `phaseHistory` entry unless the last one has the same phase. With `repeating`
+    /// (the Queued that starts a new attempt) it is appended even then: an attempt whose child
+    /// failed before any of its phases was seen leaves two restarts in a row, and each is an
+    /// attempt of its own.
+    public mutating func appendPhase(_ phase: TaskActionConditionReason, message: String?, now: Date, repeating: Bool = false) {
         var history = phaseHistory ?? []
-        if history.last?.phase == phase.rawValue { return }
+        if !repeating, history.last?.phase == phase.rawValue { return }
         history.append(PhaseTransition(phase: phase.rawValue, occurredAt: TaskActionTime.seconds(now), message: message.flatMap { $0.isEmpty ? nil : $0 }))
         phaseHistory = history
     }

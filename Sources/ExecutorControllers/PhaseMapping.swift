@@ -7,15 +7,16 @@ import TaskPlugins
 /// Plugin phase → conditions, phaseHistory, errorState and ActionEvent phase (spec §5.6).
 enum PhaseMapping {
     /// Applies `info` to `status`. Returns false for `PhaseUndefined`, which changes nothing.
+    /// `startsAttempt`: `info` is the Queued of a new attempt, recorded even right after another.
     @discardableResult
-    static func apply(_ info: PhaseInfo, to status: inout TaskActionStatus, now: Date) -> Bool {
+    static func apply(_ info: PhaseInfo, to status: inout TaskActionStatus, now: Date, startsAttempt: Bool = false) -> Bool {
         let now = occurredAt(info, status: status, now: now)
         switch info.phase {
         case .undefined:
             return false
         case .notReady, .queued, .waitingForResources, .waitingForCache:
             status.setCondition(.progressing, status: true, reason: .queued, message: info.reason, now: now)
-            status.appendPhase(.queued, message: info.reason, now: now)
+            status.appendPhase(.queued, message: info.reason, now: now, repeating: startsAttempt)
         case .initializing:
             status.setCondition(.progressing, status: true, reason: .initializing, message: info.reason, now: now)
             status.appendPhase(.initializing, message: info.reason, now: now)

@@ -199,7 +199,7 @@ public final class TaskActionReconciler: Reconciler {
             // Written now, never held for coalescing: the failed child is deleted next, and
             // were this process to die between the two, the next leader must find the new
             // attempt recorded, not an attempt with its child gone (it would run it again).
-            let result = try await commit(taskAction, old: old, status: status, info: .queued("restarting task"), state: PluginState(), now: now, persist: true)
+            let result = try await commit(taskAction, old: old, status: status, info: .queued("restarting task"), state: PluginState(), now: now, persist: true, startsAttempt: true)
             // Only once the new attempt is recorded: were the write refused, the next round
             // must still find the child it judged.
             try await driver.abort(context)
@@ -243,11 +243,11 @@ public final class TaskActionReconciler: Reconciler {
     /// next write (each transition keeps its own entry and time in `phaseHistory`). Stamps GC
     /// labels once terminal when configured. With `persist` the status is written before this
     /// returns, whatever the coalescing window says.
-    func commit(_ taskAction: TaskAction, old: TaskActionStatus, status: TaskActionStatus, info: PhaseInfo, state: PluginState, now: Date, persist: Bool = false) async throws -> ReconcileResult {
+    func commit(_ taskAction: TaskAction, old: TaskActionStatus, status: TaskActionStatus, info: PhaseInfo, state: PluginState, now: Date, persist: Bool = false, startsAttempt: Bool = false) async throws -> ReconcileResult {
         var status = status
         let key = Self.key(taskAction)
         let recheck: ReconcileResult = info.recheckAfter.map { .requeueAfter($0) } ?? .done
-        if PhaseMapping.apply(info, to: &status, now: now) {
+        if PhaseMapping.apply(info, to: &status, now: now, startsAttempt: startsAttempt) {
             status.pluginPhase = info.phase.name
             status.pluginPhaseVersion = Int32(info.version)
             status.pluginState = state.base64

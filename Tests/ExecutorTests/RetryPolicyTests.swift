@@ -1,4 +1,6 @@
+import ExecutorAPI
 @testable import ExecutorControllers
+import Foundation
 import TaskPlugins
 import Testing
 
@@ -8,6 +10,21 @@ struct RetryPolicyTests {
     @Test("a phase that is not a retryable failure is recorded as it is", arguments: [PhaseInfo.queued("q"), .running(), .success(), .failure("X", "y"), .systemFailure("S", "t")])
     func recordsOtherPhases(_ info: PhaseInfo) {
         #expect(RetryPolicy.decide(info, attempt: 1, maxAttempts: 3) == .record(info))
+    }
+
+    @Test("a restart right after a restart (the attempt's child failed before any of its phases was seen) is an entry of its own; other repeats fold")
+    func restartAfterRestartIsRecorded() {
+        var status = TaskActionStatus()
+        let start = Date(timeIntervalSince1970: 1_800_000_000)
+        PhaseMapping.apply(.queued("task submitted to K8s"), to: &status, now: start)
+        PhaseMapping.apply(.running(), to: &status, now: start + 1)
+        PhaseMapping.apply(.queued("restarting task"), to: &status, now: start + 2, startsAttempt: true)
+        // Attempt 2's Pod failed under load before the executor saw it start: attempt 3 begins.
+        PhaseMapping.apply(.queued("restarting task"), to: &status, now: start + 3, startsAttempt: true)
+        // A Queued that starts no attempt (a message change while waiting) folds into the last.
+        PhaseMapping.apply(.queued("waiting for resources"), to: &status, now: start + 4)
+        let history = (status.phaseHistory ?? []).map { "\($0.phase)/\($0.message ?? "")" }
+        #expect(history == ["Queued/task submitted to K8s", "Executing/", "Queued/restarting task", "Queued/restarting task"])
     }
 
     @Test("a user retryable failure with attempts left starts the next attempt, keeping the error")
