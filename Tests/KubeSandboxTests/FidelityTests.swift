@@ -257,6 +257,22 @@ struct FidelityTests {
         }
     }
 
+    @Test("the simulated kubelet tries its deletion confirm again when the API server refuses it, as a kubelet's pod worker does, instead of leaving the Pod Terminating")
+    func kubeletRetriesDeletionConfirm() async throws {
+        var options = KubeSandbox.Options()
+        options.kubelet = true
+        try await KubeSandbox.with(options) { sandbox, client in
+            let pod = Pod(metadata: ObjectMeta(name: "k2", namespace: "default", labels: ["app": "k2"], annotations: [SimulatedKubelet.outcomeAnnotation: "hang"]), spec: PodSpec(containers: [Container(name: "main", image: "busybox:1.36")]))
+            _ = try await client.create(pod)
+            try await waitUntil("running") { (try? await client.get(Pod.self, name: "k2", namespace: "default"))?.status?.phase == "Running" }
+            // The Pod's own DELETE is the kubelet's confirm; the test deletes through the collection.
+            await sandbox.faults.failNext(1, code: 403, method: "DELETE", pathContains: "/pods/k2")
+            try await client.deleteCollection(Pod.resourceType, namespace: "default", options: ListOptions(labelSelector: "app=k2"))
+            try await waitUntil("gone") { (try? await client.get(Pod.self, name: "k2", namespace: "default")) == nil }
+            #expect(await sandbox.faults.servedCount(code: 403) == 1, "the confirm was refused once")
+        }
+    }
+
     @Test("every write records managedFields: Update entries per manager and subresource, so an apply over another manager's field conflicts")
     func managedFieldsForEveryWrite() async throws {
         try await KubeSandbox.with { sandbox, client in
