@@ -44,8 +44,16 @@ struct Audit {
             if taskAction.isTerminal, conditions.contains(where: { $0.type == "Progressing" && $0.status == "True" }) { audit.problems.append("\(name): terminal yet Progressing") }
             let history = status.phaseHistory ?? []
             for (a, b) in zip(history, history.dropFirst()) {
-                if a.phase == b.phase { audit.problems.append("\(name): \(a.phase) recorded twice in a row") }
+                // A Queued `restarting task` starts an attempt, even right after another Queued
+                // (an attempt whose Pod failed before any of its phases was seen).
+                let startsAttempt = b.phase == "Queued" && b.message == "restarting task"
+                if a.phase == b.phase, !startsAttempt { audit.problems.append("\(name): \(a.phase) recorded twice in a row") }
                 if let ta = KubeTime.parse(a.occurredAt), let tb = KubeTime.parse(b.occurredAt), tb < ta { audit.problems.append("\(name): phaseHistory runs backwards at \(b.phase)") }
+            }
+            // One restart entry per attempt after the first: none lost, none twice.
+            let restarts = history.filter { $0.phase == "Queued" && $0.message == "restarting task" }.count
+            if taskAction.isTerminal, restarts != status.attempt - 1 {
+                audit.problems.append("\(name): \(restarts) restart(s) in phaseHistory for \(status.attempt) attempt(s)")
             }
             if taskAction.isTerminal, let first = history.first?.phase, first != "Queued" {
                 audit.problems.append("\(name): history starts with \(first), not Queued")
