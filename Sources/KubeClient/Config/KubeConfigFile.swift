@@ -166,7 +166,10 @@ public struct KubeConfigFile: Codable, Sendable, Equatable {
         if text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { return KubeConfigFile() }
         var file: KubeConfigFile
         do {
-            file = try YAMLDecoder().decode(KubeConfigFile.self, from: text)
+            // Composed with Yams' `basic` resolver: the fields are typed by the decoder, and the
+            // default resolver's regular expressions would bring ICU in (see YAMLPlainScalar).
+            guard let node = try Yams.compose(yaml: text, .basic) else { return KubeConfigFile() }
+            file = try YAMLDecoder().decode(KubeConfigFile.self, from: node)
         } catch {
             throw .invalidConfiguration("invalid kubeconfig \(path): \(Self.describe(error))")
         }
