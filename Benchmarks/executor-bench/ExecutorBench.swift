@@ -135,7 +135,8 @@ enum ExecutorBench {
         // Started by the end-to-end runs (`sample-heap`); the start-up bench samples from launch
         // to its `start` line (`BENCH_SAMPLE_HEAP_AT_LAUNCH`), so that its quiet minute holds
         // nothing but the executor (a sleeping loop's wake-ups cost ~1 ms/s).
-        var sampler: Task<Void, Never>? = ProcessInfo.processInfo.environment["BENCH_SAMPLE_HEAP_AT_LAUNCH"] == "1" ? Self.sampleHeap(into: peakHeap) : nil
+        let sampleFromLaunch = ProcessInfo.processInfo.environment["BENCH_SAMPLE_HEAP_AT_LAUNCH"] == "1"
+        var sampler: Task<Void, Never>? = sampleFromLaunch ? Self.sampleHeap(into: peakHeap) : nil
         defer { sampler?.cancel() }
         let run = Task { try await manager.run() }
         await manager.informers.waitForSync()
@@ -152,7 +153,7 @@ enum ExecutorBench {
                 // The driver's probe for a settled executor: CPU seconds so far.
                 FileHandle.standardOutput.write(Data("\(Self.cpuSeconds())\n".utf8))
             } else if line == "start" {
-                if ProcessInfo.processInfo.environment["BENCH_SAMPLE_HEAP_AT_LAUNCH"] == "1" {
+                if sampleFromLaunch {
                     sampler?.cancel()
                     sampler = nil
                 }

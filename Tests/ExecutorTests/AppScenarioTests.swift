@@ -3,6 +3,7 @@ import ExecutorControllers
 import Foundation
 import KubeClient
 import KubeRuntime
+import KubeRuntimeTesting
 import KubeSandbox
 import Testing
 

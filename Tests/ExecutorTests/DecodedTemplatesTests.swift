@@ -2,6 +2,7 @@ import ExecutorAPI
 import FlyteIDL
 import Foundation
 import KubeClient
+import KubeRuntimeTesting
 import Testing
 @testable import ExecutorControllers
 

@@ -5,6 +5,7 @@ import FlyteIDL
 import Foundation
 import KubeClient
 import KubeRuntime
+import KubeRuntimeTesting
 import KubeSandbox
 import SwiftProtobuf
 import TaskPlugins

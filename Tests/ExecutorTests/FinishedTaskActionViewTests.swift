@@ -1,6 +1,7 @@
 import ExecutorAPI
 import Foundation
 import KubeClient
+import KubeRuntimeTesting
 import KubeSandbox
 import Testing
 @testable import ExecutorControllers

@@ -6,6 +6,7 @@ import FoundationNetworking
 #endif
 import KubeClient
 import KubeRuntime
+import KubeRuntimeTesting
 import KubeSandbox
 import TaskPlugins
 import Testing

@@ -3,6 +3,7 @@ import FlyteDataPlane
 import Foundation
 import KubeClient
 import KubeRuntime
+import KubeRuntimeTesting
 import KubeSandbox
 import TaskPlugins
 import Testing

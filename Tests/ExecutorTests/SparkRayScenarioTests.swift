@@ -3,6 +3,7 @@ import ExecutorControllers
 import FlyteDataPlane
 import Foundation
 import KubeClient
+import KubeRuntimeTesting
 import KubeSandbox
 import TaskPlugins
 import Testing

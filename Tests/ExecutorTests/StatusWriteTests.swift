@@ -3,6 +3,7 @@ import ExecutorAPI
 import Foundation
 import KubeClient
 @testable import KubeRuntime
+import KubeRuntimeTesting
 import Logging
 import KubeSandbox
 import TaskPlugins

@@ -4,6 +4,7 @@ import FlyteIDL
 import Foundation
 import KubeClient
 import KubeRuntime
+import KubeRuntimeTesting
 import KubeSandbox
 import Logging
 import SwiftProtobuf
@@ -85,30 +86,6 @@ enum Fixtures {
         return TaskAction(metadata: ObjectMeta(name: name, namespace: namespace, labels: ["flyte.org/run": "r1"]), spec: spec)
     }
 }
-
-/// Polls until `condition` holds; for integration tests. The limit only bounds a failure:
-/// 60 s, since the suite runs eight tests at once beside a build on two cores, where a
-/// TaskAction that takes a second alone has taken over 20.
-func eventually(_ what: String = "condition", seconds: Double = 60, _ condition: @Sendable () async throws -> Bool) async throws {
-    let clock = ContinuousClock()
-    let deadline = clock.now + .seconds(seconds)
-    var lastCheck = clock.now
-    var longestGap = Duration.zero
-    while true {
-        // Checked once more after the deadline: a condition that holds when time runs out passes.
-        if try await condition() { return }
-        let now = clock.now
-        longestGap = max(longestGap, now - lastCheck)
-        lastCheck = now
-        if now >= deadline { break }
-        try await Task.sleep(for: .milliseconds(25))
-    }
-    // The longest time between two checks tells a stalled process (seconds) from a slow condition.
-    Issue.record("timed out after \(seconds) s waiting for \(what) (longest time between two checks: \(longestGap))")
-    throw TimedOut(what: what)
-}
-
-struct TimedOut: Error { var what: String }
 
 /// Collects ActionEvents for assertions.
 final class RecordingSink: ActionEventSink {

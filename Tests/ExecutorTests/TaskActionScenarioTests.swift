@@ -4,6 +4,7 @@ import FlyteIDL
 import Foundation
 import KubeClient
 import KubeRuntime
+import KubeRuntimeTesting
 import KubeSandbox
 import TaskPlugins
 import Testing

@@ -4,6 +4,7 @@ import FlyteDataPlane
 import Foundation
 import KubeClient
 import KubeRuntime
+import KubeRuntimeTesting
 import KubeSandbox
 import Logging
 import Testing

@@ -1,6 +1,7 @@
 import Foundation
 import KubeClient
 import KubeRuntime
+import KubeRuntimeTesting
 import KubeSandbox
 import Testing
 

@@ -4,6 +4,7 @@ import FoundationNetworking
 #endif
 import KubeClient
 import KubeRuntime
+import KubeRuntimeTesting
 import KubeSandbox
 import Testing
 

@@ -4,30 +4,6 @@ import KubeRuntime
 import KubeRuntimeTesting
 import Testing
 
-/// Polls `condition` until it holds or `seconds` pass; for integration tests whose progress
-/// comes from another process-like component (the sandbox), never for timing assertions. The
-/// limit only bounds a failure: 60 s, for a suite run eight wide beside a build on two cores.
-func eventually(_ what: String = "condition", seconds: Double = 60, _ condition: @Sendable () async throws -> Bool) async throws {
-    let clock = ContinuousClock()
-    let deadline = clock.now + .seconds(seconds)
-    var lastCheck = clock.now
-    var longestGap = Duration.zero
-    while true {
-        // Checked once more after the deadline: a condition that holds when time runs out passes.
-        if try await condition() { return }
-        let now = clock.now
-        longestGap = max(longestGap, now - lastCheck)
-        lastCheck = now
-        if now >= deadline { break }
-        try await Task.sleep(for: .milliseconds(20))
-    }
-    // The longest time between two checks tells a stalled process (seconds) from a slow condition.
-    Issue.record("timed out after \(seconds) s waiting for \(what) (longest time between two checks: \(longestGap))")
-    throw TimedOut(what: what)
-}
-
-struct TimedOut: Error { var what: String }
-
 /// Lets other tasks run until `condition` holds; for unit tests on a ManualClock, where
 /// progress needs only scheduling, not time.
 func settle(_ condition: @Sendable () -> Bool, spins: Int = 20_000) async {

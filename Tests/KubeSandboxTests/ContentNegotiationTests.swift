@@ -1,6 +1,7 @@
 import Foundation
 import KubeClient
 @testable import KubeSandbox
+import KubeRuntimeTesting
 import Testing
 
 /// Content negotiation, discovery and tables as kube-apiserver 1.36 serves them (issue 17,
@@ -88,7 +89,7 @@ struct ContentNegotiationTests {
             #expect(cell.hasSuffix("s") && Int(cell.dropLast()) != nil, "an age like 0s, got \(cell)")
 
             _ = try await client.create(Pod(metadata: ObjectMeta(name: "w", namespace: "default"), spec: PodSpec(containers: [Container(name: "main", image: "busybox:1.36")])))
-            try await waitUntil("running") { (try? await client.get(Pod.self, name: "w", namespace: "default"))?.status?.podIP != nil }
+            try await eventually("running") { (try? await client.get(Pod.self, name: "w", namespace: "default"))?.status?.podIP != nil }
             let pods = try JSONValue.parse(try await client.raw(method: "GET", path: "/api/v1/namespaces/default/pods", accept: "application/json;as=Table;v=v1;g=meta.k8s.io").body)
             let names = pods["columnDefinitions"]?.arrayValue?.compactMap { $0["name"]?.stringValue } ?? []
             #expect(names == ["Name", "Ready", "Status", "Restarts", "Age", "IP", "Node", "Nominated Node", "Readiness Gates"])

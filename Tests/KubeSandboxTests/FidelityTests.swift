@@ -1,5 +1,6 @@
 import Foundation
 import KubeClient
+import KubeRuntimeTesting
 import KubeSandbox
 import Testing
 
@@ -230,7 +231,7 @@ struct FidelityTests {
             _ = try await client.create(pod("other-namespace", "theirs", scheduler: "sim"))
             _ = try await client.create(pod("other-node", "mine", scheduler: "sim", node: "node-7"))
             _ = try await client.create(pod("taken", "mine", scheduler: "sim", startup: "0.5"))
-            try await waitUntil("taken succeeded") { (try? await client.get(Pod.self, name: "taken", namespace: "mine"))?.status?.phase == "Succeeded" }
+            try await eventually("taken succeeded") { (try? await client.get(Pod.self, name: "taken", namespace: "mine"))?.status?.phase == "Succeeded" }
             #expect(try await client.get(Pod.self, name: "taken", namespace: "mine").spec?.nodeName == SimulatedKubelet.nodeName)
             for (name, namespace) in [("default-scheduler", "mine"), ("other-namespace", "theirs"), ("other-node", "mine")] {
                 let untouched = try await client.get(Pod.self, name: name, namespace: namespace)
@@ -248,10 +249,10 @@ struct FidelityTests {
         try await KubeSandbox.with(options) { _, client in
             var pod = Pod(metadata: ObjectMeta(name: "k", namespace: "default", annotations: [SimulatedKubelet.outcomeAnnotation: "hang"]), spec: PodSpec(containers: [Container(name: "main", image: "busybox:1.36")]))
             _ = try await client.create(pod)
-            try await waitUntil("running") { (try? await client.get(Pod.self, name: "k", namespace: "default"))?.status?.phase == "Running" }
+            try await eventually("running") { (try? await client.get(Pod.self, name: "k", namespace: "default"))?.status?.phase == "Running" }
             #expect(try await client.get(Pod.self, name: "k", namespace: "default").spec?.nodeName == SimulatedKubelet.nodeName)
             try await client.delete(Pod.self, name: "k", namespace: "default")
-            try await waitUntil("gone") { (try? await client.get(Pod.self, name: "k", namespace: "default")) == nil }
+            try await eventually("gone") { (try? await client.get(Pod.self, name: "k", namespace: "default")) == nil }
             pod.metadata.annotations = nil
             _ = try await client.create(pod)
         }
@@ -264,11 +265,11 @@ struct FidelityTests {
         try await KubeSandbox.with(options) { sandbox, client in
             let pod = Pod(metadata: ObjectMeta(name: "k2", namespace: "default", labels: ["app": "k2"], annotations: [SimulatedKubelet.outcomeAnnotation: "hang"]), spec: PodSpec(containers: [Container(name: "main", image: "busybox:1.36")]))
             _ = try await client.create(pod)
-            try await waitUntil("running") { (try? await client.get(Pod.self, name: "k2", namespace: "default"))?.status?.phase == "Running" }
+            try await eventually("running") { (try? await client.get(Pod.self, name: "k2", namespace: "default"))?.status?.phase == "Running" }
             // The Pod's own DELETE is the kubelet's confirm; the test deletes through the collection.
             await sandbox.faults.failNext(1, code: 403, method: "DELETE", pathContains: "/pods/k2")
             try await client.deleteCollection(Pod.resourceType, namespace: "default", options: ListOptions(labelSelector: "app=k2"))
-            try await waitUntil("gone") { (try? await client.get(Pod.self, name: "k2", namespace: "default")) == nil }
+            try await eventually("gone") { (try? await client.get(Pod.self, name: "k2", namespace: "default")) == nil }
             #expect(await sandbox.faults.servedCount(code: 403) == 1, "the confirm was refused once")
         }
     }
@@ -483,13 +484,3 @@ extension FidelityTests {
     }
 }
 
-/// Polls until `condition` holds, for sandbox tests.
-func waitUntil(_ what: String, seconds: Double = 20, _ condition: @Sendable () async throws -> Bool) async throws {
-    let deadline = ContinuousClock.now + .seconds(seconds)
-    while ContinuousClock.now < deadline {
-        if try await condition() { return }
-        try await Task.sleep(for: .milliseconds(25))
-    }
-    Issue.record("timed out after \(seconds) s waiting for \(what)")
-    throw CancellationError()
-}

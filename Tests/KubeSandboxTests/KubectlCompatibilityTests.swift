@@ -1,5 +1,6 @@
 import Foundation
 import KubeClient
+import KubeRuntimeTesting
 import KubeSandbox
 import Testing
 
@@ -161,7 +162,7 @@ struct KubectlCompatibilityTests {
             #expect(events.status == 0 && events.output.contains("PodCreated") && events.output.contains("created pod ta-0"), "\(events.output)")
 
             _ = try await client.create(Pod(metadata: ObjectMeta(name: "wide", namespace: "default", annotations: [SimulatedKubelet.outcomeAnnotation: "hang"]), spec: PodSpec(containers: [Container(name: "main", image: "busybox:1.36")])))
-            try await waitUntil("an IP") { (try? await client.get(Pod.self, name: "wide", namespace: "default"))?.status?.podIP != nil }
+            try await eventually("an IP") { (try? await client.get(Pod.self, name: "wide", namespace: "default"))?.status?.podIP != nil }
             let wide = try await Kubectl.run(["get", "pods", "-o", "wide"], kubeconfig: kubeconfig)
             let lines = wide.output.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init) }
             #expect(lines.first == ["NAME", "READY", "STATUS", "RESTARTS", "AGE", "IP", "NODE", "NOMINATED", "NODE", "READINESS", "GATES"], "\(wide.output)")
