@@ -57,6 +57,28 @@ struct KubeConfigTests {
         guard case .bearerToken("abc") = c.credentials else { Issue.record("credentials \(c.credentials)"); return }
     }
 
+    @Test("merge keys (<<: *anchor) merge, and YAML 1.1 booleans are read, as client-go's loader reads them")
+    func mergeKeysAndBooleans() throws {
+        let c = try config("""
+            current-context: dev
+            clusters:
+            - name: c
+              cluster: &defaults
+                server: https://10.0.0.9:6443
+                insecure-skip-tls-verify: yes
+            - name: d
+              cluster:
+                <<: *defaults
+                server: https://10.0.0.10:6443
+            users: [{name: u, user: {token: "007"}}]
+            contexts: [{name: dev, context: {cluster: d, user: u, namespace: 'on'}}]
+            """)
+        #expect(c.server.absoluteString == "https://10.0.0.10:6443")
+        #expect(c.tls.insecureSkipVerify)
+        #expect(c.namespace == "on")
+        guard case .bearerToken("007") = c.credentials else { Issue.record("credentials \(c.credentials)"); return }
+    }
+
     @Test("an explicit context wins over current-context; a missing namespace means default")
     func explicitContext() throws {
         let c = try config(Self.twoContexts, context: "local")

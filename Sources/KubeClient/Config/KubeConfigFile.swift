@@ -169,7 +169,7 @@ public struct KubeConfigFile: Codable, Sendable, Equatable {
             // Composed with Yams' `basic` resolver: the fields are typed by the decoder, and the
             // default resolver's regular expressions would bring ICU in (see YAMLPlainScalar).
             guard let node = try Yams.compose(yaml: text, .basic) else { return KubeConfigFile() }
-            file = try YAMLDecoder().decode(KubeConfigFile.self, from: node)
+            file = try YAMLDecoder().decode(KubeConfigFile.self, from: node.taggingMergeKeys())
         } catch {
             throw .invalidConfiguration("invalid kubeconfig \(path): \(Self.describe(error))")
         }
@@ -242,5 +242,29 @@ public struct KubeConfigFile: Codable, Sendable, Equatable {
     static func path(_ codingPath: [any CodingKey]) -> String {
         let s = codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
         return s.isEmpty ? "top level" : String(s.drop { $0 == "." })
+    }
+}
+
+extension Node {
+    /// The node with each plain `<<` mapping key tagged as a merge key, which Yams' decoder then
+    /// merges (`<<: *defaults`), as the default resolver's `merge` rule would have tagged it.
+    func taggingMergeKeys() -> Node {
+        switch self {
+        case .mapping(let mapping):
+            let pairs = mapping.map { pair -> (Node, Node) in
+                var key = pair.key.taggingMergeKeys()
+                // Keys' tags are already resolved (to `str`: composing hashes them), so the
+                // plain style is what tells `<<` from a quoted "<<".
+                if case .scalar(let scalar) = pair.key, scalar.style == .plain, scalar.string == "<<" {
+                    key = Node("<<", Tag(.merge, .basic))
+                }
+                return (key, pair.value.taggingMergeKeys())
+            }
+            return Node(pairs, mapping.tag, mapping.style)
+        case .sequence(let sequence):
+            return Node(sequence.map { $0.taggingMergeKeys() }, sequence.tag, sequence.style)
+        case .scalar, .alias:
+            return self
+        }
     }
 }
