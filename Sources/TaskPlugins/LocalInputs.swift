@@ -30,11 +30,7 @@ enum LocalInputs {
                 case .boolean(let b): return b ? "true" : "false"
                 case .floatValue(let f): return goFloat(f)
                 case .stringValue(let s): return s
-                case .datetime(let t):
-                    let date = Date(timeIntervalSince1970: TimeInterval(t.seconds) + TimeInterval(t.nanos) / 1e9)
-                    let f = ISO8601DateFormatter()
-                    f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-                    return f.string(from: date)
+                case .datetime(let t): return GoTimestamp.text(seconds: t.seconds, nanos: t.nanos)
                 case .duration(let d): return GoDuration.text(Double(d.seconds) + Double(d.nanos) / 1e9)
                 case nil: break
                 }

@@ -1,4 +1,6 @@
+import FlyteIDL
 import Foundation
+import SwiftProtobuf
 import Testing
 @testable import TaskPlugins
 
@@ -40,6 +42,28 @@ struct PathsAndNamesTests {
         #expect(try r.render("{{.runName}}") == "{{.runName}}")
         #expect(try r.render("{{. input}}") == "{{. input}}")
         #expect(throws: TemplateRenderer.RenderError.self) { try r.render("{{.Inputs.x}}") }
+    }
+
+    @Test("a datetime input renders as Go's ptypes.TimestampString: RFC 3339 in UTC, nanoseconds without trailing zeros")
+    func datetimeInput() throws {
+        func rendered(_ seconds: Int64, _ nanos: Int32) throws -> String {
+            var literal = Flyteidl2_Core_Literal()
+            literal.scalar.primitive.datetime = Google_Protobuf_Timestamp(seconds: seconds, nanos: nanos)
+            return try LocalInputs.render(literal)
+        }
+        // What Go's time.Time.Format(time.RFC3339Nano) writes for these.
+        #expect(try rendered(0, 0) == "1970-01-01T00:00:00Z")
+        #expect(try rendered(1_700_000_000, 500_000_000) == "2023-11-14T22:13:20.5Z")
+        #expect(try rendered(1_700_000_000, 123_456_789) == "2023-11-14T22:13:20.123456789Z")
+        #expect(try rendered(1_700_000_000, 1_000) == "2023-11-14T22:13:20.000001Z")
+        #expect(try rendered(-1, 0) == "1969-12-31T23:59:59Z")
+        #expect(try rendered(951_782_400, 0) == "2000-02-29T00:00:00Z")
+        #expect(try rendered(-62_135_596_800, 0) == "0001-01-01T00:00:00Z")
+        #expect(try rendered(253_402_300_799, 999_999_999) == "9999-12-31T23:59:59.999999999Z")
+        // Outside protobuf's range Go prints the error in parentheses.
+        #expect(try rendered(253_402_300_800, 0).hasSuffix("after 10000-01-01)"))
+        #expect(try rendered(-62_135_596_801, 0).hasSuffix("before 0001-01-01)"))
+        #expect(try rendered(0, 1_000_000_000).hasSuffix("nanos not in range [0, 1e9))"))
     }
 
     @Test("the unique key replaces a leading non-letter run with a and other runs with _")

@@ -35,14 +35,24 @@ public struct AppDeployment: Sendable {
 /// Reads and checks an App's spec: the rules of `flyteidl2.app`'s buf.validate annotations
 /// that the CRD schema cannot hold (or that an App written before the CRD had them skipped).
 public enum AppSpecReader {
-    static let namePattern = try! NSRegularExpression(pattern: "^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
+    /// `^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$`, the name rule of `flyteidl2.app`,
+    /// checked by hand: an `NSRegularExpression` is ICU's regex engine on Linux, which the
+    /// executor otherwise keeps out of its memory.
+    static func isValidName(_ name: String) -> Bool {
+        func alphanumeric(_ b: UInt8) -> Bool {
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(b) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(b) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(b)
+        }
+        let bytes = name.utf8
+        guard let first = bytes.first, let last = bytes.last, bytes.count <= 63, alphanumeric(first), alphanumeric(last) else { return false }
+        return bytes.allSatisfy { alphanumeric($0) || $0 == UInt8(ascii: "-") }
+    }
 
     public static func read(_ spec: AppSpec) throws(AppSpecError) -> AppDeployment {
         let id = spec.id
         if id.project.isEmpty { throw AppSpecError(field: "spec.id.project", problem: "is required") }
         if id.domain.isEmpty { throw AppSpecError(field: "spec.id.domain", problem: "is required") }
         if id.name.isEmpty || id.name.count > 30 { throw AppSpecError(field: "spec.id.name", problem: "must be 1 to 30 characters, not \(id.name.count)") }
-        if namePattern.firstMatch(in: id.name, range: NSRange(id.name.startIndex..., in: id.name)) == nil {
+        if !isValidName(id.name) {
             throw AppSpecError(field: "spec.id.name", problem: "\"\(id.name)\" must be letters, digits and '-', starting and ending with a letter or digit")
         }
         let message: Flyteidl2_App_Spec

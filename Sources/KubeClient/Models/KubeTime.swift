@@ -38,6 +38,32 @@ public enum KubeTime {
             second = inDay % 60
             microsecond = min(999_999, Int(((interval - whole) * 1_000_000).rounded(.down)))
         }
+
+        /// The UTC fields of whole seconds since 1970 (exact, where a `Date` is a `Double`):
+        /// protobuf `Timestamp`s, which carry their nanoseconds apart. `microsecond` is 0.
+        public init(secondsSince1970 seconds: Int64) {
+            let clamped = Int(max(-1_000_000_000_000_000, min(1_000_000_000_000_000, seconds)))
+            var days = clamped / 86_400
+            var inDay = clamped % 86_400
+            if inDay < 0 {
+                inDay += 86_400
+                days -= 1
+            }
+            (year, month, day) = KubeTime.civil(fromDays: days)
+            hour = inDay / 3600
+            minute = inDay % 3600 / 60
+            second = inDay % 60
+            microsecond = 0
+        }
+
+        /// Seconds since 1970 of a UTC date and time, or nil when the fields name none (a 30th
+        /// of February, an hour of 24): for parsers of other layouts (HTTP dates).
+        public static func secondsSince1970(year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int) -> Int64? {
+            guard (1...12).contains(month), day >= 1, day <= KubeTime.daysIn(month: month, year: year),
+                  (0..<24).contains(hour), (0..<60).contains(minute), (0..<60).contains(second)
+            else { return nil }
+            return Int64(KubeTime.days(fromCivil: year, month, day) * 86_400 + hour * 3600 + minute * 60 + second)
+        }
     }
 
     /// Formats `date` as `2006-01-02T15:04:05Z`, the fraction dropped.
