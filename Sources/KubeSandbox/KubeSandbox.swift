@@ -24,7 +24,8 @@ public final class KubeSandbox: Sendable {
         /// Offer HTTP/2 over TLS (ALPN `h2`, then `http/1.1`), as kube-apiserver does. Defaults
         /// to false: HTTP/1.1 only. Plain HTTP is always HTTP/1.1.
         public var http2 = false
-        /// 0 picks a free port.
+        /// 0 picks a free port below the kernel's ephemeral range (``ListenPort``), so that
+        /// ``restart()`` can have it back.
         public var port = 0
         public var host = "127.0.0.1"
         /// Changes remembered for watches and paging; older versions get 410 Gone. Defaults to 10,000.
@@ -161,7 +162,19 @@ public final class KubeSandbox: Sendable {
     private func listen() async throws {
         let api = APIServer(store: store, faults: faults, requiresAuthentication: options.tls, clock: { Date() }, authorization: options.authorization, tokens: tokens, audit: audit)
         let port = state.withLock { $0.port }
-        let server = try await HTTPServer.start(host: options.host, port: port, tls: tlsContext, http2: options.http2, api: api, tokens: tokens, maxBodyBytes: options.maxRequestBodyBytes)
+        var picked: HTTPServer?
+        if port == 0 {
+            for candidate in ListenPort.candidates() {
+                picked = try? await HTTPServer.start(host: options.host, port: candidate, tls: tlsContext, http2: options.http2, api: api, tokens: tokens, maxBodyBytes: options.maxRequestBodyBytes)
+                if picked != nil { break }
+            }
+        }
+        let server: HTTPServer
+        if let picked {
+            server = picked
+        } else {
+            server = try await HTTPServer.start(host: options.host, port: port, tls: tlsContext, http2: options.http2, api: api, tokens: tokens, maxBodyBytes: options.maxRequestBodyBytes)
+        }
         state.withLock {
             $0.server = server
             $0.port = server.port

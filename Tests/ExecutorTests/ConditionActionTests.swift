@@ -40,7 +40,7 @@ struct ConditionActionTests {
     func timeout() async throws {
         try await ExecutorHarness.with { h in
             try await h.create(try Self.condition("r1-late", timeout: 1))
-            let done = try await h.terminal("r1-late", seconds: 10)
+            let done = try await h.terminal("r1-late")
             #expect(done.status?.condition(.failed)?.reason == "TimedOut")
             #expect(done.status?.errorState?.code == "ConditionTimedOut")
             #expect(done.status?.condition(.failed)?.message == "condition timed out after 1s without a signal")

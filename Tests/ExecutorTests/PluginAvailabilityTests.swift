@@ -104,7 +104,7 @@ struct PluginAvailabilityTests {
 
             // Install the CRD: the plugin comes up and runs a widget task to the end.
             _ = try await h.client.create(Fixtures.crdType, Widget.crd)
-            try await eventually("widget plugin ready", seconds: 30) { executor.pluginAvailability["widget"] == .ready }
+            try await eventually("widget plugin ready") { executor.pluginAvailability["widget"] == .ready }
             try await h.create(Fixtures.taskAction("w-late", taskType: "widget"))
             try await eventually("widget created") { (try? await h.client.get(Widget.self, name: "w-late-0", namespace: "default")) != nil }
             let widget = try await h.client.get(Widget.self, name: "w-late-0", namespace: "default")
@@ -149,7 +149,7 @@ struct PluginAvailabilityTests {
             #expect(discovery.value == asked, "discovery asked \(discovery.value - asked) more times after the definition's watch was closed")
 
             _ = try await h.client.create(Fixtures.crdType, Widget.crd)
-            try await eventually("widget plugin ready", seconds: 30) { executor.pluginAvailability["widget"] == .ready }
+            try await eventually("widget plugin ready") { executor.pluginAvailability["widget"] == .ready }
             run.cancel()
             _ = try? await run.value
             try await client.shutdown()
@@ -180,7 +180,7 @@ struct PluginAvailabilityTests {
 
             // The rule is granted: the plugin becomes ready without a restart.
             await h.sandbox.faults.reset()
-            try await eventually("widget plugin ready", seconds: 30) { executor.pluginAvailability["widget"] == .ready }
+            try await eventually("widget plugin ready") { executor.pluginAvailability["widget"] == .ready }
             run.cancel()
             _ = try? await run.value
         }
@@ -192,7 +192,7 @@ struct PluginAvailabilityTests {
             _ = try await h.client.create(Fixtures.crdType, Widget.crd)
             let (_, executor, run) = Self.start(h)
             defer { run.cancel() }
-            try await eventually("widget plugin ready", seconds: 30) { executor.pluginAvailability["widget"] == .ready }
+            try await eventually("widget plugin ready") { executor.pluginAvailability["widget"] == .ready }
             for name in ["w-time", "w-early-finish"] {
                 try await h.create(Fixtures.taskAction(name, taskType: "widget"))
                 try await eventually("\(name) created") { (try? await h.client.get(Widget.self, name: "\(name)-0", namespace: "default")) != nil }

@@ -120,12 +120,12 @@ struct RBACTests {
             _ = try await client.create(Namespace(metadata: ObjectMeta(name: "sys")))
             await sandbox.faults.failNext(100, code: 500, method: "POST", pathContains: "/namespaces/sys/pods")
             try await h.create(Fixtures.taskAction("r-sys", namespace: "sys"))
-            try await eventually("GC and aborts done", seconds: 30) {
+            try await eventually("GC and aborts done") {
                 let names = Set(((try? await client.list(TaskAction.self, namespace: "default").items) ?? []).compactMap(\.metadata.name))
                 return !names.contains("r-ok") && !names.contains("r-retry") && !names.contains("r-abort") && !names.contains("r-spark") && !names.contains("r-ray")
             }
             do {
-                try await eventually("event series", seconds: 30) {
+                try await eventually("event series") {
                     ["events.k8s.io/events:patch", "/pods:get", "sparkoperator.k8s.io/sparkapplications:get", "ray.io/rayjobs:get",
                      "serving.knative.dev/services:update", "serving.knative.dev/revisions:delete"].allSatisfy(used.value.contains)
                 }

@@ -188,7 +188,7 @@ struct DevCommandTests {
         let process = try ChildProcess.start(RunCommandTests.binary, ["dev", "--port", "0", "--kubeconfig-out", kubeconfig, "--samples", Fixtures.repositoryRoot + "/config/samples"], stdout: .capture)
         defer { process.kill() }  // when an expectation throws: no executor left running
         @Sendable func text() -> String { String(decoding: process.output, as: UTF8.self) }
-        try await eventually("both samples finished and the app active", seconds: 30) {
+        try await eventually("both samples finished and the app active") {
             text().contains("sample-run-a0    Succeeded=Completed") && text().contains("sample-run-a1    Failed=PermanentFailure")
                 && text().contains("app dashboard    ACTIVE/RUNNING")
         }

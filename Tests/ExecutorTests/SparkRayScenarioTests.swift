@@ -165,7 +165,7 @@ struct SparkRayScenarioTests {
             #expect(failed?.reason == "PluginNotReady")
             #expect(failed?.message == "plugin \"spark\" for task type \"spark\" is not ready: the sparkoperator.k8s.io/v1beta2 SparkApplication CRD is not installed")
             try await SimulatedOperators.installCRDs(Self.both, client: h.client)
-            try await eventually("plugins ready", seconds: 30) {
+            try await eventually("plugins ready") {
                 do {
                     try await h.create(Fixtures.taskAction("r1-late-\(UUID().uuidString.prefix(6).lowercased())", taskType: "ray", template: Fixtures.rayTemplate()))
                 } catch {}

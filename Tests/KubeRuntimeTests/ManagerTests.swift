@@ -147,7 +147,7 @@ struct ManagerCacheSyncTests {
             try await eventually("reconciled") { reconciled.value >= 1 }
             // A rule added later: the informer syncs and is no longer forbidden.
             await sandbox.faults.reset()
-            try await eventually("synced once allowed", seconds: 30) { pods.hasSynced }
+            try await eventually("synced once allowed") { pods.hasSynced }
             #expect(!pods.isForbidden)
             #expect(pods.lastFailure == nil)
             run.cancel()

@@ -1,5 +1,6 @@
 import Foundation
 import KubeClient
+import KubeRuntimeTesting
 import KubeSandbox
 import Testing
 
@@ -169,15 +170,18 @@ struct SemanticsTests {
             await #expect(throws: (any Error).self) { _ = try await client.list(ConfigMap.self, namespace: "default") }
             try await sandbox.restart()
             // The client's pool may still be backing off from the refused connections while the
-            // server was down; what is tested is the state, so give it a few seconds.
-            var kept: ConfigMap?
-            let deadline = ContinuousClock.now + .seconds(10)
-            while kept == nil && ContinuousClock.now < deadline {
-                kept = try? await client.get(ConfigMap.self, name: "kept", namespace: "default")
-                if kept == nil { try await Task.sleep(for: .milliseconds(100)) }
-            }
-            #expect(kept?.metadata.name == "kept")
+            // server was down; what is tested is the state.
+            try await eventually("the ConfigMap served again") { (try? await client.get(ConfigMap.self, name: "kept", namespace: "default")) != nil }
             #expect(await sandbox.currentResourceVersion() == before)
+        }
+    }
+
+    @Test("any free port is one below the ephemeral range, which no outgoing connection can take before a restart")
+    func portBelowEphemeralRange() async throws {
+        let range = try String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8)
+        let low = try #require(range.split(whereSeparator: \.isWhitespace).first.flatMap { Int($0) })
+        try await KubeSandbox.with { sandbox, _ in
+            #expect(sandbox.port >= 10_000 && sandbox.port < low, "port \(sandbox.port), ephemeral range from \(low)")
         }
     }
 }
