@@ -96,7 +96,7 @@ enum SchemaValidator {
             if let min = schema["minLength"]?.intValue, s.count < min {
                 errors.append(.invalid(field, value, "\(field) in body should be at least \(min) chars long"))
             }
-            if let pattern = schema["pattern"]?.stringValue, !RegexCache.matches(pattern, s) {
+            if let pattern = schema["pattern"]?.stringValue, RegexCache.matches(pattern, s) == false {
                 errors.append(.invalid(field, value, "\(field) in body should match '\(pattern)'"))
             }
             if let format = schema["format"]?.stringValue, !formatMatches(format, s) {
@@ -243,20 +243,52 @@ enum SchemaValidator {
     }
 }
 
-/// Compiled patterns, shared by every validation.
+/// Compiled patterns, shared by every validation: a CRD's `pattern` and CEL's `matches()`.
 enum RegexCache {
     /// `NSRegularExpression` is immutable after creation and documented as safe to use from any thread.
     private struct Box: @unchecked Sendable { let regex: NSRegularExpression? }
     private static let cache = Mutex<[String: Box]>([:])
 
-    static func matches(_ pattern: String, _ text: String) -> Bool {
+    /// Whether `pattern` matches somewhere in `text`; nil when the pattern does not compile.
+    static func matches(_ pattern: String, _ text: String) -> Bool? {
         let box = cache.withLock { cache -> Box in
             if let hit = cache[pattern] { return hit }
-            let made = Box(regex: try? NSRegularExpression(pattern: pattern))
+            let made = Box(regex: try? NSRegularExpression(pattern: re2Anchors(pattern)))
             cache[pattern] = made
             return made
         }
-        guard let regex = box.regex else { return true }
+        guard let regex = box.regex else { return nil }
         return regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
+    }
+
+    /// kube-apiserver matches with Go's RE2, where `$` is the end of the text; in ICU (what
+    /// `NSRegularExpression` is) it also matches before a final line break, so `^[a-z]+$`
+    /// would let `"abc\n"` through. Every `$` outside a character class and not escaped
+    /// becomes `\z`, unless the pattern turns on multi-line mode (`(?m)`), where both agree.
+    static func re2Anchors(_ pattern: String) -> String {
+        var rest = pattern[...]
+        while let group = rest.range(of: "(?") {
+            rest = rest[group.upperBound...]
+            if rest.prefix(while: \.isLetter).contains("m") { return pattern }
+        }
+        var out = ""
+        var escaped = false
+        var classDepth = 0
+        for c in pattern {
+            if escaped {
+                escaped = false
+            } else if c == "\\" {
+                escaped = true
+            } else if c == "[" {
+                classDepth += 1
+            } else if c == "]", classDepth > 0 {
+                classDepth -= 1
+            } else if c == "$", classDepth == 0 {
+                out += "\\z"
+                continue
+            }
+            out.append(c)
+        }
+        return out
     }
 }

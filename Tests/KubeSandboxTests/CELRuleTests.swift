@@ -42,6 +42,21 @@ struct CELRuleTests {
         #expect(throws: CELError.unsupported("function quantity() is not implemented by the sandbox")) { try CELParser.parse("quantity(self.x).isLessThan(quantity('1'))") }
     }
 
+    @Test("patterns match as RE2 does: $ ends the text (ICU's would also match before a final line break), in a CRD's pattern and in CEL's matches()")
+    func re2DollarAnchors() throws {
+        #expect(RegexCache.matches("^[a-z]+$", "abc") == true)
+        #expect(RegexCache.matches("^[a-z]+$", "abc\n") == false)
+        #expect(RegexCache.matches("^a$|^b$", "b") == true)
+        #expect(RegexCache.matches("^[$]$", "$") == true)
+        #expect(RegexCache.matches("^\\$$", "$") == true)
+        #expect(RegexCache.matches("(?m)^a$", "a\nb") == true)
+        #expect(RegexCache.matches("(?i)^A$", "a\n") == false)
+        #expect(RegexCache.matches("([", "x") == nil)
+        #expect(try Self.evaluate("self.matches('^[a-z]+$')", self: "abc\n") == .bool(false))
+        #expect(try Self.evaluate("self.matches('^[a-z]+$')", self: "abc") == .bool(true))
+        #expect(throws: CELError.evaluation("invalid regular expression: (")) { try Self.evaluate("self.matches('(')", self: "x") }
+    }
+
     static let rayJobs = ResourceType(group: "ray.io", version: "v1", kind: "RayJob", plural: "rayjobs", namespaced: true)
 
     static func rayJobCRD() throws -> JSONValue { try SimulatedOperators.crd(.ray) }

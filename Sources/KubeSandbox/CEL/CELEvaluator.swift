@@ -210,8 +210,8 @@ struct CELEvaluator {
             return .bool(p.isEmpty || s.contains(p))
         case ("matches", .string(let s)?, 2):
             guard case .string(let pattern) = args[1] else { throw overload() }
-            guard let regex = try? NSRegularExpression(pattern: pattern) else { throw CELError.evaluation("invalid regular expression: \(pattern)") }
-            return .bool(regex.firstMatch(in: s, range: NSRange(s.startIndex..., in: s)) != nil)
+            guard let matched = RegexCache.matches(pattern, s) else { throw CELError.evaluation("invalid regular expression: \(pattern)") }
+            return .bool(matched)
         case ("lowerAscii", .string(let s)?, 1): return .string(String(s.map { $0.isASCII ? Character($0.lowercased()) : $0 }))
         case ("upperAscii", .string(let s)?, 1): return .string(String(s.map { $0.isASCII ? Character($0.uppercased()) : $0 }))
         case ("trim", .string(let s)?, 1): return .string(s.trimmingCharacters(in: .whitespacesAndNewlines))
