@@ -6,8 +6,8 @@ import KubeClient
 /// must still accept, RFC 850 (`Sunday, 06-Nov-94 08:49:37 GMT`) and asctime
 /// (`Sun Nov  6 08:49:37 1994`).
 ///
-/// Parsed by hand: Foundation's `DateFormatter` on Linux is ICU, which the executor otherwise
-/// never loads (about 3 MiB resident once it is).
+/// Parsed by hand: Foundation's `DateFormatter` on Linux is ICU, whose code and locale data
+/// the executor otherwise keeps out of its memory (docs/benchmarks.md, "YAML without ICU").
 enum HTTPDate {
     private static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
     private static let shortDays: Set<Substring> = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
