@@ -8,7 +8,7 @@
 /// process for the rest of its life, for a config file read once at start
 /// (docs/benchmarks.md, "YAML without ICU"). `YAMLPlainScalarTests` checks every rule against
 /// `Resolver.default` itself.
-public enum YAMLPlainScalar: Equatable, Sendable {
+enum YAMLPlainScalar: Equatable, Sendable {
     case null
     case bool(Bool)
     case int
@@ -17,7 +17,7 @@ public enum YAMLPlainScalar: Equatable, Sendable {
     case other
 
     /// Resolves `text` as `Resolver.default` would, in its order: bool, int, float, null.
-    public init(resolving text: String) {
+    init(resolving text: String) {
         let bytes = Array(text.utf8)
         if let bool = Self.bool(bytes) {
             self = .bool(bool)
