@@ -10,11 +10,7 @@ import Testing
 struct ClientClockTests {
     /// Waits (in real time, briefly) until something sleeps on `clock`.
     static func untilSleeping(_ clock: ManualClock) async throws {
-        let deadline = ContinuousClock.now + .seconds(20)
-        while clock.sleeperCount == 0 {
-            guard ContinuousClock.now < deadline else { throw CancellationError() }
-            try await Task.sleep(for: .milliseconds(5))
-        }
+        try await eventually("a sleeper on the clock") { clock.sleeperCount > 0 }
     }
 
     @Test("a 429's Retry-After is waited out on the client's clock, then the call succeeds")
