@@ -14,13 +14,16 @@ enum ListenPort {
 
     /// Up to `count` distinct random ports between ``floor`` and the ephemeral range, or none
     /// when the range cannot be read or leaves no room (then the kernel picks).
-    static func candidates(count: Int = 16, rangeFile: String = "/proc/sys/net/ipv4/ip_local_port_range") -> [Int] {
-        guard let text = try? String(contentsOfFile: rangeFile, encoding: .utf8),
-              let low = text.split(whereSeparator: \.isWhitespace).first.flatMap({ Int($0) }),
-              low - floor >= 1_000
-        else { return [] }
+    static func candidates(count: Int = 16) -> [Int] {
+        guard let low = ephemeralRangeStart(), low - floor >= 1_000 else { return [] }
         var ports = Set<Int>()
         while ports.count < count { ports.insert(Int.random(in: floor..<low)) }
         return Array(ports)
+    }
+
+    /// The first port of the kernel's ephemeral range, or nil when it cannot be read.
+    static func ephemeralRangeStart(rangeFile: String = "/proc/sys/net/ipv4/ip_local_port_range") -> Int? {
+        guard let text = try? String(contentsOfFile: rangeFile, encoding: .utf8) else { return nil }
+        return text.split(whereSeparator: \.isWhitespace).first.flatMap { Int($0) }
     }
 }

@@ -7,6 +7,15 @@ import Testing
 @Suite struct HTTPDateTests {
     static let now = Date(timeIntervalSince1970: 1_796_000_000)  // 2026-11-29
 
+    /// Foundation's writer of IMF-fixdates, the oracle.
+    static func imfFixdate() -> DateFormatter {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+        return formatter
+    }
+
     @Test("the three forms of RFC 9110's example date name the same instant")
     func rfcExamples() {
         let expected = Date(timeIntervalSince1970: 784_111_777)  // 1994-11-06T08:49:37Z
@@ -17,10 +26,7 @@ import Testing
 
     @Test("reads 2,000 IMF-fixdates as DateFormatter writes them, 1970 to 2100")
     func matchesDateFormatter() {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "GMT")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+        let formatter = Self.imfFixdate()
         var state: UInt64 = 0x9E37_79B9_7F4A_7C15
         for _ in 0..<2_000 {
             state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
@@ -52,10 +58,7 @@ import Testing
         #expect(WebhookDelivery.retryAfter("120", now: Self.now) == .seconds(120))
         #expect(WebhookDelivery.retryAfter(" 7 ", now: Self.now) == .seconds(7))
         let later = Self.now.addingTimeInterval(90)
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "GMT")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+        let formatter = Self.imfFixdate()
         #expect(WebhookDelivery.retryAfter(formatter.string(from: later), now: Self.now) == .seconds(90))
         #expect(WebhookDelivery.retryAfter("Sun, 06 Nov 1994 08:49:37 GMT", now: Self.now) == .zero)
         #expect(WebhookDelivery.retryAfter("soon", now: Self.now) == nil)

@@ -1,7 +1,7 @@
 import Foundation
 import KubeClient
 import KubeRuntimeTesting
-import KubeSandbox
+@testable import KubeSandbox
 import Testing
 
 @Suite("API server semantics")
@@ -178,8 +178,7 @@ struct SemanticsTests {
 
     @Test("any free port is one below the ephemeral range, which no outgoing connection can take before a restart")
     func portBelowEphemeralRange() async throws {
-        let range = try String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8)
-        let low = try #require(range.split(whereSeparator: \.isWhitespace).first.flatMap { Int($0) })
+        let low = try #require(ListenPort.ephemeralRangeStart())
         try await KubeSandbox.with { sandbox, _ in
             #expect(sandbox.port >= 10_000 && sandbox.port < low, "port \(sandbox.port), ephemeral range from \(low)")
         }

@@ -24,24 +24,14 @@ public enum KubeTime {
             // A non-finite date (never one the API server sends) reads as the epoch, not a trap.
             let interval = date.timeIntervalSince1970.isFinite ? date.timeIntervalSince1970 : 0
             let whole = interval.rounded(.down)
-            // Far outside any date a cluster writes; keeps the arithmetic below in range.
-            let seconds = Int(max(-1e15, min(1e15, whole)))
-            var days = seconds / 86_400
-            var inDay = seconds % 86_400
-            if inDay < 0 {
-                inDay += 86_400
-                days -= 1
-            }
-            (year, month, day) = KubeTime.civil(fromDays: days)
-            hour = inDay / 3600
-            minute = inDay % 3600 / 60
-            second = inDay % 60
+            self.init(secondsSince1970: Int64(max(-1e15, min(1e15, whole))))
             microsecond = min(999_999, Int(((interval - whole) * 1_000_000).rounded(.down)))
         }
 
         /// The UTC fields of whole seconds since 1970 (exact, where a `Date` is a `Double`):
         /// protobuf `Timestamp`s, which carry their nanoseconds apart. `microsecond` is 0.
         public init(secondsSince1970 seconds: Int64) {
+            // Far outside any date a cluster writes; keeps the arithmetic below in range.
             let clamped = Int(max(-1_000_000_000_000_000, min(1_000_000_000_000_000, seconds)))
             var days = clamped / 86_400
             var inDay = clamped % 86_400
