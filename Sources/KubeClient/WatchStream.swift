@@ -80,6 +80,11 @@ public struct WatchLineDecoder: Sendable {
     public mutating func nextLine() throws(KubeClientError) -> ArraySlice<UInt8>? {
         while true {
             if let newline = Self.newline(in: buffer, from: scanned) {
+                // A whole line over the limit is refused as a partial one is, however the
+                // bytes happened to be split into chunks.
+                if newline - start > maxLineBytes {
+                    throw .tooLarge("watch event larger than \(maxLineBytes) bytes")
+                }
                 let line = buffer[start..<newline]
                 start = newline + 1
                 scanned = start

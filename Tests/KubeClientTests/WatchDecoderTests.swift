@@ -47,6 +47,9 @@ struct WatchDecoderTests {
     @Test("refuses an event larger than the limit")
     func limit() {
         #expect(throws: KubeClientError.self) { try lines([Array(String(repeating: "x", count: 1000).utf8)], max: 100) }
+        // A whole event over the limit, newline included, in one chunk: refused all the same.
+        #expect(throws: KubeClientError.self) { try lines([Array((String(repeating: "x", count: 1000) + "\n").utf8)], max: 100) }
+        #expect((try? lines([Array((String(repeating: "x", count: 100) + "\n").utf8)], max: 100))?.count == 1)
     }
 
     @Test("typed and dynamic decoding agree, bookmarks carry only the version")
