@@ -79,12 +79,13 @@ public struct WatchLineDecoder: Sendable {
     /// The next complete non-blank line, or `nil` until more bytes arrive.
     public mutating func nextLine() throws(KubeClientError) -> ArraySlice<UInt8>? {
         while true {
-            if let newline = Self.newline(in: buffer, from: scanned) {
-                // A whole line over the limit is refused as a partial one is, however the
-                // bytes happened to be split into chunks.
-                if newline - start > maxLineBytes {
-                    throw .tooLarge("watch event larger than \(maxLineBytes) bytes")
-                }
+            let newline = Self.newline(in: buffer, from: scanned)
+            // The line so far, whole or partial, is measured against the limit: whether an
+            // event is refused must not depend on how its bytes were split into chunks.
+            if (newline ?? buffer.count) - start > maxLineBytes {
+                throw .tooLarge("watch event larger than \(maxLineBytes) bytes")
+            }
+            if let newline {
                 let line = buffer[start..<newline]
                 start = newline + 1
                 scanned = start
@@ -92,9 +93,6 @@ public struct WatchLineDecoder: Sendable {
                 return line
             }
             scanned = buffer.count
-            if buffer.count - start > maxLineBytes {
-                throw .tooLarge("watch event larger than \(maxLineBytes) bytes")
-            }
             if atEnd && start < buffer.count {
                 let line = buffer[start...]
                 start = buffer.count
