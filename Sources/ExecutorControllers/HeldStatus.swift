@@ -6,6 +6,8 @@ import Foundation
 /// resourceVersion of the object that status was built on.
 struct HeldStatus: Sendable {
     var lastWrite: Date
+    /// The widest coalescing window asked for since `lastWrite`, in seconds.
+    private(set) var window: Double = 0
     /// Built, not written yet; nil when nothing is held.
     private(set) var pending: TaskActionStatus?
     /// The version `pending` extends: it may only be written against that version.
@@ -19,6 +21,17 @@ struct HeldStatus: Sendable {
     mutating func hold(_ status: TaskActionStatus, extending version: String?) {
         pending = status
         base = version
+    }
+
+    /// When a status held now is due to be written: `lastWrite` plus the widest window asked
+    /// for since then, `current` included. The window follows the TaskActions in flight, which
+    /// fall as a burst drains; were it measured afresh at each round, the actions that waited
+    /// longest (their Pods still pending behind the burst) would find it narrowed under them and
+    /// all be written at once, just as the burst's completions load the API server. A window,
+    /// once widened, stays until the next write, so a drain or a faster executor adds no writes.
+    mutating func due(window current: Double) -> Date {
+        window = max(window, current)
+        return lastWrite.addingTimeInterval(window)
     }
 
     /// Forgets the held status; the time of the last write stays.

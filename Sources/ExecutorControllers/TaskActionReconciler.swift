@@ -300,10 +300,13 @@ public final class TaskActionReconciler: Reconciler {
 
     /// How long a status write of `key` waits to be coalesced, or nil to write now.
     func holdOff(_ key: String, now: Date) -> Duration? {
-        let (last, inFlight) = coalescing.withLock { ($0[key]?.lastWrite, $0.count) }
-        let window = Self.coalescingWindow(config, inFlight: inFlight)
-        guard window > 0, let last else { return nil }
-        let left = last.addingTimeInterval(window).timeIntervalSince(now)
+        let due = coalescing.withLock { held -> Date? in
+            let window = Self.coalescingWindow(config, inFlight: held.count)
+            guard window > 0, held[key] != nil else { return nil }
+            return held[key]!.due(window: window)
+        }
+        guard let due else { return nil }
+        let left = due.timeIntervalSince(now)
         return left > 0 ? .milliseconds(Int64((left * 1000).rounded(.up))) : nil
     }
 

@@ -134,6 +134,28 @@ struct StatusWriteTests {
         #expect(throws: (any Error).self) { try ExecutorConfig.parse(yaml: "status-coalesce-milliseconds: 2000\nstatus-coalesce-max-milliseconds: 1000\n", path: "c.yaml") }
     }
 
+    @Test("a window widened by the TaskActions in flight does not narrow as they end: a status waiting in it is not written early, and the next write starts from the base window again")
+    func windowHoldsAsBurstDrains() async throws {
+        try await ExecutorHarness.with(start: false) { h in
+            // The default budget: 50 status writes a second, windows of 1-15 s.
+            let reconciler = Self.reconciler(h, informer: Informer<TaskAction>(client: h.client))
+            let start = Date(timeIntervalSince1970: 1_000_000)
+            let burst = (0..<1_000).map { "default/b-\($0)" }
+            reconciler.coalescing.withLock { held in for key in burst { held[key] = HeldStatus(lastWrite: start) } }
+            // 1,000 in flight: 20 s, capped at 15.
+            #expect(reconciler.holdOff(burst[0], now: start.addingTimeInterval(1)) == .seconds(14))
+            // Most of the burst ends; 10 left would make the window 1 s, long past for this one.
+            reconciler.coalescing.withLock { held in for key in burst.dropFirst(10) { held.removeValue(forKey: key) } }
+            #expect(reconciler.holdOff(burst[0], now: start.addingTimeInterval(5)) == .seconds(10), "the window narrowed under a status waiting in it")
+            #expect(reconciler.holdOff(burst[0], now: start.addingTimeInterval(15)) == nil, "due at the end of the widest window")
+            // A key whose window was never asked for while the burst ran gets today's.
+            #expect(reconciler.holdOff(burst[1], now: start.addingTimeInterval(5)) == nil)
+            // Written: the next window is measured from the write, with the load of now.
+            reconciler.coalescing.withLock { $0[burst[0]] = HeldStatus(lastWrite: start.addingTimeInterval(15)) }
+            #expect(reconciler.holdOff(burst[0], now: start.addingTimeInterval(15.5)) == .milliseconds(500))
+        }
+    }
+
     @Test("ten TaskActions in flight at 0.01 status writes per second hold every intermediate phase past the 1 s base window: one status write each, every phase still in phaseHistory")
     func widenedUnderLoad() async throws {
         var config = ExecutorConfig()
