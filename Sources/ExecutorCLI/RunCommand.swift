@@ -62,7 +62,7 @@ struct RunCommand: AsyncParsableCommand {
     /// per second when the API server is saturated (the faster executor keeps fewer actions in
     /// flight, so the coalescing window narrows and it writes more statuses; docs/benchmarks.md).
     /// A plugin that blocks its thread would stall its loop's API traffic.
-    @Flag(name: .customLong("tasks-on-event-loops"), inversion: .prefixedNo, help: "Run Swift Concurrency's tasks on the event loops that carry the API traffic: less CPU at a steady rate, less throughput when saturated; needs plugins that never block a thread.")
+    @Flag(name: .customLong("tasks-on-event-loops"), inversion: .prefixedNo, help: "Run Swift Concurrency's tasks on the event loops that carry the API traffic: less CPU at a steady rate (docs/benchmarks.md); needs plugins that never block a thread.")
     var tasksOnEventLoops = false
 
     func validate() throws {
