@@ -57,11 +57,11 @@ struct RunCommand: AsyncParsableCommand {
     var kubeAPIHTTPVersion = ClientConfiguration.HTTPVersionPreference.http1.rawValue
 
     /// Off by default. Every watch event and API answer arrives on an event loop and is handled
-    /// by a task; with the tasks on those loops there is no thread hand-off between the two: about 6%
-    /// less CPU per TaskAction at a steady 20-30 per second, but about a fifth fewer TaskActions
-    /// per second when the API server is saturated (the faster executor keeps fewer actions in
-    /// flight, so the coalescing window narrows and it writes more statuses; docs/benchmarks.md).
-    /// A plugin that blocks its thread would stall its loop's API traffic.
+    /// by a task; with the tasks on those loops there is no thread hand-off between the two: 6-30%
+    /// less CPU per TaskAction and a third of the context switches at a steady 20-30 per second,
+    /// saturated throughput the same within the runs' spread (docs/benchmarks.md). Off because a
+    /// plugin that blocks its thread would stall its loop's API traffic, and because 2 of 59
+    /// measured runs stalled for seconds for a reason not yet found.
     @Flag(name: .customLong("tasks-on-event-loops"), inversion: .prefixedNo, help: "Run Swift Concurrency's tasks on the event loops that carry the API traffic: less CPU at a steady rate (docs/benchmarks.md); needs plugins that never block a thread.")
     var tasksOnEventLoops = false
 

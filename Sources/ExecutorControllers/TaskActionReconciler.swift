@@ -298,7 +298,8 @@ public final class TaskActionReconciler: Reconciler {
         }
     }
 
-    /// How long a status write of `key` waits to be coalesced, or nil to write now.
+    /// How long a status write of `key` waits to be coalesced, or nil to write now: until the
+    /// widest window asked for since its last write has passed (``HeldStatus/due(window:)``).
     func holdOff(_ key: String, now: Date) -> Duration? {
         let due = coalescing.withLock { held -> Date? in
             let window = Self.coalescingWindow(config, inFlight: held.count)

@@ -148,7 +148,7 @@ struct StatusWriteTests {
             reconciler.coalescing.withLock { held in for key in burst.dropFirst(10) { held.removeValue(forKey: key) } }
             #expect(reconciler.holdOff(burst[0], now: start.addingTimeInterval(5)) == .seconds(10), "the window narrowed under a status waiting in it")
             #expect(reconciler.holdOff(burst[0], now: start.addingTimeInterval(15)) == nil, "due at the end of the widest window")
-            // A key whose window was never asked for while the burst ran gets today's.
+            // A key whose window was never asked for while the burst ran gets the one of the load now.
             #expect(reconciler.holdOff(burst[1], now: start.addingTimeInterval(5)) == nil)
             // Written: the next window is measured from the write, with the load of now.
             reconciler.coalescing.withLock { $0[burst[0]] = HeldStatus(lastWrite: start.addingTimeInterval(15)) }
