@@ -303,8 +303,7 @@ public final class TaskActionReconciler: Reconciler {
     func holdOff(_ key: String, now: Date) -> Duration? {
         let due = coalescing.withLock { held -> Date? in
             let window = Self.coalescingWindow(config, inFlight: held.count)
-            guard window > 0, held[key] != nil else { return nil }
-            return held[key]!.due(window: window)
+            return window > 0 ? held[key]?.due(window: window) : nil
         }
         guard let due else { return nil }
         let left = due.timeIntervalSince(now)
