@@ -12,8 +12,15 @@ CONTAINER_TOOL ?= docker
 # (61 s against 66 s unbounded and 78 s at 4). TEST_WIDTH= (empty) restores unbounded.
 TEST_WIDTH ?= 8
 TEST_ENV = $(if $(TEST_WIDTH),SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH=$(TEST_WIDTH))
+# Release builds put the functions the executor runs side by side (hack/executor.order, made by
+# `make symbol-order`), so the few MiB of code it runs do not keep most of its 17 MiB resident
+# (docs/benchmarks.md, "Hot code laid out together"). Every release build here uses the same
+# flags, so that none of them rebuilds the others' modules. RELEASE_FLAGS= builds without.
+RELEASE_ORDER ?= $(CURDIR)/hack/executor.order
+RELEASE_FLAGS ?= -Xswiftc -Xfrontend -Xswiftc -function-sections -Xcc -ffunction-sections -Xswiftc -use-ld=lld \
+	-Xlinker --symbol-ordering-file=$(RELEASE_ORDER) -Xlinker --no-warn-symbol-ordering
 
-.PHONY: help dev build test test-under-load e2e-sandbox test-tsan fuzz drill drill-ci example sandbox run manifests chart build-installer install uninstall deploy undeploy docker-build docker-push protos e2e bench clean
+.PHONY: help dev build test test-under-load e2e-sandbox test-tsan fuzz drill drill-ci example sandbox run manifests chart build-installer install uninstall deploy undeploy docker-build docker-push protos e2e bench symbol-order print-release-flags clean
 
 help: ## List the targets.
 	@grep -E '^[a-z0-9-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -40,8 +47,8 @@ fuzz: ## Build the fuzz targets with libFuzzer and ASan and run each FUZZ_SECOND
 	FUZZ_SECONDS="$(FUZZ_SECONDS)" FUZZ_TARGETS="$(FUZZ_TARGETS)" hack/fuzz.sh
 
 drill: ## Run the reliability drills at full size, release build (about 20 minutes; docs/reliability.md). DRILLS="a b" picks some.
-	$(SWIFT) build -c release --product executor
-	$(SWIFT) build -c release --product drills
+	$(SWIFT) build -c release --product executor $(RELEASE_FLAGS)
+	$(SWIFT) build -c release --product drills $(RELEASE_FLAGS)
 	.build/release/drills $(DRILLS)
 
 drill-ci: ## The drills' short versions, as CI runs them (about 5 minutes after `make test`).
@@ -108,8 +115,14 @@ e2e-sandbox: ## The portable suite against a KubeSandbox in its own process, rea
 	hack/e2e-sandbox.sh
 
 bench: ## Run the benchmarks in release mode; results go to stdout (see docs/benchmarks.md).
-	$(SWIFT) build -c release --product executor-bench
+	$(SWIFT) build -c release --product executor-bench $(RELEASE_FLAGS)
 	.build/release/executor-bench
+
+symbol-order: ## Regenerate hack/executor.order, the functions release builds lay out together (about 45 minutes).
+	hack/generate-symbol-order.sh
+
+print-release-flags: # for hack/generate-symbol-order.sh
+	@echo $(RELEASE_FLAGS)
 
 clean: ## Remove build output.
 	rm -rf .build

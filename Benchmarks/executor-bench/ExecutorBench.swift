@@ -247,11 +247,25 @@ enum ExecutorBench {
     final class Child: Sendable {
         let process: ChildProcess.Running
 
-        /// - Parameter profile: run the child under `perf record --call-graph dwarf`, writing here.
-        init(_ arguments: [String], profile: String? = nil) throws {
-            let (executable, all) = profile.map { ("/usr/bin/perf", ["record", "-q", "-F", "999", "--call-graph", "dwarf,16384", "-o", $0, "--", CommandLine.arguments[0]] + arguments) }
-                ?? (CommandLine.arguments[0], arguments)
-            process = try ChildProcess.start(executable, all, stdin: .pipe, stdout: .capture, stderr: .inherit)
+        /// - Parameters:
+        ///   - profile: run the child under `perf record --call-graph dwarf`, writing here.
+        ///   - wrapper: a command, its words separated by spaces, that runs the child
+        ///     (`BENCH_EXECUTOR_WRAPPER`, e.g. a `perf record` of page faults;
+        ///     `hack/generate-symbol-order.sh` uses it).
+        ///   - extraEnvironment: `KEY=value` pairs, separated by spaces, set for this child only
+        ///     (`BENCH_EXECUTOR_ENV`: `hack/generate-symbol-order.sh` turns on coverage in the
+        ///     executor and not in the sandbox or this driver).
+        init(_ arguments: [String], profile: String? = nil, wrapper: String? = nil, extraEnvironment: String? = nil) throws {
+            let profiler = profile.map { ["/usr/bin/perf", "record", "-q", "-F", "999", "--call-graph", "dwarf,16384", "-o", $0, "--"] }
+            let prefix = profiler ?? (wrapper ?? "").split(separator: " ").map(String.init)
+            let command = prefix + [CommandLine.arguments[0]] + arguments
+            let (executable, all) = (command[0], Array(command.dropFirst()))
+            var environment = ProcessInfo.processInfo.environment
+            for pair in (extraEnvironment ?? "").split(separator: " ") {
+                guard let equals = pair.firstIndex(of: "=") else { continue }
+                environment[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
+            }
+            process = try ChildProcess.start(executable, all, environment: environment, stdin: .pipe, stdout: .capture, stderr: .inherit)
         }
 
         func readLine() async throws -> String {
@@ -273,7 +287,9 @@ enum ExecutorBench {
         let sandbox = try Child(["serve-executor-sandbox"])
         defer { sandbox.finish() }
         guard let port = Int(try await sandbox.readLine()) else { throw InformerBench.BenchError.childExited }
-        let executor = try Child(["serve-bench-executor", String(port)], profile: ProcessInfo.processInfo.environment["BENCH_PERF"])
+        let executor = try Child(["serve-bench-executor", String(port)], profile: ProcessInfo.processInfo.environment["BENCH_PERF"],
+                                 wrapper: ProcessInfo.processInfo.environment["BENCH_EXECUTOR_WRAPPER"],
+                                 extraEnvironment: ProcessInfo.processInfo.environment["BENCH_EXECUTOR_ENV"])
         defer { executor.finish() }
         guard try await executor.readLine() == "ready" else { throw InformerBench.BenchError.childExited }
 
