@@ -32,14 +32,14 @@ trap 'rm -rf "$work"' EXIT
 
 bench_runs() {  # the bench binary, "observe" (how to watch the executor: none, samples or faults), environment
   local bench=$1 observe=$2; shift 2
-  local run wrapper=()
+  local run load wrapper=()
   for run in plain tls; do
     case $observe in
       samples) wrapper=(BENCH_EXECUTOR_WRAPPER="/usr/bin/perf record -q -e cpu-clock -c 20000 -o $work/$run.data --") ;;
       faults) wrapper=(BENCH_EXECUTOR_WRAPPER="/usr/bin/perf record -q -e minor-faults -c 1 -d -o $work/$run.data --") ;;
     esac
-    if [ $run = plain ]; then set -- "$@" BENCH_TASKACTIONS=200; else set -- "$@" BENCH_TLS=1 BENCH_TASKACTIONS=0; fi
-    env "$@" "${wrapper[@]}" BENCH_ONLY=executor BENCH_EXECUTOR_RUNS=1 BENCH_PACED=200 BENCH_RATE=20 "$bench" > "$work/bench.log" 2>&1 \
+    if [ $run = plain ]; then load=(BENCH_TASKACTIONS=200); else load=(BENCH_TLS=1 BENCH_TASKACTIONS=0); fi
+    env "$@" "${load[@]}" "${wrapper[@]}" BENCH_ONLY=executor BENCH_EXECUTOR_RUNS=1 BENCH_PACED=200 BENCH_RATE=20 "$bench" > "$work/bench.log" 2>&1 \
       || { cat "$work/bench.log" >&2; exit 1; }
     if [ "$observe" != none ]; then hack/perf-symbols.py "$observe" "$work/$run.data" "$bench" | add; fi
   done
