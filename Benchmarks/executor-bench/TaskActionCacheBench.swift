@@ -3,6 +3,7 @@ import ExecutorControllers
 import FlyteIDL
 import Foundation
 import KubeClient
+import KubeRuntime
 import TaskPlugins
 
 /// What a cached TaskAction costs: `count` completed TaskActions, as the executor leaves them
@@ -83,13 +84,27 @@ enum TaskActionCacheBench {
         return Array(action.serialized())
     }
 
+    /// How a Pod of a finished TaskAction is kept.
+    enum EndedPodView {
+        /// The generic status view.
+        case statusView
+        /// The Pod plugin's cache transform, which drops an ended Pod's conditions.
+        case plugin
+        /// That, then the Pod plugin's finished cache transform: metadata and phase.
+        case finished
+    }
+
     /// Heap bytes per kept Pod of a finished TaskAction: `count` Succeeded Pods (three
     /// conditions, one container status) decoded as the Pod plugin's informer decodes them and
-    /// kept through the generic status view, or through the Pod plugin's transform, which
-    /// drops an ended Pod's conditions.
-    static func heapPerEndedPod(count: Int, pluginTransform: Bool) throws -> Int {
+    /// kept as `view` says.
+    static func heapPerEndedPod(count: Int, view: EndedPodView) throws -> Int {
         let documents = (0..<count).map { Array(PodEvents.pod($0, phase: "Succeeded").serialized()) }
-        let transform = pluginTransform ? PodPlugin().cacheTransform! : { pod in pod.trimToStatusView(keepingLabels: ["attempt"], annotations: [PodPlugin.primaryContainerAnnotation]) }
+        let plugin = PodPlugin()
+        let transform: (inout Pod) -> Void = switch view {
+        case .statusView: { pod in pod.trimToStatusView(keepingLabels: ["attempt"], annotations: [PodPlugin.primaryContainerAnnotation]) }
+        case .plugin: plugin.cacheTransform!
+        case .finished: { pod in plugin.cacheTransform!(&pod); plugin.finishedCacheTransform!(&pod) }
+        }
         return try heapPerKept(documents) { document in
             var pod = try Pod.statusViewDecoder.decode(Pod.self, from: document)
             transform(&pod)
@@ -115,10 +130,10 @@ enum TaskActionCacheBench {
     static func heapPerKept<Object: KubernetesObject>(_ documents: [[UInt8]], decode: ([UInt8]) throws -> Object) throws -> Int {
         Memory.trim()
         let before = Memory.heapInUse()
-        var kept: [String: KeptEntry<Object>] = [:]
+        var kept: [String: Box<Object>] = [:]
         for document in documents {
             let object = try decode(document)
-            kept["\(object.metadata.namespace ?? "")/\(object.metadata.name ?? "")"] = KeptEntry(object)
+            kept["\(object.metadata.namespace ?? "")/\(object.metadata.name ?? "")"] = Box(object)
         }
         let after = Memory.heapInUse()
         // Both live to here: Swift may free an array after its last use, which would count the
@@ -126,10 +141,4 @@ enum TaskActionCacheBench {
         withExtendedLifetime((documents, kept)) {}
         return (after - before) / documents.count
     }
-}
-
-/// A kept object, boxed as an informer's store keeps it.
-private final class KeptEntry<Object> {
-    let object: Object
-    init(_ object: Object) { self.object = object }
 }

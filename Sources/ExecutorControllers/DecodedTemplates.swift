@@ -27,9 +27,9 @@ final class DecodedTemplates: Sendable {
         var bySource: [String: Shared] = [:]
 
         mutating func release(_ key: String) {
-            guard let old = byKey.removeValue(forKey: key) else { return }
+            guard let old = byKey.removeValueReleasingCapacity(forKey: key) else { return }
             bySource[old.source]?.users -= 1
-            if bySource[old.source]?.users == 0 { bySource.removeValue(forKey: old.source) }
+            if bySource[old.source]?.users == 0 { bySource.removeValueReleasingCapacity(forKey: old.source) }
         }
 
         /// Makes `key` a user of `source`'s template, decoded as `decoded` unless another

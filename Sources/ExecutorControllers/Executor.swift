@@ -52,7 +52,10 @@ public final class Executor: Sendable {
         let discovery = Backoff(initial: .seconds(1), maximum: .seconds(max(1, config.kindRecheckSeconds)), resetAfter: .seconds(3600), jitter: 0.2)
         for driver in plugins.all {
             let id = driver.id
-            driver.start(manager: manager, controller: controller, namespaces: scopes, discovery: discovery) {
+            driver.start(manager: manager, controller: controller, namespaces: scopes, discovery: discovery, ownerFinished: { namespace, name in
+                guard let owner = lookup(namespace)?.store.get(namespace: namespace, name: name) else { return false }
+                return owner.isTerminal && owner.metadata.deletionTimestamp == nil
+            }) {
                 // Wake the TaskActions that waited while this plugin was starting (those that
                 // failed while it was unavailable are terminal and stay so).
                 for informer in byNamespace.values {

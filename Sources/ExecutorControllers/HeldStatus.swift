@@ -1,5 +1,6 @@
 import ExecutorAPI
 import Foundation
+import KubeRuntime
 
 /// A TaskAction's coalescing record: when its status was last written, and the status that
 /// rounds have built since without writing it (their ActionEvents are sent), with the
@@ -8,10 +9,13 @@ struct HeldStatus: Sendable {
     var lastWrite: Date
     /// The widest coalescing window asked for since `lastWrite`, in seconds.
     private(set) var window: Double = 0
+    /// The held status and its base, boxed: records are kept per TaskAction in flight, most
+    /// hold nothing, and a table of them keeps empty buckets.
+    private var held: Box<(status: TaskActionStatus, base: String?)>?
     /// Built, not written yet; nil when nothing is held.
-    private(set) var pending: TaskActionStatus?
+    var pending: TaskActionStatus? { held?.value.status }
     /// The version `pending` extends: it may only be written against that version.
-    private(set) var base: String?
+    var base: String? { held?.value.base }
 
     init(lastWrite: Date) {
         self.lastWrite = lastWrite
@@ -19,8 +23,7 @@ struct HeldStatus: Sendable {
 
     /// Holds `status`, built on the object at `version`.
     mutating func hold(_ status: TaskActionStatus, extending version: String?) {
-        pending = status
-        base = version
+        held = Box((status, version))
     }
 
     /// When a status held now is due to be written: `lastWrite` plus the widest window asked
@@ -36,7 +39,6 @@ struct HeldStatus: Sendable {
 
     /// Forgets the held status; the time of the last write stays.
     mutating func drop() {
-        pending = nil
-        base = nil
+        held = nil
     }
 }

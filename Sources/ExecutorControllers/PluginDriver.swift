@@ -31,12 +31,19 @@ protocol PluginDriver: Sendable {
     /// per watched namespace) whose events wake the owning TaskAction. `onReady` runs each
     /// time the plugin becomes ready, and when it is first found unavailable, to wake the
     /// TaskActions that waited while it was starting (they run, or fail with PluginNotReady).
-    func start(manager: Manager, controller: Controller, namespaces: [String?], discovery: Backoff, onReady: @escaping @Sendable () -> Void)
+    /// `ownerFinished(namespace, name)` says whether the TaskAction of that name has finished
+    /// (terminal, not being deleted): its child is then cached as the plugin's
+    /// ``KubernetesTaskPlugin/finishedCacheTransform`` leaves it.
+    func start(manager: Manager, controller: Controller, namespaces: [String?], discovery: Backoff, ownerFinished: @escaping @Sendable (String, String) -> Bool, onReady: @escaping @Sendable () -> Void)
     /// One round of Flyte's k8s plugin manager: launch the child if this attempt has none,
     /// else read its phase.
     func handle(_ context: TaskExecutionContext, state: PluginState) async throws -> (PhaseInfo, PluginState)
     /// Stops this attempt's child (delete, or the plugin's patch). A missing child is fine.
     func abort(_ context: TaskExecutionContext) async throws
+    /// Shrinks the cached child `namespace/name`, whose TaskAction has finished, to the
+    /// plugin's ``KubernetesTaskPlugin/finishedCacheTransform``; nothing when the plugin has
+    /// none or the child is not cached.
+    func shrinkFinishedChild(namespace: String, name: String)
 }
 
 /// Drives a ``KubernetesTaskPlugin`` over its child objects.
@@ -51,8 +58,9 @@ final class KubernetesPluginDriver<Plugin: KubernetesTaskPlugin>: PluginDriver {
     /// Children this driver created that its informer has not delivered yet, by
     /// `namespace/name`, as the create returned them and read as the informer reads them: a
     /// round right after the create reads them here instead of asking the server. Dropped when
-    /// the informer delivers any event of that name.
-    private let created = LockedBox<[String: Plugin.Child]>([:])
+    /// the informer delivers any event of that name. Boxed: under a burst the informer lags by
+    /// thousands of creates, and an empty bucket then costs a pointer, not a whole child.
+    private let created = LockedBox<[String: Box<Plugin.Child>]>([:])
 
     let errorDocuments: ErrorDocumentCheck?
 
@@ -74,7 +82,7 @@ final class KubernetesPluginDriver<Plugin: KubernetesTaskPlugin>: PluginDriver {
     /// What a missing kind is called in messages: `the ray.io/v1 RayJob CRD is not installed`.
     static var notInstalledMessage: String { KindDiscovery.notInstalledMessage(Plugin.Child.resourceType) }
 
-    func start(manager: Manager, controller: Controller, namespaces: [String?], discovery: Backoff, onReady: @escaping @Sendable () -> Void) {
+    func start(manager: Manager, controller: Controller, namespaces: [String?], discovery: Backoff, ownerFinished: @escaping @Sendable (String, String) -> Bool, onReady: @escaping @Sendable () -> Void) {
         let type = Plugin.Child.resourceType
         let gauge = manager.metrics.gauge("executor_plugin_ready", [("plugin", plugin.id), ("resource", type.description)], help: "1 when the plugin's child kind is served and its cache synced, else 0.")
         manager.addReadinessCheck("plugin \(plugin.id): its cache has not synced") { [availabilityBox] in availabilityBox.value != .starting }
@@ -82,7 +90,7 @@ final class KubernetesPluginDriver<Plugin: KubernetesTaskPlugin>: PluginDriver {
             try await waitUntilServed(backoff: discovery, clock: manager.clock, onUnavailable: onReady)
             await plugin.prepare(client: client)
             let informers = namespaces.map { namespace in
-                let informer = manager.informers.informer(Plugin.Child.self, scope: InformerScope(namespace: namespace, labelSelector: "\(TaskActionLabels.managed)=true"), transform: plugin.cacheTransform, decoder: plugin.cacheDecoder, optional: true)
+                let informer = manager.informers.informer(Plugin.Child.self, scope: InformerScope(namespace: namespace, labelSelector: "\(TaskActionLabels.managed)=true"), transform: cacheTransform(ownerFinished: ownerFinished), decoder: plugin.cacheDecoder, optional: true)
                 stores.withLock { $0[namespace ?? ""] = informer }
                 _ = informer.addHandler { [created] event in
                     let object: Plugin.Child = switch event {
@@ -91,7 +99,7 @@ final class KubernetesPluginDriver<Plugin: KubernetesTaskPlugin>: PluginDriver {
                     case .deleted(let o): o
                     }
                     let key = "\(object.metadata.namespace ?? "")/\(object.metadata.name ?? "")"
-                    if created.value[key] != nil { created.withLock { _ = $0.removeValue(forKey: key) } }
+                    if created.withLock({ $0[key] != nil }) { created.withLock { _ = $0.removeValueReleasingCapacity(forKey: key) } }
                 }
                 // A change the plugin says cannot change its judgement wakes no round.
                 let judged = Predicate<Plugin.Child>(update: { [plugin] old, new in plugin.changeNeedsRound(from: old, to: new) })
@@ -161,7 +169,8 @@ final class KubernetesPluginDriver<Plugin: KubernetesTaskPlugin>: PluginDriver {
         return store.get(namespace: namespace, name: name)
     }
 
-    private func cached(namespace: String, name: String) -> Plugin.Child? {
+    /// The child `namespace/name` as the informer caches it.
+    func cached(namespace: String, name: String) -> Plugin.Child? {
         let informers = stores.value
         let informer = informers[namespace] ?? informers[""]
         return informer?.store.get(namespace: namespace, name: name)
@@ -204,7 +213,7 @@ final class KubernetesPluginDriver<Plugin: KubernetesTaskPlugin>: PluginDriver {
             }
             // Started, yet not in the cache: the cache lags behind our create. The create's
             // response stands in until the informer delivers the child; else ask the server.
-            child = created.value["\(context.namespace)/\(name)"]
+            child = created.withLock { $0["\(context.namespace)/\(name)"]?.value }
         }
         if child == nil, state.started {
             do {
@@ -264,7 +273,7 @@ final class KubernetesPluginDriver<Plugin: KubernetesTaskPlugin>: PluginDriver {
             let key = "\(context.namespace)/\(context.generatedName)"
             // Unless the informer delivered it meanwhile (then its handler already ran).
             if cached(namespace: context.namespace, name: context.generatedName) == nil {
-                created.withLock { $0[key] = made }
+                created.withLock { $0[key] = Box(made) }
             }
         } catch let error as KubeAPIError {
             switch error.code {
@@ -284,12 +293,33 @@ final class KubernetesPluginDriver<Plugin: KubernetesTaskPlugin>: PluginDriver {
     }
 
     private func delete(name: String, namespace: String) async throws {
-        created.withLock { _ = $0.removeValue(forKey: "\(namespace)/\(name)") }
+        created.withLock { _ = $0.removeValueReleasingCapacity(forKey: "\(namespace)/\(name)") }
         do {
             try await client.delete(Plugin.Child.self, name: name, namespace: namespace, options: DeleteOptions(propagationPolicy: .background))
         } catch let error as KubeAPIError where error.isNotFound || error.isGone {
             return
         }
+    }
+
+    /// The plugin's cache transform, followed for the child of a finished TaskAction by its
+    /// finished one: an event of a child whose TaskAction is over (a Pod's last status update,
+    /// often queued behind the write that ended the TaskAction; a relist) caches it small.
+    private func cacheTransform(ownerFinished: @escaping @Sendable (String, String) -> Bool) -> (@Sendable (inout Plugin.Child) -> Void)? {
+        guard let finished = plugin.finishedCacheTransform else { return plugin.cacheTransform }
+        let base = plugin.cacheTransform
+        return { child in
+            base?(&child)
+            guard let namespace = child.metadata.namespace,
+                  let owner = child.metadata.ownerReferences?.first(where: { $0.controller == true && $0.kind == TaskAction.resourceType.kind }),
+                  ownerFinished(namespace, owner.name) else { return }
+            finished(&child)
+        }
+    }
+
+    func shrinkFinishedChild(namespace: String, name: String) {
+        guard let transform = plugin.finishedCacheTransform else { return }
+        let informers = stores.value
+        (informers[namespace] ?? informers[""])?.store.reshape(storeKey(namespace: namespace, name: name), transform)
     }
 
     func abort(_ context: TaskExecutionContext) async throws {

@@ -45,8 +45,8 @@ public final class TaskActionReconciler: Reconciler {
     public func reconcile(_ request: ReconcileRequest, context: ReconcileContext) async throws -> ReconcileResult {
         let key = request.description
         guard let taskAction = taskActions(request.namespace)?.store.get(namespace: request.namespace, name: request.name) else {
-            expectations.withLock { _ = $0.removeValue(forKey: key) }
-            coalescing.withLock { _ = $0.removeValue(forKey: key) }
+            expectations.withLock { _ = $0.removeValueReleasingCapacity(forKey: key) }
+            coalescing.withLock { _ = $0.removeValueReleasingCapacity(forKey: key) }
             templates.forget(key)
             return .done
         }
@@ -57,7 +57,7 @@ public final class TaskActionReconciler: Reconciler {
                 e[key]!.awaited = true
                 return true
             }
-            e.removeValue(forKey: key)
+            e.removeValueReleasingCapacity(forKey: key)
             return false
         }
         if stale { return .done }
@@ -68,9 +68,10 @@ public final class TaskActionReconciler: Reconciler {
             }
             if taskAction.isTerminal {
                 templates.forget(key)
+                shrinkChild(ofFinished: taskAction, attempt: taskAction.status?.attempt ?? 1)
                 // Ended by someone else while a status of ours was held for coalescing: the held
                 // status is moot, and the action no longer counts as in flight.
-                coalescing.withLock { _ = $0.removeValue(forKey: key) }
+                coalescing.withLock { _ = $0.removeValueReleasingCapacity(forKey: key) }
                 try await ensureGCLabels(taskAction)
                 return .done
             }
@@ -95,10 +96,12 @@ public final class TaskActionReconciler: Reconciler {
               cached.metadata.deletionTimestamp == nil else { return true }
         let key = request.description
         if cached.isTerminal {
+            // The child's event that woke this may have cached it whole again.
+            shrinkChild(ofFinished: cached, attempt: cached.status?.attempt ?? 1)
             // What the round would have dropped: our writes are all in the cache or past.
             if let version = cached.metadata.resourceVersion {
                 expectations.withLock { e in
-                    if let writes = e[key], !writes.superseded.contains(version) { e.removeValue(forKey: key) }
+                    if let writes = e[key], !writes.superseded.contains(version) { e.removeValueReleasingCapacity(forKey: key) }
                 }
             }
             return config.gc.labels && !Self.hasGCLabels(cached)
@@ -269,10 +272,12 @@ public final class TaskActionReconciler: Reconciler {
                 return .requeueAfter(wait)
             }
             written = try await writeStatus(taskAction, status)
-            coalescing.withLock { $0[key] = status.isTerminal ? nil : HeldStatus(lastWrite: now) }
+            coalescing.withLock { held in
+                if status.isTerminal { held.removeValueReleasingCapacity(forKey: key) } else { held[key] = HeldStatus(lastWrite: now) }
+            }
         }
         if status.isTerminal {
-            coalescing.withLock { _ = $0.removeValue(forKey: key) }
+            coalescing.withLock { _ = $0.removeValueReleasingCapacity(forKey: key) }
             written.status = status
             try await ensureGCLabels(written)
             return .done
@@ -470,7 +475,10 @@ public final class TaskActionReconciler: Reconciler {
         let written = try await client.patch(TaskAction.resourceType, name: taskAction.metadata.name ?? "", namespace: taskAction.metadata.namespace, body, subresource: "status", as: WrittenVersion.self)
         wrote(taskAction, produced: written.resourceVersion, terminal: status.isTerminal)
         // Its round may be the last: the event of this write wakes none.
-        if status.isTerminal { templates.forget(Self.key(taskAction)) }
+        if status.isTerminal {
+            templates.forget(Self.key(taskAction))
+            shrinkChild(ofFinished: taskAction, attempt: status.attempt)
+        }
         var produced = taskAction
         if let version = written.resourceVersion { produced.metadata.resourceVersion = version }
         return produced
@@ -502,6 +510,14 @@ public final class TaskActionReconciler: Reconciler {
         return ObjectReference(apiVersion: type.apiVersion, kind: type.kind, namespace: taskAction.metadata.namespace, name: name)
     }
 
+    /// Shrinks the cached child of `taskAction`'s `attempt` to its plugin's finished view: the
+    /// TaskAction is over, and its child stays cached as long as it does.
+    func shrinkChild(ofFinished taskAction: TaskAction, attempt: Int) {
+        guard let namespace = taskAction.metadata.namespace, let name = taskAction.metadata.name,
+              let driver = try? plugins.driver(for: taskAction.spec.taskType ?? "") else { return }
+        driver.shrinkFinishedChild(namespace: namespace, name: ChildNames.generated(taskAction: name, attempt: attempt, maxLength: driver.properties.generatedNameMaxLength))
+    }
+
     /// Remembers that `taskAction` at its resourceVersion is now out of date, and that our
     /// write made `produced` (nil when the answer did not say), a terminal status if `terminal`.
     func wrote(_ taskAction: TaskAction, produced: String?, terminal: Bool = false) {
@@ -529,7 +545,7 @@ public final class TaskActionReconciler: Reconciler {
                 if writes.superseded.contains(version) { return false }
                 guard writes.produced == version else { return true }
                 // The cache now holds our last write: no version left to wait for.
-                e.removeValue(forKey: key)
+                e.removeValueReleasingCapacity(forKey: key)
                 return writes.awaited
             }
         })

@@ -49,6 +49,9 @@ public enum ConformanceRule: String, Sendable, CaseIterable {
     case terminalAgreement
     /// The cache transform keeps what `phase(of:)`, `isTerminal`, `completionTime` and the related Pod's name read.
     case cacheTransform
+    /// The finished cache transform keeps the child's metadata (after the cache transform)
+    /// and leaves a terminal child terminal.
+    case finishedView
     /// A change `changeNeedsRound` calls needless, between any two states (and an empty
     /// status), leaves `phase(of:)` and `isTerminal` saying what they said.
     case needlessChange

@@ -119,6 +119,16 @@ public enum PluginConformance {
                     violations.append(Violation(.cacheTransform, "state \(name): the cached child is judged differently from the child"))
                 }
             }
+            if terminal, let finished = plugin.finishedCacheTransform {
+                var cached = state
+                cached.metadata.managedFields = nil
+                plugin.cacheTransform?(&cached)
+                var kept = cached
+                finished(&kept)
+                if kept.metadata != cached.metadata || !plugin.isTerminal(kept) {
+                    violations.append(Violation(.finishedView, "state \(name): the finished view changes the child's metadata or leaves it not terminal"))
+                }
+            }
         }
         // A change that wakes no round must be one the round would have judged the same.
         let ordered = states.sorted(by: { $0.key < $1.key })

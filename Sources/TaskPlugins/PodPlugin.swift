@@ -149,6 +149,13 @@ public struct PodPlugin: KubernetesTaskPlugin {
         }
     }
 
+    /// A finished TaskAction's Pod keeps its metadata and phase: no spec, container states or
+    /// conditions (the phase rules that read them ran; the Pod is deleted, never read, when its
+    /// TaskAction is).
+    public var finishedCacheTransform: (@Sendable (inout Pod) -> Void)? {
+        { pod in pod.trimToFinishedView() }
+    }
+
     public var rbacRules: [PolicyRule] {
         [.children(of: Pod.resourceType, comment: "Child Pods: created per attempt, listed and watched by a label-scoped informer, read once\nwhen the cache lags behind a create, deleted on abort and between attempts.")]
     }

@@ -108,6 +108,15 @@ public protocol KubernetesTaskPlugin: Sendable {
     /// are always dropped).
     var cacheTransform: (@Sendable (inout Child) -> Void)? { get }
 
+    /// Shrinks further the cached child of a TaskAction that has finished. A finished
+    /// TaskAction stays cached with its child until the GC deletes it (an hour after the end,
+    /// by default), and from then on the executor reads of the child only its metadata and
+    /// what ``abortBehavior(for:context:)`` reads when the TaskAction is deleted. Applied to the
+    /// cached copy once its TaskAction's terminal status is written (or found in the cache);
+    /// the child's next event brings it back as ``cacheTransform`` leaves it, and is shrunk
+    /// again. Keep the metadata; nil keeps the child as ``cacheTransform`` left it.
+    var finishedCacheTransform: (@Sendable (inout Child) -> Void)? { get }
+
     /// How the informer decodes children; nil keeps unknown members and drops managedFields.
     /// A plugin that trims its cache can skip what it drops while decoding (see
     /// ``JSONBytesDecoder/prunedFields``), which makes a cache sync and every watch event cheaper.
@@ -123,6 +132,7 @@ extension KubernetesTaskPlugin {
     public func abortBehavior(for child: Child, context: TaskExecutionContext) -> AbortBehavior { .delete }
     public func changeNeedsRound(from old: Child, to new: Child) -> Bool { true }
     public var cacheTransform: (@Sendable (inout Child) -> Void)? { nil }
+    public var finishedCacheTransform: (@Sendable (inout Child) -> Void)? { nil }
     public var cacheDecoder: JSONBytesDecoder? { nil }
     public var rbacRules: [PolicyRule] { [.children(of: Child.resourceType)] }
     public var relatedPod: RelatedPod<Child>? { nil }

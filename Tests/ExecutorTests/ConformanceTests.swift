@@ -92,7 +92,7 @@ struct ConformanceTests {
 /// The Pod plugin with one flaw.
 struct BrokenPodPlugin: KubernetesTaskPlugin {
     enum Flaw: String, CaseIterable, Sendable, CustomTestStringConvertible {
-        case randomLabel, setsName, overlongNames, invalidLabel, undefinedPhase, earlySuccess, noCompletionTime, lossyCache, skipsEveryChange, refusedAbort, neverSucceeds
+        case randomLabel, setsName, overlongNames, invalidLabel, undefinedPhase, earlySuccess, noCompletionTime, lossyCache, lossyFinishedView, skipsEveryChange, refusedAbort, neverSucceeds
 
         var rule: ConformanceRule {
             switch self {
@@ -104,6 +104,7 @@ struct BrokenPodPlugin: KubernetesTaskPlugin {
             case .earlySuccess: .noEarlySuccess
             case .noCompletionTime: .terminalAgreement
             case .lossyCache: .cacheTransform
+            case .lossyFinishedView: .finishedView
             case .skipsEveryChange: .needlessChange
             case .refusedAbort: .abortAccepted
             case .neverSucceeds: .endToEnd
@@ -148,6 +149,11 @@ struct BrokenPodPlugin: KubernetesTaskPlugin {
     var cacheTransform: (@Sendable (inout Pod) -> Void)? {
         if flaw == .lossyCache { return { @Sendable pod in pod.status = nil } }
         return base.cacheTransform
+    }
+
+    var finishedCacheTransform: (@Sendable (inout Pod) -> Void)? {
+        if flaw == .lossyFinishedView { return { @Sendable pod in pod = Pod(metadata: ObjectMeta(name: pod.metadata.name)) } }
+        return base.finishedCacheTransform
     }
 
     func abortBehavior(for child: Pod, context: TaskExecutionContext) -> AbortBehavior {

@@ -3,6 +3,7 @@ import Foundation
 import KubeClient
 import KubeRuntimeTesting
 import KubeSandbox
+import TaskPlugins
 import Testing
 @testable import ExecutorControllers
 
@@ -87,6 +88,21 @@ struct FinishedTaskActionViewTests {
                 guard let cached = cache.store.get(namespace: h.namespace, name: "fin-a"), cached.metadata.resourceVersion == done.metadata.resourceVersion else { return false }
                 return cached.isTerminal && cached.spec.taskTemplate == nil && cached.status?.phaseHistory == nil
             }
+            // Its Pod too: metadata and phase, whichever of the Pod's last event and the
+            // TaskAction's terminal write came first.
+            let pods = try #require(try executor.plugins.driver(for: "python") as? KubernetesPluginDriver<PodPlugin>)
+            try await eventually("the finished TaskAction's Pod cached as its metadata and phase") {
+                guard let pod = pods.cached(namespace: h.namespace, name: "fin-a-0") else { return false }
+                return pod.spec == nil && pod.status == PodStatus(phase: "Succeeded") && pod.metadata.ownerReferences?.first?.name == "fin-a"
+            }
+            // A later event of the Pod (here an annotation; a kubelet's last status update, a
+            // relist) is cached small at once, not whole until something shrinks it.
+            let touched = try await h.client.patch(Pod.resourceType, name: "fin-a-0", namespace: h.namespace, .merge(["metadata": ["annotations": ["touched": "yes"]]]), as: Pod.self)
+            try await eventually("the Pod's later version cached") {
+                pods.cached(namespace: h.namespace, name: "fin-a-0")?.metadata.resourceVersion == touched.metadata.resourceVersion
+            }
+            let later = try #require(pods.cached(namespace: h.namespace, name: "fin-a-0"))
+            #expect(later.spec == nil && later.status == PodStatus(phase: "Succeeded"))
 
             try await h.client.delete(TaskAction.self, name: "fin-a", namespace: h.namespace)
             try await eventually("taskaction gone") {

@@ -144,6 +144,29 @@ struct PodPhaseTests {
         #expect(running.status?.conditions?.count == 2)
     }
 
+    @Test("the Pod plugin keeps a finished TaskAction's Pod as its metadata and phase, and judges another version of it the same")
+    func finishedPodView() throws {
+        let plugin = PodPlugin()
+        let finished = try #require(plugin.finishedCacheTransform)
+        var ended = Self.pod(phase: "Succeeded", conditions: [PodCondition(type: "Ready", status: "False")], containers: [Self.terminated(exit: 0, reason: "Completed")])
+        ended.metadata.uid = "u1"
+        ended.metadata.resourceVersion = "7"
+        ended.metadata.ownerReferences = [OwnerReference(apiVersion: "flyte.org/v1", kind: "TaskAction", name: "a", uid: "ta-1", controller: true)]
+        let transform = try #require(plugin.cacheTransform)
+        var statusView = ended
+        transform(&statusView)
+        var kept = statusView
+        finished(&kept)
+        #expect(kept.spec == nil && kept.status == PodStatus(phase: "Succeeded"))
+        #expect(kept.metadata == statusView.metadata && kept.metadata.ownerReferences == ended.metadata.ownerReferences)
+        #expect(plugin.isTerminal(kept))
+        // Its next event, whole again, wakes no round: the judgement stays.
+        #expect(!plugin.changeNeedsRound(from: kept, to: kept))
+        var again = kept
+        finished(&again)
+        #expect(again == kept, "idempotent")
+    }
+
     @Test("a Pod's change wakes its TaskAction's round only when it changes what the phase rules say: bound, or made ready while Running, no; ContainerCreating, Running, Succeeded, a deletion, another uid or new labels, yes")
     func changeNeedsRound() {
         let plugin = PodPlugin()

@@ -218,7 +218,7 @@ public final class Informer<Object: KubernetesObject>: InformerProtocol {
                         let object = prepared(item)
                         let key = Store.key(of: object)
                         // An unchanged object keeps the stored value, so old and new share storage.
-                        if let stored = store.existing(key), stored.object.metadata.resourceVersion == object.metadata.resourceVersion {
+                        if let stored = store.existing(key), stored.value.metadata.resourceVersion == object.metadata.resourceVersion {
                             building[key] = stored
                         } else {
                             building[key] = Store<Object>.Entry(object)

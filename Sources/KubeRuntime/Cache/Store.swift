@@ -47,12 +47,8 @@ public enum InformerEvent<Object: Sendable>: Sendable {
 /// Reads are synchronous and copy values out; Swift's copy-on-write means a read shares the
 /// stored object's buffers rather than duplicating them.
 public final class Store<Object: KubernetesObject>: Sendable {
-    /// Objects are boxed: a dictionary keeps a quarter or more of its buckets empty, and an
-    /// empty bucket then costs a pointer instead of a whole (often 500-byte) struct.
-    final class Entry: Sendable {
-        let object: Object
-        init(_ object: Object) { self.object = object }
-    }
+    /// Objects are boxed (``Box``): an empty bucket of the dictionary costs a pointer.
+    typealias Entry = Box<Object>
 
     struct State {
         var objects: [String: Entry] = [:]
@@ -73,7 +69,7 @@ public final class Store<Object: KubernetesObject>: Sendable {
             for (name, function) in more where s.indexers[name] == nil {
                 s.indexers[name] = function
                 for (key, entry) in s.objects {
-                    for value in function(entry.object) { s.indexes[name, default: [:]][value, default: []].insert(key) }
+                    for value in function(entry.value) { s.indexes[name, default: [:]][value, default: []].insert(key) }
                 }
             }
         }
@@ -85,17 +81,19 @@ public final class Store<Object: KubernetesObject>: Sendable {
 
     // MARK: - Reads
 
-    public func get(_ key: String) -> Object? { state.withLock { $0.objects[key]?.object } }
+    public func get(_ key: String) -> Object? { state.withLock { $0.objects[key]?.value } }
     public func get(namespace: String?, name: String) -> Object? { get(storeKey(namespace: namespace, name: name)) }
-    public func list() -> [Object] { state.withLock { $0.objects.values.map(\.object) } }
+    public func list() -> [Object] { state.withLock { $0.objects.values.map(\.value) } }
     public var keys: [String] { state.withLock { Array($0.objects.keys) } }
     public var count: Int { state.withLock { $0.objects.count } }
+    /// How many objects the store's table has room for (tests: a store gives room back).
+    var tableCapacity: Int { state.withLock { $0.objects.capacity } }
 
     /// The objects filed under `value` in the index `name`; empty for an unknown index.
     public func byIndex(_ name: String, _ value: String) -> [Object] {
         state.withLock { s in
             guard let keys = s.indexes[name]?[value] else { return [] }
-            return keys.compactMap { s.objects[$0]?.object }
+            return keys.compactMap { s.objects[$0]?.value }
         }
     }
 
@@ -106,7 +104,7 @@ public final class Store<Object: KubernetesObject>: Sendable {
     func upsert(_ object: Object) -> Object? {
         let key = Self.key(of: object)
         return state.withLock { s in
-            let old = s.objects.updateValue(Entry(object), forKey: key)?.object
+            let old = s.objects.updateValue(Entry(object), forKey: key)?.value
             if let old { unindex(old, key: key, in: &s) }
             index(object, key: key, in: &s)
             return old
@@ -118,9 +116,28 @@ public final class Store<Object: KubernetesObject>: Sendable {
     func remove(_ object: Object) -> Object? {
         let key = Self.key(of: object)
         return state.withLock { s in
-            guard let old = s.objects.removeValue(forKey: key)?.object else { return nil }
+            guard let old = s.objects.removeValueReleasingCapacity(forKey: key)?.value else { return nil }
             unindex(old, key: key, in: &s)
             return old
+        }
+    }
+
+    /// Replaces the stored object at `key`, if any, with what `body` makes of it, for readers
+    /// that from now on need less of it (a finished task's child). No event is sent, and the
+    /// object keeps its key and resourceVersion: a relist finds it unchanged and keeps it, and
+    /// its next event replaces it as any event does. Every reader of the informer sees the
+    /// smaller object: reshape only what no reader needs.
+    public func reshape(_ key: String, _ body: (inout Object) -> Void) {
+        state.withLock { s in
+            guard let old = s.objects[key]?.value else { return }
+            var new = old
+            body(&new)
+            new.metadata.name = old.metadata.name
+            new.metadata.namespace = old.metadata.namespace
+            new.metadata.resourceVersion = old.metadata.resourceVersion
+            unindex(old, key: key, in: &s)
+            s.objects[key] = Entry(new)
+            index(new, key: key, in: &s)
         }
     }
 
@@ -132,8 +149,8 @@ public final class Store<Object: KubernetesObject>: Sendable {
         state.withLock { s in
             var events: [InformerEvent<Object>] = []
             for (key, entry) in objects {
-                let new = entry.object
-                if let old = s.objects[key]?.object {
+                let new = entry.value
+                if let old = s.objects[key]?.value {
                     if old.metadata.resourceVersion != new.metadata.resourceVersion {
                         events.append(.updated(old: old, new: new))
                     }
@@ -142,11 +159,11 @@ public final class Store<Object: KubernetesObject>: Sendable {
                 }
             }
             for (key, old) in s.objects where objects[key] == nil {
-                events.append(.deleted(old.object))
+                events.append(.deleted(old.value))
             }
             s.objects = objects
             s.indexes = [:]
-            for (key, entry) in objects { index(entry.object, key: key, in: &s) }
+            for (key, entry) in objects { index(entry.value, key: key, in: &s) }
             return events
         }
     }
@@ -160,8 +177,8 @@ public final class Store<Object: KubernetesObject>: Sendable {
     private func unindex(_ object: Object, key: String, in s: inout State) {
         for (name, function) in s.indexers {
             for value in function(object) {
-                s.indexes[name]?[value]?.remove(key)
-                if s.indexes[name]?[value]?.isEmpty == true { s.indexes[name]?[value] = nil }
+                s.indexes[name]?[value]?.removeReleasingCapacity(key)
+                if s.indexes[name]?[value]?.isEmpty == true { s.indexes[name]?.removeValueReleasingCapacity(forKey: value) }
             }
         }
     }

@@ -25,7 +25,7 @@ public struct RetryRateLimiter<Key: Hashable & Sendable>: Sendable {
 
     /// Forgets the failures of `key`, so its next retry starts at the base delay again.
     public mutating func forget(_ key: Key) {
-        failures.removeValue(forKey: key)
+        failures.removeValueReleasingCapacity(forKey: key)
     }
 
     /// How many retries `key` has had since it was last forgotten.

@@ -105,7 +105,7 @@ public final class WorkQueue<Key: Hashable & Sendable>: Sendable {
     /// (controller-runtime keeps it, and runs one more round that finds nothing to do.)
     public func cancelDelayed(_ key: Key) {
         state.withLock { s in
-            guard s.delayedDeadline.removeValue(forKey: key) != nil else { return }
+            guard s.delayedDeadline.removeValueReleasingCapacity(forKey: key) != nil else { return }
             // Its heap entry stays until it surfaces; the ones on top go now. The timer is left
             // to fire once and find nothing: cancelling it costs a wake-up as well, and at a
             // steady rate, where each key's requeue-after is cancelled by its next round, the
@@ -164,14 +164,19 @@ public final class WorkQueue<Key: Hashable & Sendable>: Sendable {
         }
     }
 
+    /// The room of the queue's per-key tables, summed (tests: a queue gives room back).
+    var tableCapacity: Int {
+        state.withLock { s in s.queued.capacity + s.queuedAt.capacity + s.processing.capacity + s.readd.capacity + s.delayedDeadline.capacity }
+    }
+
     /// Marks `key` as no longer processing; queues it again if it was added meanwhile.
     public func done(_ key: Key) {
         let now = clock.now
         let handoffs = state.withLock { s -> [(CheckedContinuation<Key?, Never>, Key)] in
-            if let started = s.processing.removeValue(forKey: key) {
+            if let started = s.processing.removeValueReleasingCapacity(forKey: key) {
                 metrics?.workDuration.record(now - started)
             }
-            if let priority = s.readd.removeValue(forKey: key) {
+            if let priority = s.readd.removeValueReleasingCapacity(forKey: key) {
                 Self.insert(key, priority: priority, now: now, into: &s, metrics: metrics)
             }
             return Self.dispatch(&s, now: now, metrics: metrics)
@@ -260,8 +265,8 @@ public final class WorkQueue<Key: Hashable & Sendable>: Sendable {
             }
             guard let key = candidate, s.queued[key] == fromPriority else { continue }
             s.normalStreak = fromPriority == .normal ? s.normalStreak + 1 : 0
-            s.queued.removeValue(forKey: key)
-            if let added = s.queuedAt.removeValue(forKey: key) {
+            s.queued.removeValueReleasingCapacity(forKey: key)
+            if let added = s.queuedAt.removeValueReleasingCapacity(forKey: key) {
                 metrics?.queueDuration.record(now - added)
             }
             s.processing[key] = now
@@ -309,7 +314,7 @@ public final class WorkQueue<Key: Hashable & Sendable>: Sendable {
                 s.delayed.removeMin()
                 // Entries superseded by an earlier deadline for the same key are skipped.
                 guard s.delayedDeadline[next.key] == next.deadline else { continue }
-                s.delayedDeadline.removeValue(forKey: next.key)
+                s.delayedDeadline.removeValueReleasingCapacity(forKey: next.key)
                 Self.insert(next.key, priority: next.priority, now: now, into: &s, metrics: metrics)
             }
             armTimer(&s)

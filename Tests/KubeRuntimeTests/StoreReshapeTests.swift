@@ -1,0 +1,34 @@
+import KubeClient
+@testable import KubeRuntime
+import Testing
+
+@Suite("Reshaping a stored object")
+struct StoreReshapeTests {
+    @Test("reshape replaces the stored object under its key and resourceVersion, files it under its new index values, and the next event replaces it whole")
+    func reshape() {
+        let store = Store<ConfigMap>(indexers: ["app": Indexers.byLabel("app")])
+        var stored = configMap("c", labels: ["app": "a"], data: ["big": String(repeating: "x", count: 1_000)])
+        stored.metadata.resourceVersion = "5"
+        store.upsert(stored)
+        store.reshape("default/c") { object in
+            object.data = nil
+            object.metadata.labels = ["app": "b"]
+            // Neither may move: the key and version are the store's.
+            object.metadata.name = "other"
+            object.metadata.resourceVersion = "6"
+        }
+        let reshaped = store.get(namespace: "default", name: "c")
+        #expect(reshaped?.data == nil)
+        #expect(reshaped?.metadata.resourceVersion == "5" && reshaped?.metadata.name == "c")
+        #expect(store.byIndex("app", "a").isEmpty && store.byIndex("app", "b").count == 1)
+        #expect(store.count == 1)
+
+        store.reshape("default/missing") { $0.data = [:] }
+        #expect(store.count == 1 && store.get(namespace: "default", name: "missing") == nil)
+
+        var next = stored
+        next.metadata.resourceVersion = "7"
+        #expect(store.upsert(next)?.data == nil, "the event's old object is the reshaped one")
+        #expect(store.get(namespace: "default", name: "c")?.data == next.data)
+    }
+}
