@@ -99,7 +99,7 @@ final class KubernetesPluginDriver<Plugin: KubernetesTaskPlugin>: PluginDriver {
                     case .deleted(let o): o
                     }
                     let key = "\(object.metadata.namespace ?? "")/\(object.metadata.name ?? "")"
-                    if created.withLock({ $0[key] != nil }) { created.withLock { _ = $0.removeValueReleasingCapacity(forKey: key) } }
+                    created.withLock { _ = $0.removeValueReleasingCapacity(forKey: key) }
                 }
                 // A change the plugin says cannot change its judgement wakes no round.
                 let judged = Predicate<Plugin.Child>(update: { [plugin] old, new in plugin.changeNeedsRound(from: old, to: new) })
