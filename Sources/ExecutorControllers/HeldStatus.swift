@@ -1,5 +1,6 @@
 import ExecutorAPI
 import Foundation
+import KubeClient
 import KubeRuntime
 
 /// A TaskAction's coalescing record: when its status was last written, and the status that

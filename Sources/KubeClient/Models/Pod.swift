@@ -5,7 +5,21 @@ public struct Pod: KubernetesObject, Hashable, JSONReadable {
     public var apiVersion: String = "v1"
     public var kind: String = "Pod"
     public var metadata: ObjectMeta
-    public var spec: PodSpec?
+    /// The spec, boxed: a cache that keeps a Pod without its spec (a finished task's) then holds
+    /// a pointer instead of a 208-byte struct, and a Pod is cheaper to copy.
+    private var specBox: Box<PodSpec>?
+    public var spec: PodSpec? {
+        get { specBox?.value }
+        set { specBox = newValue.map(Box.init) }
+        _modify {
+            // Out of the box first, so that a Pod holding it alone mutates the spec's buffers in
+            // place instead of copying them.
+            var value = specBox?.value
+            specBox = nil
+            defer { specBox = value.map(Box.init) }
+            yield &value
+        }
+    }
     public var status: PodStatus?
     public var unknownFields: [String: JSONValue] = [:]
 
