@@ -62,6 +62,19 @@ public struct ResourceType: Hashable, Sendable, CustomStringConvertible {
 public protocol KubernetesObject: Codable, Sendable {
     static var resourceType: ResourceType { get }
     var metadata: ObjectMeta { get set }
+
+    /// Whether `other` is known to hold the same content as this object. An `Equatable`
+    /// conformer compares (the default); any other answers false, which is always safe: it
+    /// only means a cache cannot skip work for an unchanged object.
+    func isKnownSame(as other: Self) -> Bool
+}
+
+extension KubernetesObject {
+    public func isKnownSame(as other: Self) -> Bool { false }
+}
+
+extension KubernetesObject where Self: Equatable {
+    public func isKnownSame(as other: Self) -> Bool { self == other }
 }
 
 import Foundation

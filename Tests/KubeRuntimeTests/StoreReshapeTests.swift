@@ -31,4 +31,20 @@ struct StoreReshapeTests {
         #expect(store.upsert(next)?.data == nil, "the event's old object is the reshaped one")
         #expect(store.get(namespace: "default", name: "c")?.data == next.data)
     }
+
+    @Test("reshaping an object already in the new shape keeps its entry: no new box, no reindexing")
+    func reshapeUnchanged() throws {
+        let store = Store<ConfigMap>(indexers: ["app": Indexers.byLabel("app")])
+        var stored = configMap("c", labels: ["app": "a"], data: ["big": "x"])
+        stored.metadata.resourceVersion = "5"
+        store.upsert(stored)
+        let trim: (inout ConfigMap) -> Void = { $0.data = nil }
+        store.reshape("default/c", trim)
+        let first = try #require(store.existing("default/c"))
+        store.reshape("default/c", trim)
+        #expect(store.existing("default/c") === first, "an unchanged reshape keeps the stored box")
+        store.reshape("default/c") { $0.metadata.labels = ["app": "b"] }
+        #expect(store.existing("default/c") !== first)
+        #expect(store.byIndex("app", "b").count == 1 && store.byIndex("app", "a").isEmpty)
+    }
 }

@@ -135,6 +135,8 @@ public final class Store<Object: KubernetesObject>: Sendable {
             new.metadata.name = old.metadata.name
             new.metadata.namespace = old.metadata.namespace
             new.metadata.resourceVersion = old.metadata.resourceVersion
+            // Already in that shape (a finished task's child reshaped again): keep the entry.
+            if new.isKnownSame(as: old) { return }
             unindex(old, key: key, in: &s)
             s.objects[key] = Entry(new)
             index(new, key: key, in: &s)

@@ -18,10 +18,9 @@ extension Dictionary {
         return removed
     }
 
-    /// Moves the entries into storage of their own size when fewer than an eighth of the
-    /// dictionary's room is used (and the room is more than 64 entries).
-    public mutating func releaseCapacityIfSparse() {
-        guard capacity > 64, count < capacity / 8 else { return }
+    /// Moves the entries into storage of their own size once the dictionary is sparse.
+    private mutating func releaseCapacityIfSparse() {
+        guard isSparse(count: count, capacity: capacity) else { return }
         if isEmpty {
             self = [:]
             return
@@ -38,7 +37,7 @@ extension Set {
     @discardableResult
     public mutating func removeReleasingCapacity(_ member: Element) -> Element? {
         let removed = remove(member)
-        if removed != nil, capacity > 64, count < capacity / 8 {
+        if removed != nil, isSparse(count: count, capacity: capacity) {
             // Not `Set(self)`: that shares the storage it would replace.
             var smaller = Set(minimumCapacity: count)
             for element in self { smaller.insert(element) }
@@ -46,4 +45,10 @@ extension Set {
         }
         return removed
     }
+}
+
+/// When a table should give its room back: fewer than an eighth of it used, and room for more
+/// than 64 entries (below that, the move would cost more than the room it frees).
+private func isSparse(count: Int, capacity: Int) -> Bool {
+    capacity > 64 && count < capacity / 8
 }
