@@ -6,7 +6,7 @@ import KubeClient
 // threads reading pipes.
 // BENCH_EVENT_LOOPS=n: the executor child's NIO group (its connections) has n threads, not one
 // per core.
-if CommandLine.arguments.count > 1, CommandLine.arguments[1] == "serve-bench-executor" {
+if CommandLine.arguments.count > 1, ["serve-bench-executor", "serve-floor"].contains(CommandLine.arguments[1]) {
     if let loops = ProcessInfo.processInfo.environment["BENCH_EVENT_LOOPS"].flatMap(Int.init) {
         EventLoopConcurrency.suggestLoopCount(loops)
     }
@@ -64,6 +64,10 @@ if CommandLine.arguments.count > 3, CommandLine.arguments[1] == "measure-informe
 }
 if CommandLine.arguments.count > 2, CommandLine.arguments[1] == "serve-bench-executor" {
     try await ExecutorBench.serveExecutor(port: Int(CommandLine.arguments[2]) ?? 0)
+    exit(0)
+}
+if CommandLine.arguments.count > 3, CommandLine.arguments[1] == "serve-floor", let variant = FloorBench.Variant(rawValue: CommandLine.arguments[3]) {
+    try await FloorBench.serve(port: Int(CommandLine.arguments[2]) ?? 0, variant: variant)
     exit(0)
 }
 if CommandLine.arguments.count > 1, CommandLine.arguments[1] == "serve-executor-sandbox" {
@@ -286,6 +290,51 @@ if wanted("startup") {
     if let last = results.last, !last.executor.requests.isEmpty {
         print("")
         print("Requests of the last run when quiet: " + last.executor.requests.sorted { $0.key < $1.key }.map { "`\($0.key)` \($0.value)" }.joined(separator: ", ") + ".")
+    }
+}
+
+if wanted("floor") {
+    let count = Int(environment["BENCH_FLOOR_EVENTS"] ?? "") ?? 2000
+    let rate = Double(environment["BENCH_FLOOR_RATE"] ?? "") ?? 100
+    let floorRuns = Int(environment["BENCH_FLOOR_RUNS"] ?? "") ?? 3
+    var results: [FloorBench.Variant: [FloorBench.Result]] = [:]
+    for _ in 0..<floorRuns {
+        for variant in FloorBench.Variant.allCases where environment["BENCH_FLOOR_ONLY"].map({ $0 == variant.rawValue }) ?? true {
+            results[variant, default: []].append(try await FloorBench.run(variant: variant, count: count, rate: rate))
+        }
+    }
+    let measured = results
+    /// Per event of each run of `variant`.
+    func perEventOfRuns(_ variant: FloorBench.Variant, _ value: (FloorBench.Result) -> Double) -> [Double] {
+        var values: [Double] = []
+        for result in measured[variant] ?? [] { values.append(value(result) / Double(max(1, result.events))) }
+        return values
+    }
+    func perEvent(_ variant: FloorBench.Variant, _ value: (FloorBench.Result) -> Double) -> Double {
+        median(perEventOfRuns(variant, value))
+    }
+    func cell(_ variant: FloorBench.Variant, _ format: String, _ value: (FloorBench.Result) -> Double) -> String {
+        let values = perEventOfRuns(variant, value)
+        return "**\(String(format: format, median(values)))** (\(values.map { String(format: format, $0) }.joined(separator: ", ")))"
+    }
+    let layout = environment["BENCH_TASKS_ON_EVENT_LOOPS"] == "1" ? "tasks on the event loops (`BENCH_TASKS_ON_EVENT_LOOPS=1`)" : "tasks on Swift's pool"
+    print("")
+    print("## The floor: one watch event, one round, one request")
+    print("")
+    print("A child set up as the executor (\(layout)) handles \(count) watch events of TaskActions (an annotation patched) at \(Int(rate))/s by this process; the sandbox is a third process. Per event, median of \(floorRuns) runs, each run in brackets; the differences between rows are what the added step costs.")
+    print("")
+    print("| per event | CPU (user + system) | of which system | context switches |")
+    print("|---|---:|---:|---:|")
+    let rows: [(FloorBench.Variant, String)] = [(.watched, "decoded and cached by an informer"), (.reconciled, "+ a round that does nothing"), (.requested, "+ one merge patch sent in the round")]
+    for (variant, name) in rows where measured[variant] != nil {
+        print("| \(name) | \(cell(variant, "%.0f µs") { $0.cpuSeconds * 1e6 }) | \(cell(variant, "%.0f µs") { $0.systemSeconds * 1e6 }) | \(cell(variant, "%.1f") { Double($0.contextSwitches) }) |")
+    }
+    if measured.count == FloorBench.Variant.allCases.count {  // the summary needs every row
+        let event = perEvent(.watched) { $0.cpuSeconds }
+        let round = perEvent(.reconciled) { $0.cpuSeconds } - event
+        let request = perEvent(.requested) { $0.cpuSeconds } - event - round
+        print("")
+        print("So one event ≈ \(String(format: "%.0f", event * 1e6)) µs, one round ≈ \(String(format: "%.0f", round * 1e6)) µs, one request ≈ \(String(format: "%.0f", request * 1e6)) µs at this rate. A TaskAction is 8 watch events to the executor (3 of its own, 5 of its Pod's), about 5.4 rounds and 3 writes: \(String(format: "%.2f", (8 * event + 5.4 * round + 3 * request) * 1000)) ms of CPU before any executor logic, were its events this far apart.")
     }
 }
 
