@@ -12,12 +12,13 @@ final class ExecutorProcess {
     /// - Parameters:
     ///   - authentication: who the process is to the sandbox (a ServiceAccount token tells two
     ///     processes' writes apart in its audit records).
-    ///   - arguments: added to `run`'s.
+    ///   - arguments: added to `run`'s, and then the words of `DRILL_EXECUTOR_ARGS` (to drill
+    ///     the executor as run with a flag, e.g. `--tasks-on-event-loops`).
     ///   - environment: added to this process's.
     init(sandbox: KubeSandbox, authentication: KubeSandbox.Authentication = .clientCertificate, arguments: [String] = [], environment: [String: String] = [:]) throws {
         kubeconfig = FileManager.default.temporaryDirectory.appendingPathComponent("drill-\(UUID().uuidString).kubeconfig").path
         try sandbox.writeKubeconfig(to: kubeconfig, authentication: authentication)
-        self.arguments = arguments
+        self.arguments = arguments + (ProcessInfo.processInfo.environment["DRILL_EXECUTOR_ARGS"] ?? "").split(separator: " ").map(String.init)
         self.environment = environment
     }
 
