@@ -126,11 +126,12 @@ final class DrillWorld: Sendable {
         return names
     }
 
-    /// Waits until every named TaskAction is terminal or `limit` passes; how many were.
-    func waitTerminal(_ names: [String], limit: Duration) async -> Int {
+    /// Waits until every named TaskAction is terminal, `limit` passes or `giveUp` says there is
+    /// no point (the executor process is gone); how many were.
+    func waitTerminal(_ names: [String], limit: Duration, giveUp: () -> Bool = { false }) async -> Int {
         let deadline = ContinuousClock.now + limit
         var terminal = 0
-        while ContinuousClock.now < deadline {
+        while ContinuousClock.now < deadline, !giveUp() {
             terminal = await countTerminal(names)
             if terminal == names.count { return terminal }
             try? await Task.sleep(for: .seconds(1))

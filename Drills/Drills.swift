@@ -148,11 +148,12 @@ extension Drill {
                 executor.kill()
                 try executor.start()
             }
-            let terminal = await world.waitTerminal(names, limit: short ? .seconds(180) : .seconds(600))
+            let terminal = await world.waitTerminal(names, limit: short ? .seconds(180) : .seconds(600), giveUp: { executor.unexpectedExit != nil })
             let converged = (ContinuousClock.now - started).seconds
             let audit = try await Audit.run(world, names: names)
             var result = DrillResult(name: "executor-killed", actions: count, audit: audit, convergeSeconds: converged, requestsPerAction: nil)
             result.extra = [("kills", "3")]
+            if let exit = executor.unexpectedExit { result.failures.append(exit) }
             if terminal < count { result.failures.append("\(count - terminal) not terminal") }
             return result
         }

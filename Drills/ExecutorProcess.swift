@@ -32,7 +32,16 @@ final class ExecutorProcess {
             throw DrillError("no executor binary at \(Self.binary): build it (make drill does)")
         }
         process = try ChildProcess.start(Self.binary, ["run", "--kubeconfig", kubeconfig, "--namespace", "default", "--metrics-bind-address", "0", "--health-probe-bind-address", "0", "--log-level", "error"] + arguments,
-                                         environment: ProcessInfo.processInfo.environment.merging(environment) { $1 })
+                                         environment: ProcessInfo.processInfo.environment.merging(environment) { $1 }, stderr: .capture)
+    }
+
+    /// Why the process is gone though this drill neither killed nor stopped it (it could not
+    /// start, or it crashed): its exit status and the end of what it wrote to stderr; nil
+    /// while it runs.
+    var unexpectedExit: String? {
+        guard let process, let status = process.exitStatus else { return nil }
+        let said = String(decoding: process.errorOutput.suffix(2_000), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return "the executor exited on its own with status \(status)" + (said.isEmpty ? "" : ": \(said)")
     }
 
     /// SIGKILL: no shutdown, no lease release, requests cut off where they are.

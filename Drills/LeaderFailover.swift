@@ -23,7 +23,9 @@ extension Drill {
             }
             defer { processes.forEach { $0.stop() } }
             try processes[0].start()
-            guard await world.waitForLeaseHolder(leaseName, prefix: "drill-a_", limit: .seconds(60)) else { throw DrillError("the first executor did not take the lease within 60 s") }
+            guard await world.waitForLeaseHolder(leaseName, prefix: "drill-a_", limit: .seconds(60)) else {
+                throw DrillError(processes[0].unexpectedExit ?? "the first executor did not take the lease within 60 s")
+            }
             try processes[1].start()
             let started = ContinuousClock.now
             let names = try await world.create(count, prefix: "failover")
@@ -34,7 +36,7 @@ extension Drill {
             let killedAt = Date()
             processes[0].kill()
             let tookOver = await world.waitForLeaseHolder(leaseName, prefix: "drill-b_", limit: .seconds(60))
-            let terminal = await world.waitTerminal(names, limit: short ? .seconds(180) : .seconds(600))
+            let terminal = await world.waitTerminal(names, limit: short ? .seconds(180) : .seconds(600), giveUp: { processes[1].unexpectedExit != nil })
             let converged = (ContinuousClock.now - started).seconds
             let audit = try await Audit.run(world, names: names)
 
@@ -64,6 +66,7 @@ extension Drill {
             let gap = lastRenewal.flatMap { renewal in acquired.map { $0.timeIntervalSince(renewal) } }
             result.extra = [("takeover_s", takeover.map { String(format: "%.1f", $0) } ?? "-"), ("unrenewed_s", gap.map { String(format: "%.1f", $0) } ?? "-"),
                             ("handed_over", "\(both)"), ("by_two_leaders", "\(overlapping)"), ("standby_writes", "\(standbyWrites)")]
+            if let exit = processes[1].unexpectedExit { result.failures.append(exit) }
             if terminal < count { result.failures.append("\(count - terminal) not terminal") }
             if !tookOver || acquired == nil { result.failures.append("the standby never took the lease") }
             // The standby counts the lease duration from when it saw the last renewal, which its
