@@ -167,9 +167,7 @@ enum ExecutorBench {
                 let stats = ExecutorStats(cpuSeconds: Self.cpuSeconds() - cpuAtStart, systemSeconds: system - systemAtStart, contextSwitches: switches - switchesAtStart, peakResident: Memory.peakResident, peakHeap: max(peakHeap.value, Memory.heapInUse()),
                                           heapAtEnd: Memory.heapInUse(), residentAtEnd: Memory.resident, requests: counts.withLock { $0 },
                                           rounds: Self.taskActionRounds(manager.metrics) - roundsAtStart)
-                var json = try JSONEncoder().encode(stats)
-                json.append(UInt8(ascii: "\n"))
-                FileHandle.standardOutput.write(json)
+                try Self.writeLine(stats)
                 break
             }
         }
@@ -222,6 +220,13 @@ enum ExecutorBench {
         var t = timespec()
         clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
         return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
+    }
+
+    /// Writes `value` to stdout as one JSON line: how a child reports its figures to the driver.
+    static func writeLine(_ value: some Encodable) throws {
+        var json = try JSONEncoder().encode(value)
+        json.append(UInt8(ascii: "\n"))
+        FileHandle.standardOutput.write(json)
     }
 
     /// Lines of stdin, read on a thread of their own.

@@ -87,9 +87,7 @@ enum FloorBench {
                 let (system, switches) = ExecutorBench.systemSecondsAndSwitches()
                 let result = Result(events: events.value - eventsAtStart, rounds: rounds.value - roundsAtStart,
                                     cpuSeconds: ExecutorBench.cpuSeconds() - cpuAtStart, systemSeconds: system - systemAtStart, contextSwitches: switches - switchesAtStart)
-                var json = try JSONEncoder().encode(result)
-                json.append(UInt8(ascii: "\n"))
-                FileHandle.standardOutput.write(json)
+                try ExecutorBench.writeLine(result)
                 break
             }
         }
