@@ -13,7 +13,7 @@ final class ExecutorProcess {
     ///   - authentication: who the process is to the sandbox (a ServiceAccount token tells two
     ///     processes' writes apart in its audit records).
     ///   - arguments: added to `run`'s, and then the words of `DRILL_EXECUTOR_ARGS` (to drill
-    ///     the executor as run with a flag, e.g. `--tasks-on-event-loops`).
+    ///     the executor as run with a flag, e.g. `--no-tasks-on-event-loops`).
     ///   - environment: added to this process's.
     init(sandbox: KubeSandbox, authentication: KubeSandbox.Authentication = .clientCertificate, arguments: [String] = [], environment: [String: String] = [:]) throws {
         kubeconfig = FileManager.default.temporaryDirectory.appendingPathComponent("drill-\(UUID().uuidString).kubeconfig").path

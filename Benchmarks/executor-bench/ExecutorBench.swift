@@ -103,6 +103,12 @@ enum ExecutorBench {
         }
     }
 
+    /// Where the executor child's workers run, as `executor run` places them: spread over the
+    /// event loops when its tasks run there; BENCH_SPREAD_WORKERS=0 leaves them where tasks run.
+    static func workerExecutors() -> [any TaskExecutor] {
+        ProcessInfo.processInfo.environment["BENCH_SPREAD_WORKERS"] == "0" ? [] : EventLoopConcurrency.loopExecutors()
+    }
+
     /// The child: one executor against the sandbox at `port`. Prints `ready` once its caches
     /// synced; measures from the `start` line on stdin to the `stop` line, then prints its
     /// ``ExecutorStats`` as one JSON line.
@@ -130,7 +136,9 @@ enum ExecutorBench {
         var config = ExecutorConfig()
         if let window = ProcessInfo.processInfo.environment["BENCH_COALESCE_MS"].flatMap(Int.init) { config.statusCoalesceMilliseconds = window }
         if let rate = ProcessInfo.processInfo.environment["BENCH_WRITES_PER_SECOND"].flatMap(Double.init) { config.statusWritesPerSecond = rate }
-        _ = Executor(manager: manager, config: config, sink: SilentSink(), options: ControllerOptions(maxConcurrentReconciles: 10), logger: logging)
+        // BENCH_WORKERS: the executor's `--max-concurrent-reconciles` (10, its default).
+        let workers = ProcessInfo.processInfo.environment["BENCH_WORKERS"].flatMap(Int.init) ?? 10
+        _ = Executor(manager: manager, config: config, sink: SilentSink(), options: ControllerOptions(maxConcurrentReconciles: workers, workerExecutors: Self.workerExecutors()), logger: logging)
         let peakHeap = LockedBox(0)
         // Started by the end-to-end runs (`sample-heap`); the start-up bench samples from launch
         // to its `start` line (`BENCH_SAMPLE_HEAP_AT_LAUNCH`), so that its quiet minute holds

@@ -60,7 +60,7 @@ enum FloorBench {
         }
         if variant != .watched {
             let reconciler = FloorReconciler(client: variant == .requested ? client : nil, rounds: rounds)
-            let controller = manager.controller(name: "floor", reconciler: reconciler, options: ControllerOptions(maxConcurrentReconciles: 10))
+            let controller = manager.controller(name: "floor", reconciler: reconciler, options: ControllerOptions(maxConcurrentReconciles: 10, workerExecutors: ExecutorBench.workerExecutors()))
             controller.watch(informer)
         }
         let run = Task { try await manager.run() }

@@ -1,16 +1,17 @@
 import Foundation
 import KubeClient
 
-// BENCH_TASKS_ON_EVENT_LOOPS=1: the executor child runs its tasks on the event loops, as
-// `executor run --tasks-on-event-loops`. Only that child: the driver and the sandbox child block
-// threads reading pipes.
+// The executor child (and the floor's child) runs its tasks on the event loops, as `executor run`
+// does by default; BENCH_TASKS_ON_EVENT_LOOPS=0 runs them on Swift's pool, as `executor run
+// --no-tasks-on-event-loops`. Only those children: the driver and the sandbox child block threads
+// reading pipes.
 // BENCH_EVENT_LOOPS=n: the executor child's NIO group (its connections) has n threads, not one
 // per core.
 if CommandLine.arguments.count > 1, ["serve-bench-executor", "serve-floor"].contains(CommandLine.arguments[1]) {
     if let loops = ProcessInfo.processInfo.environment["BENCH_EVENT_LOOPS"].flatMap(Int.init) {
         EventLoopConcurrency.suggestLoopCount(loops)
     }
-    if ProcessInfo.processInfo.environment["BENCH_TASKS_ON_EVENT_LOOPS"] == "1" {
+    if ProcessInfo.processInfo.environment["BENCH_TASKS_ON_EVENT_LOOPS"] != "0" {
         EventLoopConcurrency.install()
     }
 }
@@ -317,7 +318,7 @@ if wanted("floor") {
         let values = perEventOfRuns(variant, value)
         return "**\(String(format: format, median(values)))** (\(values.map { String(format: format, $0) }.joined(separator: ", ")))"
     }
-    let layout = environment["BENCH_TASKS_ON_EVENT_LOOPS"] == "1" ? "tasks on the event loops (`BENCH_TASKS_ON_EVENT_LOOPS=1`)" : "tasks on Swift's pool"
+    let layout = environment["BENCH_TASKS_ON_EVENT_LOOPS"] == "0" ? "tasks on Swift's pool (`BENCH_TASKS_ON_EVENT_LOOPS=0`)" : "tasks on the event loops"
     print("")
     print("## The floor: one watch event, one round, one request")
     print("")

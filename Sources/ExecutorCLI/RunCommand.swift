@@ -56,14 +56,17 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("kube-api-http-version"), help: "http1 (keep-alive connections; the default, measured cheaper for this traffic) or automatic (HTTP/2 where TLS negotiates it, as client-go).")
     var kubeAPIHTTPVersion = ClientConfiguration.HTTPVersionPreference.http1.rawValue
 
-    /// Off by default. Every watch event and API answer arrives on an event loop and is handled
-    /// by a task; with the tasks on those loops there is no thread hand-off between the two: 6-30%
-    /// less CPU per TaskAction and a third of the context switches at a steady 20-30 per second,
-    /// saturated throughput the same within the runs' spread (docs/benchmarks.md). Off because a
-    /// plugin that blocks its thread would stall its loop's API traffic, and because 2 of 59
-    /// measured runs stalled for seconds for a reason not yet found.
-    @Flag(name: .customLong("tasks-on-event-loops"), inversion: .prefixedNo, help: "Run Swift Concurrency's tasks on the event loops that carry the API traffic: less CPU at a steady rate (docs/benchmarks.md); needs plugins that never block a thread.")
-    var tasksOnEventLoops = false
+    /// On by default. Every watch event and API answer arrives on an event loop and is handled
+    /// by a task; with the tasks on those loops there is no thread hand-off between the two: a
+    /// tenth to a sixth less CPU per TaskAction and about half the context switches at a steady
+    /// rate, saturated CPU, throughput and writes the same within the runs' spread
+    /// (docs/benchmarks.md). The reconcile workers are spread over the loops (each prefers one),
+    /// so the work does not all follow the one loop whose watch woke it. The price: a plugin
+    /// that blocks its thread stalls that loop's API traffic. The executor names such a plugin
+    /// (`executor_plugin_slow_calls_total`, a warning) and a held loop (`event_loop_blocked_total`,
+    /// a warning); `--no-tasks-on-event-loops` puts the tasks back on Swift's pool.
+    @Flag(name: .customLong("tasks-on-event-loops"), inversion: .prefixedNo, help: "Run Swift Concurrency's tasks on the event loops that carry the API traffic (the default): less CPU and latency (docs/benchmarks.md); --no-tasks-on-event-loops runs them on Swift's pool, for plugins that block a thread.")
+    var tasksOnEventLoops = true
 
     func validate() throws {
         guard LogFormat(rawValue: logFormat) != nil else { throw ValidationError("--log-format must be json or text, not \"\(logFormat)\"") }
@@ -114,7 +117,7 @@ struct RunCommand: AsyncParsableCommand {
         let manager = Manager(client: client, options: options, metrics: metrics, logger: logger)
         let dataPlane = try DataPlane.make(config: executorConfig, manager: manager, logger: logger)
         let notifier = try WebhookNotifier.make(config: executorConfig.notifications, cluster: executorConfig.cluster, manager: manager, logger: logger)
-        _ = Executor(manager: manager, config: executorConfig, namespaces: namespaces, plugins: ExecutorCLI.plugins, sink: dataPlane.sink, errorDocuments: dataPlane.errorDocuments, notifier: notifier, options: ControllerOptions(maxConcurrentReconciles: maxConcurrentReconciles), logger: logger)
+        _ = Executor(manager: manager, config: executorConfig, namespaces: namespaces, plugins: ExecutorCLI.plugins, sink: dataPlane.sink, errorDocuments: dataPlane.errorDocuments, notifier: notifier, options: ControllerOptions(maxConcurrentReconciles: maxConcurrentReconciles, workerExecutors: EventLoopConcurrency.loopExecutors()), logger: logger)
         logger.info("starting", metadata: ["server": "\(clientConfiguration.server)", "namespaces": "\(namespaces.isEmpty ? "all" : namespaces.joined(separator: ","))", "leaderElection": "\(leaderElect)", "tasks": "\(tasksOnEventLoops ? "event loops" : "Swift's pool")", "allocator": "\(allocator.description)"])
         defer { Task { try? await client.shutdown() } }
         try await manager.runUntilSignalled()

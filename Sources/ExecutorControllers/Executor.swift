@@ -31,7 +31,7 @@ public final class Executor: Sendable {
         let scopes: [String?] = namespaces.isEmpty ? [nil] : namespaces
         var registry = PluginRegistration.registry(registrations, config: config, logger: logger)
         registry.defaultForTaskTypes.merge(config.defaultForTaskTypes) { $1 }
-        let plugins = PluginTable(registry: registry, client: manager.client, errorDocuments: errorDocuments, logger: logger)
+        let plugins = PluginTable(registry: registry, client: manager.client, errorDocuments: errorDocuments, metrics: manager.metrics, logger: logger)
         self.plugins = plugins
 
         var informers: [String: Informer<TaskAction>] = [:]

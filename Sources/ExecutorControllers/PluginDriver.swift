@@ -63,14 +63,17 @@ final class KubernetesPluginDriver<Plugin: KubernetesTaskPlugin>: PluginDriver {
     private let created = LockedBox<[String: Box<Plugin.Child>]>([:])
 
     let errorDocuments: ErrorDocumentCheck?
+    /// Reports the plugin's `build` and `phase` calls that hold their thread.
+    let calls: PluginCallTimer
 
-    init(plugin: Plugin, client: KubernetesClient, errorDocuments: ErrorDocumentCheck? = nil, logger: Logger) {
+    init(plugin: Plugin, client: KubernetesClient, errorDocuments: ErrorDocumentCheck? = nil, metrics: MetricsRegistry? = nil, logger: Logger) {
         self.plugin = plugin
         self.client = client
         self.errorDocuments = errorDocuments
         var logger = logger
         logger[metadataKey: "plugin"] = "\(plugin.id)"
         self.logger = logger
+        calls = PluginCallTimer(plugin: plugin.id, metrics: metrics, logger: logger)
     }
 
     var id: String { plugin.id }
@@ -227,7 +230,8 @@ final class KubernetesPluginDriver<Plugin: KubernetesTaskPlugin>: PluginDriver {
         guard let child else { throw CancellationError() }
         state.childUID = child.metadata.uid
         state.started = true
-        var info = plugin.phase(of: child, relatedPod: relatedPod(of: child, namespace: context.namespace), context: context)
+        let related = relatedPod(of: child, namespace: context.namespace)
+        var info = calls.time(.phase, taskAction: context.taskAction.metadata.name ?? "") { plugin.phase(of: child, relatedPod: related, context: context) }
         if plugin.isTerminal(child), info.phase.isTerminal || info.phase.isFailure {
             info.occurredAt = plugin.completionTime(child)
         }
@@ -261,7 +265,7 @@ final class KubernetesPluginDriver<Plugin: KubernetesTaskPlugin>: PluginDriver {
     private func launch(_ context: TaskExecutionContext) async throws -> (PhaseInfo, created: Bool) {
         var child: Plugin.Child
         do {
-            child = try plugin.build(context)
+            child = try calls.time(.build, taskAction: context.taskAction.metadata.name ?? "") { try plugin.build(context) }
         } catch let error as ExecutionError {
             return (PhaseInfo(phase: .permanentFailure, reason: error.message, error: error), false)
         }

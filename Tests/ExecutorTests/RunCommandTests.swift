@@ -97,12 +97,12 @@ struct RunCommandTests {
         }
     }
 
-    @Test("tasks run on Swift's pool by default and on the event loops with --tasks-on-event-loops; TaskActions complete either way")
+    @Test("tasks run on the event loops by default and on Swift's pool with --no-tasks-on-event-loops; TaskActions complete either way")
     func tasksOnEventLoops() async throws {
         var options = KubeSandbox.Options()
         options.kubelet = true
         try await Self.withSandbox(options) { sandbox, client, kubeconfig in
-            for (flags, action, said) in [([String](), "r1-pool", #""tasks":"Swift's pool""#), (["--tasks-on-event-loops"], "r1-loops", #""tasks":"event loops""#)] {
+            for (flags, action, said) in [([String](), "r1-loops", #""tasks":"event loops""#), (["--no-tasks-on-event-loops"], "r1-pool", #""tasks":"Swift's pool""#)] {
                 let process = try Self.spawn(["run", "--kubeconfig", kubeconfig, "--namespace", "default", "--metrics-bind-address", "0", "--health-probe-bind-address", "0"] + flags)
                 _ = try await client.create(Fixtures.taskAction(action, template: Fixtures.template(duration: 0.05, startup: 0.05)))
                 try await eventually("\(action) completed") { (try? await client.get(TaskAction.self, name: action, namespace: "default"))?.status?.phaseHistory?.last?.phase == "Completed" }

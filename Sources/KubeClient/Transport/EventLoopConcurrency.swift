@@ -12,10 +12,11 @@ import Synchronization
 /// which the client's `HTTPClient` already runs on), a task started by an event runs on the
 /// loop that read it. The cost: code that blocks its thread (a synchronous file or pipe read,
 /// a semaphore) now stalls that loop's connections too, so install this only in a process
-/// whose tasks do not block, before its work starts. Measured in the executor, it saves CPU at
-/// a steady rate and halves request latency, yet lowers throughput against a saturated API
-/// server, which the quicker executor sends more status writes (docs/benchmarks.md); that and
-/// the blocking risk are why `executor run` leaves it off unless asked.
+/// whose tasks do not block, before its work starts. Measured in the executor, it saves a tenth
+/// to a sixth of the CPU and half the context switches at a steady rate, with saturated CPU,
+/// throughput and writes the same within the runs' spread (docs/benchmarks.md); `executor run`
+/// installs it unless given `--no-tasks-on-event-loops`, and spreads its reconcile workers over
+/// the loops with ``loopExecutors()``.
 public enum EventLoopConcurrency {
     private static let installed = Mutex<Bool?>(nil)
 
@@ -29,6 +30,16 @@ public enum EventLoopConcurrency {
             done = result
             return result
         }
+    }
+
+    /// One task executor per event loop of NIO's singleton group, once ``install()`` has put the
+    /// tasks on the loops; empty otherwise. NIO keeps a task on the loop that woke it, so without
+    /// these every reconcile follows the loop of the watch that woke it and every connection it
+    /// opens lands there too: one loop does nearly all the work. Workers that each prefer one of
+    /// these (``ControllerOptions``' `workerExecutors`) spread it over all of them.
+    public static func loopExecutors() -> [any TaskExecutor] {
+        guard installed.withLock({ $0 }) == true else { return [] }
+        return MultiThreadedEventLoopGroup.singleton.makeIterator().map { EventLoopTaskExecutor($0) }
     }
 
     /// Sets how many threads NIO's singleton group (the client's connections) gets; call before

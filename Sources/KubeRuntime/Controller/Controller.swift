@@ -11,10 +11,17 @@ public struct ControllerOptions: Sendable {
     /// A reconcile running longer than this is cancelled and retried with backoff; nil for none.
     public var reconcileTimeout: Duration? = nil
     public var rateLimiter = RetryRateLimiter<ReconcileRequest>()
+    /// Where the workers run: worker *i* prefers executor *i* mod their count, so its rounds,
+    /// and the continuations of the calls it makes, stay there. Empty (the default) runs them
+    /// wherever tasks run. With tasks on the event loops, ``EventLoopConcurrency/loopExecutors()``
+    /// spreads the workers over the loops; without it they would all follow the one loop whose
+    /// watch woke them (docs/benchmarks.md).
+    public var workerExecutors: [any TaskExecutor] = []
 
-    public init(maxConcurrentReconciles: Int = 1, reconcileTimeout: Duration? = nil) {
+    public init(maxConcurrentReconciles: Int = 1, reconcileTimeout: Duration? = nil, workerExecutors: [any TaskExecutor] = []) {
         self.maxConcurrentReconciles = maxConcurrentReconciles
         self.reconcileTimeout = reconcileTimeout
+        self.workerExecutors = workerExecutors
     }
 }
 
@@ -100,8 +107,13 @@ public final class Controller: Sendable {
         logger.info("starting workers", metadata: ["workers": "\(options.maxConcurrentReconciles)"])
         await withTaskCancellationHandler {
             await withTaskGroup(of: Void.self) { group in
-                for _ in 0..<max(1, options.maxConcurrentReconciles) {
-                    group.addTask { await self.worker() }
+                let executors = options.workerExecutors
+                for index in 0..<max(1, options.maxConcurrentReconciles) {
+                    if executors.isEmpty {
+                        group.addTask { await self.worker() }
+                    } else {
+                        group.addTask(executorPreference: executors[index % executors.count]) { await self.worker() }
+                    }
                 }
             }
         } onCancel: {

@@ -18,13 +18,18 @@ public struct ManagerOptions: Sendable {
     /// a cache that cannot fill (RBAC, a kind not served, a server that keeps failing) should
     /// end the process loudly rather than leave it hanging unready.
     public var cacheSyncTimeout: Duration = .seconds(120)
+    /// How NIO's event loops (the API client's connections, the metrics and probe servers) are
+    /// watched for a held thread while ``Manager/run()`` runs (``EventLoopLagMonitor``); nil
+    /// watches nothing.
+    public var eventLoopLag: EventLoopLagMonitor.Settings? = EventLoopLagMonitor.Settings()
 
-    public init(metricsBindAddress: String = ":8080", healthProbeBindAddress: String = ":8081", leaderElection: LeaderElectionConfig? = nil, gracefulShutdownTimeout: Duration = .seconds(30), cacheSyncTimeout: Duration = .seconds(120)) {
+    public init(metricsBindAddress: String = ":8080", healthProbeBindAddress: String = ":8081", leaderElection: LeaderElectionConfig? = nil, gracefulShutdownTimeout: Duration = .seconds(30), cacheSyncTimeout: Duration = .seconds(120), eventLoopLag: EventLoopLagMonitor.Settings? = EventLoopLagMonitor.Settings()) {
         self.metricsBindAddress = metricsBindAddress
         self.healthProbeBindAddress = healthProbeBindAddress
         self.leaderElection = leaderElection
         self.gracefulShutdownTimeout = gracefulShutdownTimeout
         self.cacheSyncTimeout = cacheSyncTimeout
+        self.eventLoopLag = eventLoopLag
     }
 }
 
@@ -42,6 +47,7 @@ public final class Manager: Service, Sendable {
     public let elector: LeaderElector?
     public let clock: any RuntimeClock
     let logger: Logger
+    private let lagMonitor: EventLoopLagMonitor?
 
     struct Runnable: Sendable {
         var name: String
@@ -61,6 +67,7 @@ public final class Manager: Service, Sendable {
         self.logger = logger
         self.informers = SharedInformerFactory(client: client, options: informerOptions, clock: clock, metrics: metrics, logger: logger)
         self.elector = options.leaderElection.map { LeaderElector(client: client, config: $0, clock: clock, metrics: metrics, logger: logger) }
+        self.lagMonitor = options.eventLoopLag.map { EventLoopLagMonitor(settings: $0, metrics: metrics, logger: logger) }
     }
 
     /// Runs `controller` while this process leads.
@@ -121,6 +128,7 @@ public final class Manager: Service, Sendable {
             },
         ])
         ports.withLock { $0 = (metricsServer?.port, healthServer?.port) }
+        lagMonitor?.start()
 
         let (stops, stop) = AsyncStream<StopReason>.makeStream()
         let all = runnables.value
@@ -185,6 +193,7 @@ public final class Manager: Service, Sendable {
         await awaitWithin(alwaysTask, "runnables")
         informerTask.cancel()
         await awaitWithin(informerTask, "informers")
+        await lagMonitor?.stop()
         await healthServer?.stop()
         await metricsServer?.stop()
         logger.info("stopped")
