@@ -61,6 +61,10 @@ final class KubernetesPluginDriver<Plugin: KubernetesTaskPlugin>: PluginDriver {
     /// the informer delivers any event of that name. Boxed: under a burst the informer lags by
     /// thousands of creates, and an empty bucket then costs a pointer, not a whole child.
     private let created = LockedBox<[String: Box<Plugin.Child>]>([:])
+    /// This driver's creates whose child's first watch event has not come, by `namespace/name`:
+    /// that event wakes no round, since the round that created the child judges the version the
+    /// create answered with, and the event carries that very version (``OwnCreate``).
+    private let ownCreates = LockedBox<[String: OwnCreate]>([:])
 
     let errorDocuments: ErrorDocumentCheck?
     /// Reports the plugin's `build` and `phase` calls that hold their thread.
@@ -104,8 +108,9 @@ final class KubernetesPluginDriver<Plugin: KubernetesTaskPlugin>: PluginDriver {
                     let key = "\(object.metadata.namespace ?? "")/\(object.metadata.name ?? "")"
                     created.withLock { _ = $0.removeValueReleasingCapacity(forKey: key) }
                 }
-                // A change the plugin says cannot change its judgement wakes no round.
-                let judged = Predicate<Plugin.Child>(update: { [plugin] old, new in plugin.changeNeedsRound(from: old, to: new) })
+                // The event of our own create wakes no round (``OwnCreate``); nor does a change the
+                // plugin says cannot change its judgement.
+                let judged = Predicate<Plugin.Child>(create: { [ownCreates] child in !OwnCreate.eventIsOwn(child, in: ownCreates) }, update: { [plugin] old, new in plugin.changeNeedsRound(from: old, to: new) })
                 controller.watch(informer, handler: .enqueueOwner(group: TaskAction.resourceType.group, kind: TaskAction.resourceType.kind), predicates: [judged], waitForSync: false)
                 if plugin.relatedPod != nil { watchRelatedPods(manager: manager, controller: controller, namespace: namespace) }
                 return informer
@@ -270,34 +275,50 @@ final class KubernetesPluginDriver<Plugin: KubernetesTaskPlugin>: PluginDriver {
             return (PhaseInfo(phase: .permanentFailure, reason: error.message, error: error), false)
         }
         ChildMetadata.apply(to: &child, context: context, properties: plugin.properties)
+        let key = "\(context.namespace)/\(context.generatedName)"
+        ownCreates.withLock { $0[key] = OwnCreate() }
         do {
             // Read as the informer reads the child, since it stands in for the cached copy.
             var made = try await client.create(child, decoder: plugin.cacheDecoder ?? JSONBytesDecoder())
             plugin.cacheTransform?(&made)
-            let key = "\(context.namespace)/\(context.generatedName)"
             // Unless the informer delivered it meanwhile (then its handler already ran).
             if cached(namespace: context.namespace, name: context.generatedName) == nil {
                 created.withLock { $0[key] = Box(made) }
             }
-        } catch let error as KubeAPIError {
-            switch error.code {
-            case 409 where error.isAlreadyExists && (error.status.message ?? "").hasPrefix("object is being deleted"):
-                // A child of this name is still in its grace period (a Pod Terminating): it is
-                // not ours to adopt. Its deletion event runs the next round.
-                return (.queued("waiting for the previous \(Plugin.Child.resourceType.kind) to be deleted"), false)
-            case 409 where error.isAlreadyExists: break
-            case 403: return (.retryableFailure("RuntimeFailure", "failed to create resource: \(error.status.message ?? "forbidden")"), false)
-            case 413: return (.failure("EntityTooLarge", "failed to create resource: \(error.status.message ?? "request entity too large")"), false)
-            case 422: return (.failure("InvalidResource", "failed to create resource: \(error.status.message ?? "invalid")"), false)
-            case 400: return (.failure("BadRequest", "failed to create resource: \(error.status.message ?? "bad request")"), false)
-            default: throw error
+            if !OwnCreate.answered(key, with: made, in: ownCreates) {
+                // An event of another version came first and was held back: judge it at once.
+                return (PhaseInfo(phase: .queued, reason: "task submitted to K8s", recheckAfter: .zero), true)
             }
+        } catch {
+            // A held-back event is judged at once (or by the retry of a round that threw).
+            let heldBack = OwnCreate.failed(key, in: ownCreates)
+            guard let error = error as? KubeAPIError else { throw error }
+            var (info, made) = try Self.judgeCreateFailure(error)
+            if heldBack { info.recheckAfter = .zero }
+            return (info, made)
         }
         return (.queued("task submitted to K8s"), true)
     }
 
+    /// What a refused create means for the attempt; rethrows what a later round should retry.
+    private static func judgeCreateFailure(_ error: KubeAPIError) throws -> (PhaseInfo, created: Bool) {
+        switch error.code {
+        case 409 where error.isAlreadyExists && (error.status.message ?? "").hasPrefix("object is being deleted"):
+            // A child of this name is still in its grace period (a Pod Terminating): it is
+            // not ours to adopt. Its deletion event runs the next round.
+            return (.queued("waiting for the previous \(Plugin.Child.resourceType.kind) to be deleted"), false)
+        case 409 where error.isAlreadyExists: return (.queued("task submitted to K8s"), true)
+        case 403: return (.retryableFailure("RuntimeFailure", "failed to create resource: \(error.status.message ?? "forbidden")"), false)
+        case 413: return (.failure("EntityTooLarge", "failed to create resource: \(error.status.message ?? "request entity too large")"), false)
+        case 422: return (.failure("InvalidResource", "failed to create resource: \(error.status.message ?? "invalid")"), false)
+        case 400: return (.failure("BadRequest", "failed to create resource: \(error.status.message ?? "bad request")"), false)
+        default: throw error
+        }
+    }
+
     private func delete(name: String, namespace: String) async throws {
         created.withLock { _ = $0.removeValueReleasingCapacity(forKey: "\(namespace)/\(name)") }
+        ownCreates.withLock { _ = $0.removeValueReleasingCapacity(forKey: "\(namespace)/\(name)") }
         do {
             try await client.delete(Plugin.Child.self, name: name, namespace: namespace, options: DeleteOptions(propagationPolicy: .background))
         } catch let error as KubeAPIError where error.isNotFound || error.isGone {

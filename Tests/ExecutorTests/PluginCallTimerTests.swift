@@ -10,7 +10,9 @@ import Testing
 /// The Pod plugin under its own id and task type, whose `phase` holds its thread for 150 ms
 /// (a synchronous read would do the same).
 struct DawdlingPodPlugin: KubernetesTaskPlugin {
-    let inner = PodPlugin()
+    /// Built from the executor's plugin settings, so its Pods name the cluster's scheduler as the
+    /// executor's own do (a shared cluster's simulated kubelet runs only those).
+    let inner: PodPlugin
     let id = "dawdling"
     let taskTypes = ["dawdling"]
     var properties: PluginProperties { inner.properties }
@@ -65,7 +67,7 @@ struct PluginCallTimerTests {
     @Test("a plugin whose phase call holds its thread still runs its task, and the executor counts the slow calls by plugin and call")
     func executorCountsSlowCalls() async throws {
         let metrics = MetricsRegistry()
-        try await ExecutorHarness.with(plugins: PluginRegistration.builtIn + [.plugin(DawdlingPodPlugin())], metrics: metrics) { h in
+        try await ExecutorHarness.with(plugins: PluginRegistration.builtIn + [.plugin { DawdlingPodPlugin(inner: PodPlugin(config: $0.plugins)) }], metrics: metrics) { h in
             try await h.create(Fixtures.taskAction("dawdle", taskType: "dawdling", template: Fixtures.template(duration: 0.05, startup: 0.05)))
             let done = try await h.terminal("dawdle")
             #expect(done.status?.phaseHistory?.last?.phase == "Completed")
