@@ -23,7 +23,6 @@ struct PluginCallTimer: Sendable {
     /// microseconds), well below what blocking on I/O or a sleep takes.
     static let defaultLimit: Duration = .milliseconds(100)
 
-    let plugin: String
     let limit: Duration
     let warningInterval: Duration
     private let counters: [Call: Counter]
@@ -33,7 +32,6 @@ struct PluginCallTimer: Sendable {
 
     /// - Parameter metrics: nil counts nothing (the warning is still logged).
     init(plugin: String, limit: Duration = Self.defaultLimit, warningInterval: Duration = .seconds(10), metrics: MetricsRegistry?, logger: Logger) {
-        self.plugin = plugin
         self.limit = limit
         self.warningInterval = warningInterval
         self.logger = logger

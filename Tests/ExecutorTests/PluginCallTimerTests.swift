@@ -30,10 +30,6 @@ struct DawdlingPodPlugin: KubernetesTaskPlugin {
 
 @Suite("Plugin calls that hold their thread")
 struct PluginCallTimerTests {
-    static func sample(_ text: String, _ name: String) -> Double? {
-        text.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ").last ?? "") }
-    }
-
     @Test("every call over the limit is counted; one warning names the plugin, the call, the TaskAction and how long, and the rest wait for the warning interval")
     func countsAndWarnsOnce() throws {
         let metrics = MetricsRegistry()
@@ -52,7 +48,7 @@ struct PluginCallTimerTests {
         #expect(throws: Refused.self) { try timer.time(.build, taskAction: "ta-2") { () throws -> Int in throw Refused() } }
 
         let text = String(decoding: metrics.render(), as: UTF8.self)
-        #expect(Self.sample(text, #"executor_plugin_slow_calls_total{plugin="p",call="phase"}"#) == 3)
+        #expect(metricSample(text, #"executor_plugin_slow_calls_total{plugin="p",call="phase"}"#) == 3)
         let warnings = logs.records.filter { $0.level == .warning }
         #expect(warnings.count == 1)
         let warning = try #require(warnings.first)
@@ -72,7 +68,7 @@ struct PluginCallTimerTests {
             let done = try await h.terminal("dawdle")
             #expect(done.status?.phaseHistory?.last?.phase == "Completed")
             let text = String(decoding: metrics.render(), as: UTF8.self)
-            #expect((Self.sample(text, #"executor_plugin_slow_calls_total{plugin="dawdling",call="phase"}"#) ?? 0) >= 1, "\(text)")
+            #expect((metricSample(text, #"executor_plugin_slow_calls_total{plugin="dawdling",call="phase"}"#) ?? 0) >= 1, "\(text)")
         }
     }
 }

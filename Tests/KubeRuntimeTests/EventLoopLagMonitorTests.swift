@@ -10,11 +10,6 @@ import Testing
 
 @Suite("Event loop lag")
 struct EventLoopLagMonitorTests {
-    /// The value of the sample `name` in the text exposition, or nil.
-    static func sample(_ text: String, _ name: String) -> Double? {
-        text.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ").last ?? "") }
-    }
-
     @Test("a loop whose thread is held past the warning is counted, logged and its lag recorded; after stop no timer runs")
     func heldLoop() async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -26,12 +21,12 @@ struct EventLoopLagMonitorTests {
         // runs when the hold ends, so at least 380 ms late, however slow the machine.
         _ = try await group.next().submit { usleep(400_000) }.get()
         let blocked = #"event_loop_blocked_total{loop="0"}"#
-        try await eventually("the held loop counted") { (Self.sample(String(decoding: metrics.render(), as: UTF8.self), blocked) ?? 0) >= 1 }
+        try await eventually("the held loop counted") { (metricSample(String(decoding: metrics.render(), as: UTF8.self), blocked) ?? 0) >= 1 }
         await monitor.stop()
 
         let text = String(decoding: metrics.render(), as: UTF8.self)
-        let count = try #require(Self.sample(text, #"event_loop_lag_seconds_count{loop="0"}"#))
-        let underQuarter = try #require(Self.sample(text, #"event_loop_lag_seconds_bucket{loop="0",le="0.25"}"#))
+        let count = try #require(metricSample(text, #"event_loop_lag_seconds_count{loop="0"}"#))
+        let underQuarter = try #require(metricSample(text, #"event_loop_lag_seconds_bucket{loop="0",le="0.25"}"#))
         #expect(count - underQuarter >= 1, "a timer at least 380 ms late belongs above the 0.25 s bucket:\n\(text)")
         let warning = try #require(logs.records.first { $0.level == .warning })
         #expect(warning.metadata["loop"] == "0")
@@ -41,7 +36,7 @@ struct EventLoopLagMonitorTests {
         // Stopped: the loop runs no more timers, so nothing more is recorded.
         _ = try await group.next().submit {}.get()
         try await Task.sleep(for: .milliseconds(100))
-        let after = Self.sample(String(decoding: metrics.render(), as: UTF8.self), #"event_loop_lag_seconds_count{loop="0"}"#)
+        let after = metricSample(String(decoding: metrics.render(), as: UTF8.self), #"event_loop_lag_seconds_count{loop="0"}"#)
         #expect(after == count)
         try await group.shutdownGracefully()
     }
@@ -57,7 +52,7 @@ struct EventLoopLagMonitorTests {
             let loops = MultiThreadedEventLoopGroup.singleton.makeIterator().map { _ in 0 }.count
             try await eventually("every loop timed") {
                 let text = String(decoding: metrics.render(), as: UTF8.self)
-                return (0..<loops).allSatisfy { (Self.sample(text, #"event_loop_lag_seconds_count{loop="\#($0)"}"#) ?? 0) >= 1 }
+                return (0..<loops).allSatisfy { (metricSample(text, #"event_loop_lag_seconds_count{loop="\#($0)"}"#) ?? 0) >= 1 }
             }
             run.cancel()
             try await run.value

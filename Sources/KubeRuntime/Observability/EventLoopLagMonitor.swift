@@ -73,7 +73,7 @@ public final class EventLoopLagMonitor: Sendable {
     public func start() {
         timers.withLock { timers in
             guard timers.isEmpty else { return }
-            let interval = TimeAmount.nanoseconds(Self.nanoseconds(settings.interval))
+            let interval = TimeAmount(settings.interval)
             for loop in watched {
                 loop.due.withLock { $0 = .now() + interval }
                 timers.append(loop.loop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { [self] _ in
@@ -111,9 +111,5 @@ public final class EventLoopLagMonitor: Sendable {
             "lateBy": "\(Int((lag / .milliseconds(1)).rounded())) ms",
             "hint": "plugins and handlers must not block a thread (docs/plugins.md)",
         ])
-    }
-
-    static func nanoseconds(_ duration: Duration) -> Int64 {
-        duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
     }
 }
