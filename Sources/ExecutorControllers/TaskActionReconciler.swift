@@ -24,6 +24,9 @@ public final class TaskActionReconciler: Reconciler {
     /// were based on, which a round must not act on, and the version the last one produced,
     /// whose watch event needs no round.
     private let expectations = LockedBox<[String: OwnWrites]>([:])
+    /// Keys whose round must run again at once when it ends: an event held back while its
+    /// write was unanswered was not the write's own (``OwnWrites``).
+    private let rerun = LockedBox<Set<String>>([])
     /// Coalesced status writes, by key (``HeldStatus``).
     let coalescing = LockedBox<[String: HeldStatus]>([:])
     /// Each TaskAction in flight's template, decoded once.
@@ -44,6 +47,18 @@ public final class TaskActionReconciler: Reconciler {
 
     public func reconcile(_ request: ReconcileRequest, context: ReconcileContext) async throws -> ReconcileResult {
         let key = request.description
+        let result: ReconcileResult
+        do {
+            result = try await round(request, key: key, context: context)
+        } catch {
+            // The error's retry runs the round again.
+            rerun.withLock { _ = $0.remove(key) }
+            throw error
+        }
+        return rerun.withLock { $0.remove(key) } != nil ? .requeueAfter(.zero) : result
+    }
+
+    func round(_ request: ReconcileRequest, key: String, context: ReconcileContext) async throws -> ReconcileResult {
         guard let taskAction = taskActions(request.namespace)?.store.get(namespace: request.namespace, name: request.name) else {
             expectations.withLock { _ = $0.removeValueReleasingCapacity(forKey: key) }
             coalescing.withLock { _ = $0.removeValueReleasingCapacity(forKey: key) }
@@ -150,8 +165,9 @@ public final class TaskActionReconciler: Reconciler {
         if !(taskAction.metadata.finalizers ?? []).contains(TaskActionLabels.finalizer) {
             // Go on from the object the patch returned (finalizer and new resourceVersion in
             // it) rather than wait for its watch event: the child is created right away.
-            let written = try await Finalizers.add(TaskActionLabels.finalizer, to: taskAction, client: client)
-            wrote(taskAction, produced: written?.metadata.resourceVersion)
+            let written = try await ownWrite(taskAction, produced: { $0?.metadata.resourceVersion }) {
+                try await Finalizers.add(TaskActionLabels.finalizer, to: taskAction, client: client)
+            }
             guard let written else { return .done }
             taskAction = written
             coalescing.withLock { $0[Self.key(taskAction)] = HeldStatus(lastWrite: self.now()) }
@@ -447,11 +463,12 @@ public final class TaskActionReconciler: Reconciler {
             // Flyte writes no status for an abort (the object is going); the webhooks still hear of it.
             notifier?.observe(.taskAction(taskAction, status: taskAction.status ?? TaskActionStatus(), reason: .aborted, message: "TaskAction was aborted", at: now(), child: child(of: taskAction, status: taskAction.status)))
         }
-        let written = try await Finalizers.remove(TaskActionLabels.finalizer, from: taskAction, client: client)
         // The object is going; until its DELETED event reaches the cache, a round woken by its
         // child's deletion would find it still holding the finalizer and abort (and announce
-        // the abort) again.
-        wrote(taskAction, produced: written?.metadata.resourceVersion)
+        // the abort) again: the write is noted as ours.
+        try await ownWrite(taskAction, produced: { $0?.metadata.resourceVersion }) {
+            try await Finalizers.remove(TaskActionLabels.finalizer, from: taskAction, client: client)
+        }
         return .done
     }
 
@@ -472,8 +489,9 @@ public final class TaskActionReconciler: Reconciler {
     @discardableResult
     func writeStatus(_ taskAction: TaskAction, _ status: TaskActionStatus) async throws -> TaskAction {
         let body = try Patch.merge(encoding: TaskActionStatusPatch(status: status, resourceVersion: taskAction.metadata.resourceVersion))
-        let written = try await client.patch(TaskAction.resourceType, name: taskAction.metadata.name ?? "", namespace: taskAction.metadata.namespace, body, subresource: "status", as: WrittenVersion.self)
-        wrote(taskAction, produced: written.resourceVersion, terminal: status.isTerminal)
+        let written = try await ownWrite(taskAction, terminal: status.isTerminal, produced: \.resourceVersion) {
+            try await client.patch(TaskAction.resourceType, name: taskAction.metadata.name ?? "", namespace: taskAction.metadata.namespace, body, subresource: "status", as: WrittenVersion.self)
+        }
         // Its round may be the last: the event of this write wakes none.
         if status.isTerminal {
             templates.forget(Self.key(taskAction))
@@ -518,36 +536,37 @@ public final class TaskActionReconciler: Reconciler {
         driver.shrinkFinishedChild(namespace: namespace, name: ChildNames.generated(taskAction: name, attempt: attempt, maxLength: driver.properties.generatedNameMaxLength))
     }
 
-    /// Remembers that `taskAction` at its resourceVersion is now out of date, and that our
-    /// write made `produced` (nil when the answer did not say), a terminal status if `terminal`.
-    func wrote(_ taskAction: TaskAction, produced: String?, terminal: Bool = false) {
-        guard let version = taskAction.metadata.resourceVersion else { return }
-        expectations.withLock { e in
-            let key = Self.key(taskAction)
-            e[key, default: OwnWrites()].superseded.insert(version)
-            e[key]!.produced = produced
-            e[key]!.producedTerminal = terminal && produced != nil
+    /// Sends `send`, a write of `taskAction` by this round, and notes it (``OwnWrites``): before
+    /// it goes, so that its watch event, should it beat the answer, is held back; after, that
+    /// `taskAction`'s version is out of date and the write made the version `produced` reads
+    /// from the answer (nil when it did not say), a terminal status if `terminal`.
+    @discardableResult
+    func ownWrite<Answer>(_ taskAction: TaskAction, terminal: Bool = false, produced: (Answer) -> String?, _ send: () async throws -> Answer) async throws -> Answer {
+        let key = Self.key(taskAction)
+        expectations.withLock { OwnWrites.sending(key, in: &$0) }
+        let answer: Answer
+        do {
+            answer = try await send()
+        } catch {
+            if expectations.withLock({ OwnWrites.failed(key, in: &$0) }) { rerun.withLock { _ = $0.insert(key) } }
+            throw error
         }
+        let made = produced(answer)
+        if expectations.withLock({ OwnWrites.answered(key, base: taskAction.metadata.resourceVersion, produced: made, terminal: terminal, in: &$0) }) {
+            rerun.withLock { _ = $0.insert(key) }
+        }
+        return answer
     }
 
-    /// Drops the TaskAction events a round need not see: the watch event of our own last write
-    /// (the object is what the round that wrote it built, from a cache that had every other
-    /// change then; a child or spec change after it has an event of its own) and the events of
-    /// versions our writes superseded (a round would find them stale and stop). When a round
-    /// stopped at a stale version meanwhile (it was woken by something else), the last write's
-    /// event passes, so that round runs again. Anyone else's write passes.
+    /// Drops the TaskAction events a round need not see (``OwnWrites/eventNeedsRound(_:version:in:)``):
+    /// the watch event of our own last write, the events of versions our writes superseded, and
+    /// any event while a write of ours is unanswered, until its answer judges it. Anyone else's
+    /// write passes.
     public var ownWriteEvents: KubeRuntime.Predicate<TaskAction> {
         KubeRuntime.Predicate(update: { [expectations] _, new in
             guard let version = new.metadata.resourceVersion else { return true }
             let key = Self.key(new)
-            return expectations.withLock { e in
-                guard let writes = e[key] else { return true }
-                if writes.superseded.contains(version) { return false }
-                guard writes.produced == version else { return true }
-                // The cache now holds our last write: no version left to wait for.
-                e.removeValueReleasingCapacity(forKey: key)
-                return writes.awaited
-            }
+            return expectations.withLock { OwnWrites.eventNeedsRound(key, version: version, in: &$0) }
         })
     }
 
@@ -558,8 +577,9 @@ public final class TaskActionReconciler: Reconciler {
         let completed = TaskActionTime.completedLabel(taskAction.status?.terminalTime ?? now())
         let patch: JSONValue = ["metadata": ["labels": [TaskActionLabels.terminationStatus: .string(TaskActionLabels.terminated), TaskActionLabels.completedTime: .string(completed)]]]
         do {
-            let written = try await client.patch(TaskAction.resourceType, name: taskAction.metadata.name ?? "", namespace: taskAction.metadata.namespace, .merge(patch), as: WrittenVersion.self)
-            wrote(taskAction, produced: written.resourceVersion, terminal: taskAction.isTerminal)
+            try await ownWrite(taskAction, terminal: taskAction.isTerminal, produced: \.resourceVersion) {
+                try await client.patch(TaskAction.resourceType, name: taskAction.metadata.name ?? "", namespace: taskAction.metadata.namespace, .merge(patch), as: WrittenVersion.self)
+            }
         } catch let error as KubeAPIError where error.isNotFound {
             return
         }
@@ -617,20 +637,3 @@ public final class TaskActionReconciler: Reconciler {
     }
 }
 
-
-/// What the reconciler's writes of one TaskAction left behind, until the cache catches up.
-struct OwnWrites {
-    /// The resourceVersions our writes were based on. While the cache shows one of them, a
-    /// round would act on a state we already changed (and meet a 409), so it stops and waits
-    /// for the watch event of our last write. A round that goes on from the object its own
-    /// write returned adds each version it leaves behind.
-    var superseded: Set<String> = []
-    /// The resourceVersion our last write produced, from the server's answer.
-    var produced: String?
-    /// Whether that write left the TaskAction terminal: until the cache shows it, events need
-    /// no round (``TaskActionReconciler/needsRound(_:)``).
-    var producedTerminal = false
-    /// Whether a round stopped at a superseded version since: the event of `produced` must
-    /// then run it again.
-    var awaited = false
-}

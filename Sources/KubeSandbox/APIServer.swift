@@ -29,19 +29,24 @@ struct APIServer: Sendable {
         if requiresAuthentication, !isPublic, request.user == nil {
             return .error(APIError(code: 401, reason: "Unauthorized", message: "Unauthorized"))
         }
+        var answerGate: AnswerGate?
         if !isPublic, let fault = await faults.take(method: request.method.rawValue, path: path, isWatch: request.query["watch"] == "true" || request.query["watch"] == "1") {
             if let latency = fault.latency { try? await Task.sleep(for: latency) }
             if let code = fault.code {
                 return .error(APIError(code: code, reason: Self.reason(for: code), message: "injected fault: HTTP \(code)", retryAfterSeconds: fault.retryAfterSeconds))
             }
+            answerGate = fault.answerGate
         }
+        let response: SandboxResponse
         do {
-            return try await route(request)
+            response = try await route(request)
         } catch let error as APIError {
-            return .error(error)
+            response = .error(error)
         } catch {
-            return .error(APIError(code: 500, reason: "InternalError", message: "\(error)"))
+            response = .error(APIError(code: 500, reason: "InternalError", message: "\(error)"))
         }
+        await answerGate?.pass()
+        return response
     }
 
     static func reason(for code: Int) -> String {

@@ -8,6 +8,10 @@ public actor FaultInjector {
         public var retryAfterSeconds: Int?
         /// Wait this long before answering.
         public var latency: Duration?
+        /// Serve the request at once and hold its answer until this gate opens, as a slow
+        /// network does on the way back: the change is stored, and its watch events go out,
+        /// first.
+        public var answerGate: AnswerGate?
     }
 
     struct Rule {
@@ -29,6 +33,14 @@ public actor FaultInjector {
     /// Fails the next `count` requests matching `method` and `pathContains` with `code`.
     public func failNext(_ count: Int, code: Int, retryAfterSeconds: Int? = nil, method: String? = nil, pathContains: String? = nil) {
         rules.append(Rule(remaining: count, fault: Fault(code: code, retryAfterSeconds: retryAfterSeconds), method: method, pathContains: pathContains))
+    }
+
+    /// Serves the next `count` requests matching `method` and `pathContains` at once and holds
+    /// their answers until the returned gate opens: their watch events reach watchers first.
+    public func holdAnswers(_ count: Int, method: String? = nil, pathContains: String? = nil) -> AnswerGate {
+        let gate = AnswerGate()
+        rules.append(Rule(remaining: count, fault: Fault(answerGate: gate), method: method, pathContains: pathContains))
+        return gate
     }
 
     /// Answers `fraction` of the requests (0…1), picked at random, with one of `codes`, as an
@@ -81,5 +93,26 @@ public actor FaultInjector {
             fault?.latency = latency
         }
         return fault
+    }
+}
+
+/// Holds the answers of the requests a ``FaultInjector/holdAnswers(_:method:pathContains:)``
+/// rule matched until a test opens it.
+public actor AnswerGate {
+    private var isOpen = false
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+    /// How many answers are being held now.
+    public var held: Int { waiting.count }
+
+    /// Lets every held answer, and every later one, go.
+    public func open() {
+        isOpen = true
+        for answer in waiting { answer.resume() }
+        waiting = []
+    }
+
+    func pass() async {
+        if isOpen { return }
+        await withCheckedContinuation { waiting.append($0) }
     }
 }

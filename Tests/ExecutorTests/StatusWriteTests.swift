@@ -263,6 +263,67 @@ struct StatusWriteTests {
         }
     }
 
+    @Test("a status write whose watch event beats its answer: its own event is held back and wakes no round; anyone else's, held back meanwhile, runs the round again at once")
+    func ownWriteEventBeforeAnswer() async throws {
+        try await ExecutorHarness.with(start: false) { h in
+            try await h.create(Fixtures.taskAction("w-late"))
+            let created = try await h.client.get(TaskAction.self, name: "w-late", namespace: "default")
+            let informer = Informer<TaskAction>(client: h.client)
+            _ = informer.store.upsert(created)
+            let reconciler = Self.reconciler(h, informer: informer)
+            let filter = reconciler.ownWriteEvents
+            let request = ReconcileRequest(namespace: "default", name: "w-late")
+            let context = ReconcileContext(logger: Logger(label: "test"), reconcileID: "r")
+            func get() async throws -> TaskAction { try await h.client.get(TaskAction.self, name: "w-late", namespace: "default") }
+            /// Writes `status` over `base` with its answer held by the sandbox until `meanwhile`
+            /// has run: by then the write is stored, so its watch event came first.
+            func writeAnsweredLate(_ base: TaskAction, _ status: TaskActionStatus, meanwhile: () async throws -> Void) async throws -> TaskAction {
+                let gate = await h.sandbox.faults.holdAnswers(1, method: "PATCH", pathContains: "/taskactions/w-late/status")
+                let write = Task { try await reconciler.writeStatus(base, status) }
+                do {
+                    try await eventually("the status write is stored and its answer held", seconds: 30) { await gate.held == 1 }
+                    try await meanwhile()
+                } catch {
+                    await gate.open()
+                    _ = try? await write.value
+                    throw error
+                }
+                await gate.open()
+                return try await write.value
+            }
+            var status = TaskActionStatus()
+            status.attempts = 1
+            status.pluginPhase = "Queued"
+
+            // 1. The event of our own write, before its answer: held back, and once the answer
+            // says it was ours, nothing is owed. The next round runs as any other would.
+            var stored: TaskAction?
+            let first = try await writeAnsweredLate(created, status) {
+                stored = try await get()
+                #expect(stored?.metadata.resourceVersion != created.metadata.resourceVersion)
+                #expect(filter.update(created, stored!) == false, "held back while the write is unanswered")
+            }
+            #expect(first.metadata.resourceVersion == stored?.metadata.resourceVersion)
+            _ = informer.store.upsert(stored!)
+            #expect(try await reconciler.reconcile(request, context: context) == .done, "its own event: no round is owed")
+
+            // 2. Someone else's write lands after ours, while ours is unanswered: both events are
+            // held back, and the answer makes the writing round run again at once.
+            status.pluginPhase = "Initializing"
+            var other: TaskAction?
+            _ = try await writeAnsweredLate(stored!, status) {
+                let mine = try await get()
+                _ = try await h.client.patch(TaskAction.resourceType, name: "w-late", namespace: "default", .merge(["metadata": ["labels": ["team": "ml"]]]))
+                other = try await get()
+                #expect(filter.update(stored!, mine) == false)
+                #expect(filter.update(mine, other!) == false, "held back while the write is unanswered")
+            }
+            _ = informer.store.upsert(other!)
+            #expect(try await reconciler.reconcile(request, context: context) == .requeueAfter(.zero), "the held-back event of another's write runs the round again")
+            #expect(try await reconciler.reconcile(request, context: context) == .done, "once")
+        }
+    }
+
     @Test("a status held for coalescing is dropped by the next round once someone else has ended the TaskAction")
     func heldStatusDroppedWhenEndedElsewhere() async throws {
         try await ExecutorHarness.with(start: false) { h in
