@@ -26,6 +26,8 @@ SWIFT=${SWIFT:-swift}
 scratch=${SCRATCH:-.build-order}
 release=${RELEASE_SCRATCH:-.build}
 iterations=${ITERATIONS:-6}
+# FROM=an earlier list: start from it and skip step 1 (the coverage build, about 20 minutes).
+from=${FROM:-}
 out=hack/executor.order
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -54,14 +56,18 @@ open(path, "a").write("".join(n + "\n" for n in new))
 print(len(new), "added", file=sys.stderr)' "$work/list"
 }
 
-echo "1. coverage" >&2
-$SWIFT build -c release --product executor-bench --scratch-path "$scratch" --sanitize=address \
-  -Xswiftc -sanitize-coverage=func,trace-pc-guard -Xcc -fsanitize-coverage=func,trace-pc-guard
-mkdir "$work/coverage"
-bench_runs "$scratch/release/executor-bench" none ASAN_OPTIONS=detect_leaks=0 \
-  BENCH_EXECUTOR_ENV="ASAN_OPTIONS=detect_leaks=0:coverage=1:coverage_dir=$work/coverage"
-: > "$work/list"
-hack/sancov-symbols.py "$scratch/release/executor-bench" "$work"/coverage/*.sancov | add
+if [ -n "$from" ]; then
+  grep -v '^#' "$from" > "$work/list"
+else
+  echo "1. coverage" >&2
+  $SWIFT build -c release --product executor-bench --scratch-path "$scratch" --sanitize=address \
+    -Xswiftc -sanitize-coverage=func,trace-pc-guard -Xcc -fsanitize-coverage=func,trace-pc-guard
+  mkdir "$work/coverage"
+  bench_runs "$scratch/release/executor-bench" none ASAN_OPTIONS=detect_leaks=0 \
+    BENCH_EXECUTOR_ENV="ASAN_OPTIONS=detect_leaks=0:coverage=1:coverage_dir=$work/coverage"
+  : > "$work/list"
+  hack/sancov-symbols.py "$scratch/release/executor-bench" "$work"/coverage/*.sancov | add
+fi
 
 link() {  # builds executor-bench with the list so far as its order
   cp "$work/list" "$work/order.$1"

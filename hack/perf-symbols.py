@@ -13,7 +13,7 @@ import os, re, subprocess, sys
 
 mode, data, binary = sys.argv[1], sys.argv[2], os.path.basename(sys.argv[3])
 fields = "ip,sym,dso" if mode == "samples" else "addr,ip,sym,dso"
-out = subprocess.run(["perf", "script", "-i", data, "-G", "-F", fields], capture_output=True, text=True, check=True).stdout
+out = subprocess.run(["perf", "script", "--no-demangle", "-i", data, "-G", "-F", fields], capture_output=True, text=True, check=True).stdout
 found = {}
 for line in out.splitlines():
     if mode == "samples":
