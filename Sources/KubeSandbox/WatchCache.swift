@@ -23,14 +23,24 @@ struct WatchCache: Sendable {
     }
 
     mutating func record(_ storageKey: String, version: Int64, at now: Date) {
-        var window = events[storageKey] ?? []
-        window.append((version, now))
         let freshSince = now.addingTimeInterval(-Double(settings.freshness.components.seconds) - Double(settings.freshness.components.attoseconds) / 1e18)
+        // In place: a copy taken out of the dictionary (`var window = events[key]`) shares its
+        // storage with the one left in it, so every append copied the whole window (up to
+        // `maximum` entries) and the sandbox's writes cost O(window) each under load.
+        if let evicted = Self.append((version, now), to: &events[storageKey, default: []], settings: settings, freshSince: freshSince) {
+            evictedThrough[storageKey] = evicted
+        }
+    }
+
+    /// Appends `entry` and evicts what falls out of the window; returns the newest version evicted.
+    private static func append(_ entry: (version: Int64, at: Date), to window: inout Deque<(version: Int64, at: Date)>, settings: Settings, freshSince: Date) -> Int64? {
+        window.append(entry)
+        var evicted: Int64?
         while let oldest = window.first, window.count > settings.maximum || (window.count > settings.minimum && oldest.at < freshSince) {
             window.removeFirst()
-            evictedThrough[storageKey] = oldest.version
+            evicted = oldest.version
         }
-        events[storageKey] = window
+        return evicted
     }
 
     /// The oldest version a watch of `storageKey` may start from; nil when nothing was evicted.
