@@ -41,6 +41,29 @@ struct StatusWriteTests {
                                     events: EventRecorder(client: h.client, reportingController: "test"), taskActions: { _ in informer })
     }
 
+    /// A TaskAction created in the sandbox, held by a cache the test moves by hand, and a
+    /// reconciler over that cache (``reconciler(_:config:informer:)``).
+    struct HandMoved {
+        let h: ExecutorHarness
+        let name: String
+        /// The TaskAction as created, the version the cache holds at first.
+        let created: TaskAction
+        let informer: Informer<TaskAction>
+        let reconciler: TaskActionReconciler
+        var request: ReconcileRequest { ReconcileRequest(namespace: "default", name: name) }
+
+        /// The TaskAction as the server has it now.
+        func get() async throws -> TaskAction { try await h.client.get(TaskAction.self, name: name, namespace: "default") }
+    }
+
+    static func handMoved(_ h: ExecutorHarness, _ name: String, config: ExecutorConfig = ExecutorConfig()) async throws -> HandMoved {
+        try await h.create(Fixtures.taskAction(name))
+        let created = try await h.client.get(TaskAction.self, name: name, namespace: "default")
+        let informer = Informer<TaskAction>(client: h.client)
+        _ = informer.store.upsert(created)
+        return HandMoved(h: h, name: name, created: created, informer: informer, reconciler: reconciler(h, config: config, informer: informer))
+    }
+
     @Test("within the coalescing window every transition of a quick Pod goes into one status write, each with its own entry in phaseHistory and its own ActionEvent, in order")
     func coalesced() async throws {
         var config = ExecutorConfig()
@@ -226,14 +249,11 @@ struct StatusWriteTests {
     @Test("the watch event of the executor's own status write wakes no round; a round that stopped at a version the write superseded makes it pass; anyone else's write passes")
     func ownWriteEventsFiltered() async throws {
         try await ExecutorHarness.with(start: false) { h in
-            try await h.create(Fixtures.taskAction("w-echo"))
-            let created = try await h.client.get(TaskAction.self, name: "w-echo", namespace: "default")
             // A cache the test moves by hand, so the round below sees exactly the version it is given.
-            let informer = Informer<TaskAction>(client: h.client)
-            _ = informer.store.upsert(created)
-            let reconciler = Self.reconciler(h, informer: informer)
+            let w = try await Self.handMoved(h, "w-echo")
+            let (created, informer, reconciler) = (w.created, w.informer, w.reconciler)
             let filter = reconciler.ownWriteEvents
-            func get() async throws -> TaskAction { try await h.client.get(TaskAction.self, name: "w-echo", namespace: "default") }
+            func get() async throws -> TaskAction { try await w.get() }
             var status = TaskActionStatus()
             status.attempts = 1
             status.pluginPhase = "Queued"
@@ -249,8 +269,7 @@ struct StatusWriteTests {
             // write superseded stops; the event of that write must then wake it again.
             status.pluginPhase = "Initializing"
             try await reconciler.writeStatus(first, status)
-            let request = ReconcileRequest(namespace: "default", name: "w-echo")
-            let result = try await reconciler.reconcile(request, context: ReconcileContext(logger: Logger(label: "test"), reconcileID: "r"))
+            let result = try await reconciler.reconcile(w.request, context: ReconcileContext(logger: Logger(label: "test"), reconcileID: "r"))
             #expect(result == .done)
             let second = try await get()
             #expect(filter.update(first, first) == false, "a superseded version's event would only find a stale cache")
@@ -266,15 +285,11 @@ struct StatusWriteTests {
     @Test("a status write whose watch event beats its answer: its own event is held back and wakes no round; anyone else's, held back meanwhile, runs the round again at once")
     func ownWriteEventBeforeAnswer() async throws {
         try await ExecutorHarness.with(start: false) { h in
-            try await h.create(Fixtures.taskAction("w-late"))
-            let created = try await h.client.get(TaskAction.self, name: "w-late", namespace: "default")
-            let informer = Informer<TaskAction>(client: h.client)
-            _ = informer.store.upsert(created)
-            let reconciler = Self.reconciler(h, informer: informer)
+            let w = try await Self.handMoved(h, "w-late")
+            let (created, informer, reconciler, request) = (w.created, w.informer, w.reconciler, w.request)
             let filter = reconciler.ownWriteEvents
-            let request = ReconcileRequest(namespace: "default", name: "w-late")
             let context = ReconcileContext(logger: Logger(label: "test"), reconcileID: "r")
-            func get() async throws -> TaskAction { try await h.client.get(TaskAction.self, name: "w-late", namespace: "default") }
+            func get() async throws -> TaskAction { try await w.get() }
             /// Writes `status` over `base` with its answer held by the sandbox until `meanwhile`
             /// has run: by then the write is stored, so its watch event came first.
             func writeAnsweredLate(_ base: TaskAction, _ status: TaskActionStatus, meanwhile: () async throws -> Void) async throws -> TaskAction {
@@ -386,16 +401,12 @@ struct StatusWriteTests {
     @Test("events of a TaskAction whose work is over wake no round: terminal in the cache, or in our write's answer while the cache lags; deletion, missing GC labels and anyone else's later write do")
     func noRoundWhenOver() async throws {
         try await ExecutorHarness.with(start: false) { h in
-            try await h.create(Fixtures.taskAction("w-over"))
-            let created = try await h.client.get(TaskAction.self, name: "w-over", namespace: "default")
-            let informer = Informer<TaskAction>(client: h.client)
-            _ = informer.store.upsert(created)
-            let plain = Self.reconciler(h, informer: informer)
+            let w = try await Self.handMoved(h, "w-over")
+            let (created, informer, plain, request) = (w.created, w.informer, w.reconciler, w.request)
             var labelled = ExecutorConfig()
             labelled.gc.labels = true
             let withLabels = Self.reconciler(h, config: labelled, informer: informer)
-            func get() async throws -> TaskAction { try await h.client.get(TaskAction.self, name: "w-over", namespace: "default") }
-            let request = ReconcileRequest(namespace: "default", name: "w-over")
+            func get() async throws -> TaskAction { try await w.get() }
 
             #expect(plain.needsRound(ReconcileRequest(namespace: "default", name: "not-cached")), "an object the cache does not hold: its round forgets it")
             var running = TaskActionStatus()
