@@ -55,12 +55,15 @@ final class KubernetesPluginDriver<Plugin: KubernetesTaskPlugin>: PluginDriver {
     /// Informers of the plugin's related Pods, by namespace ("" for all), when it has some.
     private let podStores = LockedBox<[String: Informer<Pod>]>([:])
     private let availabilityBox = LockedBox(PluginAvailability.starting)
-    /// Children this driver created that its informer has not delivered yet, by
-    /// `namespace/name`, as the create returned them and read as the informer reads them: a
-    /// round right after the create reads them here instead of asking the server. Dropped when
-    /// the informer delivers any event of that name. Boxed: under a burst the informer lags by
-    /// thousands of creates, and an empty bucket then costs a pointer, not a whole child.
-    private let created = LockedBox<[String: Box<Plugin.Child>]>([:])
+    /// Children this driver created that its informer has not delivered yet: `namespace/name`
+    /// → the uid the create answered with. A round in between keeps the launch's verdict and
+    /// asks the server nothing: a child just created has nothing new to say (no controller
+    /// has written its status yet), and its first change comes as an event of its own once
+    /// the informer catches up. Dropped when the informer delivers any event of that name.
+    /// Only the uid is kept: under a burst the informer lags by thousands of creates, and the
+    /// child the create answered with, kept whole, was 4 MiB of the executor's heap at 5,000
+    /// TaskActions at once (docs/benchmarks.md).
+    private let created = LockedBox<[String: String]>([:])
     /// This driver's creates whose child's first watch event has not come, by `namespace/name`:
     /// that event wakes no round, since the round that created the child judges the version the
     /// create answered with, and the event carries that very version (``OwnCreate``).
@@ -214,14 +217,21 @@ final class KubernetesPluginDriver<Plugin: KubernetesTaskPlugin>: PluginDriver {
                     let previous = ChildNames.generated(taskAction: context.taskAction.metadata.name ?? "", attempt: context.attempt - 1, maxLength: plugin.properties.generatedNameMaxLength)
                     try await delete(name: previous, namespace: context.namespace)
                 }
-                let (info, created) = try await launch(context)
+                let (info, created, uid) = try await launch(context)
                 if created { state.started = true }
+                // Recorded now, with the launch: else the first round to judge the child records
+                // it, a change of plugin state that sends the launch's ActionEvent again.
+                if let uid { state.childUID = uid }
                 let recorded = record(info, in: &state)
                 return (recorded, state)
             }
-            // Started, yet not in the cache: the cache lags behind our create. The create's
-            // response stands in until the informer delivers the child; else ask the server.
-            child = created.withLock { $0["\(context.namespace)/\(name)"]?.value }
+            // Started, yet not in the cache: the cache lags behind our create, and the launch's
+            // verdict stands until the informer delivers the child; else ask the server.
+            if let uid = created.withLock({ $0["\(context.namespace)/\(name)"] }) {
+                if !uid.isEmpty { state.childUID = uid }
+                let recorded = record(Self.launched, in: &state)
+                return (recorded, state)
+            }
         }
         if child == nil, state.started {
             do {
@@ -266,39 +276,42 @@ final class KubernetesPluginDriver<Plugin: KubernetesTaskPlugin>: PluginDriver {
         return info
     }
 
-    /// Builds and creates the child; `created` is true once it exists (made now or before).
-    private func launch(_ context: TaskExecutionContext) async throws -> (PhaseInfo, created: Bool) {
+    /// Builds and creates the child; `created` is true once it exists (made now or before), and
+    /// `uid` is the child's when this create made it.
+    private func launch(_ context: TaskExecutionContext) async throws -> (PhaseInfo, created: Bool, uid: String?) {
         var child: Plugin.Child
         do {
             child = try calls.time(.build, taskAction: context.taskAction.metadata.name ?? "") { try plugin.build(context) }
         } catch let error as ExecutionError {
-            return (PhaseInfo(phase: .permanentFailure, reason: error.message, error: error), false)
+            return (PhaseInfo(phase: .permanentFailure, reason: error.message, error: error), false, nil)
         }
         ChildMetadata.apply(to: &child, context: context, properties: plugin.properties)
         let key = "\(context.namespace)/\(context.generatedName)"
         ownCreates.withLock { $0[key] = OwnCreate() }
         do {
-            // Read as the informer reads the child, since it stands in for the cached copy.
-            var made = try await client.create(child, decoder: plugin.cacheDecoder ?? JSONBytesDecoder())
-            plugin.cacheTransform?(&made)
+            // Only its uid and version are read: the plugin's cache decoder skips the rest.
+            let made = try await client.create(child, decoder: plugin.cacheDecoder ?? JSONBytesDecoder())
             // Unless the informer delivered it meanwhile (then its handler already ran).
             if cached(namespace: context.namespace, name: context.generatedName) == nil {
-                created.withLock { $0[key] = Box(made) }
+                created.withLock { $0[key] = made.metadata.uid ?? "" }
             }
             if !OwnCreate.answered(key, with: made, in: ownCreates) {
                 // An event of another version came first and was held back: judge it at once.
-                return (PhaseInfo(phase: .queued, reason: "task submitted to K8s", recheckAfter: .zero), true)
+                return (PhaseInfo(phase: .queued, reason: "task submitted to K8s", recheckAfter: .zero), true, made.metadata.uid)
             }
+            return (Self.launched, true, made.metadata.uid)
         } catch {
             // A held-back event is judged at once (or by the retry of a round that threw).
             let heldBack = OwnCreate.failed(key, in: ownCreates)
             guard let error = error as? KubeAPIError else { throw error }
             var (info, made) = try Self.judgeCreateFailure(error)
             if heldBack { info.recheckAfter = .zero }
-            return (info, made)
+            return (info, made, nil)
         }
-        return (.queued("task submitted to K8s"), true)
     }
+
+    /// The verdict on a child this driver has just created.
+    static var launched: PhaseInfo { .queued("task submitted to K8s") }
 
     /// What a refused create means for the attempt; rethrows what a later round should retry.
     private static func judgeCreateFailure(_ error: KubeAPIError) throws -> (PhaseInfo, created: Bool) {

@@ -301,6 +301,38 @@ struct TaskActionScenarioTests {
         }
     }
 
+    @Test("a round while the Pod just created is not in the cache yet keeps the launch's verdict: no status change, no request for the Pod", TestCluster.sandboxOnly)
+    func roundBeforeCreatedPodCached() async throws {
+        let metrics = MetricsRegistry()
+        try await ExecutorHarness.with(metrics: metrics, start: false) { h in
+            // The executor's Pod watch shows the Pod two minutes late, and a GET of it would fail.
+            await h.sandbox.faults.delayWatchEvents(.seconds(120), pathContains: "/pods")
+            await h.sandbox.faults.failNext(100, code: 500, method: "GET", pathContains: "/pods/")
+            let run = h.startExecutor(metrics: metrics)
+            defer { run.cancel() }
+            try await h.create(Fixtures.taskAction("lag-a0", template: Fixtures.template(manual: true)))
+            try await h.reaches("lag-a0", "Queued")
+            func idle() async throws -> Double {
+                try await eventually("idle") {
+                    Self.metric(metrics, "workqueue_depth{name=\"taskaction\"") == 0 && Self.metric(metrics, "controller_runtime_active_workers{controller=\"taskaction\"") == 0
+                }
+                return Self.metric(metrics, "controller_runtime_reconcile_total{controller=\"taskaction\"")
+            }
+            let before = try await idle()
+            let queued = try await h.get("lag-a0")
+            // Someone else's write wakes a round; the Pod is still not in the executor's cache.
+            _ = try await h.client.patch(TaskAction.resourceType, name: "lag-a0", namespace: h.namespace, .merge(["metadata": ["labels": ["team": "ml"]]]))
+            try await eventually("a round ran") { Self.metric(metrics, "controller_runtime_reconcile_total{controller=\"taskaction\"") > before }
+            _ = try await idle()
+            let after = try await h.get("lag-a0")
+            #expect(after.status?.pluginPhaseVersion == queued.status?.pluginPhaseVersion, "the Pod as created says nothing new")
+            #expect(after.status?.phaseHistory?.count == queued.status?.phaseHistory?.count)
+            #expect(after.status?.systemFailures ?? 0 == 0)
+            #expect(await h.sandbox.faults.servedCount(code: 500) == 0, "no GET of the Pod")
+            #expect(h.sink.events.value.filter { $0.phase == .queued }.count == 1, "one Queued ActionEvent: \(h.sink.events.value)")
+        }
+    }
+
     /// The sum of the samples of `series` (a metric name and the start of its labels).
     static func metric(_ metrics: MetricsRegistry, _ series: String) -> Double {
         String(decoding: metrics.render(), as: UTF8.self).split(separator: "\n")
