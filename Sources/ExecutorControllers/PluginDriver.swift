@@ -206,7 +206,7 @@ final class KubernetesPluginDriver<Plugin: KubernetesTaskPlugin>: PluginDriver {
             // attempt's history starts with Queued as Flyte's does.
             state.started = true
             state.childUID = existing.metadata.uid
-            let recorded = record(PhaseInfo(phase: .queued, reason: "task submitted to K8s", recheckAfter: .zero), in: &state)
+            let recorded = record(Self.launched(recheckAfter: .zero), in: &state)
             return (recorded, state)
         }
         if child == nil {
@@ -229,7 +229,7 @@ final class KubernetesPluginDriver<Plugin: KubernetesTaskPlugin>: PluginDriver {
             // verdict stands until the informer delivers the child; else ask the server.
             if let uid = created.withLock({ $0["\(context.namespace)/\(name)"] }) {
                 if !uid.isEmpty { state.childUID = uid }
-                let recorded = record(Self.launched, in: &state)
+                let recorded = record(Self.launched(), in: &state)
                 return (recorded, state)
             }
         }
@@ -297,9 +297,9 @@ final class KubernetesPluginDriver<Plugin: KubernetesTaskPlugin>: PluginDriver {
             }
             if !OwnCreate.answered(key, with: made, in: ownCreates) {
                 // An event of another version came first and was held back: judge it at once.
-                return (PhaseInfo(phase: .queued, reason: "task submitted to K8s", recheckAfter: .zero), true, made.metadata.uid)
+                return (Self.launched(recheckAfter: .zero), true, made.metadata.uid)
             }
-            return (Self.launched, true, made.metadata.uid)
+            return (Self.launched(), true, made.metadata.uid)
         } catch {
             // A held-back event is judged at once (or by the retry of a round that threw).
             let heldBack = OwnCreate.failed(key, in: ownCreates)
@@ -310,8 +310,11 @@ final class KubernetesPluginDriver<Plugin: KubernetesTaskPlugin>: PluginDriver {
         }
     }
 
-    /// The verdict on a child this driver has just created.
-    static var launched: PhaseInfo { .queued("task submitted to K8s") }
+    /// The verdict on a child this driver has just created (or adopted as its launch);
+    /// `recheckAfter` asks for the next round at once when an event is owed a judgement.
+    static func launched(recheckAfter: Duration? = nil) -> PhaseInfo {
+        PhaseInfo(phase: .queued, reason: "task submitted to K8s", recheckAfter: recheckAfter)
+    }
 
     /// What a refused create means for the attempt; rethrows what a later round should retry.
     private static func judgeCreateFailure(_ error: KubeAPIError) throws -> (PhaseInfo, created: Bool) {
@@ -320,7 +323,7 @@ final class KubernetesPluginDriver<Plugin: KubernetesTaskPlugin>: PluginDriver {
             // A child of this name is still in its grace period (a Pod Terminating): it is
             // not ours to adopt. Its deletion event runs the next round.
             return (.queued("waiting for the previous \(Plugin.Child.resourceType.kind) to be deleted"), false)
-        case 409 where error.isAlreadyExists: return (.queued("task submitted to K8s"), true)
+        case 409 where error.isAlreadyExists: return (launched(), true)
         case 403: return (.retryableFailure("RuntimeFailure", "failed to create resource: \(error.status.message ?? "forbidden")"), false)
         case 413: return (.failure("EntityTooLarge", "failed to create resource: \(error.status.message ?? "request entity too large")"), false)
         case 422: return (.failure("InvalidResource", "failed to create resource: \(error.status.message ?? "invalid")"), false)
