@@ -249,7 +249,7 @@ struct TaskActionScenarioTests {
             defer { run.cancel() }
             try await h.create(Fixtures.taskAction("r1-once", template: Fixtures.template(manual: true)))
             try await h.reaches("r1-once", "Initializing")
-            let before = Self.metric(metrics, "controller_runtime_reconcile_total{controller=\"taskaction\"")
+            let before = Self.rounds(metrics)
             try await h.client.delete(TaskAction.self, name: "r1-once", namespace: h.namespace)
             try await eventually("taskaction gone") {
                 do { _ = try await h.get("r1-once"); return false } catch let e as KubeAPIError { return e.isNotFound }
@@ -258,9 +258,7 @@ struct TaskActionScenarioTests {
             // The abort's round, then at least one woken by the Pod's deletion (its owner is
             // enqueued), then idle.
             try await eventually("a round after the abort's, then idle") {
-                Self.metric(metrics, "controller_runtime_reconcile_total{controller=\"taskaction\"") >= before + 2
-                    && Self.metric(metrics, "workqueue_depth{name=\"taskaction\"") == 0
-                    && Self.metric(metrics, "controller_runtime_active_workers{controller=\"taskaction\"") == 0
+                Self.rounds(metrics) >= before + 2 && Self.isIdle(metrics)
             }
             let aborts = h.sink.events.value.filter { $0.phase == .aborted }
             #expect(aborts.count == 1, "\(h.sink.events.value.map(\.phase))")
@@ -278,13 +276,7 @@ struct TaskActionScenarioTests {
             let pod = try await h.pods()[0].metadata.name ?? ""
             try await h.advance(pod)  // ContainerCreating → Running
             try await h.reaches("quiet-a0", "Executing")
-            func idle() async throws -> Double {
-                try await eventually("idle") {
-                    Self.metric(metrics, "workqueue_depth{name=\"taskaction\"") == 0 && Self.metric(metrics, "controller_runtime_active_workers{controller=\"taskaction\"") == 0
-                }
-                return Self.metric(metrics, "controller_runtime_reconcile_total{controller=\"taskaction\"")
-            }
-            let before = try await idle()
+            let before = try await Self.roundsWhenIdle(metrics)
             // What a kubelet writes while a container runs: readiness, addresses, and (here) an
             // annotation; the Pod stays Running, its primary container running.
             for (i, ready) in ["True", "False", "True", "False"].enumerated() {
@@ -294,7 +286,7 @@ struct TaskActionScenarioTests {
             _ = try await h.client.patch(Pod.resourceType, name: pod, namespace: h.namespace, .merge(["metadata": ["annotations": ["example.com/note": "seen"]]]))
             try await h.advance(pod)  // Running → Succeeded
             #expect(try await h.terminal("quiet-a0").status?.phaseHistory?.last?.phase == "Completed")
-            let after = try await idle()
+            let after = try await Self.roundsWhenIdle(metrics)
             // One round for Succeeded (its own status write's event wakes none); the six writes
             // before it woke one each, less any that met in the queue, before this change.
             #expect(after - before <= 2, "\(after - before) rounds")
@@ -312,18 +304,12 @@ struct TaskActionScenarioTests {
             defer { run.cancel() }
             try await h.create(Fixtures.taskAction("lag-a0", template: Fixtures.template(manual: true)))
             try await h.reaches("lag-a0", "Queued")
-            func idle() async throws -> Double {
-                try await eventually("idle") {
-                    Self.metric(metrics, "workqueue_depth{name=\"taskaction\"") == 0 && Self.metric(metrics, "controller_runtime_active_workers{controller=\"taskaction\"") == 0
-                }
-                return Self.metric(metrics, "controller_runtime_reconcile_total{controller=\"taskaction\"")
-            }
-            let before = try await idle()
+            let before = try await Self.roundsWhenIdle(metrics)
             let queued = try await h.get("lag-a0")
             // Someone else's write wakes a round; the Pod is still not in the executor's cache.
             _ = try await h.client.patch(TaskAction.resourceType, name: "lag-a0", namespace: h.namespace, .merge(["metadata": ["labels": ["team": "ml"]]]))
-            try await eventually("a round ran") { Self.metric(metrics, "controller_runtime_reconcile_total{controller=\"taskaction\"") > before }
-            _ = try await idle()
+            try await eventually("a round ran") { Self.rounds(metrics) > before }
+            _ = try await Self.roundsWhenIdle(metrics)
             let after = try await h.get("lag-a0")
             #expect(after.status?.pluginPhaseVersion == queued.status?.pluginPhaseVersion, "the Pod as created says nothing new")
             #expect(after.status?.phaseHistory?.count == queued.status?.phaseHistory?.count)
@@ -331,6 +317,22 @@ struct TaskActionScenarioTests {
             #expect(await h.sandbox.faults.servedCount(code: 500) == 0, "no GET of the Pod")
             #expect(h.sink.events.value.filter { $0.phase == .queued }.count == 1, "one Queued ActionEvent: \(h.sink.events.value)")
         }
+    }
+
+    /// TaskAction rounds finished so far.
+    static func rounds(_ metrics: MetricsRegistry) -> Double {
+        metric(metrics, "controller_runtime_reconcile_total{controller=\"taskaction\"")
+    }
+
+    /// Whether the TaskAction queue is empty and no worker is in a round.
+    static func isIdle(_ metrics: MetricsRegistry) -> Bool {
+        metric(metrics, "workqueue_depth{name=\"taskaction\"") == 0 && metric(metrics, "controller_runtime_active_workers{controller=\"taskaction\"") == 0
+    }
+
+    /// Waits until the executor is idle, then returns the rounds finished so far.
+    static func roundsWhenIdle(_ metrics: MetricsRegistry) async throws -> Double {
+        try await eventually("idle") { isIdle(metrics) }
+        return rounds(metrics)
     }
 
     /// The sum of the samples of `series` (a metric name and the start of its labels).
