@@ -50,8 +50,9 @@ extension TaskAction {
 
 /// Time formats of the TaskAction contract.
 public enum TaskActionTime {
-    /// RFC 3339 with second precision (`metav1.Time`).
-    public static func seconds(_ date: Date) -> String { KubeTime.format(date) }
+    /// RFC 3339 with second precision (`metav1.Time`); calls within one second share one
+    /// string (``SecondStamps``).
+    public static func seconds(_ date: Date) -> String { SecondStamps.shared.text(date) }
 
     /// The GC label format, Go layout `2006-01-02.15-04` in UTC: lexicographic order is time order.
     public static func completedLabel(_ date: Date) -> String {

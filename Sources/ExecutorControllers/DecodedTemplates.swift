@@ -23,10 +23,10 @@ final class DecodedTemplates: Sendable {
         /// Per TaskAction key: the source its template came from, and the template (a copy of
         /// the shared one's value, so it costs no storage of its own), for a lookup that does
         /// not hash the source.
-        var byKey: [String: (source: String, template: Flyteidl2_Core_TaskTemplate)] = [:]
+        var byKey: [ObjectKey: (source: String, template: Flyteidl2_Core_TaskTemplate)] = [:]
         var bySource: [String: Shared] = [:]
 
-        mutating func release(_ key: String) {
+        mutating func release(_ key: ObjectKey) {
             guard let old = byKey.removeValueReleasingCapacity(forKey: key) else { return }
             bySource[old.source]?.users -= 1
             if bySource[old.source]?.users == 0 { bySource.removeValueReleasingCapacity(forKey: old.source) }
@@ -34,7 +34,7 @@ final class DecodedTemplates: Sendable {
 
         /// Makes `key` a user of `source`'s template, decoded as `decoded` unless another
         /// TaskAction's already is; returns the template it now holds.
-        mutating func attach(_ key: String, source: String, decoded: Flyteidl2_Core_TaskTemplate) -> Flyteidl2_Core_TaskTemplate {
+        mutating func attach(_ key: ObjectKey, source: String, decoded: Flyteidl2_Core_TaskTemplate) -> Flyteidl2_Core_TaskTemplate {
             release(key)
             let template = bySource[source]?.template ?? decoded
             bySource[source, default: Shared(template: template, users: 0)].users += 1
@@ -47,7 +47,7 @@ final class DecodedTemplates: Sendable {
 
     /// The template of the TaskAction under `key`, decoded from `source` (base64 of the
     /// serialized message) unless the cache already holds it for this or another TaskAction.
-    func template(key: String, source: String?) throws -> Flyteidl2_Core_TaskTemplate {
+    func template(key: ObjectKey, source: String?) throws -> Flyteidl2_Core_TaskTemplate {
         let source = source ?? ""
         let cached = state.withLock { s -> Flyteidl2_Core_TaskTemplate? in
             if let entry = s.byKey[key], entry.source == source { return entry.template }
@@ -60,7 +60,7 @@ final class DecodedTemplates: Sendable {
         return state.withLock { $0.attach(key, source: source, decoded: decoded) }
     }
 
-    func forget(_ key: String) {
+    func forget(_ key: ObjectKey) {
         state.withLock { $0.release(key) }
     }
 

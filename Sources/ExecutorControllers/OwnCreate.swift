@@ -20,8 +20,8 @@ struct OwnCreate: Sendable {
 
     /// Whether the creation event of `child` is the executor's own and wakes no round; forgets
     /// the create once its event has come.
-    static func eventIsOwn<Child: KubernetesObject>(_ child: Child, in creates: LockedBox<[String: OwnCreate]>) -> Bool {
-        let key = "\(child.metadata.namespace ?? "")/\(child.metadata.name ?? "")"
+    static func eventIsOwn<Child: KubernetesObject>(_ child: Child, in creates: LockedBox<[ObjectKey: OwnCreate]>) -> Bool {
+        let key = ObjectKey(child)
         return creates.withLock { creates in
             guard let create = creates[key] else { return false }
             guard let answered = create.answered else {
@@ -35,7 +35,7 @@ struct OwnCreate: Sendable {
 
     /// Notes the create's answer `made`; false when an event of another version came first and
     /// was held back, so the creating round must ask for another round at once.
-    static func answered<Child: KubernetesObject>(_ key: String, with made: Child, in creates: LockedBox<[String: OwnCreate]>) -> Bool {
+    static func answered<Child: KubernetesObject>(_ key: ObjectKey, with made: Child, in creates: LockedBox<[ObjectKey: OwnCreate]>) -> Bool {
         creates.withLock { creates in
             guard let create = creates[key] else { return true }
             if let heldBack = create.heldBack {
@@ -49,7 +49,7 @@ struct OwnCreate: Sendable {
 
     /// Forgets a create that failed; true when it had held an event back, which a round must
     /// then judge.
-    static func failed(_ key: String, in creates: LockedBox<[String: OwnCreate]>) -> Bool {
+    static func failed(_ key: ObjectKey, in creates: LockedBox<[ObjectKey: OwnCreate]>) -> Bool {
         creates.withLock { $0.removeValueReleasingCapacity(forKey: key)?.heldBack != nil }
     }
 }

@@ -1,3 +1,5 @@
+import KubeRuntime
+
 /// What the reconciler's writes of one TaskAction left behind, until the cache catches up, and
 /// the writes still unanswered.
 ///
@@ -12,8 +14,9 @@ struct OwnWrites: Sendable {
     /// The resourceVersions our writes were based on. While the cache shows one of them, a
     /// round would act on a state we already changed (and meet a 409), so it stops and waits
     /// for the watch event of our last write. A round that goes on from the object its own
-    /// write returned adds each version it leaves behind.
-    var superseded: Set<String> = []
+    /// write returned adds each version it leaves behind. Rarely more than two, so an array:
+    /// a set of one cost twice its bytes, kept per TaskAction in flight.
+    var superseded: [String] = []
     /// The resourceVersion our last write produced, from the server's answer.
     var produced: String?
     /// Whether that write left the TaskAction terminal: until the cache shows it, events need
@@ -29,7 +32,7 @@ struct OwnWrites: Sendable {
     var heldBack: [String] = []
 
     /// Notes that a write of `key` is being sent.
-    static func sending(_ key: String, in writes: inout [String: OwnWrites]) {
+    static func sending(_ key: ObjectKey, in writes: inout [ObjectKey: OwnWrites]) {
         writes[key, default: OwnWrites()].inFlight += 1
     }
 
@@ -40,7 +43,7 @@ struct OwnWrites: Sendable {
     /// for its answer to judge). When a round stopped at a stale version meanwhile (woken by
     /// something else), the last write's event passes, so that round runs again. Anyone else's
     /// write passes.
-    static func eventNeedsRound(_ key: String, version: String, in writes: inout [String: OwnWrites]) -> Bool {
+    static func eventNeedsRound(_ key: ObjectKey, version: String, in writes: inout [ObjectKey: OwnWrites]) -> Bool {
         guard let own = writes[key] else { return true }
         if own.superseded.contains(version) { return false }
         if own.produced == version {
@@ -61,10 +64,10 @@ struct OwnWrites: Sendable {
     /// when the answer did not say), a terminal status if `terminal`. True when an event held
     /// back meanwhile was not the write's own, or a round stopped at a stale version awaits
     /// it: the writing round must then run again at once.
-    static func answered(_ key: String, base: String?, produced: String?, terminal: Bool, in writes: inout [String: OwnWrites]) -> Bool {
+    static func answered(_ key: ObjectKey, base: String?, produced: String?, terminal: Bool, in writes: inout [ObjectKey: OwnWrites]) -> Bool {
         var own = writes[key] ?? OwnWrites()
         own.inFlight = max(0, own.inFlight - 1)
-        if let base { own.superseded.insert(base) }
+        if let base, !own.superseded.contains(base) { own.superseded.append(base) }
         own.produced = produced
         own.producedTerminal = terminal && produced != nil
         guard own.inFlight == 0, !own.heldBack.isEmpty else {
@@ -85,7 +88,7 @@ struct OwnWrites: Sendable {
 
     /// Notes that a write of `key` failed (no answer, or an error). True when an event was
     /// held back meanwhile: the writing round must run again for it.
-    static func failed(_ key: String, in writes: inout [String: OwnWrites]) -> Bool {
+    static func failed(_ key: ObjectKey, in writes: inout [ObjectKey: OwnWrites]) -> Bool {
         guard var own = writes[key] else { return false }
         own.inFlight = max(0, own.inFlight - 1)
         guard own.inFlight == 0 else {

@@ -55,7 +55,7 @@ final class KubernetesPluginDriver<Plugin: KubernetesTaskPlugin>: PluginDriver {
     /// Informers of the plugin's related Pods, by namespace ("" for all), when it has some.
     private let podStores = LockedBox<[String: Informer<Pod>]>([:])
     private let availabilityBox = LockedBox(PluginAvailability.starting)
-    /// Children this driver created that its informer has not delivered yet: `namespace/name`
+    /// Children this driver created that its informer has not delivered yet: their key
     /// → the uid the create answered with. A round in between keeps the launch's verdict and
     /// asks the server nothing: a child just created has nothing new to say (no controller
     /// has written its status yet), and its first change comes as an event of its own once
@@ -63,11 +63,11 @@ final class KubernetesPluginDriver<Plugin: KubernetesTaskPlugin>: PluginDriver {
     /// Only the uid is kept: under a burst the informer lags by thousands of creates, and the
     /// child the create answered with, kept whole, was 4 MiB of the executor's heap at 5,000
     /// TaskActions at once (docs/benchmarks.md).
-    private let created = LockedBox<[String: String]>([:])
-    /// This driver's creates whose child's first watch event has not come, by `namespace/name`:
+    private let created = LockedBox<[ObjectKey: String]>([:])
+    /// This driver's creates whose child's first watch event has not come, by key:
     /// that event wakes no round, since the round that created the child judges the version the
     /// create answered with, and the event carries that very version (``OwnCreate``).
-    private let ownCreates = LockedBox<[String: OwnCreate]>([:])
+    private let ownCreates = LockedBox<[ObjectKey: OwnCreate]>([:])
 
     let errorDocuments: ErrorDocumentCheck?
     /// Reports the plugin's `build` and `phase` calls that hold their thread.
@@ -108,8 +108,7 @@ final class KubernetesPluginDriver<Plugin: KubernetesTaskPlugin>: PluginDriver {
                     case .updated(_, let o): o
                     case .deleted(let o): o
                     }
-                    let key = "\(object.metadata.namespace ?? "")/\(object.metadata.name ?? "")"
-                    created.withLock { _ = $0.removeValueReleasingCapacity(forKey: key) }
+                    created.withLock { _ = $0.removeValueReleasingCapacity(forKey: ObjectKey(object)) }
                 }
                 // The event of our own create wakes no round (``OwnCreate``); nor does a change the
                 // plugin says cannot change its judgement.
@@ -227,7 +226,7 @@ final class KubernetesPluginDriver<Plugin: KubernetesTaskPlugin>: PluginDriver {
             }
             // Started, yet not in the cache: the cache lags behind our create, and the launch's
             // verdict stands until the informer delivers the child; else ask the server.
-            if let uid = created.withLock({ $0["\(context.namespace)/\(name)"] }) {
+            if let uid = created.withLock({ $0[ObjectKey(namespace: context.namespace, name: name)] }) {
                 if !uid.isEmpty { state.childUID = uid }
                 let recorded = record(Self.launched(), in: &state)
                 return (recorded, state)
@@ -286,7 +285,7 @@ final class KubernetesPluginDriver<Plugin: KubernetesTaskPlugin>: PluginDriver {
             return (PhaseInfo(phase: .permanentFailure, reason: error.message, error: error), false, nil)
         }
         ChildMetadata.apply(to: &child, context: context, properties: plugin.properties)
-        let key = "\(context.namespace)/\(context.generatedName)"
+        let key = ObjectKey(namespace: context.namespace, name: context.generatedName)
         ownCreates.withLock { $0[key] = OwnCreate() }
         do {
             // Only its uid and version are read: the plugin's cache decoder skips the rest.
@@ -333,8 +332,9 @@ final class KubernetesPluginDriver<Plugin: KubernetesTaskPlugin>: PluginDriver {
     }
 
     private func delete(name: String, namespace: String) async throws {
-        created.withLock { _ = $0.removeValueReleasingCapacity(forKey: "\(namespace)/\(name)") }
-        ownCreates.withLock { _ = $0.removeValueReleasingCapacity(forKey: "\(namespace)/\(name)") }
+        let key = ObjectKey(namespace: namespace, name: name)
+        created.withLock { _ = $0.removeValueReleasingCapacity(forKey: key) }
+        ownCreates.withLock { _ = $0.removeValueReleasingCapacity(forKey: key) }
         do {
             try await client.delete(Plugin.Child.self, name: name, namespace: namespace, options: DeleteOptions(propagationPolicy: .background))
         } catch let error as KubeAPIError where error.isNotFound || error.isGone {

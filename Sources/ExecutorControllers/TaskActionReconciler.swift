@@ -23,12 +23,12 @@ public final class TaskActionReconciler: Reconciler {
     /// Key → what our writes of that TaskAction left behind (``OwnWrites``): the versions they
     /// were based on, which a round must not act on, and the version the last one produced,
     /// whose watch event needs no round.
-    private let expectations = LockedBox<[String: OwnWrites]>([:])
+    private let expectations = LockedBox<[ObjectKey: OwnWrites]>([:])
     /// Keys whose round must run again at once when it ends: an event held back while its
     /// write was unanswered was not the write's own (``OwnWrites``).
-    private let rerun = LockedBox<Set<String>>([])
+    private let rerun = LockedBox<Set<ObjectKey>>([])
     /// Coalesced status writes, by key (``HeldStatus``).
-    let coalescing = LockedBox<[String: HeldStatus]>([:])
+    let coalescing = LockedBox<[ObjectKey: HeldStatus]>([:])
     /// Each TaskAction in flight's template, decoded once.
     let templates = DecodedTemplates()
 
@@ -46,7 +46,7 @@ public final class TaskActionReconciler: Reconciler {
     var requeueDelay: Duration { .seconds(max(1, config.requeueSeconds)) }
 
     public func reconcile(_ request: ReconcileRequest, context: ReconcileContext) async throws -> ReconcileResult {
-        let key = request.description
+        let key = request.key
         let result: ReconcileResult
         do {
             result = try await round(request, key: key, context: context)
@@ -58,7 +58,7 @@ public final class TaskActionReconciler: Reconciler {
         return rerun.withLock { $0.remove(key) } != nil ? .requeueAfter(.zero) : result
     }
 
-    func round(_ request: ReconcileRequest, key: String, context: ReconcileContext) async throws -> ReconcileResult {
+    func round(_ request: ReconcileRequest, key: ObjectKey, context: ReconcileContext) async throws -> ReconcileResult {
         guard let taskAction = taskActions(request.namespace)?.store.get(namespace: request.namespace, name: request.name) else {
             expectations.withLock { _ = $0.removeValueReleasingCapacity(forKey: key) }
             coalescing.withLock { _ = $0.removeValueReleasingCapacity(forKey: key) }
@@ -109,7 +109,7 @@ public final class TaskActionReconciler: Reconciler {
     public func needsRound(_ request: ReconcileRequest) -> Bool {
         guard let cached = taskActions(request.namespace)?.store.get(namespace: request.namespace, name: request.name),
               cached.metadata.deletionTimestamp == nil else { return true }
-        let key = request.description
+        let key = request.key
         if cached.isTerminal {
             // The child's event that woke this may have cached it whole again.
             shrinkChild(ofFinished: cached, attempt: cached.status?.attempt ?? 1)
@@ -321,7 +321,7 @@ public final class TaskActionReconciler: Reconciler {
 
     /// How long a status write of `key` waits to be coalesced, or nil to write now: until the
     /// widest window asked for since its last write has passed (``HeldStatus/due(window:)``).
-    func holdOff(_ key: String, now: Date) -> Duration? {
+    func holdOff(_ key: ObjectKey, now: Date) -> Duration? {
         let due = coalescing.withLock { held -> Date? in
             let window = Self.coalescingWindow(config, inFlight: held.count)
             return window > 0 ? held[key]?.due(window: window) : nil
@@ -343,9 +343,7 @@ public final class TaskActionReconciler: Reconciler {
         return min(widest, max(base, Double(inFlight) / config.statusWritesPerSecond))
     }
 
-    static func key(_ taskAction: TaskAction) -> String {
-        storeKey(namespace: taskAction.metadata.namespace, name: taskAction.metadata.name ?? "")
-    }
+    static func key(_ taskAction: TaskAction) -> ObjectKey { ObjectKey(taskAction) }
 
     /// Spec §5.5: count a system error; past `maxSystemFailures` the action fails for good
     /// (and its child is stopped). With `relaunch` (the plugin judged the child failed for a

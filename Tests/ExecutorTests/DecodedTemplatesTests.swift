@@ -2,6 +2,7 @@ import ExecutorAPI
 import FlyteIDL
 import Foundation
 import KubeClient
+import KubeRuntime
 import KubeRuntimeTesting
 import Testing
 @testable import ExecutorControllers
@@ -13,15 +14,15 @@ struct DecodedTemplatesTests {
         let templates = DecodedTemplates()
         let first = Fixtures.template(outcome: "succeed").base64EncodedString()
         let second = Fixtures.template(outcome: "fail").base64EncodedString()
-        let a = try templates.template(key: "default/a", source: first)
+        let a = try templates.template(key: key("a"), source: first)
         #expect(a.container.env.first { $0.key == "SANDBOX_OUTCOME" }?.value == "succeed")
-        #expect(try templates.template(key: "default/a", source: first) == a)
-        let b = try templates.template(key: "default/a", source: second)
+        #expect(try templates.template(key: key("a"), source: first) == a)
+        let b = try templates.template(key: key("a"), source: second)
         #expect(b.container.env.first { $0.key == "SANDBOX_OUTCOME" }?.value == "fail")
         #expect(templates.count == 1 && templates.distinct == 1, "the first source's template went with its last user")
-        templates.forget("default/a")
+        templates.forget(key("a"))
         #expect(templates.count == 0 && templates.distinct == 0)
-        #expect(throws: (any Error).self) { try templates.template(key: "default/bad", source: Data([0xFF, 0xFF, 0xFF]).base64EncodedString()) }
+        #expect(throws: (any Error).self) { try templates.template(key: key("bad"), source: Data([0xFF, 0xFF, 0xFF]).base64EncodedString()) }
         #expect(templates.count == 0)
     }
 
@@ -30,28 +31,28 @@ struct DecodedTemplatesTests {
         let templates = DecodedTemplates()
         let fanOut = Fixtures.template(outcome: "succeed").base64EncodedString()
         let other = Fixtures.template(outcome: "fail").base64EncodedString()
-        for i in 0..<100 { _ = try templates.template(key: "default/map-\(i)", source: fanOut) }
+        for i in 0..<100 { _ = try templates.template(key: key("map-\(i)"), source: fanOut) }
         #expect(templates.count == 100)
         #expect(templates.distinct == 1)
-        _ = try templates.template(key: "default/single", source: other)
+        _ = try templates.template(key: key("single"), source: other)
         #expect(templates.distinct == 2)
         // One of the fan-out moves to another template (its spec was replaced): still two.
-        let moved = try templates.template(key: "default/map-0", source: other)
+        let moved = try templates.template(key: key("map-0"), source: other)
         #expect(moved.container.env.first { $0.key == "SANDBOX_OUTCOME" }?.value == "fail")
         #expect(templates.distinct == 2)
-        for i in 1..<99 { templates.forget("default/map-\(i)") }
+        for i in 1..<99 { templates.forget(key("map-\(i)")) }
         #expect(templates.distinct == 2, "map-99 still holds the fan-out's template")
-        let last = try templates.template(key: "default/map-99", source: fanOut)
+        let last = try templates.template(key: key("map-99"), source: fanOut)
         #expect(last.container.env.first { $0.key == "SANDBOX_OUTCOME" }?.value == "succeed")
-        templates.forget("default/map-99")
+        templates.forget(key("map-99"))
         #expect(templates.distinct == 1)
-        templates.forget("default/map-0")
-        templates.forget("default/single")
+        templates.forget(key("map-0"))
+        templates.forget(key("single"))
         #expect(templates.distinct == 0 && templates.count == 0)
         // A bad template shared by several fails each of them and is never kept.
         let bad = Data([0xFF, 0xFF, 0xFF]).base64EncodedString()
-        #expect(throws: (any Error).self) { try templates.template(key: "default/bad-1", source: bad) }
-        #expect(throws: (any Error).self) { try templates.template(key: "default/bad-2", source: bad) }
+        #expect(throws: (any Error).self) { try templates.template(key: key("bad-1"), source: bad) }
+        #expect(throws: (any Error).self) { try templates.template(key: key("bad-2"), source: bad) }
         #expect(templates.distinct == 0 && templates.count == 0)
     }
 
@@ -72,4 +73,7 @@ struct DecodedTemplatesTests {
             _ = try? await run.value
         }
     }
+
+    /// The key of the TaskAction `name` in `default`.
+    func key(_ name: String) -> ObjectKey { ObjectKey(namespace: "default", name: name) }
 }

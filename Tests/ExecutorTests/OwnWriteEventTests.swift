@@ -1,13 +1,14 @@
+import KubeRuntime
 import Testing
 @testable import ExecutorControllers
 
 @Suite("The watch events of the executor's own TaskAction writes")
 struct OwnWriteEventTests {
-    let key = "default/t"
+    let key = ObjectKey(namespace: "default", name: "t")
 
     @Test("answer first: the event of the version the write made wakes no round, and the write is forgotten; a later event passes")
     func answerFirst() {
-        var writes: [String: OwnWrites] = [:]
+        var writes: [ObjectKey: OwnWrites] = [:]
         OwnWrites.sending(key, in: &writes)
         #expect(!OwnWrites.answered(key, base: "10", produced: "11", terminal: false, in: &writes))
         #expect(!OwnWrites.eventNeedsRound(key, version: "10", in: &writes), "a version the write superseded")
@@ -18,7 +19,7 @@ struct OwnWriteEventTests {
 
     @Test("event first: held back until the answer; the write's own costs nothing, another's asks for a round")
     func eventFirst() {
-        var writes: [String: OwnWrites] = [:]
+        var writes: [ObjectKey: OwnWrites] = [:]
         OwnWrites.sending(key, in: &writes)
         #expect(!OwnWrites.eventNeedsRound(key, version: "11", in: &writes), "held back")
         #expect(!OwnWrites.answered(key, base: "10", produced: "11", terminal: false, in: &writes), "it was the write's own")
@@ -40,7 +41,7 @@ struct OwnWriteEventTests {
 
     @Test("the event of an answered write while the next is unanswered is dropped; the last write's event clears it")
     func twoWritesInARound() {
-        var writes: [String: OwnWrites] = [:]
+        var writes: [ObjectKey: OwnWrites] = [:]
         OwnWrites.sending(key, in: &writes)
         #expect(!OwnWrites.answered(key, base: "10", produced: "11", terminal: false, in: &writes))
         OwnWrites.sending(key, in: &writes)
@@ -54,7 +55,7 @@ struct OwnWriteEventTests {
 
     @Test("a failed write with an event held back asks for a round; without one it asks for none and leaves nothing behind")
     func failedWrite() {
-        var writes: [String: OwnWrites] = [:]
+        var writes: [ObjectKey: OwnWrites] = [:]
         OwnWrites.sending(key, in: &writes)
         #expect(!OwnWrites.failed(key, in: &writes))
         #expect(writes.isEmpty)
@@ -68,7 +69,7 @@ struct OwnWriteEventTests {
 
     @Test("a round that stopped at a superseded version is run again by the event of the last write, whichever came first")
     func awaited() {
-        var writes: [String: OwnWrites] = [:]
+        var writes: [ObjectKey: OwnWrites] = [:]
         OwnWrites.sending(key, in: &writes)
         _ = OwnWrites.answered(key, base: "10", produced: "11", terminal: false, in: &writes)
         writes[key]!.awaited = true

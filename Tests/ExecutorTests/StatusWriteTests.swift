@@ -89,6 +89,20 @@ struct StatusWriteTests {
         }
     }
 
+    @Test("stamps within one second are one string, sharing its storage; the next second is formatted anew")
+    func secondStampsShareOneString() {
+        let stamps = SecondStamps()
+        func storage(_ s: String) -> UnsafePointer<UInt8>? { s.utf8.withContiguousStorageIfAvailable { $0.baseAddress } ?? nil }
+        let first = stamps.text(Date(timeIntervalSince1970: 1_440_938_160.1))
+        let again = stamps.text(Date(timeIntervalSince1970: 1_440_938_160.9))
+        let next = stamps.text(Date(timeIntervalSince1970: 1_440_938_161.0))
+        #expect(first == "2015-08-30T12:36:00Z" && again == first && next == "2015-08-30T12:36:01Z")
+        #expect(storage(first) != nil && storage(again) == storage(first))
+        #expect(storage(next) != storage(first))
+        // A time before the last one is a different second too, not the last one's text.
+        #expect(stamps.text(Date(timeIntervalSince1970: 1_440_938_159.5)) == "2015-08-30T12:35:59Z")
+    }
+
     @Test("the completed-time label is Go's layout 2006-01-02.15-04 in UTC, so its order is time order")
     func completedLabelLayout() {
         #expect(TaskActionTime.completedLabel(Date(timeIntervalSince1970: 1_440_938_160.9)) == "2015-08-30.12-36")
@@ -163,7 +177,7 @@ struct StatusWriteTests {
             // The default budget: 50 status writes a second, windows of 1-15 s.
             let reconciler = Self.reconciler(h, informer: Informer<TaskAction>(client: h.client))
             let start = Date(timeIntervalSince1970: 1_000_000)
-            let burst = (0..<1_000).map { "default/b-\($0)" }
+            let burst = (0..<1_000).map { ObjectKey(namespace: "default", name: "b-\($0)") }
             reconciler.coalescing.withLock { held in for key in burst { held[key] = HeldStatus(lastWrite: start) } }
             // 1,000 in flight: 20 s, capped at 15.
             #expect(reconciler.holdOff(burst[0], now: start.addingTimeInterval(1)) == .seconds(14))
@@ -352,7 +366,7 @@ struct StatusWriteTests {
             reconciler.coalescing.withLock {
                 var record = HeldStatus(lastWrite: Date())
                 record.hold(held, extending: created.metadata.resourceVersion)
-                $0["default/w-ended"] = record
+                $0[ObjectKey(namespace: "default", name: "w-ended")] = record
             }
             // Someone else marks it failed; the cache has that version.
             var ended = created
@@ -363,7 +377,7 @@ struct StatusWriteTests {
             _ = informer.store.upsert(ended)
             let result = try await reconciler.reconcile(ReconcileRequest(namespace: "default", name: "w-ended"), context: ReconcileContext(logger: Logger(label: "test"), reconcileID: "r"))
             #expect(result == .done)
-            #expect(reconciler.coalescing.value["default/w-ended"] == nil, "the held status is dropped, not kept for a write")
+            #expect(reconciler.coalescing.value[ObjectKey(namespace: "default", name: "w-ended")] == nil, "the held status is dropped, not kept for a write")
         }
     }
 
@@ -375,7 +389,7 @@ struct StatusWriteTests {
             let (executor, run) = try h.launchExecutor(config: config)
             defer { run.cancel() }  // also when an expectation below throws
             try await h.create(Fixtures.taskAction("w-lost", template: Fixtures.template(duration: 600, startup: 0.05, retries: 1)))
-            let key = "\(h.namespace)/w-lost"
+            let key = ObjectKey(namespace: h.namespace, name: "w-lost")
             // Executing, held for the window: the object has the finalizer and no status yet.
             try await eventually("the Executing phase held") {
                 executor.reconciler.coalescing.value[key]?.pending?.phaseHistory?.last?.phase == "Executing"
