@@ -41,7 +41,8 @@ extension TaskActionSpec: JSONReadable {
             case "cacheKey": cacheKey = try value.read()
             case "taskType": taskType = try value.read()
             case "shortName": shortName = try value.read()
-            case "taskTemplate": taskTemplate = try value.read()
+            // Kilobytes, and the same for every action of a fan-out: one copy in a cache.
+            case "taskTemplate": taskTemplate = try value.read(sharingThrough: .long)
             case "envVars": envVars = try value.read()
             case "interruptible": interruptible = try value.read()
             case "group": group = try value.read()

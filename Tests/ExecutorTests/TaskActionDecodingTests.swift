@@ -8,7 +8,7 @@ import Testing
 struct TaskActionDecodingTests {
     static let full: JSONValue = [
         "apiVersion": "flyte.org/v1", "kind": "TaskAction",
-        "metadata": ["name": "a", "namespace": "ns", "uid": "u", "resourceVersion": "7", "generation": 2, "labels": ["x": "y"], "finalizers": ["flyte.org/plugin-finalizer"],
+        "metadata": ["name": "a", "namespace": "ns", "uid": "u", "resourceVersion": "7", "generation": 2, "labels": ["x": "y"], "annotations": ["example.com/run-note": "from the run"], "finalizers": ["flyte.org/plugin-finalizer"],
                      "managedFields": [["manager": "m", "operation": "Update"]]],
         "spec": ["runName": "r", "project": "p", "domain": "d", "actionName": "a0", "parentActionName": "root", "actionType": "task", "conditionSpec": "AA==",
                  "inputUri": "s3://b/in", "runOutputBase": "s3://b/out", "cacheKey": "k", "taskType": "container", "shortName": "t", "taskTemplate": "CgA=",
@@ -69,6 +69,33 @@ struct TaskActionDecodingTests {
         #expect(storage(one.status?.phaseHistory?.last?.occurredAt) == storage(two.status?.phaseHistory?.last?.occurredAt))
         #expect(storage(one.status?.conditions?.first?.lastTransitionTime) == storage(two.status?.conditions?.first?.lastTransitionTime))
         #expect(storage(plain.metadata.finalizers?.first) != storage(one.metadata.finalizers?.first))
+        // Their annotations, equal, are one map (a run's, inherited by its actions).
+        if let a = one.metadata.annotations, let b = two.metadata.annotations, let p = plain.metadata.annotations {
+            #expect(a == p)
+            #expect(unsafeBitCast(a, to: UInt.self) == unsafeBitCast(b, to: UInt.self))
+            #expect(unsafeBitCast(p, to: UInt.self) != unsafeBitCast(a, to: UInt.self))
+        } else {
+            Issue.record("the fixture has annotations")
+        }
+    }
+
+    @Test("decoded for a cache, TaskActions with the same long template (past the shared strings' limit) hold one copy of it; a plain decode holds its own")
+    func longTemplateShared() throws {
+        var action = TaskAction(metadata: ObjectMeta(name: "a", namespace: "default"), spec: TaskActionSpec(runName: "r", project: "p", domain: "d", actionName: "a", taskType: "python-task"))
+        action.spec.taskTemplate = String(repeating: "Cg8IARIBcBoBZCIBdCoCdjES", count: 200)  // 4,800 bytes, as a Python task's
+        let bytes = try JSONValue(encoding: action).serialized()
+        let cache = JSONBytesDecoder(discardManagedFields: true, sharedStrings: SharedStrings(slots: 4096, maxLength: 1024))
+        let one = try cache.decode(TaskAction.self, from: bytes)
+        let two = try cache.decode(TaskAction.self, from: bytes)
+        let three = try cache.decode(TaskAction.self, from: bytes)
+        let plain = try JSONBytesDecoder().decode(TaskAction.self, from: bytes)
+        #expect(one.spec.taskTemplate == action.spec.taskTemplate && plain.spec.taskTemplate == action.spec.taskTemplate)
+        func storage(_ s: String?) -> UnsafePointer<UInt8>? { s?.utf8.withContiguousStorageIfAvailable { $0.baseAddress } ?? nil }
+        // The table is the process's: a test decoding another template in between may take the
+        // slot once, not twice.
+        #expect(storage(one.spec.taskTemplate) != nil)
+        #expect(storage(one.spec.taskTemplate) == storage(two.spec.taskTemplate) || storage(two.spec.taskTemplate) == storage(three.spec.taskTemplate))
+        #expect(storage(plain.spec.taskTemplate) != storage(one.spec.taskTemplate))
     }
 
     @Test("required fields missing from the spec read as empty, so validation can name them")

@@ -71,4 +71,34 @@ struct CacheTransformTests {
         #expect(third == first)
         #expect(third.utf8.withContiguousStorageIfAvailable { $0.baseAddress } != first.utf8.withContiguousStorageIfAvailable { $0.baseAddress })
     }
+
+    @Test("shared string maps: one storage for equal maps, unequal ones kept apart, never more than the slots")
+    func sharingMaps() {
+        let table = SharedStringMaps(slots: 4)
+        func storage(_ map: [String: String]) -> UInt { unsafeBitCast(map, to: UInt.self) }
+        let a = table(["attempt": "0", "example.com/primary": String("main".reversed().reversed())])
+        let b = table(["example.com/primary": "main", "attempt": "0"])
+        #expect(a == b)
+        #expect(storage(a) == storage(b), "an equal map is the stored one")
+        let other = table(["attempt": "1"])
+        #expect(other == ["attempt": "1"])
+        #expect(storage(other) != storage(a))
+        #expect(table([:]).isEmpty)
+        for i in 0..<50 { _ = table(["attempt": "\(i)"]) }
+        #expect(table.count <= 4)
+    }
+
+    @Test("the Pods' status views share their kept labels and annotations when equal")
+    func statusViewsShareKeptMaps() {
+        let maps = SharedStringMaps(slots: 8)
+        func pod(_ name: String) -> Pod {
+            var pod = Pod(metadata: ObjectMeta(name: name, namespace: "flytesnacks-development", labels: ["attempt": "0", "run": name], annotations: ["primary": "task", "note": name]))
+            pod.trimToStatusView(keepingLabels: ["attempt"], annotations: ["primary"], maps: maps)
+            return pod
+        }
+        let (a, b) = (pod("a-0"), pod("b-0"))
+        #expect(a.metadata.labels == ["attempt": "0"] && a.metadata.annotations == ["primary": "task"])
+        #expect(unsafeBitCast(a.metadata.labels!, to: UInt.self) == unsafeBitCast(b.metadata.labels!, to: UInt.self))
+        #expect(unsafeBitCast(a.metadata.annotations!, to: UInt.self) == unsafeBitCast(b.metadata.annotations!, to: UInt.self))
+    }
 }

@@ -456,6 +456,16 @@ public struct JSONReader {
         try T(json: &self)
     }
 
+    /// Reads the next value as `T`, its strings shared through `table` in place of
+    /// ``sharedStrings`` when this reader shares strings at all (it decodes for a cache): for
+    /// long values that repeat whole, past ``sharedStrings``' length limit.
+    public mutating func read<T: JSONReadable>(_ type: T.Type = T.self, sharingThrough table: SharedStrings) throws -> T {
+        guard let own = sharedStrings else { return try T(json: &self) }
+        sharedStrings = table
+        defer { sharedStrings = own }
+        return try T(json: &self)
+    }
+
     /// Reads the next value through `Decodable`, for types that do not read themselves.
     public mutating func decode<T: Decodable>(_ type: T.Type) throws -> T {
         try decode(type, asRoot: false)

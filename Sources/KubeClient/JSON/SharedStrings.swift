@@ -17,6 +17,12 @@ public final class SharedStrings: Sendable {
     /// the one the Pod status view shares its kept strings through.
     public static let shared = SharedStrings(slots: 4096, maxLength: 1024)
 
+    /// A table for long strings that repeat whole: a TaskAction's `spec.taskTemplate` (2-5 KB
+    /// for a Python task, the same for every action of a map task or a sweep) is past `shared`'s
+    /// limit, and every TaskAction in flight would hold a copy. Few slots: there are few
+    /// distinct templates in flight at once, and each lookup hashes the whole string.
+    public static let long = SharedStrings(slots: 64, maxLength: 1 << 20)
+
     /// Strings shorter than this are small strings, stored inline without a heap allocation.
     static let minLength = 16
     let maxLength: Int

@@ -25,8 +25,9 @@ extension Pod {
     /// `restartPolicy`. Arguments, environment, volumes and the rest are dropped: the controller
     /// that built the Pod knows them, and they are most of its size. Strings that repeat across
     /// Pods (namespace, finalizers, owner kinds, kept label and annotation keys and values) are
-    /// shared through `interner`. Never write a trimmed Pod back.
-    public mutating func trimToStatusView(keepingLabels labels: Set<String> = [], annotations: Set<String> = [], interner: SharedStrings = .shared) {
+    /// shared through `interner`, and equal kept maps through `maps`. Never
+    /// write a trimmed Pod back.
+    public mutating func trimToStatusView(keepingLabels labels: Set<String> = [], annotations: Set<String> = [], interner: SharedStrings = .shared, maps: SharedStringMaps = .shared) {
         metadata.managedFields = nil
         metadata.unknownFields = [:]
         metadata.namespace = interner(metadata.namespace)
@@ -37,8 +38,8 @@ extension Pod {
             ref.kind = interner(ref.kind)
             return ref
         }
-        metadata.labels = Self.kept(metadata.labels, labels, interner)
-        metadata.annotations = Self.kept(metadata.annotations, annotations, interner)
+        metadata.labels = Self.kept(metadata.labels, labels, interner, maps)
+        metadata.annotations = Self.kept(metadata.annotations, annotations, interner, maps)
         unknownFields = [:]
         if var status {
             status.containerStatuses = status.containerStatuses.map(Self.trim)
@@ -54,11 +55,11 @@ extension Pod {
         self.spec = trimmed
     }
 
-    static func kept(_ all: [String: String]?, _ keys: Set<String>, _ interner: SharedStrings) -> [String: String]? {
+    static func kept(_ all: [String: String]?, _ keys: Set<String>, _ interner: SharedStrings, _ maps: SharedStringMaps) -> [String: String]? {
         guard let all else { return nil }
         var kept: [String: String] = [:]
         for (key, value) in all where keys.contains(key) { kept[interner(key)] = interner(value) }
-        return kept.isEmpty ? nil : kept
+        return kept.isEmpty ? nil : maps(kept)
     }
 
     static func trim(_ statuses: [ContainerStatus]) -> [ContainerStatus] {
