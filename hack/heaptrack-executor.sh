@@ -7,7 +7,7 @@
 # The profile goes to $HEAPTRACK_OUT.zst (default /tmp/executor-heap); read what was still
 # allocated at the end with
 #   heaptrack_print -f /tmp/executor-heap.zst --print-leaks 1 --print-peaks 0 --print-allocators 0 \
-#     --print-temporary 0 --print-histogram 0 | swift demangle --simplified
+#     --print-temporary 0 | swift demangle --simplified
 # (--print-peaks 1 for the peak). heaptrack is a Debian/Ubuntu package of that name.
 set -euo pipefail
 out="${HEAPTRACK_OUT:-/tmp/executor-heap}"

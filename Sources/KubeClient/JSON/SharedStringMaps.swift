@@ -5,8 +5,8 @@ import Synchronization
 ///
 /// A dictionary of one entry is a heap allocation of about 110 bytes, kept for as long as its
 /// object is cached. The maps a cache keeps of its children repeat: every Pod of a first attempt
-/// keeps `attempt: "0"`, and the Pods of one task name the same primary container. At 5,000
-/// TaskActions their Pods' two maps each were about 1.1 MiB of the executor's heap. The actions
+/// keeps `attempt: "0"`, and the Pods of a k8s_pod task name the same primary container. At 5,000
+/// TaskActions the two maps of their Pods were about 1.1 MiB of the executor's heap. The actions
 /// of one run inherit its annotations, so a fan-out's TaskActions carry equal ones too. A map looked
 /// up here and found equal to the stored one is handed out as that one (one retain, no copy).
 ///

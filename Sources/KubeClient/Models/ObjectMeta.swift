@@ -54,7 +54,7 @@ public struct ObjectMeta: Codable, Sendable, Hashable, JSONReadable {
             case "annotations":
                 // Decoded for a cache, equal annotations share one map: the actions of a run
                 // inherit its annotations, so a fan-out's thousands in flight carry one set.
-                // Labels are not shared: a TaskAction's name its own (`flyte.org/action`).
+                // Labels are not shared: a TaskAction's name the action itself (`flyte.org/action`).
                 annotations = try value.read()
                 if value.sharedStrings != nil, let read = annotations { annotations = SharedStringMaps.shared(read) }
             case "ownerReferences": ownerReferences = try value.read()
