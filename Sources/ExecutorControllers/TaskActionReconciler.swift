@@ -170,7 +170,7 @@ public final class TaskActionReconciler: Reconciler {
             }
             guard let written else { return .done }
             taskAction = written
-            coalescing.withLock { $0[Self.key(taskAction)] = HeldStatus(lastWrite: self.now()) }
+            coalescing.withLock { $0[ObjectKey(taskAction)] = HeldStatus(lastWrite: self.now()) }
         }
 
         let now = self.now()
@@ -181,7 +181,7 @@ public final class TaskActionReconciler: Reconciler {
 
         let template: Flyteidl2_Core_TaskTemplate
         do {
-            template = try templates.template(key: Self.key(taskAction), source: taskAction.spec.taskTemplate)
+            template = try templates.template(key: ObjectKey(taskAction), source: taskAction.spec.taskTemplate)
         } catch {
             // Flyte requeues forever here; a template that does not decode never will, so fail.
             let info = PhaseInfo.failure("BadTaskSpecification", "spec.taskTemplate is not a valid flyteidl2.core.TaskTemplate: \(error)")
@@ -264,7 +264,7 @@ public final class TaskActionReconciler: Reconciler {
     /// returns, whatever the coalescing window says.
     func commit(_ taskAction: TaskAction, old: TaskActionStatus, status: TaskActionStatus, info: PhaseInfo, state: PluginState, now: Date, persist: Bool = false, startsAttempt: Bool = false) async throws -> ReconcileResult {
         var status = status
-        let key = Self.key(taskAction)
+        let key = ObjectKey(taskAction)
         let recheck: ReconcileResult = info.recheckAfter.map { .requeueAfter($0) } ?? .done
         if PhaseMapping.apply(info, to: &status, now: now, startsAttempt: startsAttempt) {
             status.pluginPhase = info.phase.name
@@ -311,7 +311,7 @@ public final class TaskActionReconciler: Reconciler {
     /// newer status.
     func heldStatus(extending taskAction: TaskAction) -> TaskActionStatus? {
         coalescing.withLock { held in
-            let key = Self.key(taskAction)
+            let key = ObjectKey(taskAction)
             guard let pending = held[key]?.pending else { return nil }
             if held[key]?.base == taskAction.metadata.resourceVersion { return pending }
             held[key]?.drop()
@@ -343,8 +343,6 @@ public final class TaskActionReconciler: Reconciler {
         return min(widest, max(base, Double(inFlight) / config.statusWritesPerSecond))
     }
 
-    static func key(_ taskAction: TaskAction) -> ObjectKey { ObjectKey(taskAction) }
-
     /// Spec §5.5: count a system error; past `maxSystemFailures` the action fails for good
     /// (and its child is stopped). With `relaunch` (the plugin judged the child failed for a
     /// system reason) the child is deleted so the attempt starts again; without it (the
@@ -362,7 +360,7 @@ public final class TaskActionReconciler: Reconciler {
         case .requeue(let failures):
             status.systemFailures = Int32(failures)
             try await writeStatus(taskAction, status)
-            coalescing.withLock { $0[Self.key(taskAction)] = HeldStatus(lastWrite: now) }
+            coalescing.withLock { $0[ObjectKey(taskAction)] = HeldStatus(lastWrite: now) }
             if relaunch { try await driver.abort(context) }
             return .requeueAfter(requeueDelay)
         }
@@ -492,7 +490,7 @@ public final class TaskActionReconciler: Reconciler {
         }
         // Its round may be the last: the event of this write wakes none.
         if status.isTerminal {
-            templates.forget(Self.key(taskAction))
+            templates.forget(ObjectKey(taskAction))
             shrinkChild(ofFinished: taskAction, attempt: status.attempt)
         }
         var produced = taskAction
@@ -540,7 +538,7 @@ public final class TaskActionReconciler: Reconciler {
     /// from the answer (nil when it did not say), a terminal status if `terminal`.
     @discardableResult
     func ownWrite<Answer>(_ taskAction: TaskAction, terminal: Bool = false, produced: (Answer) -> String?, _ send: () async throws -> Answer) async throws -> Answer {
-        let key = Self.key(taskAction)
+        let key = ObjectKey(taskAction)
         expectations.withLock { OwnWrites.sending(key, in: &$0) }
         let answer: Answer
         do {
@@ -563,7 +561,7 @@ public final class TaskActionReconciler: Reconciler {
     public var ownWriteEvents: KubeRuntime.Predicate<TaskAction> {
         KubeRuntime.Predicate(update: { [expectations] _, new in
             guard let version = new.metadata.resourceVersion else { return true }
-            let key = Self.key(new)
+            let key = ObjectKey(new)
             return expectations.withLock { OwnWrites.eventNeedsRound(key, version: version, in: &$0) }
         })
     }

@@ -108,4 +108,15 @@ struct CacheTransformTests {
         #expect(c.metadata.annotations == ["primary": "task"] && d.metadata.labels == nil)
         #expect(unsafeBitCast(c.metadata.annotations!, to: UInt.self) == unsafeBitCast(d.metadata.annotations!, to: UInt.self))
     }
+
+    @Test("a Pod decoded for a cache keeps its annotations out of the shared map table: they are its own, and its status view drops them")
+    func podAnnotationsNotShared() throws {
+        let bytes = try JSONValue(encoding: Self.pod()).serialized()
+        let cache = JSONBytesDecoder(discardManagedFields: true, sharedStrings: SharedStrings(slots: 64, maxLength: 1024))
+        let one = try cache.decode(Pod.self, from: bytes)
+        let two = try cache.decode(Pod.self, from: bytes)
+        #expect(one.metadata.annotations == Self.pod().metadata.annotations)
+        // Sent through `SharedStringMaps.shared`, the second decode would hand out the first's map.
+        #expect(unsafeBitCast(one.metadata.annotations!, to: UInt.self) != unsafeBitCast(two.metadata.annotations!, to: UInt.self))
+    }
 }

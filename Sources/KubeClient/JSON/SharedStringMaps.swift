@@ -1,5 +1,3 @@
-import Synchronization
-
 /// A bounded table that lets equal string maps kept in caches share one storage: the labels
 /// and annotations a Pod's status view keeps, and the annotations of objects decoded for a cache.
 ///
@@ -17,28 +15,19 @@ public final class SharedStringMaps: Sendable {
     /// objects decoded for a cache (``JSONReader/sharedStrings`` set) their annotations.
     public static let shared = SharedStringMaps(slots: 256)
 
-    private let mask: Int
-    private let table: Mutex<[[String: String]?]>
+    private let table: DirectMappedTable<[String: String]>
 
     /// - Parameter slots: rounded up to a power of two.
     public init(slots: Int) {
-        var size = 1
-        while size < slots { size <<= 1 }
-        mask = size - 1
-        table = Mutex([[String: String]?](repeating: nil, count: size))
+        table = DirectMappedTable(slots: slots)
     }
 
     /// `map` itself, or an equal map from the table that shares its storage.
     public func callAsFunction(_ map: [String: String]) -> [String: String] {
         guard !map.isEmpty else { return map }
-        let slot = map.hashValue & mask
-        return table.withLock { table in
-            if let stored = table[slot], stored == map { return stored }
-            table[slot] = map
-            return map
-        }
+        return table.value(in: table.slot(forHash: map.hashValue), where: { $0 == map }, orStoring: map)
     }
 
     /// Maps in the table now (for tests).
-    public var count: Int { table.withLock { $0.reduce(0) { $1 == nil ? $0 : $0 + 1 } } }
+    public var count: Int { table.count }
 }

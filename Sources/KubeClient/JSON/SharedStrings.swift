@@ -1,5 +1,3 @@
-import Synchronization
-
 /// A bounded table that lets strings decoded into caches share one copy of their storage.
 ///
 /// Cached objects repeat many strings: timestamps to the second, condition and phase messages,
@@ -26,18 +24,14 @@ public final class SharedStrings: Sendable {
     /// Strings shorter than this are small strings, stored inline without a heap allocation.
     static let minLength = 16
     let maxLength: Int
-    private let mask: Int
-    private let table: Mutex<[String?]>
+    private let table: DirectMappedTable<String>
 
     /// - Parameters:
     ///   - slots: rounded up to a power of two.
     ///   - maxLength: longer strings are not shared (each lookup hashes the bytes).
     public init(slots: Int, maxLength: Int) {
-        var size = 1
-        while size < slots { size <<= 1 }
-        mask = size - 1
         self.maxLength = maxLength
-        table = Mutex([String?](repeating: nil, count: size))
+        table = DirectMappedTable(slots: slots)
     }
 
     /// The string of `bytes` (valid UTF-8, no escapes), shared with earlier calls when it is in
@@ -46,11 +40,11 @@ public final class SharedStrings: Sendable {
         guard bytes.count >= Self.minLength, bytes.count <= maxLength else {
             return String(decoding: bytes, as: UTF8.self)
         }
-        let slot = Self.hash(bytes) & mask
+        let slot = table.slot(forHash: Self.hash(bytes))
         if let hit = stored(bytes, slot: slot) { return hit }
         // Made outside the lock: the allocation and copy are the expensive part.
         let made = String(decoding: bytes, as: UTF8.self)
-        table.withLock { $0[slot] = made }
+        table.store(made, in: slot)
         return made
     }
 
@@ -60,17 +54,17 @@ public final class SharedStrings: Sendable {
         let count = string.utf8.count
         guard count >= Self.minLength, count <= maxLength else { return string }
         var contiguous = string  // withUTF8 needs a var; a native string is contiguous already
-        let slot = contiguous.withUTF8 { Self.hash($0) & mask }
+        let slot = contiguous.withUTF8 { table.slot(forHash: Self.hash($0)) }
         if let hit = contiguous.withUTF8({ stored($0, slot: slot) }) { return hit }
-        table.withLock { $0[slot] = string }
+        table.store(string, in: slot)
         return string
     }
 
     /// The string in `slot` if it holds `bytes`.
     private func stored(_ bytes: UnsafeBufferPointer<UInt8>, slot: Int) -> String? {
-        table.withLock { table in
-            guard var stored = table[slot] else { return nil }
-            return stored.withUTF8 { $0.elementsEqual(bytes) } ? stored : nil
+        table.value(in: slot) { stored in
+            var stored = stored
+            return stored.withUTF8 { $0.elementsEqual(bytes) }
         }
     }
 
@@ -97,5 +91,5 @@ public final class SharedStrings: Sendable {
     }
 
     /// Strings in the table now (for tests and benchmarks).
-    public var count: Int { table.withLock { $0.reduce(0) { $1 == nil ? $0 : $0 + 1 } } }
+    public var count: Int { table.count }
 }

@@ -51,12 +51,7 @@ public struct ObjectMeta: Codable, Sendable, Hashable, JSONReadable {
             case "deletionTimestamp": deletionTimestamp = try value.read()
             case "deletionGracePeriodSeconds": deletionGracePeriodSeconds = try value.read()
             case "labels": labels = try value.read()
-            case "annotations":
-                // Decoded for a cache, equal annotations share one map: the actions of a run
-                // inherit its annotations, so a fan-out's thousands in flight carry one set.
-                // Labels are not shared: a TaskAction's name the action itself (`flyte.org/action`).
-                annotations = try value.read()
-                if value.sharedStrings != nil, let read = annotations { annotations = SharedStringMaps.shared(read) }
+            case "annotations": annotations = try value.read()
             case "ownerReferences": ownerReferences = try value.read()
             case "finalizers": finalizers = try value.read()
             case "managedFields":
