@@ -360,7 +360,7 @@ final class KubernetesPluginDriver<Plugin: KubernetesTaskPlugin>: PluginDriver {
     func shrinkFinishedChild(namespace: String, name: String) {
         guard let transform = plugin.finishedCacheTransform else { return }
         let informers = stores.value
-        (informers[namespace] ?? informers[""])?.store.reshape(storeKey(namespace: namespace, name: name), transform)
+        (informers[namespace] ?? informers[""])?.store.reshape(ObjectKey(namespace: namespace, name: name), transform)
     }
 
     func abort(_ context: TaskExecutionContext) async throws {

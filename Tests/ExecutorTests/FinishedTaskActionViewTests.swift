@@ -51,6 +51,32 @@ struct FinishedTaskActionViewTests {
         #expect(trimmed.status?.attempts == 2 && trimmed.status?.systemFailures == 1 && trimmed.status?.pluginPhase == "PhasePermanentFailure")
     }
 
+    @Test("TaskActions that finished alike within one second share one array of conditions; one that ended otherwise keeps its own")
+    func sharesConditions() {
+        func trimmed(_ name: String, message: String) -> TaskAction {
+            var action = Self.finished()
+            action.metadata.name = name
+            action.metadata.uid = "u-\(name)"
+            action.status?.errorState?.message = message
+            for i in action.status!.conditions!.indices { action.status!.conditions![i].message = message }
+            action.trimToFinishedView()
+            return action
+        }
+        func storage(_ action: TaskAction) -> UnsafeRawPointer? {
+            action.status?.conditions?.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress) }
+        }
+        // The table is the process's: a test trimming other conditions in between may take the
+        // slot once, not twice.
+        let (a, b, c) = (trimmed("a", message: "OOMKilled: a"), trimmed("b", message: "OOMKilled: b"), trimmed("c", message: "c"))
+        #expect(a.status?.conditions == b.status?.conditions)
+        #expect(storage(a) != nil)
+        #expect(storage(a) == storage(b) || storage(b) == storage(c))
+        var later = Self.finished()
+        later.status!.conditions![0].lastTransitionTime = "2026-12-01T10:00:00Z"  // another second
+        later.trimToFinishedView()
+        #expect(later.status?.conditions != a.status?.conditions && storage(later) != storage(a))
+    }
+
     @Test("a TaskAction that is not terminal, or is being deleted, is cached whole")
     func keepsOthers() {
         var running = Self.finished()

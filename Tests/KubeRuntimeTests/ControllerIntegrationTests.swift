@@ -188,9 +188,9 @@ struct ControllerIntegrationTests {
             do {
                 try await eventually("final state seen") { matches() }
                 #expect(await sandbox.faults.servedCount(code: 429) > 0, "no 429 was served")
-                #expect(Set(informer.store.keys) == Set(finalState.filter { $0.value != ["deleted": "true"] }.keys.map { "default/\($0)" }))
+                #expect(Set(informer.store.keys.map(\.description)) == Set(finalState.filter { $0.value != ["deleted": "true"] }.keys.map { "default/\($0)" }))
             } catch {
-                let storeNames = informer.store.keys.sorted()
+                let storeNames = informer.store.keys.map(\.description).sorted()
                 Issue.record("seen \(seen.value.sorted { $0.key < $1.key }) store \(storeNames) expected \(finalState.sorted { $0.key < $1.key })")
             }
             for task in tasks { task.cancel() }

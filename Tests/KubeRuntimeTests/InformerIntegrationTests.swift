@@ -81,10 +81,10 @@ struct InformerIntegrationTests {
             #expect(created.metadata.managedFields?.isEmpty == false)
             try await Self.withInformer(client, scope: InformerScope(namespace: namespace)) { informer in
                 await informer.waitForSync()
-                #expect(informer.store.get("\(namespace)/a")?.metadata.managedFields == nil)
+                #expect(informer.store.get(namespace: namespace, name: "a")?.metadata.managedFields == nil)
                 _ = try await client.patch(ConfigMap.self, name: "b", namespace: namespace, .apply(["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "b", "namespace": .string(namespace)]], fieldManager: "test"))
-                try await eventually("b cached") { informer.store.get("\(namespace)/b") != nil }
-                #expect(informer.store.get("\(namespace)/b")?.metadata.managedFields == nil)
+                try await eventually("b cached") { informer.store.get(namespace: namespace, name: "b") != nil }
+                #expect(informer.store.get(namespace: namespace, name: "b")?.metadata.managedFields == nil)
             }
         }
     }
@@ -174,11 +174,11 @@ struct InformerIntegrationTests {
             _ = try await client.create(configMap("elsewhere", namespace: other, labels: ["flyte.org/managed": "true"]))
             try await Self.withInformer(client, scope: InformerScope(namespace: namespace, labelSelector: "flyte.org/managed=true")) { informer in
                 await informer.waitForSync()
-                #expect(informer.store.keys == ["\(namespace)/mine"])
+                #expect(informer.store.keys == [ObjectKey(namespace: namespace, name: "mine")])
                 _ = try await client.create(configMap("later", namespace: namespace, labels: ["flyte.org/managed": "true"]))
                 _ = try await client.create(configMap("later-unlabelled", namespace: namespace))
                 try await eventually("later cached") { informer.store.count == 2 }
-                #expect(Set(informer.store.keys) == ["\(namespace)/mine", "\(namespace)/later"])
+                #expect(Set(informer.store.keys.map(\.description)) == ["\(namespace)/mine", "\(namespace)/later"])
             }
             _ = try? await client.delete(Namespace.self, name: other)
         }
@@ -273,7 +273,7 @@ struct InformerWatchdogTests {
             clock.advance(by: .seconds(1))
             try await eventually("watch reopened") { await sandbox.openWatchCount() == 1 }
             _ = try await client.create(configMap("after"))
-            try await eventually("after cached") { informer.store.get("default/after") != nil }
+            try await eventually("after cached") { informer.store.get(namespace: "default", name: "after") != nil }
             task.cancel()
             await task.value
         }

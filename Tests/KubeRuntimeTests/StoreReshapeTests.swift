@@ -4,13 +4,25 @@ import Testing
 
 @Suite("Reshaping a stored object")
 struct StoreReshapeTests {
+    @Test("a store keys an object by its own namespace and name strings: no `namespace/name` text is made per object")
+    func keysShareTheObjectsStrings() throws {
+        let store = Store<ConfigMap>()
+        let object = configMap("a-name-longer-than-fifteen-bytes")
+        store.upsert(object)
+        func storage(_ s: String?) -> UnsafePointer<UInt8>? { s?.utf8.withContiguousStorageIfAvailable { $0.baseAddress } ?? nil }
+        let key = try #require(store.keys.first)
+        #expect(key == ObjectKey(namespace: "default", name: "a-name-longer-than-fifteen-bytes"))
+        #expect(storage(key.name) != nil && storage(key.name) == storage(object.metadata.name))
+        #expect(store.get(namespace: "default", name: "a-name-longer-than-fifteen-bytes") == object)
+    }
+
     @Test("reshape replaces the stored object under its key and resourceVersion, files it under its new index values, and the next event replaces it whole")
     func reshape() {
         let store = Store<ConfigMap>(indexers: ["app": Indexers.byLabel("app")])
         var stored = configMap("c", labels: ["app": "a"], data: ["big": String(repeating: "x", count: 1_000)])
         stored.metadata.resourceVersion = "5"
         store.upsert(stored)
-        store.reshape("default/c") { object in
+        store.reshape(ObjectKey(namespace: "default", name: "c")) { object in
             object.data = nil
             object.metadata.labels = ["app": "b"]
             // Neither may move: the key and version are the store's.
@@ -23,7 +35,7 @@ struct StoreReshapeTests {
         #expect(store.byIndex("app", "a").isEmpty && store.byIndex("app", "b").count == 1)
         #expect(store.count == 1)
 
-        store.reshape("default/missing") { $0.data = [:] }
+        store.reshape(ObjectKey(namespace: "default", name: "missing")) { $0.data = [:] }
         #expect(store.count == 1 && store.get(namespace: "default", name: "missing") == nil)
 
         var next = stored
@@ -39,12 +51,12 @@ struct StoreReshapeTests {
         stored.metadata.resourceVersion = "5"
         store.upsert(stored)
         let trim: (inout ConfigMap) -> Void = { $0.data = nil }
-        store.reshape("default/c", trim)
-        let first = try #require(store.existing("default/c"))
-        store.reshape("default/c", trim)
-        #expect(store.existing("default/c") === first, "an unchanged reshape keeps the stored box")
-        store.reshape("default/c") { $0.metadata.labels = ["app": "b"] }
-        #expect(store.existing("default/c") !== first)
+        store.reshape(ObjectKey(namespace: "default", name: "c"), trim)
+        let first = try #require(store.existing(ObjectKey(namespace: "default", name: "c")))
+        store.reshape(ObjectKey(namespace: "default", name: "c"), trim)
+        #expect(store.existing(ObjectKey(namespace: "default", name: "c")) === first, "an unchanged reshape keeps the stored box")
+        store.reshape(ObjectKey(namespace: "default", name: "c")) { $0.metadata.labels = ["app": "b"] }
+        #expect(store.existing(ObjectKey(namespace: "default", name: "c")) !== first)
         #expect(store.byIndex("app", "b").count == 1 && store.byIndex("app", "a").isEmpty)
     }
 }

@@ -1,6 +1,6 @@
 import Synchronization
 
-/// The slots of a bounded sharing table (``SharedStrings``, ``SharedStringMaps``): a fixed,
+/// The slots of a bounded sharing table (``SharedStrings``, ``SharedValues``): a fixed,
 /// power-of-two number of slots, each holding at most one value, behind one lock.
 ///
 /// Direct-mapped: a value's hash picks its slot, and storing replaces whatever the slot held, so

@@ -203,7 +203,7 @@ public final class Informer<Object: KubernetesObject>: InformerProtocol {
 
     /// Lists and watches until the task is cancelled.
     public func run() async {
-        var building: [String: Store<Object>.Entry] = [:]
+        var building: [ObjectKey: Store<Object>.Entry] = [:]
         while !Task.isCancelled {
             switch machine.withLock({ $0.nextAction() }) {
             case .wait(let delay):

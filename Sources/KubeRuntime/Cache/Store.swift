@@ -42,7 +42,8 @@ public enum InformerEvent<Object: Sendable>: Sendable {
     }
 }
 
-/// The thread-safe cache of one informer, keyed by `namespace/name`, with optional indexes.
+/// The thread-safe cache of one informer, keyed by namespace and name (``ObjectKey``), with
+/// optional indexes.
 ///
 /// Reads are synchronous and copy values out; Swift's copy-on-write means a read shares the
 /// stored object's buffers rather than duplicating them.
@@ -50,9 +51,11 @@ public final class Store<Object: KubernetesObject>: Sendable {
     /// Objects are boxed (``Box``): an empty bucket of the dictionary costs a pointer.
     typealias Entry = Box<Object>
 
+    /// Keyed by ``ObjectKey``, which shares the object's own strings: a `namespace/name` text
+    /// would be an allocation per object (and per read) once past 15 bytes.
     struct State {
-        var objects: [String: Entry] = [:]
-        var indexes: [String: [String: Set<String>]] = [:]
+        var objects: [ObjectKey: Entry] = [:]
+        var indexes: [String: [String: Set<ObjectKey>]] = [:]
         var indexers: [String: IndexFunction<Object>]
     }
 
@@ -75,16 +78,14 @@ public final class Store<Object: KubernetesObject>: Sendable {
         }
     }
 
-    public static func key(of object: Object) -> String {
-        storeKey(namespace: object.metadata.namespace, name: object.metadata.name ?? "")
-    }
+    public static func key(of object: Object) -> ObjectKey { ObjectKey(object) }
 
     // MARK: - Reads
 
-    public func get(_ key: String) -> Object? { state.withLock { $0.objects[key]?.value } }
-    public func get(namespace: String?, name: String) -> Object? { get(storeKey(namespace: namespace, name: name)) }
+    public func get(_ key: ObjectKey) -> Object? { state.withLock { $0.objects[key]?.value } }
+    public func get(namespace: String?, name: String) -> Object? { get(ObjectKey(namespace: namespace, name: name)) }
     public func list() -> [Object] { state.withLock { $0.objects.values.map(\.value) } }
-    public var keys: [String] { state.withLock { Array($0.objects.keys) } }
+    public var keys: [ObjectKey] { state.withLock { Array($0.objects.keys) } }
     public var count: Int { state.withLock { $0.objects.count } }
     /// How many objects the store's table has room for (tests: a store gives room back).
     var tableCapacity: Int { state.withLock { $0.objects.capacity } }
@@ -127,7 +128,7 @@ public final class Store<Object: KubernetesObject>: Sendable {
     /// object keeps its key and resourceVersion: a relist finds it unchanged and keeps it, and
     /// its next event replaces it as any event does. Every reader of the informer sees the
     /// smaller object: reshape only what no reader needs.
-    public func reshape(_ key: String, _ body: (inout Object) -> Void) {
+    public func reshape(_ key: ObjectKey, _ body: (inout Object) -> Void) {
         state.withLock { s in
             guard let old = s.objects[key]?.value else { return }
             var new = old
@@ -144,10 +145,10 @@ public final class Store<Object: KubernetesObject>: Sendable {
     }
 
     /// The stored entry, so a relist can reuse an unchanged object's box.
-    func existing(_ key: String) -> Entry? { state.withLock { $0.objects[key] } }
+    func existing(_ key: ObjectKey) -> Entry? { state.withLock { $0.objects[key] } }
 
     /// Replaces the whole content in one step and returns the changes as events.
-    func replace(with objects: [String: Entry]) -> [InformerEvent<Object>] {
+    func replace(with objects: [ObjectKey: Entry]) -> [InformerEvent<Object>] {
         state.withLock { s in
             var events: [InformerEvent<Object>] = []
             for (key, entry) in objects {
@@ -170,13 +171,13 @@ public final class Store<Object: KubernetesObject>: Sendable {
         }
     }
 
-    private func index(_ object: Object, key: String, in s: inout State) {
+    private func index(_ object: Object, key: ObjectKey, in s: inout State) {
         for (name, function) in s.indexers {
             for value in function(object) { s.indexes[name, default: [:]][value, default: []].insert(key) }
         }
     }
 
-    private func unindex(_ object: Object, key: String, in s: inout State) {
+    private func unindex(_ object: Object, key: ObjectKey, in s: inout State) {
         for (name, function) in s.indexers {
             for value in function(object) {
                 s.indexes[name]?[value]?.removeReleasingCapacity(key)
