@@ -102,16 +102,79 @@ public struct TaskActionStatus: Codable, Sendable, Hashable {
     public var cacheStatus: Int32?
     public var conditions: [Condition]?
     public var phaseHistory: [PhaseTransition]?
-    public var errorState: ErrorState?
-    public var signalValue: String?
-    public var signalledBy: String?
-    public var signalledAt: String?
+    public var errorState: ErrorState? { get { self[rare: \.errorState] } set { self[rare: \.errorState] = newValue } }
+    public var signalValue: String? { get { self[rare: \.signalValue] } set { self[rare: \.signalValue] = newValue } }
+    public var signalledBy: String? { get { self[rare: \.signalledBy] } set { self[rare: \.signalledBy] = newValue } }
+    public var signalledAt: String? { get { self[rare: \.signalledAt] } set { self[rare: \.signalledAt] = newValue } }
+
+    /// The members only a failure or a signal sets, boxed: inline they were 96 of a status's
+    /// 208 bytes, and a status is held inline by every cached TaskAction and every status held
+    /// for coalescing. Nil when none is set.
+    private var rare: Box<Rare>?
+
+    private struct Rare: Sendable, Hashable {
+        var errorState: ErrorState?
+        var signalValue: String?
+        var signalledBy: String?
+        var signalledAt: String?
+
+        var isEmpty: Bool { errorState == nil && signalValue == nil && signalledBy == nil && signalledAt == nil }
+    }
+
+    /// A member of ``Rare``; setting one makes a new box (they are set once or twice in a
+    /// TaskAction's life), or none when all are unset.
+    private subscript<Member>(rare member: WritableKeyPath<Rare, Member?>) -> Member? {
+        get { rare?.value[keyPath: member] }
+        set {
+            var value = rare?.value ?? Rare()
+            value[keyPath: member] = newValue
+            rare = value.isEmpty ? nil : Box(value)
+        }
+    }
 
     public init() {}
 
     public enum CodingKeys: String, CodingKey, CaseIterable {
         case stateJson, pluginState, pluginStateVersion, pluginPhase, pluginPhaseVersion, attempts, systemFailures, cacheStatus
         case conditions, phaseHistory, errorState, signalValue, signalledBy, signalledAt
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        stateJson = try c.decodeIfPresent(String.self, forKey: .stateJson)
+        pluginState = try c.decodeIfPresent(String.self, forKey: .pluginState)
+        pluginStateVersion = try c.decodeIfPresent(Int.self, forKey: .pluginStateVersion)
+        pluginPhase = try c.decodeIfPresent(String.self, forKey: .pluginPhase)
+        pluginPhaseVersion = try c.decodeIfPresent(Int32.self, forKey: .pluginPhaseVersion)
+        attempts = try c.decodeIfPresent(Int32.self, forKey: .attempts)
+        systemFailures = try c.decodeIfPresent(Int32.self, forKey: .systemFailures)
+        cacheStatus = try c.decodeIfPresent(Int32.self, forKey: .cacheStatus)
+        conditions = try c.decodeIfPresent([Condition].self, forKey: .conditions)
+        phaseHistory = try c.decodeIfPresent([PhaseTransition].self, forKey: .phaseHistory)
+        let rare = Rare(
+            errorState: try c.decodeIfPresent(ErrorState.self, forKey: .errorState),
+            signalValue: try c.decodeIfPresent(String.self, forKey: .signalValue),
+            signalledBy: try c.decodeIfPresent(String.self, forKey: .signalledBy),
+            signalledAt: try c.decodeIfPresent(String.self, forKey: .signalledAt))
+        self.rare = rare.isEmpty ? nil : Box(rare)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encodeIfPresent(stateJson, forKey: .stateJson)
+        try c.encodeIfPresent(pluginState, forKey: .pluginState)
+        try c.encodeIfPresent(pluginStateVersion, forKey: .pluginStateVersion)
+        try c.encodeIfPresent(pluginPhase, forKey: .pluginPhase)
+        try c.encodeIfPresent(pluginPhaseVersion, forKey: .pluginPhaseVersion)
+        try c.encodeIfPresent(attempts, forKey: .attempts)
+        try c.encodeIfPresent(systemFailures, forKey: .systemFailures)
+        try c.encodeIfPresent(cacheStatus, forKey: .cacheStatus)
+        try c.encodeIfPresent(conditions, forKey: .conditions)
+        try c.encodeIfPresent(phaseHistory, forKey: .phaseHistory)
+        try c.encodeIfPresent(errorState, forKey: .errorState)
+        try c.encodeIfPresent(signalValue, forKey: .signalValue)
+        try c.encodeIfPresent(signalledBy, forKey: .signalledBy)
+        try c.encodeIfPresent(signalledAt, forKey: .signalledAt)
     }
 
     /// The current attempt, at least 1.

@@ -101,6 +101,29 @@ struct TaskActionDecodingTests {
         #expect(storage(plain.spec.taskTemplate) != storage(one.spec.taskTemplate))
     }
 
+    @Test("a status keeps what only a failure or a signal sets out of line: small inline, equal by value, cleared when unset, read and written as before")
+    func rareStatusMembers() throws {
+        // Held inline by every cached TaskAction and every status held for coalescing: 208 bytes
+        // with the failure and signal members inline.
+        #expect(MemoryLayout<TaskActionStatus>.size <= 120)
+        var status = TaskActionStatus()
+        status.errorState = ErrorState(code: "OOMKilled", kind: "USER", message: "boom")
+        status.signalledBy = "me"
+        let copy = status
+        status.errorState?.message = "changed"
+        #expect(copy.errorState?.message == "boom" && status.errorState?.message == "changed", "a copy does not see the other's change")
+        var same = TaskActionStatus()
+        same.signalledBy = "me"
+        same.errorState = ErrorState(code: "OOMKilled", kind: "USER", message: "changed")
+        #expect(same == status && same.hashValue == status.hashValue)
+        status.errorState = nil
+        status.signalledBy = nil
+        #expect(status == TaskActionStatus(), "every member unset is the empty status")
+        let full = try #require(try JSONBytesDecoder().decode(TaskAction.self, from: Self.full.serialized()).status)
+        let viaCodable = try JSONValueDecoder().decode(TaskActionStatus.self, from: try JSONValue(encoding: full))
+        #expect(viaCodable == full && full.errorState?.code == "OOMKilled" && full.signalledAt == "2026-11-30T00:00:02Z")
+    }
+
     @Test("required fields missing from the spec read as empty, so validation can name them")
     func missingSpecFields() throws {
         let sparse: JSONValue = ["apiVersion": "flyte.org/v1", "kind": "TaskAction", "metadata": ["name": "a"], "spec": ["inputUri": "x"]]
