@@ -21,7 +21,7 @@ extension TaskAction: JSONReadable {
         // Decoded for a cache, equal annotations share one map: the actions of a run inherit its
         // annotations, so a fan-out's thousands in flight carry one set. Done here, not in
         // `ObjectMeta`: a Pod's annotations are unique to it and its status view drops them.
-        // Labels are not shared: a TaskAction's name the action itself (`flyte.org/action`).
+        // Labels are not shared: a TaskAction's labels name the action itself (`flyte.org/action`).
         if json.sharedStrings != nil, let annotations = metadata.annotations {
             metadata.annotations = SharedStringMaps.shared(annotations)
         }

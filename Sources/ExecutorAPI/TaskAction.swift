@@ -118,7 +118,10 @@ public struct TaskActionStatus: Codable, Sendable, Hashable {
         var signalledBy: String?
         var signalledAt: String?
 
-        var isEmpty: Bool { errorState == nil && signalValue == nil && signalledBy == nil && signalledAt == nil }
+        /// Boxed, or nil when every member is unset.
+        var boxed: Box<Rare>? {
+            errorState == nil && signalValue == nil && signalledBy == nil && signalledAt == nil ? nil : Box(self)
+        }
     }
 
     /// A member of ``Rare``; setting one makes a new box (they are set once or twice in a
@@ -128,7 +131,7 @@ public struct TaskActionStatus: Codable, Sendable, Hashable {
         set {
             var value = rare?.value ?? Rare()
             value[keyPath: member] = newValue
-            rare = value.isEmpty ? nil : Box(value)
+            rare = value.boxed
         }
     }
 
@@ -151,12 +154,11 @@ public struct TaskActionStatus: Codable, Sendable, Hashable {
         cacheStatus = try c.decodeIfPresent(Int32.self, forKey: .cacheStatus)
         conditions = try c.decodeIfPresent([Condition].self, forKey: .conditions)
         phaseHistory = try c.decodeIfPresent([PhaseTransition].self, forKey: .phaseHistory)
-        let rare = Rare(
+        rare = Rare(
             errorState: try c.decodeIfPresent(ErrorState.self, forKey: .errorState),
             signalValue: try c.decodeIfPresent(String.self, forKey: .signalValue),
             signalledBy: try c.decodeIfPresent(String.self, forKey: .signalledBy),
-            signalledAt: try c.decodeIfPresent(String.self, forKey: .signalledAt))
-        self.rare = rare.isEmpty ? nil : Box(rare)
+            signalledAt: try c.decodeIfPresent(String.self, forKey: .signalledAt)).boxed
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -216,7 +216,7 @@ public final class Informer<Object: KubernetesObject>: InformerProtocol {
                     let page = try await client.list(Object.self, namespace: scope.namespace, options: ListOptions(labelSelector: scope.labelSelector, fieldSelector: scope.fieldSelector, limit: options.pageSize, continue: token), decoder: decoder)
                     for item in page.items {
                         let object = prepared(item)
-                        let key = Store.key(of: object)
+                        let key = ObjectKey(object)
                         // An unchanged object keeps the stored value, so old and new share storage.
                         if let stored = store.existing(key), stored.value.metadata.resourceVersion == object.metadata.resourceVersion {
                             building[key] = stored

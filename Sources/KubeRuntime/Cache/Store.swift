@@ -78,8 +78,6 @@ public final class Store<Object: KubernetesObject>: Sendable {
         }
     }
 
-    public static func key(of object: Object) -> ObjectKey { ObjectKey(object) }
-
     // MARK: - Reads
 
     public func get(_ key: ObjectKey) -> Object? { state.withLock { $0.objects[key]?.value } }
@@ -103,7 +101,7 @@ public final class Store<Object: KubernetesObject>: Sendable {
     /// Stores `object`; returns the object it replaced.
     @discardableResult
     func upsert(_ object: Object) -> Object? {
-        let key = Self.key(of: object)
+        let key = ObjectKey(object)
         return state.withLock { s in
             let old = s.objects.updateValue(Entry(object), forKey: key)?.value
             if let old { unindex(old, key: key, in: &s) }
@@ -115,7 +113,7 @@ public final class Store<Object: KubernetesObject>: Sendable {
     /// Removes the object at the key of `object`; returns what was stored.
     @discardableResult
     func remove(_ object: Object) -> Object? {
-        let key = Self.key(of: object)
+        let key = ObjectKey(object)
         return state.withLock { s in
             guard let old = s.objects.removeValueReleasingCapacity(forKey: key)?.value else { return nil }
             unindex(old, key: key, in: &s)
