@@ -34,6 +34,9 @@ extension TaskAction: JSONReadable {
 extension TaskActionSpec: JSONReadable {
     public init(json: inout JSONReader) throws {
         self.init(runName: "", project: "", domain: "", actionName: "")
+        // The payload members are gathered first and set together: each set makes a new box.
+        var conditionSpec: String?, inputUri: String?, runOutputBase: String?, cacheKey: String?, taskTemplate: String?
+        var envVars: [String: String]?
         try json.readObject { key, value in
             switch key {
             case "runName": runName = try value.read(String?.self) ?? ""
@@ -56,6 +59,7 @@ extension TaskActionSpec: JSONReadable {
             default: try value.skipValue()
             }
         }
+        setPayload(conditionSpec: conditionSpec, inputUri: inputUri, runOutputBase: runOutputBase, cacheKey: cacheKey, taskTemplate: taskTemplate, envVars: envVars)
     }
 }
 

@@ -33,17 +33,31 @@ public struct TaskActionSpec: Codable, Sendable, Hashable {
     /// `task` or `condition`; empty means `task`.
     public var actionType: String?
     /// Base64 of a binary `flyteidl2.workflow.ConditionAction`.
-    public var conditionSpec: String?
-    public var inputUri: String?
-    public var runOutputBase: String?
-    public var cacheKey: String?
+    public var conditionSpec: String? { get { payload[\.conditionSpec] } set { payload[\.conditionSpec] = newValue } }
+    public var inputUri: String? { get { payload[\.inputUri] } set { payload[\.inputUri] = newValue } }
+    public var runOutputBase: String? { get { payload[\.runOutputBase] } set { payload[\.runOutputBase] = newValue } }
+    public var cacheKey: String? { get { payload[\.cacheKey] } set { payload[\.cacheKey] = newValue } }
     public var taskType: String?
     public var shortName: String?
     /// Base64 of a binary `flyteidl2.core.TaskTemplate`.
-    public var taskTemplate: String?
-    public var envVars: [String: String]?
+    public var taskTemplate: String? { get { payload[\.taskTemplate] } set { payload[\.taskTemplate] = newValue } }
+    public var envVars: [String: String]? { get { payload[\.envVars] } set { payload[\.envVars] = newValue } }
     public var interruptible: Bool?
     public var group: String?
+
+    /// What the plugin runs from, out of line: 88 of this struct's 240 bytes inline, and a
+    /// finished TaskAction's cached view drops all of it (``TaskAction/trimToFinishedView()``),
+    /// so the thousands cached finished hold a nil pointer.
+    private var payload = OutOfLine<Payload>()
+
+    private struct Payload: OutOfLineMembers {
+        var conditionSpec: String?
+        var inputUri: String?
+        var runOutputBase: String?
+        var cacheKey: String?
+        var taskTemplate: String?
+        var envVars: [String: String]?
+    }
 
     public init(runName: String, project: String, domain: String, actionName: String, taskType: String? = nil, taskTemplate: Data? = nil, inputUri: String? = nil, runOutputBase: String? = nil) {
         self.runName = runName
@@ -51,9 +65,7 @@ public struct TaskActionSpec: Codable, Sendable, Hashable {
         self.domain = domain
         self.actionName = actionName
         self.taskType = taskType
-        self.taskTemplate = taskTemplate?.base64EncodedString()
-        self.inputUri = inputUri
-        self.runOutputBase = runOutputBase
+        payload = OutOfLine(Payload(inputUri: inputUri, runOutputBase: runOutputBase, taskTemplate: taskTemplate?.base64EncodedString()))
     }
 
     public init(from decoder: any Decoder) throws {
@@ -66,14 +78,15 @@ public struct TaskActionSpec: Codable, Sendable, Hashable {
         actionName = try c.decodeIfPresent(String.self, forKey: .actionName) ?? ""
         parentActionName = try c.decodeIfPresent(String.self, forKey: .parentActionName)
         actionType = try c.decodeIfPresent(String.self, forKey: .actionType)
-        conditionSpec = try c.decodeIfPresent(String.self, forKey: .conditionSpec)
-        inputUri = try c.decodeIfPresent(String.self, forKey: .inputUri)
-        runOutputBase = try c.decodeIfPresent(String.self, forKey: .runOutputBase)
-        cacheKey = try c.decodeIfPresent(String.self, forKey: .cacheKey)
         taskType = try c.decodeIfPresent(String.self, forKey: .taskType)
         shortName = try c.decodeIfPresent(String.self, forKey: .shortName)
-        taskTemplate = try c.decodeIfPresent(String.self, forKey: .taskTemplate)
-        envVars = try c.decodeIfPresent([String: String].self, forKey: .envVars)
+        payload = OutOfLine(Payload(
+            conditionSpec: try c.decodeIfPresent(String.self, forKey: .conditionSpec),
+            inputUri: try c.decodeIfPresent(String.self, forKey: .inputUri),
+            runOutputBase: try c.decodeIfPresent(String.self, forKey: .runOutputBase),
+            cacheKey: try c.decodeIfPresent(String.self, forKey: .cacheKey),
+            taskTemplate: try c.decodeIfPresent(String.self, forKey: .taskTemplate),
+            envVars: try c.decodeIfPresent([String: String].self, forKey: .envVars)))
         interruptible = try c.decodeIfPresent(Bool.self, forKey: .interruptible)
         group = try c.decodeIfPresent(String.self, forKey: .group)
     }
@@ -81,6 +94,37 @@ public struct TaskActionSpec: Codable, Sendable, Hashable {
     public enum CodingKeys: String, CodingKey, CaseIterable {
         case runName, project, domain, actionName, parentActionName, actionType, conditionSpec, inputUri, runOutputBase
         case cacheKey, taskType, shortName, taskTemplate, envVars, interruptible, group
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(runName, forKey: .runName)
+        try c.encode(project, forKey: .project)
+        try c.encode(domain, forKey: .domain)
+        try c.encode(actionName, forKey: .actionName)
+        try c.encodeIfPresent(parentActionName, forKey: .parentActionName)
+        try c.encodeIfPresent(actionType, forKey: .actionType)
+        try c.encodeIfPresent(conditionSpec, forKey: .conditionSpec)
+        try c.encodeIfPresent(inputUri, forKey: .inputUri)
+        try c.encodeIfPresent(runOutputBase, forKey: .runOutputBase)
+        try c.encodeIfPresent(cacheKey, forKey: .cacheKey)
+        try c.encodeIfPresent(taskType, forKey: .taskType)
+        try c.encodeIfPresent(shortName, forKey: .shortName)
+        try c.encodeIfPresent(taskTemplate, forKey: .taskTemplate)
+        try c.encodeIfPresent(envVars, forKey: .envVars)
+        try c.encodeIfPresent(interruptible, forKey: .interruptible)
+        try c.encodeIfPresent(group, forKey: .group)
+    }
+
+    /// Sets the payload members together, in one box (setting them one by one makes one each).
+    mutating func setPayload(conditionSpec: String?, inputUri: String?, runOutputBase: String?, cacheKey: String?, taskTemplate: String?, envVars: [String: String]?) {
+        payload = OutOfLine(Payload(conditionSpec: conditionSpec, inputUri: inputUri, runOutputBase: runOutputBase, cacheKey: cacheKey, taskTemplate: taskTemplate, envVars: envVars))
+    }
+
+    /// Unsets ``conditionSpec``, ``inputUri``, ``runOutputBase``, ``cacheKey``,
+    /// ``taskTemplate`` and ``envVars`` at once.
+    public mutating func dropPayload() {
+        payload = OutOfLine()
     }
 
     /// The decoded bytes of ``taskTemplate``; nil when absent or not base64.
@@ -102,37 +146,21 @@ public struct TaskActionStatus: Codable, Sendable, Hashable {
     public var cacheStatus: Int32?
     public var conditions: [Condition]?
     public var phaseHistory: [PhaseTransition]?
-    public var errorState: ErrorState? { get { self[rare: \.errorState] } set { self[rare: \.errorState] = newValue } }
-    public var signalValue: String? { get { self[rare: \.signalValue] } set { self[rare: \.signalValue] = newValue } }
-    public var signalledBy: String? { get { self[rare: \.signalledBy] } set { self[rare: \.signalledBy] = newValue } }
-    public var signalledAt: String? { get { self[rare: \.signalledAt] } set { self[rare: \.signalledAt] = newValue } }
+    public var errorState: ErrorState? { get { rare[\.errorState] } set { rare[\.errorState] = newValue } }
+    public var signalValue: String? { get { rare[\.signalValue] } set { rare[\.signalValue] = newValue } }
+    public var signalledBy: String? { get { rare[\.signalledBy] } set { rare[\.signalledBy] = newValue } }
+    public var signalledAt: String? { get { rare[\.signalledAt] } set { rare[\.signalledAt] = newValue } }
 
-    /// The members only a failure or a signal sets, boxed: inline they were 96 of a status's
-    /// 208 bytes, and a status is held inline by every cached TaskAction and every status held
-    /// for coalescing. Nil when none is set.
-    private var rare: Box<Rare>?
+    /// The members only a failure or a signal sets, out of line: inline they were 96 of a
+    /// status's 208 bytes, and a status is held inline by every cached TaskAction and every
+    /// status held for coalescing.
+    private var rare = OutOfLine<Rare>()
 
-    private struct Rare: Sendable, Hashable {
+    private struct Rare: OutOfLineMembers {
         var errorState: ErrorState?
         var signalValue: String?
         var signalledBy: String?
         var signalledAt: String?
-
-        /// Boxed, or nil when every member is unset.
-        var boxed: Box<Rare>? {
-            errorState == nil && signalValue == nil && signalledBy == nil && signalledAt == nil ? nil : Box(self)
-        }
-    }
-
-    /// A member of ``Rare``; setting one makes a new box (they are set once or twice in a
-    /// TaskAction's life), or none when all are unset.
-    private subscript<Member>(rare member: WritableKeyPath<Rare, Member?>) -> Member? {
-        get { rare?.value[keyPath: member] }
-        set {
-            var value = rare?.value ?? Rare()
-            value[keyPath: member] = newValue
-            rare = value.boxed
-        }
     }
 
     public init() {}
@@ -154,11 +182,11 @@ public struct TaskActionStatus: Codable, Sendable, Hashable {
         cacheStatus = try c.decodeIfPresent(Int32.self, forKey: .cacheStatus)
         conditions = try c.decodeIfPresent([Condition].self, forKey: .conditions)
         phaseHistory = try c.decodeIfPresent([PhaseTransition].self, forKey: .phaseHistory)
-        rare = Rare(
+        rare = OutOfLine(Rare(
             errorState: try c.decodeIfPresent(ErrorState.self, forKey: .errorState),
             signalValue: try c.decodeIfPresent(String.self, forKey: .signalValue),
             signalledBy: try c.decodeIfPresent(String.self, forKey: .signalledBy),
-            signalledAt: try c.decodeIfPresent(String.self, forKey: .signalledAt)).boxed
+            signalledAt: try c.decodeIfPresent(String.self, forKey: .signalledAt)))
     }
 
     public func encode(to encoder: any Encoder) throws {

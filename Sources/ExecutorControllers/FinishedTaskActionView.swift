@@ -25,12 +25,7 @@ extension TaskAction {
     public mutating func trimToFinishedView() {
         guard isTerminal, metadata.deletionTimestamp == nil else { return }
         metadata.annotations = nil
-        spec.conditionSpec = nil
-        spec.inputUri = nil
-        spec.runOutputBase = nil
-        spec.cacheKey = nil
-        spec.taskTemplate = nil
-        spec.envVars = nil
+        spec.dropPayload()  // the template, inputs, output base, cache key, env and condition
         guard var status else { return }
         status.stateJson = nil
         status.pluginState = nil

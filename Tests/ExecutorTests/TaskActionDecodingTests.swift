@@ -124,6 +124,34 @@ struct TaskActionDecodingTests {
         #expect(viaCodable == full && full.errorState?.code == "OOMKilled" && full.signalledAt == "2026-11-30T00:00:02Z")
     }
 
+    @Test("a spec keeps what the plugin runs from out of line: small inline, read and written as before, dropped at once by the finished view")
+    func specPayload() throws {
+        // A TaskAction is held inline by every cache entry: 584 bytes with the payload and the
+        // metadata's rare members inline, 448 without.
+        #expect(MemoryLayout<TaskActionSpec>.size <= 160 && MemoryLayout<TaskAction>.size <= 448)
+        let full = try JSONBytesDecoder().decode(TaskAction.self, from: Self.full.serialized())
+        #expect(full.spec.conditionSpec == "AA==" && full.spec.inputUri == "s3://b/in" && full.spec.runOutputBase == "s3://b/out")
+        #expect(full.spec.cacheKey == "k" && full.spec.taskTemplate == "CgA=" && full.spec.envVars == ["A": "1", "B": "2"])
+        let viaCodable = try JSONValueDecoder().decode(TaskActionSpec.self, from: try JSONValue(encoding: full.spec))
+        #expect(viaCodable == full.spec)
+        var copy = full.spec
+        copy.envVars?["C"] = "3"
+        #expect(full.spec.envVars?.count == 2 && copy.envVars?.count == 3, "a copy does not see the other's change")
+        var finished = full
+        finished.status?.phaseHistory = [PhaseTransition(phase: "Succeeded", occurredAt: "2026-11-30T00:00:03Z")]
+        finished.status?.conditions = [Condition(type: "Succeeded", status: "True", reason: "Succeeded", message: "", lastTransitionTime: "2026-11-30T00:00:03Z")]
+        try #require(finished.isTerminal)
+        finished.trimToFinishedView()
+        var identity = full.spec
+        identity.conditionSpec = nil
+        identity.inputUri = nil
+        identity.runOutputBase = nil
+        identity.cacheKey = nil
+        identity.taskTemplate = nil
+        identity.envVars = nil
+        #expect(finished.spec == identity && finished.spec.runName == "r" && finished.spec.taskType == "container" && finished.spec.group == "g")
+    }
+
     @Test("required fields missing from the spec read as empty, so validation can name them")
     func missingSpecFields() throws {
         let sparse: JSONValue = ["apiVersion": "flyte.org/v1", "kind": "TaskAction", "metadata": ["name": "a"], "spec": ["inputUri": "x"]]

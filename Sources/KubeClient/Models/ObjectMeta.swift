@@ -3,21 +3,34 @@ import Foundation
 /// Standard object metadata (`metav1.ObjectMeta`).
 public struct ObjectMeta: Codable, Sendable, Hashable, JSONReadable {
     public var name: String?
-    public var generateName: String?
+    public var generateName: String? { get { rare[\.generateName] } set { rare[\.generateName] = newValue } }
     public var namespace: String?
     public var uid: String?
     public var resourceVersion: String?
     public var generation: Int64?
     public var creationTimestamp: String?
-    public var deletionTimestamp: String?
-    public var deletionGracePeriodSeconds: Int64?
+    public var deletionTimestamp: String? { get { rare[\.deletionTimestamp] } set { rare[\.deletionTimestamp] = newValue } }
+    public var deletionGracePeriodSeconds: Int64? { get { rare[\.deletionGracePeriodSeconds] } set { rare[\.deletionGracePeriodSeconds] = newValue } }
     public var labels: [String: String]?
     public var annotations: [String: String]?
     public var ownerReferences: [OwnerReference]?
     public var finalizers: [String]?
-    public var managedFields: [ManagedFieldsEntry]?
+    public var managedFields: [ManagedFieldsEntry]? { get { rare[\.managedFields] } set { rare[\.managedFields] = newValue } }
     /// Members this model does not declare, kept for round trips.
-    public var unknownFields: [String: JSONValue] = [:]
+    public var unknownFields: [String: JSONValue] { get { rare[\.unknownFields] } set { rare[\.unknownFields] = newValue } }
+
+    /// The members a cached object seldom has, out of line: 64 of this struct's 192 bytes
+    /// inline, and every cached object holds one. Caches drop managed fields and unknown
+    /// members; a name is generated and a deletion marked once in an object's life.
+    private var rare = OutOfLine<Rare>()
+
+    private struct Rare: OutOfLineMembers {
+        var generateName: String?
+        var deletionTimestamp: String?
+        var deletionGracePeriodSeconds: Int64?
+        var managedFields: [ManagedFieldsEntry]?
+        var unknownFields: [String: JSONValue] = [:]
+    }
 
     public init(
         name: String? = nil, namespace: String? = nil, labels: [String: String]? = nil,
@@ -39,26 +52,29 @@ public struct ObjectMeta: Codable, Sendable, Hashable, JSONReadable {
 
     public init(json: inout JSONReader) throws {
         self.init()
+        // The rare members are gathered first and boxed once.
+        var rare = Rare()
         try json.readObject { key, value in
             switch key {
             case "name": name = try value.read()
-            case "generateName": generateName = try value.read()
+            case "generateName": rare.generateName = try value.read()
             case "namespace": namespace = try value.read()
             case "uid": uid = try value.read()
             case "resourceVersion": resourceVersion = try value.read()
             case "generation": generation = try value.read()
             case "creationTimestamp": creationTimestamp = try value.read()
-            case "deletionTimestamp": deletionTimestamp = try value.read()
-            case "deletionGracePeriodSeconds": deletionGracePeriodSeconds = try value.read()
+            case "deletionTimestamp": rare.deletionTimestamp = try value.read()
+            case "deletionGracePeriodSeconds": rare.deletionGracePeriodSeconds = try value.read()
             case "labels": labels = try value.read()
             case "annotations": annotations = try value.read()
             case "ownerReferences": ownerReferences = try value.read()
             case "finalizers": finalizers = try value.read()
             case "managedFields":
-                if value.discardManagedFields { try value.skipValue() } else { managedFields = try value.read() }
-            default: try value.keepUnknown(key, in: &unknownFields)
+                if value.discardManagedFields { try value.skipValue() } else { rare.managedFields = try value.read() }
+            default: try value.keepUnknown(key, in: &rare.unknownFields)
             }
         }
+        self.rare = OutOfLine(rare)
     }
 
     public func encode(to encoder: any Encoder) throws {
