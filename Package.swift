@@ -43,9 +43,13 @@ let package = Package(
         // glibc's <malloc.h>, which Swift's Glibc module does not export: the allocator tuning
         // `executor run` applies and the benchmarks' heap figures.
         .target(name: "CMalloc"),
+        // Swift Concurrency's enqueue hook by a direct reference, for a statically linked
+        // binary, where NIO's dlsym cannot find it (EventLoopConcurrency).
+        .target(name: "CConcurrencyHook"),
         .target(
             name: "KubeClient",
             dependencies: [
+                "CConcurrencyHook",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

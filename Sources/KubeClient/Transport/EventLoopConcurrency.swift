@@ -1,3 +1,4 @@
+import CConcurrencyHook
 import NIOCore
 import NIOPosix
 import Synchronization
@@ -26,10 +27,35 @@ public enum EventLoopConcurrency {
     public static func install() -> Bool {
         installed.withLock { done in
             if let done { return done }
-            let result = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+            let result = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor() || installByReference()
             done = result
             return result
         }
+    }
+
+    /// The runtime's hook: `(job, the default enqueue) -> Void`, Swift's calling convention.
+    private typealias EnqueueGlobalHook = @convention(thin) (UnownedJob, @convention(thin) (UnownedJob) -> Void) -> Void
+
+    /// What NIO's installer does, with the hook reached by reference rather than by dlsym, which
+    /// finds nothing in a binary linked with the static standard library (release builds and the
+    /// image): NIO's installer then returns false, and every task ran on Swift's pool. The same
+    /// hook as NIO's: the job goes to the current loop of the group, else to the next one. Only
+    /// for the hook's signature NIO's installer knows (it checks the compiler, as here).
+    private static func installByReference() -> Bool {
+        #if compiler(<6.6)
+        let hook: EnqueueGlobalHook = { job, _ in
+            MultiThreadedEventLoopGroup.singleton.any().enqueue(ExecutorJob(job))
+        }
+        return cconcurrency_install_enqueue_global_hook(unsafeBitCast(hook, to: UnsafeMutableRawPointer.self))
+        #else
+        return false
+        #endif
+    }
+
+    /// The address of Swift Concurrency's enqueue hook, as this binary reaches it (for tests:
+    /// it must be the runtime's own).
+    public static var enqueueGlobalHookAddress: UnsafeMutableRawPointer {
+        cconcurrency_enqueue_global_hook_address()
     }
 
     /// One task executor per event loop of NIO's singleton group, once ``install()`` has put the
