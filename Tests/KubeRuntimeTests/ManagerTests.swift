@@ -92,6 +92,29 @@ struct ManagerTests {
 
 @Suite("Manager cache sync")
 struct ManagerCacheSyncTests {
+    @Test("a stop while the caches have not synced (a CRD not installed yet) ends at once, not after each stage's graceful timeout")
+    func stopBeforeSync() async throws {
+        try await KubeSandbox.with { sandbox, client in
+            await sandbox.faults.failNext(1_000_000, code: 404, method: "GET", pathContains: "/configmaps")
+            var informerOptions = InformerOptions()
+            informerOptions.backoff = Backoff(initial: .milliseconds(50), maximum: .milliseconds(100))
+            // Each stage that overran would wait this long: the stages waiting for the sync
+            // (leader-only work, leader election) used to, since the sync was cancelled after them.
+            let graceful = Duration.seconds(20)
+            let manager = Manager(client: client, options: ManagerOptions(metricsBindAddress: "0", healthProbeBindAddress: "0", gracefulShutdownTimeout: graceful, cacheSyncTimeout: .seconds(600)), informerOptions: informerOptions)
+            let informer = manager.informers.informer(ConfigMap.self, scope: InformerScope(namespace: "default"))
+            manager.add(name: "leader-only work") { try? await Task.sleep(for: .seconds(3600)) }
+            let run = Task { try await manager.run() }
+            try await eventually("the informer failed a list") { informer.lastFailure != nil }
+            let asked = ContinuousClock.now
+            run.cancel()
+            try await run.value
+            let took = ContinuousClock.now - asked
+            #expect(took < graceful / 2, "stopping took \(took)")
+            await sandbox.faults.reset()
+        }
+    }
+
     @Test("a cache that never syncs fails the manager after the cache sync timeout, naming the informer and its last error")
     func cacheSyncTimeout() async throws {
         try await KubeSandbox.with { sandbox, client in

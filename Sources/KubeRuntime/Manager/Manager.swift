@@ -184,11 +184,14 @@ public final class Manager: Service, Sendable {
         logger.info("stopping", metadata: ["reason": "\(reason)"])
 
         // Reverse order: leader-only work, the lease, other work, the caches, the servers.
+        // The wait for the first sync goes first: every stage below waits on it before its
+        // work starts, and a cancelled stage does not cancel it, so while a cache cannot sync
+        // (its CRD not installed yet) each stage would hold the stop for its graceful timeout.
+        syncTask.cancel()
         leaderTask.cancel()
         await awaitWithin(leaderTask, "leader-only work")
         electorTask.cancel()
         await awaitWithin(electorTask, "leader election")
-        syncTask.cancel()
         alwaysTask.cancel()
         await awaitWithin(alwaysTask, "runnables")
         informerTask.cancel()
