@@ -66,6 +66,8 @@ extension TaskActionSpec: JSONReadable {
 extension TaskActionStatus: JSONReadable {
     public init(json: inout JSONReader) throws {
         self.init()
+        // The failure and signal members are gathered first and set together: each set makes a new box.
+        var errorState: ErrorState?, signalValue: String?, signalledBy: String?, signalledAt: String?
         try json.readObject { key, value in
             switch key {
             case "stateJson": stateJson = try value.read()
@@ -85,6 +87,7 @@ extension TaskActionStatus: JSONReadable {
             default: try value.skipValue()
             }
         }
+        setRare(errorState: errorState, signalValue: signalValue, signalledBy: signalledBy, signalledAt: signalledAt)
     }
 }
 

@@ -165,6 +165,11 @@ public struct TaskActionStatus: Codable, Sendable, Hashable {
 
     public init() {}
 
+    /// Sets the failure and signal members together, in one box.
+    mutating func setRare(errorState: ErrorState?, signalValue: String?, signalledBy: String?, signalledAt: String?) {
+        rare = OutOfLine(Rare(errorState: errorState, signalValue: signalValue, signalledBy: signalledBy, signalledAt: signalledAt))
+    }
+
     public enum CodingKeys: String, CodingKey, CaseIterable {
         case stateJson, pluginState, pluginStateVersion, pluginPhase, pluginPhaseVersion, attempts, systemFailures, cacheStatus
         case conditions, phaseHistory, errorState, signalValue, signalledBy, signalledAt
@@ -182,11 +187,11 @@ public struct TaskActionStatus: Codable, Sendable, Hashable {
         cacheStatus = try c.decodeIfPresent(Int32.self, forKey: .cacheStatus)
         conditions = try c.decodeIfPresent([Condition].self, forKey: .conditions)
         phaseHistory = try c.decodeIfPresent([PhaseTransition].self, forKey: .phaseHistory)
-        rare = OutOfLine(Rare(
+        setRare(
             errorState: try c.decodeIfPresent(ErrorState.self, forKey: .errorState),
             signalValue: try c.decodeIfPresent(String.self, forKey: .signalValue),
             signalledBy: try c.decodeIfPresent(String.self, forKey: .signalledBy),
-            signalledAt: try c.decodeIfPresent(String.self, forKey: .signalledAt)))
+            signalledAt: try c.decodeIfPresent(String.self, forKey: .signalledAt))
     }
 
     public func encode(to encoder: any Encoder) throws {
