@@ -34,9 +34,6 @@ public struct OutOfLine<Members: OutOfLineMembers>: Hashable, Sendable {
         }
     }
 
-    /// All the members (a copy).
-    @inlinable public var members: Members { box?.value ?? Members() }
-
     /// Whether a box is held: false while every member is unset.
     public var isBoxed: Bool { box != nil }
 
