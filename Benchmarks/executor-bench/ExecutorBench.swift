@@ -136,6 +136,7 @@ enum ExecutorBench {
         var config = ExecutorConfig()
         if let window = ProcessInfo.processInfo.environment["BENCH_COALESCE_MS"].flatMap(Int.init) { config.statusCoalesceMilliseconds = window }
         if let rate = ProcessInfo.processInfo.environment["BENCH_WRITES_PER_SECOND"].flatMap(Double.init) { config.statusWritesPerSecond = rate }
+        if let widest = ProcessInfo.processInfo.environment["BENCH_COALESCE_MAX_MS"].flatMap(Int.init) { config.statusCoalesceMaxMilliseconds = widest }
         // BENCH_WORKERS: the executor's `--max-concurrent-reconciles` (10, its default).
         let workers = ProcessInfo.processInfo.environment["BENCH_WORKERS"].flatMap(Int.init) ?? 10
         _ = Executor(manager: manager, config: config, sink: SilentSink(), options: ControllerOptions(maxConcurrentReconciles: workers, workerExecutors: Self.workerExecutors()), logger: logging)

@@ -46,7 +46,9 @@ public final class Executor: Sendable {
         reconciler = TaskActionReconciler(client: manager.client, config: config, plugins: plugins, sink: sink, notifier: notifier, events: events, taskActions: lookup)
         let controller = manager.controller(name: "taskaction", reconciler: reconciler, options: options)
         self.controller = controller
+        let inFlight = reconciler.inFlight
         for informer in informers.values {
+            informer.addHandler { inFlight.apply($0) }
             controller.watch(informer, predicates: [reconciler.ownWriteEvents])
         }
         let discovery = Backoff(initial: .seconds(1), maximum: .seconds(max(1, config.kindRecheckSeconds)), resetAfter: .seconds(3600), jitter: 0.2)

@@ -15,12 +15,14 @@ public struct ExecutorConfig: Codable, Sendable, Hashable {
     /// once, and every ActionEvent is sent when it happens. 0 writes every change. Not Flyte's.
     public var statusCoalesceMilliseconds: Int = 1000
     /// Under load the window widens so that the TaskActions in flight together make about this
-    /// many non-terminal status writes per second: with N in flight it is N / this, never less
+    /// many non-terminal status writes per second: with N in flight (task TaskActions created
+    /// and not ended, ``TaskActionsInFlight``) it is N / this, never less
     /// than `statusCoalesceMilliseconds` nor more than `statusCoalesceMaxMilliseconds`. 0 keeps
     /// the window fixed. Not Flyte's.
-    public var statusWritesPerSecond: Double = 50
-    /// The widest the coalescing window grows under load.
-    public var statusCoalesceMaxMilliseconds: Int = 15_000
+    public var statusWritesPerSecond: Double = 25
+    /// The widest the coalescing window grows under load: how far behind its phase a
+    /// TaskAction's status may fall.
+    public var statusCoalesceMaxMilliseconds: Int = 30_000
     public var gc = GC()
     /// Task type → plugin id, overriding the registrations.
     public var defaultForTaskTypes: [String: String] = [:]
@@ -100,8 +102,8 @@ public struct ExecutorConfig: Codable, Sendable, Hashable {
         maxSystemFailures = try c.decodeIfPresent(Int.self, forKey: .maxSystemFailures) ?? 3
         requeueSeconds = try c.decodeIfPresent(Int.self, forKey: .requeueSeconds) ?? 10
         statusCoalesceMilliseconds = try c.decodeIfPresent(Int.self, forKey: .statusCoalesceMilliseconds) ?? 1000
-        statusWritesPerSecond = try c.decodeIfPresent(Double.self, forKey: .statusWritesPerSecond) ?? 50
-        statusCoalesceMaxMilliseconds = try c.decodeIfPresent(Int.self, forKey: .statusCoalesceMaxMilliseconds) ?? 15_000
+        statusWritesPerSecond = try c.decodeIfPresent(Double.self, forKey: .statusWritesPerSecond) ?? 25
+        statusCoalesceMaxMilliseconds = try c.decodeIfPresent(Int.self, forKey: .statusCoalesceMaxMilliseconds) ?? 30_000
         gc = try c.decodeIfPresent(GC.self, forKey: .gc) ?? GC()
         defaultForTaskTypes = try c.decodeIfPresent([String: String].self, forKey: .defaultForTaskTypes) ?? [:]
         plugins = try c.decodeIfPresent(PluginConfig.self, forKey: .plugins) ?? PluginConfig()

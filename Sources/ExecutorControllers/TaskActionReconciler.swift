@@ -29,6 +29,9 @@ public final class TaskActionReconciler: Reconciler {
     private let rerun = LockedBox<Set<ObjectKey>>([])
     /// Coalesced status writes, by key (``HeldStatus``).
     let coalescing = LockedBox<[ObjectKey: HeldStatus]>([:])
+    /// The TaskActions not ended yet, which the coalescing window is shared among; the
+    /// ``Executor`` feeds it every TaskAction informer's events.
+    let inFlight = TaskActionsInFlight()
     /// Each TaskAction in flight's template, decoded once.
     let templates = DecodedTemplates()
 
@@ -85,7 +88,7 @@ public final class TaskActionReconciler: Reconciler {
                 templates.forget(key)
                 shrinkChild(ofFinished: taskAction, attempt: taskAction.status?.attempt ?? 1)
                 // Ended by someone else while a status of ours was held for coalescing: the held
-                // status is moot, and the action no longer counts as in flight.
+                // status is moot.
                 coalescing.withLock { _ = $0.removeValueReleasingCapacity(forKey: key) }
                 try await ensureGCLabels(taskAction)
                 return .done
@@ -322,17 +325,17 @@ public final class TaskActionReconciler: Reconciler {
     /// How long a status write of `key` waits to be coalesced, or nil to write now: until the
     /// widest window asked for since its last write has passed (``HeldStatus/due(window:)``).
     func holdOff(_ key: ObjectKey, now: Date) -> Duration? {
+        let window = Self.coalescingWindow(config, inFlight: inFlight.value)
         let due = coalescing.withLock { held -> Date? in
-            let window = Self.coalescingWindow(config, inFlight: held.count)
-            return window > 0 ? held[key]?.due(window: window) : nil
+            window > 0 ? held[key]?.due(window: window) : nil
         }
         guard let due else { return nil }
         let left = due.timeIntervalSince(now)
         return left > 0 ? .milliseconds(Int64((left * 1000).rounded(.up))) : nil
     }
 
-    /// The coalescing window in seconds with `inFlight` TaskActions between their first and
-    /// their terminal write: wide enough that they make about `status-writes-per-second`
+    /// The coalescing window in seconds with `inFlight` TaskActions not ended
+    /// (``TaskActionsInFlight``): wide enough that they make about `status-writes-per-second`
     /// non-terminal writes together, within `status-coalesce-milliseconds` and
     /// `status-coalesce-max-milliseconds`. The API server is shared: when many actions run at
     /// once, their intermediate phases reach the object later (their ActionEvents do not).

@@ -157,12 +157,13 @@ struct StatusWriteTests {
     @Test("under load the window widens to the TaskActions in flight over status-writes-per-second, within its bounds; the keys parse and are checked")
     func adaptiveWindow() throws {
         var config = ExecutorConfig()
+        // The defaults: 25 writes a second, windows of 1-30 s.
         #expect(TaskActionReconciler.coalescingWindow(config, inFlight: 3) == 1)
-        #expect(TaskActionReconciler.coalescingWindow(config, inFlight: 250) == 5)
-        #expect(TaskActionReconciler.coalescingWindow(config, inFlight: 5_000) == 15)
+        #expect(TaskActionReconciler.coalescingWindow(config, inFlight: 250) == 10)
+        #expect(TaskActionReconciler.coalescingWindow(config, inFlight: 5_000) == 30)
         config.statusWritesPerSecond = 0
         #expect(TaskActionReconciler.coalescingWindow(config, inFlight: 5_000) == 1)
-        config.statusWritesPerSecond = 50
+        config.statusWritesPerSecond = 25
         config.statusCoalesceMilliseconds = 0
         #expect(TaskActionReconciler.coalescingWindow(config, inFlight: 5_000) == 0, "0 still writes every change")
         let parsed = try ExecutorConfig.parse(yaml: "status-writes-per-second: 10\nstatus-coalesce-max-milliseconds: 30000\n", path: "c.yaml")
@@ -174,23 +175,71 @@ struct StatusWriteTests {
     @Test("a window widened by the TaskActions in flight does not narrow as they end: a status waiting in it is not written early, and the next write starts from the base window again")
     func windowHoldsAsBurstDrains() async throws {
         try await ExecutorHarness.with(start: false) { h in
-            // The default budget: 50 status writes a second, windows of 1-15 s.
+            // The default budget: 25 status writes a second, windows of 1-30 s.
             let reconciler = Self.reconciler(h, informer: Informer<TaskAction>(client: h.client))
             let start = Date(timeIntervalSince1970: 1_000_000)
-            let burst = (0..<1_000).map { ObjectKey(namespace: "default", name: "b-\($0)") }
+            let actions = (0..<1_000).map { Fixtures.taskAction("b-\($0)") }
+            let burst = actions.map { ObjectKey($0) }
+            for action in actions { reconciler.inFlight.apply(.added(action, initialList: false)) }
             reconciler.coalescing.withLock { held in for key in burst { held[key] = HeldStatus(lastWrite: start) } }
-            // 1,000 in flight: 20 s, capped at 15.
-            #expect(reconciler.holdOff(burst[0], now: start.addingTimeInterval(1)) == .seconds(14))
+            // 1,000 in flight: 40 s, capped at 30.
+            #expect(reconciler.holdOff(burst[0], now: start.addingTimeInterval(1)) == .seconds(29))
             // Most of the burst ends; 10 left would make the window 1 s, long past for this one.
+            for action in actions.dropFirst(10) { reconciler.inFlight.apply(.deleted(action)) }
             reconciler.coalescing.withLock { held in for key in burst.dropFirst(10) { held.removeValue(forKey: key) } }
-            #expect(reconciler.holdOff(burst[0], now: start.addingTimeInterval(5)) == .seconds(10), "the window narrowed under a status waiting in it")
-            #expect(reconciler.holdOff(burst[0], now: start.addingTimeInterval(15)) == nil, "due at the end of the widest window")
+            #expect(reconciler.holdOff(burst[0], now: start.addingTimeInterval(5)) == .seconds(25), "the window narrowed under a status waiting in it")
+            #expect(reconciler.holdOff(burst[0], now: start.addingTimeInterval(30)) == nil, "due at the end of the widest window")
             // A key whose window was never asked for while the burst ran gets the one of the load now.
             #expect(reconciler.holdOff(burst[1], now: start.addingTimeInterval(5)) == nil)
             // Written: the next window is measured from the write, with the load of now.
-            reconciler.coalescing.withLock { $0[burst[0]] = HeldStatus(lastWrite: start.addingTimeInterval(15)) }
-            #expect(reconciler.holdOff(burst[0], now: start.addingTimeInterval(15.5)) == .milliseconds(500))
+            reconciler.coalescing.withLock { $0[burst[0]] = HeldStatus(lastWrite: start.addingTimeInterval(30)) }
+            #expect(reconciler.holdOff(burst[0], now: start.addingTimeInterval(30.5)) == .milliseconds(500))
         }
+    }
+
+    @Test("the window counts every TaskAction not ended, from the informer's events: the first actions of a burst created at once see the whole burst, not only the few started before them")
+    func windowCountsActionsNotStarted() async throws {
+        try await ExecutorHarness.with(start: false) { h in
+            let reconciler = Self.reconciler(h, informer: Informer<TaskAction>(client: h.client))
+            let start = Date(timeIntervalSince1970: 1_000_000)
+            // A burst of 1,000 is in the cache; one action has had its finalizer written and holds
+            // a status. Counting only the actions holding one (as the window did), it was 1 s.
+            let burst = (0..<1_000).map { Fixtures.taskAction("n-\($0)") }
+            for action in burst { reconciler.inFlight.apply(.added(action, initialList: false)) }
+            let first = ObjectKey(burst[0])
+            reconciler.coalescing.withLock { $0[first] = HeldStatus(lastWrite: start) }
+            #expect(reconciler.inFlight.value == 1_000)
+            #expect(reconciler.holdOff(first, now: start.addingTimeInterval(1)) == .seconds(29), "the window of 1,000 in flight is 30 s (40, capped)")
+        }
+    }
+
+    @Test("in flight follows adds, updates and deletions: an action that ends, one brought back, a condition action and a deleted one")
+    func inFlightCount() throws {
+        let count = TaskActionsInFlight()
+        let running = Fixtures.taskAction("c-run")
+        var ended = running
+        var status = TaskActionStatus()
+        status.setCondition(.succeeded, status: true, reason: .completed, message: "done", now: Date())
+        ended.status = status
+        #expect(ended.isTerminal && !running.isTerminal)
+        var condition = Fixtures.taskAction("c-cond")
+        condition.spec.actionType = "condition"
+
+        count.apply(.added(running, initialList: true))
+        count.apply(.added(condition, initialList: false))
+        count.apply(.added(Fixtures.taskAction("c-other"), initialList: false))
+        #expect(count.value == 2, "a condition action does not count")
+        count.apply(.updated(old: running, new: running))
+        #expect(count.value == 2)
+        count.apply(.updated(old: running, new: ended))
+        #expect(count.value == 1, "ended")
+        count.apply(.updated(old: ended, new: running))
+        #expect(count.value == 2, "brought back (a relist's older state)")
+        count.apply(.deleted(running))
+        count.apply(.deleted(ended))
+        #expect(count.value == 1, "a terminal action's deletion takes nothing off")
+        count.apply(.deleted(Fixtures.taskAction("c-other")))
+        #expect(count.value == 0)
     }
 
     @Test("ten TaskActions in flight at 0.01 status writes per second hold every intermediate phase past the 1 s base window: one status write each, every phase still in phaseHistory")
