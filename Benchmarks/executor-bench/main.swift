@@ -5,12 +5,10 @@ import KubeClient
 // does by default; BENCH_TASKS_ON_EVENT_LOOPS=0 runs them on Swift's pool, as `executor run
 // --no-tasks-on-event-loops`. Only those children: the driver and the sandbox child block threads
 // reading pipes.
-// BENCH_EVENT_LOOPS=n: the executor child's NIO group (its connections) has n threads, not one
-// per core.
+// BENCH_EVENT_LOOPS=n: the executor child's NIO group (its connections) has n threads, not
+// `executor run`'s default (EventLoopConcurrency.defaultLoopCount, one).
 if CommandLine.arguments.count > 1, ["serve-bench-executor", "serve-floor"].contains(CommandLine.arguments[1]) {
-    if let loops = ProcessInfo.processInfo.environment["BENCH_EVENT_LOOPS"].flatMap(Int.init) {
-        EventLoopConcurrency.suggestLoopCount(loops)
-    }
+    EventLoopConcurrency.suggestLoopCount(ProcessInfo.processInfo.environment["BENCH_EVENT_LOOPS"].flatMap(Int.init) ?? EventLoopConcurrency.defaultLoopCount)
     if ProcessInfo.processInfo.environment["BENCH_TASKS_ON_EVENT_LOOPS"] != "0", !EventLoopConcurrency.install() {
         // Said aloud: the figures of this run are those of the pool, whatever the table says.
         FileHandle.standardError.write(Data("warning: the event loops could not be installed as the global executor; tasks run on Swift's pool\n".utf8))
@@ -242,7 +240,9 @@ if wanted("executor") {
     print("## TaskActions end to end, the executor measured alone")
     print("")
     let transport = transportUnderTest.tls ? (environment["BENCH_HTTP"] == "2" ? "HTTPS, the executor on the HTTP/2 it offers (BENCH_TLS=1 BENCH_HTTP=2)" : "HTTPS offering HTTP/2, the executor on HTTP/1.1 keep-alive as `executor run` (BENCH_TLS=1)") : "plain HTTP/1.1"
-    print("Three processes: a sandbox (\(transport), simulated kubelet moving each Pod Running → Succeeded at once), the executor (`Manager` + `Executor`, 10 workers, as `executor run` wires them; its own getrusage, VmHWM and request log), and this driver creating TaskActions and timing them through watches. Median of \(executorRuns) runs, each run's figure in brackets; each run starts fresh processes.")
+    let loops = environment["BENCH_EVENT_LOOPS"].flatMap(Int.init) ?? EventLoopConcurrency.defaultLoopCount
+    let layout = "\(loops) event loop\(loops == 1 ? "" : "s")\(environment["BENCH_TASKS_ON_EVENT_LOOPS"] == "0" ? ", tasks on Swift's pool" : " carrying the tasks")"
+    print("Three processes: a sandbox (\(transport), simulated kubelet moving each Pod Running → Succeeded at once), the executor (`Manager` + `Executor`, 10 workers, \(layout), as `executor run` wires them; its own getrusage, VmHWM and request log), and this driver creating TaskActions and timing them through watches. Median of \(executorRuns) runs, each run's figure in brackets; each run starts fresh processes.")
     print("")
     print("| per TaskAction unless noted | \(saturatedCount) at once | \(pacedCount) at \(Int(rate))/s |")
     print("|---|---:|---:|")

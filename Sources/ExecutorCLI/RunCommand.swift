@@ -68,12 +68,21 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(name: .customLong("tasks-on-event-loops"), inversion: .prefixedNo, help: "Run Swift Concurrency's tasks on the event loops that carry the API traffic (the default): less CPU and latency (docs/benchmarks.md); --no-tasks-on-event-loops runs them on Swift's pool, for plugins that block a thread.")
     var tasksOnEventLoops = true
 
+    /// One by default (``EventLoopConcurrency/defaultLoopCount``): measured cheaper than a loop
+    /// per core, and the executor's traffic is far below what one core carries.
+    @Option(name: .customLong("event-loops"), help: "NIO event loops (threads) for the API traffic and, with --tasks-on-event-loops, the tasks; default 1 (measured cheaper than one per core; docs/benchmarks.md). Raise it when one core is not enough.")
+    var eventLoops = EventLoopConcurrency.defaultLoopCount
+
+    /// NIO's own ceiling is 1,024; more loops than this is a typo, not a configuration.
+    static let maxEventLoops = 256
+
     func validate() throws {
         guard LogFormat(rawValue: logFormat) != nil else { throw ValidationError("--log-format must be json or text, not \"\(logFormat)\"") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical; not \"\(logLevel)\"") }
         guard ClientConfiguration.HTTPVersionPreference(rawValue: kubeAPIHTTPVersion) != nil else {
             throw ValidationError("--kube-api-http-version must be http1 or automatic, not \"\(kubeAPIHTTPVersion)\"")
         }
+        guard (1...Self.maxEventLoops).contains(eventLoops) else { throw ValidationError("--event-loops must be between 1 and \(Self.maxEventLoops), not \(eventLoops)") }
         guard maxConcurrentReconciles >= 1 else { throw ValidationError("--max-concurrent-reconciles must be at least 1") }
         for (flag, address) in [("--metrics-bind-address", metricsBindAddress), ("--health-probe-bind-address", healthProbeBindAddress)] where address != "0" {
             do { _ = try ProbeServer.parse(address: address) } catch { throw ValidationError("\(flag): \(error)") }
@@ -83,6 +92,8 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         // Before the caches' list pages are decoded: without it, glibc keeps what they freed.
         let allocator = AllocatorTuning.returnFreedMemoryPromptly()
+        // Before anything uses NIO's singleton group: it is sized once, when first used.
+        EventLoopConcurrency.suggestLoopCount(eventLoops)
         // Before any work starts, so every task after this point runs on the loops.
         let onEventLoops = tasksOnEventLoops && EventLoopConcurrency.install()
         // validate() has checked both.
@@ -121,7 +132,7 @@ struct RunCommand: AsyncParsableCommand {
         if self.tasksOnEventLoops && !tasksOnEventLoops {
             logger.warning("tasks run on Swift's pool: the event loops could not be installed as Swift Concurrency's global executor (another hook was set first, or this Swift's hook is not one the executor knows)")
         }
-        logger.info("starting", metadata: ["server": "\(clientConfiguration.server)", "namespaces": "\(namespaces.isEmpty ? "all" : namespaces.joined(separator: ","))", "leaderElection": "\(leaderElect)", "tasks": "\(tasksOnEventLoops ? "event loops" : "Swift's pool")", "allocator": "\(allocator.description)"])
+        logger.info("starting", metadata: ["server": "\(clientConfiguration.server)", "namespaces": "\(namespaces.isEmpty ? "all" : namespaces.joined(separator: ","))", "leaderElection": "\(leaderElect)", "tasks": "\(tasksOnEventLoops ? "event loops" : "Swift's pool")", "eventLoops": "\(eventLoops)", "allocator": "\(allocator.description)"])
         defer { Task { try? await client.shutdown() } }
         try await manager.runUntilSignalled()
     }

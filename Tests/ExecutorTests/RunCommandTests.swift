@@ -97,19 +97,36 @@ struct RunCommandTests {
         }
     }
 
-    @Test("tasks run on the event loops by default and on Swift's pool with --no-tasks-on-event-loops; TaskActions complete either way")
+    /// How many threads of NIO's singleton group (the event loops) process `pid` runs, by the
+    /// names Linux keeps for them in /proc (NIO names them `NIO-SGLTN-<group>-#<n>`).
+    static func eventLoopThreads(_ pid: pid_t) -> Int {
+        let tasks = "/proc/\(pid)/task"
+        let threads = (try? FileManager.default.contentsOfDirectory(atPath: tasks)) ?? []
+        return threads.filter { ((try? String(contentsOfFile: "\(tasks)/\($0)/comm", encoding: .utf8)) ?? "").hasPrefix("NIO-SGLTN-") }.count
+    }
+
+    @Test("tasks run on one event loop by default, on Swift's pool with --no-tasks-on-event-loops, and on as many loops as --event-loops says; TaskActions complete each way")
     func tasksOnEventLoops() async throws {
         var options = KubeSandbox.Options()
         options.kubelet = true
         try await Self.withSandbox(options) { sandbox, client, kubeconfig in
-            for (flags, action, said) in [([String](), "r1-loops", #""tasks":"event loops""#), (["--no-tasks-on-event-loops"], "r1-pool", #""tasks":"Swift's pool""#)] {
-                let process = try Self.spawn(["run", "--kubeconfig", kubeconfig, "--namespace", "default", "--metrics-bind-address", "0", "--health-probe-bind-address", "0"] + flags)
-                _ = try await client.create(Fixtures.taskAction(action, template: Fixtures.template(duration: 0.05, startup: 0.05)))
-                try await eventually("\(action) completed") { (try? await client.get(TaskAction.self, name: action, namespace: "default"))?.status?.phaseHistory?.last?.phase == "Completed" }
+            let layouts: [(flags: [String], action: String, said: String, loops: Int)] = [
+                ([], "r1-loops", #""tasks":"event loops""#, 1),
+                (["--no-tasks-on-event-loops"], "r1-pool", #""tasks":"Swift's pool""#, 1),
+                (["--event-loops", "3"], "r1-three", #""tasks":"event loops""#, 3),
+            ]
+            for layout in layouts {
+                let process = try Self.spawn(["run", "--kubeconfig", kubeconfig, "--namespace", "default", "--metrics-bind-address", "0", "--health-probe-bind-address", "0"] + layout.flags)
+                _ = try await client.create(Fixtures.taskAction(layout.action, template: Fixtures.template(duration: 0.05, startup: 0.05)))
+                try await eventually("\(layout.action) completed") { (try? await client.get(TaskAction.self, name: layout.action, namespace: "default"))?.status?.phaseHistory?.last?.phase == "Completed" }
+                // The group is made whole when first used, before the first watch: all its loops run by now.
+                let loops = Self.eventLoopThreads(process.pid)
                 process.interrupt()
                 let (status, text) = try await Self.finish(process)
                 #expect(status == 0, "stderr: \(text)")
-                #expect(text.contains(said), "stderr: \(text)")
+                #expect(text.contains(layout.said), "stderr: \(text)")
+                #expect(text.contains(#""eventLoops":"\#(layout.loops)""#), "stderr: \(text)")
+                #expect(loops == layout.loops, "\(layout.flags): \(loops) event loop threads")
             }
         }
     }
@@ -152,6 +169,10 @@ struct RunCommandTests {
         let (s1, t1) = try await Self.finish(p1)
         #expect(s1 != 0)
         #expect(t1.contains("--max-concurrent-reconciles must be at least 1"))
+        let pl = try Self.spawn(["run", "--event-loops", "0"])
+        let (sl, tl) = try await Self.finish(pl)
+        #expect(sl != 0)
+        #expect(tl.contains("--event-loops must be between 1 and 256, not 0"))
         let p0 = try Self.spawn(["run", "--kube-api-http-version", "3"])
         let (s0, t0) = try await Self.finish(p0)
         #expect(s0 != 0)

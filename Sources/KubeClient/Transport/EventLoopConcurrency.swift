@@ -68,8 +68,18 @@ public enum EventLoopConcurrency {
         return MultiThreadedEventLoopGroup.singleton.makeIterator().map { EventLoopTaskExecutor($0) }
     }
 
-    /// Sets how many threads NIO's singleton group (the client's connections) gets; call before
-    /// any client exists. NIO's own default is one per core.
+    /// How many event loops `executor run` (and the bench's executor) gives NIO's singleton group
+    /// unless told otherwise (`--event-loops`): one. NIO's own default is one per core (or per
+    /// core of the cgroup's CPU limit), and the reconcile workers are spread over the loops, so
+    /// every event whose round runs on another loop than its watch costs a wake-up of that loop.
+    /// The executor waits on the API server far more than it computes (at 2-5 ms of CPU per
+    /// TaskAction a core carries 200-500 a second), and on one loop the watches, the answers and
+    /// the rounds share one thread: less CPU per TaskAction, fewer context switches, and on a
+    /// node without a CPU limit no thread per core of a large machine (docs/benchmarks.md).
+    public static let defaultLoopCount = 1
+
+    /// Sets how many threads NIO's singleton group (the client's connections) gets; call once,
+    /// before any client exists. NIO's own default is one per core.
     public static func suggestLoopCount(_ count: Int) {
         NIOSingletons.groupLoopCountSuggestion = max(1, count)
     }
