@@ -226,10 +226,12 @@ if wanted("executor") {
     let executorRuns = Int(environment["BENCH_EXECUTOR_RUNS"] ?? "") ?? 3
     var saturated: [ExecutorBench.Result] = []
     var paced: [ExecutorBench.Result] = []
+    let paceBefore = try HostPace.measure()
     for _ in 0..<executorRuns {
         if saturatedCount > 0 { saturated.append(try await ExecutorBench.run(count: saturatedCount, load: .saturated)) }
         if pacedCount > 0 { paced.append(try await ExecutorBench.run(count: pacedCount, load: .paced(perSecond: rate))) }
     }
+    let paceAfter = try HostPace.measure()
     func cell(_ results: [ExecutorBench.Result], _ format: String, _ value: (ExecutorBench.Result) -> Double) -> String {
         guard !results.isEmpty else { return "–" }
         let values = results.map(value)
@@ -262,6 +264,8 @@ if wanted("executor") {
         print("")
         print("Requests of the last saturated run, per TaskAction: " + last.executor.requests.sorted { $0.key < $1.key }.map { "`\($0.key)` \(String(format: "%.2f", Double($0.value) / Double(last.count)))" }.joined(separator: ", ") + ".")
     }
+    print("")
+    print("Host pace (Pod watch events decoded on one thread with `Pod.statusViewDecoder`, as the status-view row of \"Watch event decoding\"; the quiet reference is \(Int(HostPace.quietEventsPerSecond))/s): before the runs \(HostPace.describe(paceBefore)), after them \(HostPace.describe(paceAfter)). CPU per TaskAction grows as the host slows; the issue's CPU targets are for a quiet host.")
 }
 
 if wanted("startup") {

@@ -1,0 +1,29 @@
+import KubeClient
+
+/// How fast this host runs one thread of the executor's own code right now, so that a CPU figure
+/// measured on a slow or shared host can be told from one measured on a quiet host. The executor's
+/// CPU per TaskAction moved by a factor of two between evenings with no change to the code; the
+/// issue's CPU targets are for a quiet machine, and this row says how quiet the run was.
+///
+/// The measure is the "Watch event decoding" section's status-view row: 20,000 recorded Pod
+/// watch events decoded on one thread with `Pod.statusViewDecoder`, median of three passes.
+enum HostPace {
+    /// That row on the quiet run of 2026-11-23 (docs/benchmarks.md, "Watch event decoding").
+    static let quietEventsPerSecond = 72_969.0
+
+    /// Pod watch events decoded per second on one thread, now.
+    static func measure() throws -> Double {
+        let events = PodEvents.stream(count: 20_000)
+        return try executor_bench.measure(runs: 3) {
+            try decodeStream(events) { line in
+                _ = try WatchEventDecoder.typed(line, as: Pod.self, decoder: Pod.statusViewDecoder)
+                return WatchEvent<Int>.bookmark(resourceVersion: "")
+            }
+        }.perSecond
+    }
+
+    /// "41,853 events/s (57% of the quiet reference)".
+    static func describe(_ perSecond: Double) -> String {
+        "\(Int(perSecond)) events/s (\(Int((perSecond / quietEventsPerSecond * 100).rounded()))% of the quiet reference)"
+    }
+}
