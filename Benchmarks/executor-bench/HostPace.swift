@@ -3,7 +3,8 @@ import KubeClient
 /// How fast this host runs one thread of the executor's own code right now, so that a CPU figure
 /// measured on a slow or shared host can be told from one measured on a quiet host. The executor's
 /// CPU per TaskAction moved by a factor of two between evenings with no change to the code; the
-/// issue's CPU targets are for a quiet machine, and this row says how quiet the run was.
+/// issue's CPU targets are for a quiet machine, and this line says how fast the host ran one
+/// thread around the runs (a neighbour on the other core can still move the executor's figure).
 ///
 /// The measure is the "Watch event decoding" section's status-view row: 20,000 recorded Pod
 /// watch events decoded on one thread with `Pod.statusViewDecoder`, median of three passes.
@@ -22,7 +23,7 @@ enum HostPace {
         }.perSecond
     }
 
-    /// "41,853 events/s (57% of the quiet reference)".
+    /// "41853 events/s (57% of the quiet reference)".
     static func describe(_ perSecond: Double) -> String {
         "\(Int(perSecond)) events/s (\(Int((perSecond / quietEventsPerSecond * 100).rounded()))% of the quiet reference)"
     }
