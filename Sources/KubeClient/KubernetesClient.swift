@@ -199,7 +199,7 @@ public final class KubernetesClient: Sendable {
     // MARK: - Internals
 
     func openWatch<T>(_ resource: ResourceType, namespace: String?, options: WatchOptions, decode: @escaping @Sendable (ArraySlice<UInt8>) throws -> WatchEvent<T>?) async throws -> WatchStream<T> {
-        let (response, stream) = try await transport.stream(method: .GET, path: resource.path(namespace: namespace), query: options.query)
+        let (response, stream) = try await transport.stream(method: .GET, path: resource.path(namespace: namespace), query: options.query, silence: options.silence)
         guard let stream else { throw Self.apiError(response) }
         return WatchStream(response: stream, decode: decode, maxEventBytes: configuration.maxWatchEventBytes)
     }

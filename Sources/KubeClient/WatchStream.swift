@@ -6,8 +6,9 @@ import NIOCore
 ///
 /// The stream ends when the server closes the watch (its `timeoutSeconds` elapsed) and throws
 /// a ``KubeAPIError`` for an `ERROR` event (410 Gone when the version is too old). Cancel the
-/// consuming task to stop it; a connection silent past
-/// ``ClientConfiguration/readIdleTimeout`` fails with a transport error.
+/// consuming task to stop it. With ``WatchSilence/transport`` (the default), a connection silent
+/// past ``ClientConfiguration/readIdleTimeout`` fails with a transport error; with
+/// ``WatchSilence/caller``, only the caller's own watchdog ends a silent one.
 public struct WatchStream<Object: Sendable>: AsyncSequence, Sendable {
     public typealias Element = WatchEvent<Object>
 

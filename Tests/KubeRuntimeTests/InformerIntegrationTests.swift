@@ -245,6 +245,51 @@ struct InformerIntegrationTests {
 
 @Suite("Informer watchdog")
 struct InformerWatchdogTests {
+    /// Watch requests, as the client's request observer reports them.
+    final class WatchCounter: Sendable {
+        let count = LockedBox(0)
+        func record(_ record: RequestRecord) { if record.isWatch { count.withLock { $0 += 1 } } }
+    }
+
+    @Test("an informer's watch has no transport read timeout: a quiet one stays open while plain watches time out")
+    func noReadTimerOnInformerWatches() async throws {
+        var sandboxOptions = KubeSandbox.Options()
+        sandboxOptions.bookmarkInterval = .seconds(3600)
+        try await KubeSandbox.with(sandboxOptions) { sandbox, _ in
+            var configuration = sandbox.clientConfiguration()
+            configuration.readIdleTimeout = .seconds(1)
+            let watches = WatchCounter()
+            let client = try KubernetesClient(configuration: configuration, observer: watches.record)
+            var options = InformerOptions()
+            // Only the transport could end this watch: the server keeps it for an hour, the
+            // watchdog waits longer, and nothing changes. A cut watch is reopened at once.
+            options.watchTimeoutSeconds = 3600...3600
+            options.backoff = Backoff(initial: .milliseconds(10), maximum: .milliseconds(10), jitter: 0)
+            let informer = Informer<ConfigMap>(client: client, scope: InformerScope(namespace: "default"), options: options)
+            let task = Task { await informer.run() }
+            await informer.waitForSync()
+            try await eventually("informer's watch open") { watches.count.value == 1 }
+            // Two plain watches in turn, each as silent and each cut by the read timeout: the
+            // informer's watch, opened before them, has been silent for both.
+            for _ in 0..<2 {
+                let plain = try await client.watch(ConfigMap.self, namespace: "default", options: WatchOptions(resourceVersion: informer.resourceVersion, timeoutSeconds: 3600))
+                do {
+                    for try await _ in plain {}
+                    Issue.record("a quiet plain watch ended without an error")
+                } catch {
+                    #expect("\(error)".contains("readTimeout"), "a plain watch keeps the transport's read timeout: \(error)")
+                }
+            }
+            #expect(watches.count.value == 3, "the informer's one watch and the two plain ones; a cut informer watch is reopened")
+            _ = try await client.create(configMap("after"))
+            try await eventually("change followed on the same watch") { informer.store.get(namespace: "default", name: "after") != nil }
+            #expect(watches.count.value == 3)
+            task.cancel()
+            await task.value
+            try await client.shutdown()
+        }
+    }
+
     @Test("a watch silent past its timeout counts as dead and is reopened")
     func silentWatch() async throws {
         var sandboxOptions = KubeSandbox.Options()

@@ -22,9 +22,11 @@ public struct ClientConfiguration: Sendable {
     public var requestTimeout: Duration = .seconds(30)
     /// Connection establishment deadline. Defaults to 10 seconds.
     public var connectTimeout: Duration = .seconds(10)
-    /// Longest silence tolerated on an open response, watches included. Defaults to 330 seconds: longer than
-    /// the 5-minute server-side timeout informers ask for, so a healthy watch always ends on the server's
-    /// terms and only a dead connection reaches it.
+    /// Longest silence tolerated on an open response: of every call, and of watches opened with
+    /// ``WatchSilence/transport`` (the default). Defaults to 330 seconds, longer than a 5-minute
+    /// server-side watch timeout, so such a watch ends on the server's terms and only a dead
+    /// connection reaches it. Informers' watches (``WatchSilence/caller``) are bounded by their own
+    /// watchdog instead.
     public var readIdleTimeout: Duration = .seconds(330)
     /// Largest request body accepted for sending. Defaults to 3 MiB, kube-apiserver's own limit.
     public var maxRequestBodyBytes: Int = 3 * 1024 * 1024

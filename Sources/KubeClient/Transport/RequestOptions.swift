@@ -44,13 +44,16 @@ public struct WatchOptions: Sendable, Equatable {
     public var allowWatchBookmarks: Bool = true
     /// Server-side duration of the watch.
     public var timeoutSeconds: Int?
+    /// Who ends the watch when its connection falls silent. Not sent to the server.
+    public var silence: WatchSilence = .transport
 
-    public init(labelSelector: String? = nil, fieldSelector: String? = nil, resourceVersion: String? = nil, allowWatchBookmarks: Bool = true, timeoutSeconds: Int? = nil) {
+    public init(labelSelector: String? = nil, fieldSelector: String? = nil, resourceVersion: String? = nil, allowWatchBookmarks: Bool = true, timeoutSeconds: Int? = nil, silence: WatchSilence = .transport) {
         self.labelSelector = labelSelector
         self.fieldSelector = fieldSelector
         self.resourceVersion = resourceVersion
         self.allowWatchBookmarks = allowWatchBookmarks
         self.timeoutSeconds = timeoutSeconds
+        self.silence = silence
     }
 
     var query: [(String, String)] {
@@ -62,6 +65,19 @@ public struct WatchOptions: Sendable, Equatable {
         if let timeoutSeconds { q.append(("timeoutSeconds", String(timeoutSeconds))) }
         return q
     }
+}
+
+/// Who ends a watch whose connection falls silent: a peer that died without closing it (a
+/// node lost, a NAT entry dropped) sends nothing, and the stream would wait for ever.
+public enum WatchSilence: Sendable, Equatable {
+    /// The transport: no byte for ``ClientConfiguration/readIdleTimeout`` fails the stream with
+    /// a transport error. It re-arms a timer on every read.
+    case transport
+    /// The caller, which runs a watchdog of its own and cancels the task consuming the stream
+    /// (``Informer`` does, at the watch's `timeoutSeconds` plus a grace). The connection has no
+    /// read timer, so a busy watch costs no timer per read, and a quiet watch asked to last
+    /// longer than `readIdleTimeout` is not cut short.
+    case caller
 }
 
 /// Options of create, update and patch calls.

@@ -244,7 +244,10 @@ public final class Informer<Object: KubernetesObject>: InformerProtocol {
             case .watch(let version):
                 do {
                     let timeout = Int.random(in: options.watchTimeoutSeconds)
-                    let stream = try await client.watch(Object.self, namespace: scope.namespace, options: WatchOptions(labelSelector: scope.labelSelector, fieldSelector: scope.fieldSelector, resourceVersion: version, allowWatchBookmarks: true, timeoutSeconds: timeout), decoder: decoder)
+                    // `.caller`: `consume`'s watchdog bounds this watch, so its connection
+                    // re-arms no read timer per read, and a quiet watch asked for longer than
+                    // the client's read timeout is not cut short.
+                    let stream = try await client.watch(Object.self, namespace: scope.namespace, options: WatchOptions(labelSelector: scope.labelSelector, fieldSelector: scope.fieldSelector, resourceVersion: version, allowWatchBookmarks: true, timeoutSeconds: timeout, silence: .caller), decoder: decoder)
                     machine.withLock { $0.watchStarted(now: clock.now) }
                     noteSuccess()
                     try await consume(stream, silenceLimit: .seconds(timeout) + options.silenceGrace)
