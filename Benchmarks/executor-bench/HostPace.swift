@@ -12,15 +12,22 @@ enum HostPace {
     /// That row on the quiet run of 2026-11-23 (docs/benchmarks.md, "Watch event decoding").
     static let quietEventsPerSecond = 72_969.0
 
-    /// Pod watch events decoded per second on one thread, now.
-    static func measure() throws -> Double {
-        let events = PodEvents.stream(count: 20_000)
-        return try executor_bench.measure(runs: 3) {
+    /// Events in the stream `measure` is given (`PodEvents.stream(count: eventCount)`).
+    static let eventCount = 20_000
+
+    /// Pod watch events of `events` decoded per second on one thread, now.
+    static func measure(_ events: [UInt8]) throws -> Double {
+        try executor_bench.measure(runs: 3) {
             try decodeStream(events) { line in
-                _ = try WatchEventDecoder.typed(line, as: Pod.self, decoder: Pod.statusViewDecoder)
+                try decode(line)
                 return WatchEvent<Int>.bookmark(resourceVersion: "")
             }
         }.perSecond
+    }
+
+    /// The status-view row's work on one event line.
+    static func decode(_ line: ArraySlice<UInt8>) throws {
+        _ = try WatchEventDecoder.typed(line, as: Pod.self, decoder: Pod.statusViewDecoder)
     }
 
     /// "41853 events/s (57% of the quiet reference)".

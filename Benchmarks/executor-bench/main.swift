@@ -7,8 +7,9 @@ import KubeClient
 // reading pipes.
 // BENCH_EVENT_LOOPS=n: the executor child's NIO group (its connections) has n threads, not
 // `executor run`'s default (EventLoopConcurrency.defaultLoopCount, one).
+let benchEventLoops = ProcessInfo.processInfo.environment["BENCH_EVENT_LOOPS"].flatMap(Int.init) ?? EventLoopConcurrency.defaultLoopCount
 if CommandLine.arguments.count > 1, ["serve-bench-executor", "serve-floor"].contains(CommandLine.arguments[1]) {
-    EventLoopConcurrency.suggestLoopCount(ProcessInfo.processInfo.environment["BENCH_EVENT_LOOPS"].flatMap(Int.init) ?? EventLoopConcurrency.defaultLoopCount)
+    EventLoopConcurrency.suggestLoopCount(benchEventLoops)
     if ProcessInfo.processInfo.environment["BENCH_TASKS_ON_EVENT_LOOPS"] != "0", !EventLoopConcurrency.install() {
         // Said aloud: the figures of this run are those of the pool, whatever the table says.
         FileHandle.standardError.write(Data("warning: the event loops could not be installed as the global executor; tasks run on Swift's pool\n".utf8))
@@ -102,7 +103,7 @@ func row(_ name: String, _ key: String, _ decode: (ArraySlice<UInt8>) throws -> 
     print("| \(name) | \(Int(result.perSecond)) | \(String(format: "%.1f", Double(stream.count) / result.seconds / 1e6)) |")
 }
 let lean = JSONBytesDecoder(discardUnknownFields: true, discardManagedFields: true)
-try row("typed `Pod` for the executor's status-view cache: also skips what the view drops (`Pod.statusViewDecoder`)", "status-view") { _ = try WatchEventDecoder.typed($0, as: Pod.self, decoder: Pod.statusViewDecoder) }
+try row("typed `Pod` for the executor's status-view cache: also skips what the view drops (`Pod.statusViewDecoder`)", "status-view", HostPace.decode)
 try row("typed `Pod` for a cache: managedFields and unknown fields dropped", "lean") { _ = try WatchEventDecoder.typed($0, as: Pod.self, decoder: lean) }
 try row("typed `Pod`, every field kept", "typed") { _ = try WatchEventDecoder.typed($0, as: Pod.self) }
 try row("typed `Pod`, every field kept, through the parsed tree", "tree-typed") { line in
@@ -226,12 +227,13 @@ if wanted("executor") {
     let executorRuns = Int(environment["BENCH_EXECUTOR_RUNS"] ?? "") ?? 3
     var saturated: [ExecutorBench.Result] = []
     var paced: [ExecutorBench.Result] = []
-    let paceBefore = try HostPace.measure()
+    let paceEvents = PodEvents.stream(count: HostPace.eventCount)
+    let paceBefore = try HostPace.measure(paceEvents)
     for _ in 0..<executorRuns {
         if saturatedCount > 0 { saturated.append(try await ExecutorBench.run(count: saturatedCount, load: .saturated)) }
         if pacedCount > 0 { paced.append(try await ExecutorBench.run(count: pacedCount, load: .paced(perSecond: rate))) }
     }
-    let paceAfter = try HostPace.measure()
+    let paceAfter = try HostPace.measure(paceEvents)
     func cell(_ results: [ExecutorBench.Result], _ format: String, _ value: (ExecutorBench.Result) -> Double) -> String {
         guard !results.isEmpty else { return "–" }
         let values = results.map(value)
@@ -242,8 +244,7 @@ if wanted("executor") {
     print("## TaskActions end to end, the executor measured alone")
     print("")
     let transport = transportUnderTest.tls ? (environment["BENCH_HTTP"] == "2" ? "HTTPS, the executor on the HTTP/2 it offers (BENCH_TLS=1 BENCH_HTTP=2)" : "HTTPS offering HTTP/2, the executor on HTTP/1.1 keep-alive as `executor run` (BENCH_TLS=1)") : "plain HTTP/1.1"
-    let loops = environment["BENCH_EVENT_LOOPS"].flatMap(Int.init) ?? EventLoopConcurrency.defaultLoopCount
-    let layout = "\(loops) event loop\(loops == 1 ? "" : "s")\(environment["BENCH_TASKS_ON_EVENT_LOOPS"] == "0" ? ", tasks on Swift's pool" : " carrying the tasks")"
+    let layout = "\(benchEventLoops) event loop\(benchEventLoops == 1 ? "" : "s")\(environment["BENCH_TASKS_ON_EVENT_LOOPS"] == "0" ? ", tasks on Swift's pool" : " carrying the tasks")"
     print("Three processes: a sandbox (\(transport), simulated kubelet moving each Pod Running → Succeeded at once), the executor (`Manager` + `Executor`, 10 workers, \(layout), as `executor run` wires them; its own getrusage, VmHWM and request log), and this driver creating TaskActions and timing them through watches. Median of \(executorRuns) runs, each run's figure in brackets; each run starts fresh processes.")
     print("")
     print("| per TaskAction unless noted | \(saturatedCount) at once | \(pacedCount) at \(Int(rate))/s |")
