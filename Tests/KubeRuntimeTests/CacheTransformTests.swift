@@ -74,7 +74,7 @@ struct CacheTransformTests {
 
     @Test("shared string maps: one storage for equal maps, unequal ones kept apart, never more than the slots")
     func sharingMaps() {
-        let table = SharedStringMaps(slots: 4)
+        let table = SharedStringMaps.table(slots: 4)
         func storage(_ map: [String: String]) -> UInt { unsafeBitCast(map, to: UInt.self) }
         let a = table(["attempt": "0", "example.com/primary": String("main".reversed().reversed())])
         let b = table(["example.com/primary": "main", "attempt": "0"])
@@ -86,6 +86,15 @@ struct CacheTransformTests {
         #expect(table([:]).isEmpty)
         for i in 0..<50 { _ = table(["attempt": "\(i)"]) }
         #expect(table.count <= 4)
+        // The table's hash ignores order: a map grown large and emptied again walks its entries
+        // in another order than a small one with the same two.
+        var grown: [String: String] = [:]
+        for i in 0..<64 { grown["k\(i)"] = "v\(i)" }
+        for i in 2..<64 { grown["k\(i)"] = nil }
+        #expect(SharedStringMaps.hash(grown) == SharedStringMaps.hash(["k1": "v1", "k0": "v0"]))
+        #expect(SharedStringMaps.hash(["k0": "v0"]) != SharedStringMaps.hash(["k0": "v1"]))
+        #expect(SharedStringMaps.hash(["k0": "v0"]) != SharedStringMaps.hash(["v0": "k0"]))
+        #expect(storage(table(grown)) == storage(table(["k0": "v0", "k1": "v1"])))
     }
 
     @Test("the Pods' status views share their kept labels and annotations when equal")
@@ -93,7 +102,7 @@ struct CacheTransformTests {
         // Labels and annotations each through a table of their own: in one table the two maps
         // could take one slot (the hash is seeded per process) and evict each other.
         func pods(keepingLabels labels: Set<String>, annotations: Set<String>) -> (Pod, Pod) {
-            let maps = SharedStringMaps(slots: 8)
+            let maps = SharedStringMaps.table(slots: 8)
             func pod(_ name: String) -> Pod {
                 var pod = Pod(metadata: ObjectMeta(name: name, namespace: "flytesnacks-development", labels: ["attempt": "0", "run": name], annotations: ["primary": "task", "note": name]))
                 pod.trimToStatusView(keepingLabels: labels, annotations: annotations, maps: maps)
@@ -107,6 +116,29 @@ struct CacheTransformTests {
         let (c, d) = pods(keepingLabels: [], annotations: ["primary"])
         #expect(c.metadata.annotations == ["primary": "task"] && d.metadata.labels == nil)
         #expect(unsafeBitCast(c.metadata.annotations!, to: UInt.self) == unsafeBitCast(d.metadata.annotations!, to: UInt.self))
+    }
+
+    @Test("the status view keeps exactly the asked labels and annotations, whether the Pod has more of them than asked or fewer")
+    func statusViewKeepsAskedKeys() {
+        func kept(_ labels: [String: String]?, _ keys: Set<String>) -> [String: String]? {
+            var pod = Pod(metadata: ObjectMeta(name: "p", namespace: "default", labels: labels, annotations: labels))
+            pod.trimToStatusView(keepingLabels: keys, annotations: keys, maps: SharedStringMaps.table(slots: 8))
+            #expect(pod.metadata.labels == pod.metadata.annotations)
+            return pod.metadata.labels
+        }
+        let many = ["attempt": "0", "run": "r1", "action": "a0", "project": "p", "domain": "d"]
+        // More labels than keys: the keys are looked up.
+        #expect(kept(many, ["attempt"]) == ["attempt": "0"])
+        #expect(kept(many, ["attempt", "missing"]) == ["attempt": "0"])
+        #expect(kept(many, ["missing"]) == nil)
+        // As many or fewer: the labels are walked.
+        #expect(kept(["attempt": "1"], ["attempt", "run", "action"]) == ["attempt": "1"])
+        #expect(kept(["run": "r1", "attempt": "2"], ["attempt", "run"]) == ["run": "r1", "attempt": "2"])
+        #expect(kept(["run": "r1"], ["attempt", "other"]) == nil)
+        // Nothing asked, or nothing there.
+        #expect(kept(many, []) == nil)
+        #expect(kept(nil, ["attempt"]) == nil)
+        #expect(kept([:], ["attempt"]) == nil)
     }
 
     @Test("a Pod decoded for a cache keeps its annotations out of the shared map table: they are its own, and its status view drops them")
