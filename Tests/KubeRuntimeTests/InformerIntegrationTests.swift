@@ -251,6 +251,44 @@ struct InformerWatchdogTests {
         func record(_ record: RequestRecord) { if record.isWatch { count.withLock { $0 += 1 } } }
     }
 
+    @Test("the watchdog is armed before the watch is opened: an answer that never comes counts as silence")
+    func heldWatchAnswer() async throws {
+        // The call's own deadline is an hour: only the watchdog can end the wait.
+        try await KubeSandbox.with(configure: { $0.requestTimeout = .seconds(3600) }) { sandbox, client in
+            let clock = ManualClock()
+            var options = InformerOptions()
+            options.watchTimeoutSeconds = 60...60
+            options.silenceGrace = .seconds(5)
+            options.backoff = Backoff(initial: .seconds(1), maximum: .seconds(1), jitter: 0)
+            let informer = Informer<ConfigMap>(client: client, scope: InformerScope(namespace: "default"), options: options, clock: clock)
+            let task = Task { await informer.run() }
+            await informer.waitForSync()
+            try await eventually("watch open") { await sandbox.openWatchCount() == 1 }
+            // The next watch's answer is held: its head never reaches the informer.
+            let gate = await sandbox.faults.holdAnswers(1, method: "GET", pathContains: "configmaps")
+            await sandbox.closeAllWatches()
+            // A watch the server ended is reopened after the (manual) backoff: time moves a
+            // second per check, so the backoff passes whenever its sleep begins.
+            try await eventually("reopened watch held") {
+                clock.advance(by: .seconds(1))
+                return await gate.held == 1
+            }
+            try await eventually("watchdog armed while the watch opens") { clock.sleeperCount > 0 }
+            clock.advance(by: .seconds(66))
+            try await eventually("the held watch given up") { informer.lastFailure != nil }
+            #expect("\(informer.lastFailure!)".contains("silent"))
+            // After the backoff the next watch opens and follows changes.
+            _ = try await client.create(configMap("after"))
+            try await eventually("after cached") {
+                clock.advance(by: .seconds(1))
+                return informer.store.get(namespace: "default", name: "after") != nil
+            }
+            await gate.open()
+            task.cancel()
+            await task.value
+        }
+    }
+
     @Test("an informer's watch has no transport read timeout: a quiet one stays open while plain watches time out")
     func noReadTimerOnInformerWatches() async throws {
         var sandboxOptions = KubeSandbox.Options()

@@ -26,7 +26,7 @@ public struct RequestRecord: Sendable {
 /// and the watches that rely on it to notice a dead connection: it fails a response silent for
 /// ``ClientConfiguration/readIdleTimeout``. `watchClient` carries the watches whose callers run
 /// a watchdog of their own (``WatchSilence/caller``): it has no read timeout, because
-/// AsyncHTTPClient's re-arms a timer on every read, and a busy informer's watch is read
+/// AsyncHTTPClient re-arms its read timer on every read, and a busy informer's watch is read
 /// thousands of times a minute (2.8% of the executor's CPU under load).
 final class HTTPTransport: Sendable {
     let configuration: ClientConfiguration

@@ -244,13 +244,13 @@ public final class Informer<Object: KubernetesObject>: InformerProtocol {
             case .watch(let version):
                 do {
                     let timeout = Int.random(in: options.watchTimeoutSeconds)
-                    // `.caller`: `consume`'s watchdog bounds this watch, so its connection
-                    // re-arms no read timer per read, and a quiet watch asked for longer than
-                    // the client's read timeout is not cut short.
-                    let stream = try await client.watch(Object.self, namespace: scope.namespace, options: WatchOptions(labelSelector: scope.labelSelector, fieldSelector: scope.fieldSelector, resourceVersion: version, allowWatchBookmarks: true, timeoutSeconds: timeout, silence: .caller), decoder: decoder)
-                    machine.withLock { $0.watchStarted(now: clock.now) }
-                    noteSuccess()
-                    try await consume(stream, silenceLimit: .seconds(timeout) + options.silenceGrace)
+                    // `.caller`: `consume`'s watchdog bounds this watch, from before it is
+                    // opened, so its connection re-arms no read timer per read, and a quiet
+                    // watch asked for longer than the client's read timeout is not cut short.
+                    let watchOptions = WatchOptions(labelSelector: scope.labelSelector, fieldSelector: scope.fieldSelector, resourceVersion: version, allowWatchBookmarks: true, timeoutSeconds: timeout, silence: .caller)
+                    try await consume(silenceLimit: .seconds(timeout) + options.silenceGrace) {
+                        try await self.client.watch(Object.self, namespace: self.scope.namespace, options: watchOptions, decoder: self.decoder)
+                    }
                     machine.withLock { $0.watchEnded(now: clock.now) }
                 } catch {
                     if Task.isCancelled { return }
@@ -267,12 +267,17 @@ public final class Informer<Object: KubernetesObject>: InformerProtocol {
         var description: String { "watch silent for \(limit)" }
     }
 
-    /// Applies events until the stream ends, stepping the state machine with each one's
-    /// version; a watchdog ends the stream when it falls silent.
-    private func consume(_ stream: WatchStream<Object>, silenceLimit: Duration) async throws {
+    /// Opens a watch and applies its events until the stream ends, stepping the state machine
+    /// with each one's version. A watchdog ends it when it falls silent; it is armed before the
+    /// watch is opened, as the connection has no read timeout of its own (``WatchSilence/caller``)
+    /// and an error answer's body that never follows its head would otherwise hold the informer.
+    private func consume(silenceLimit: Duration, open: @escaping @Sendable () async throws -> WatchStream<Object>) async throws {
         let lastActivity = LockedBox(clock.now)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
+                let stream = try await open()
+                self.machine.withLock { $0.watchStarted(now: self.clock.now) }
+                self.noteSuccess()
                 for try await event in stream {
                     self.apply(event)
                     let version: String? = switch event {
