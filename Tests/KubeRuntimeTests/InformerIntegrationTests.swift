@@ -251,16 +251,22 @@ struct InformerWatchdogTests {
         func record(_ record: RequestRecord) { if record.isWatch { count.withLock { $0 += 1 } } }
     }
 
+    /// An informer over config maps on `clock`, asking for watches of `watchSeconds`, with a
+    /// 5 s silence grace and a 1 s backoff.
+    static func informer(_ client: KubernetesClient, clock: ManualClock, watchSeconds: Int) -> Informer<ConfigMap> {
+        var options = InformerOptions()
+        options.watchTimeoutSeconds = watchSeconds...watchSeconds
+        options.silenceGrace = .seconds(5)
+        options.backoff = Backoff(initial: .seconds(1), maximum: .seconds(1), jitter: 0)
+        return Informer<ConfigMap>(client: client, scope: InformerScope(namespace: "default"), options: options, clock: clock)
+    }
+
     @Test("the watchdog is armed before the watch is opened: an answer that never comes counts as silence")
     func heldWatchAnswer() async throws {
         // The call's own deadline is an hour: only the watchdog can end the wait.
         try await KubeSandbox.with(configure: { $0.requestTimeout = .seconds(3600) }) { sandbox, client in
             let clock = ManualClock()
-            var options = InformerOptions()
-            options.watchTimeoutSeconds = 60...60
-            options.silenceGrace = .seconds(5)
-            options.backoff = Backoff(initial: .seconds(1), maximum: .seconds(1), jitter: 0)
-            let informer = Informer<ConfigMap>(client: client, scope: InformerScope(namespace: "default"), options: options, clock: clock)
+            let informer = Self.informer(client, clock: clock, watchSeconds: 60)
             let task = Task { await informer.run() }
             await informer.waitForSync()
             try await eventually("watch open") { await sandbox.openWatchCount() == 1 }
@@ -336,12 +342,9 @@ struct InformerWatchdogTests {
         sandboxOptions.bookmarkInterval = .seconds(3600)
         try await KubeSandbox.with(sandboxOptions) { sandbox, client in
             let clock = ManualClock()
-            var options = InformerOptions()
-            // The server closes nothing for an hour; the informer expects a close after 10 s.
-            options.watchTimeoutSeconds = 3600...3600
-            options.silenceGrace = .seconds(5)
-            options.backoff = Backoff(initial: .seconds(1), maximum: .seconds(1), jitter: 0)
-            let informer = Informer<ConfigMap>(client: client, scope: InformerScope(namespace: "default"), options: options, clock: clock)
+            // The server keeps the watch for an hour and sends no bookmark: past 3605 s on the
+            // informer's clock, the watch counts as dead.
+            let informer = Self.informer(client, clock: clock, watchSeconds: 3600)
             let task = Task { await informer.run() }
             await informer.waitForSync()
             try await eventually("watch open") { await sandbox.openWatchCount() == 1 }
