@@ -17,12 +17,7 @@ enum HostPace {
 
     /// Pod watch events of `events` decoded per second on one thread, now.
     static func measure(_ events: [UInt8]) throws -> Double {
-        try executor_bench.measure(runs: 3) {
-            try decodeStream(events) { line in
-                try decode(line)
-                return WatchEvent<Int>.bookmark(resourceVersion: "")
-            }
-        }.perSecond
+        try decodeRate(events, runs: 3, decode).perSecond
     }
 
     /// The status-view row's work on one event line.

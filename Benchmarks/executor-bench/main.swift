@@ -59,6 +59,11 @@ func decodeStream<T>(_ bytes: [UInt8], _ decode: (ArraySlice<UInt8>) throws -> W
     return events
 }
 
+/// Events of `events` per second and seconds per pass with `decode` run on each line: median of `runs` passes.
+func decodeRate(_ events: [UInt8], runs: Int, _ decode: (ArraySlice<UInt8>) throws -> Void) throws -> (perSecond: Double, seconds: Double) {
+    try measure(runs: runs) { try decodeStream(events) { line in try decode(line); return WatchEvent<Int>.bookmark(resourceVersion: "") } }
+}
+
 if CommandLine.arguments.count > 3, CommandLine.arguments[1] == "measure-informer" {
     try await InformerBench.measureAndPrint(port: Int(CommandLine.arguments[2]) ?? 0, variantIndex: Int(CommandLine.arguments[3]) ?? 0)
     exit(0)
@@ -99,7 +104,7 @@ print("| decoder | events/s | MB/s |")
 print("|---|---:|---:|")
 func row(_ name: String, _ key: String, _ decode: (ArraySlice<UInt8>) throws -> Void) throws {
     guard wanted(key) else { return }
-    let result = try measure(runs: runs) { try decodeStream(stream) { line in try decode(line); return WatchEvent<Int>.bookmark(resourceVersion: "") } }
+    let result = try decodeRate(stream, runs: runs, decode)
     print("| \(name) | \(Int(result.perSecond)) | \(String(format: "%.1f", Double(stream.count) / result.seconds / 1e6)) |")
 }
 let lean = JSONBytesDecoder(discardUnknownFields: true, discardManagedFields: true)

@@ -127,11 +127,11 @@ struct CacheTransformTests {
             return pod.metadata.labels
         }
         let many = ["attempt": "0", "run": "r1", "action": "a0", "project": "p", "domain": "d"]
-        // More labels than keys: the keys are looked up.
+        // More labels than keys.
         #expect(kept(many, ["attempt"]) == ["attempt": "0"])
         #expect(kept(many, ["attempt", "missing"]) == ["attempt": "0"])
         #expect(kept(many, ["missing"]) == nil)
-        // As many or fewer: the labels are walked.
+        // As many or fewer.
         #expect(kept(["attempt": "1"], ["attempt", "run", "action"]) == ["attempt": "1"])
         #expect(kept(["run": "r1", "attempt": "2"], ["attempt", "run"]) == ["run": "r1", "attempt": "2"])
         #expect(kept(["run": "r1"], ["attempt", "other"]) == nil)

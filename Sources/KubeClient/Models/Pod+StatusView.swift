@@ -58,13 +58,9 @@ extension Pod {
     static func kept(_ all: [String: String]?, _ keys: Set<String>, _ interner: SharedStrings, _ maps: SharedStringMaps) -> [String: String]? {
         guard let all, !keys.isEmpty else { return nil }
         var kept: [String: String] = [:]
-        if keys.count < all.count {
-            // A view keeps a key or two of a Pod's dozen labels: look those up, rather than
-            // hash every label against the set (on every watch event of every Pod).
-            for key in keys { if let value = all[key] { kept[interner(key)] = interner(value) } }
-        } else {
-            for (key, value) in all where keys.contains(key) { kept[interner(key)] = interner(value) }
-        }
+        // A view keeps a key or two of a Pod's dozen labels: look those up, rather than hash
+        // every label against the set (on every watch event of every Pod).
+        for key in keys { if let value = all[key] { kept[interner(key)] = interner(value) } }
         return kept.isEmpty ? nil : maps(kept)
     }
 

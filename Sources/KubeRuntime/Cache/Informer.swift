@@ -190,7 +190,12 @@ public final class Informer<Object: KubernetesObject>: InformerProtocol {
         }
     }
 
-
+    /// One change, as a watch event brings it (no array to allocate per event).
+    private func dispatch(_ event: InformerEvent<Object>) {
+        handlers.withLock { h in
+            for handler in h.byID.values { handler(event) }
+        }
+    }
 
     private func prepared(_ object: Object) -> Object {
         guard let transform else { return object }
@@ -279,12 +284,7 @@ public final class Informer<Object: KubernetesObject>: InformerProtocol {
                 self.machine.withLock { $0.watchStarted(now: self.clock.now) }
                 self.noteSuccess()
                 for try await event in stream {
-                    self.apply(event)
-                    let version: String? = switch event {
-                    case .bookmark(let v): v
-                    default: event.object?.metadata.resourceVersion
-                    }
-                    if let version { self.machine.withLock { $0.eventReceived(resourceVersion: version) } }
+                    if let version = self.apply(event) { self.machine.withLock { $0.eventReceived(resourceVersion: version) } }
                     let now = self.clock.now
                     lastActivity.withLock { $0 = now }
                 }
@@ -304,21 +304,29 @@ public final class Informer<Object: KubernetesObject>: InformerProtocol {
         }
     }
 
-    private func apply(_ event: WatchEvent<Object>) {
-        switch event {
-        case .added(let raw), .modified(let raw):
-            let object = prepared(raw)
+    /// Stores the object of `event` and tells the handlers; returns the event's resourceVersion.
+    /// The event is consumed and its object transformed in place: it is not copied out to be
+    /// transformed, nor to read its version. This runs for every watch event, and each copy of a
+    /// Pod is a retain and a release per field (the informer is generic, so not specialized).
+    private func apply(_ event: consuming WatchEvent<Object>) -> String? {
+        switch consume event {
+        case .added(var object), .modified(var object):
+            let version = object.metadata.resourceVersion
+            transform?(&object)
             if let old = store.upsert(object) {
-                dispatch([.updated(old: old, new: object)])
+                dispatch(.updated(old: old, new: object))
             } else {
-                dispatch([.added(object, initialList: false)])
+                dispatch(.added(object, initialList: false))
             }
-        case .deleted(let raw):
-            let object = prepared(raw)
+            return version
+        case .deleted(var object):
+            let version = object.metadata.resourceVersion
+            transform?(&object)
             store.remove(object)
-            dispatch([.deleted(object)])
-        case .bookmark:
-            break
+            dispatch(.deleted(object))
+            return version
+        case .bookmark(let version):
+            return version
         }
     }
 }

@@ -81,12 +81,19 @@ public final class Controller: Sendable {
         let reconciler = self.reconciler
         informer.addHandler { event in
             guard predicates.allSatisfy({ $0.admits(event) }) else { return }
-            let priority: WorkQueue<ReconcileRequest>.Priority
-            if case .added(_, initialList: true) = event { priority = .low } else { priority = .normal }
-            var requests = handler.map(event.object)
-            if case .updated(let old, _) = event {
+            // One switch: the informer is generic, so each pattern match copies the objects out.
+            var priority = WorkQueue<ReconcileRequest>.Priority.normal
+            var requests: [ReconcileRequest]
+            switch event {
+            case .added(let object, let initialList):
+                if initialList { priority = .low }
+                requests = handler.map(object)
+            case .updated(let old, let new):
+                requests = handler.map(new)
                 // A change of owner or mapping must wake the old target too.
                 for request in handler.map(old) where !requests.contains(request) { requests.append(request) }
+            case .deleted(let object):
+                requests = handler.map(object)
             }
             for request in requests where reconciler.needsRound(request) { queue.add(request, priority: priority) }
         }
