@@ -287,7 +287,7 @@ if wanted("startup") {
     print("")
     print("## Start-up and steady state with \(count) existing terminal TaskActions and their Pods")
     print("")
-    print("The sandbox is seeded first; then the executor starts in its own process (no leader election). Ready = launched to caches synced. Settled = three seconds in a row under 20 ms of executor CPU each. Quiet = the \(Int(quiet)) s after that. Median of \(runs) runs, each run's figure in brackets.")
+    print("The sandbox is seeded first; then the executor starts in its own process (no leader election). Ready = launched to ready as `/readyz` says (the TaskAction and Pod caches synced, every plugin's kind looked up). Settled = three seconds in a row under 20 ms of executor CPU each. Quiet = the \(Int(quiet)) s after that. Median of \(runs) runs, each run's figure in brackets.")
     print("")
     print("| | figure |")
     print("|---|---:|")
