@@ -197,13 +197,6 @@ public final class Informer<Object: KubernetesObject>: InformerProtocol {
         }
     }
 
-    private func prepared(_ object: Object) -> Object {
-        guard let transform else { return object }
-        var object = object
-        transform(&object)
-        return object
-    }
-
     // MARK: - The loop
 
     /// Lists and watches until the task is cancelled.
@@ -219,8 +212,8 @@ public final class Informer<Object: KubernetesObject>: InformerProtocol {
                 if token == nil { building = [:] }
                 do {
                     let page = try await client.list(Object.self, namespace: scope.namespace, options: ListOptions(labelSelector: scope.labelSelector, fieldSelector: scope.fieldSelector, limit: options.pageSize, continue: token), decoder: decoder)
-                    for item in page.items {
-                        let object = prepared(item)
+                    for var object in page.items {
+                        transform?(&object)
                         let key = ObjectKey(object)
                         // An unchanged object keeps the stored value, so old and new share storage.
                         if let stored = store.existing(key), stored.value.metadata.resourceVersion == object.metadata.resourceVersion {
