@@ -183,7 +183,8 @@ let package = Package(
         ),
         .executableTarget(
             name: "executor-bench",
-            dependencies: ["KubeClient", "KubeSandbox", "KubeRuntime", "CMalloc", "ExecutorAPI", "ExecutorControllers", "FlyteIDL", "TaskPlugins", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["KubeClient", "KubeSandbox", "KubeRuntime", "CMalloc", "ExecutorAPI", "ExecutorControllers", "FlyteIDL", "TaskPlugins", .product(name: "Logging", package: "swift-log"),
+                           .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
             path: "Benchmarks/executor-bench",
             swiftSettings: strict
         ),

@@ -3,6 +3,7 @@ import ExecutorAPI
 import KubeClient
 import KubeRuntime
 import Logging
+import NIOCore
 import Synchronization
 
 /// What the transport and the controller runtime cost before any executor logic runs: the
@@ -19,6 +20,11 @@ import Synchronization
 ///   does not watch, its annotation) and reads the answer's resourceVersion, as a round of the
 ///   executor sends a write.
 ///
+/// Four more rows read the same watch with less code (``FloorReaders``): a bare socket; a NIO
+/// channel with NIO's HTTP decoder; that channel decoding each event; and, as well, sending a
+/// patch on a second NIO channel for each. They say what the kernel, NIO, decoding and a bare
+/// request cost, and so what AsyncHTTPClient and the controller runtime add above them.
+///
 /// The child measures its own getrusage from the driver's `start` to the last event (the
 /// sandbox is a third process), so the differences between the rows are what one watch event,
 /// one round and one request cost at that rate. The TaskActions are the executor bench's (the
@@ -26,8 +32,16 @@ import Synchronization
 /// status view costs about as much. What the executor adds to these is its own logic.
 enum FloorBench {
     enum Variant: String, CaseIterable, Sendable {
-        case watched, reconciled, requested
+        case socket, nio, decoded, patched, watched, reconciled, requested
+
+        /// Read by ``FloorReaders``, not by an informer; plain HTTP only.
+        var isBareReader: Bool { [.socket, .nio, .decoded, .patched].contains(self) }
+        /// Each event is followed by a round (or, for `patched`, an answer) counted in `rounds`.
+        var runsRounds: Bool { [.patched, .reconciled, .requested].contains(self) }
     }
+
+    /// How many TaskActions the driver patches in turn, and a bare reader's watch lists first.
+    static let keys = 64
 
     struct Result: Codable, Sendable {
         var events: Int
@@ -41,7 +55,7 @@ enum FloorBench {
 
     // MARK: The child
 
-    /// The child: watches, reconciles or requests as `variant` says; measures from `start` on
+    /// The child: reads, watches, reconciles or requests as `variant` says; measures from `start` on
     /// stdin until `stop <events>` and that many events seen, then prints a ``Result`` line.
     static func serve(port: Int, variant: Variant) async throws {
         AllocatorTuning.returnFreedMemoryPromptly()
@@ -51,20 +65,34 @@ enum FloorBench {
         var configuration = try transportUnderTest.configuration(port: port)
         configuration.httpVersion = .http1
         let client = try KubernetesClient(configuration: configuration, logger: logging)
-        let manager = Manager(client: client, options: ManagerOptions(metricsBindAddress: "0", healthProbeBindAddress: "0"), logger: logging)
         let events = Counter()
         let rounds = Counter()
-        let informer = manager.informers.informer(TaskAction.self, scope: InformerScope(namespace: "default", labelSelector: "\(watchedLabel)=true"))
-        _ = informer.addHandler { event in
-            if case .updated = event { events.add() }
+        var run: Task<Void, any Error>?
+        var channels: [any Channel] = []
+        switch variant {
+        case .socket:
+            try FloorReaders.readBySocket(port: port, events: events)
+        case .nio, .decoded, .patched:
+            channels = try await FloorReaders.readByNIO(port: port, decode: variant != .nio, events: events, answers: variant == .patched ? rounds : nil)
+        case .watched, .reconciled, .requested:
+            let manager = Manager(client: client, options: ManagerOptions(metricsBindAddress: "0", healthProbeBindAddress: "0"), logger: logging)
+            let informer = manager.informers.informer(TaskAction.self, scope: InformerScope(namespace: "default", labelSelector: "\(watchedLabel)=true"))
+            _ = informer.addHandler { event in
+                if case .updated = event { events.add() }
+            }
+            if variant.runsRounds {
+                let reconciler = FloorReconciler(client: variant == .requested ? client : nil, rounds: rounds)
+                let controller = manager.controller(name: "floor", reconciler: reconciler, options: ControllerOptions(maxConcurrentReconciles: 10, workerExecutors: ExecutorBench.workerExecutors()))
+                controller.watch(informer)
+            }
+            run = Task { try await manager.run() }
+            await manager.informers.waitForSync()
         }
-        if variant != .watched {
-            let reconciler = FloorReconciler(client: variant == .requested ? client : nil, rounds: rounds)
-            let controller = manager.controller(name: "floor", reconciler: reconciler, options: ControllerOptions(maxConcurrentReconciles: 10, workerExecutors: ExecutorBench.workerExecutors()))
-            controller.watch(informer)
+        if variant.isBareReader {
+            // Synced when the watch's opening events (one for each TaskAction) have arrived.
+            let deadline = ContinuousClock.now + .seconds(10)
+            while events.value < keys, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(2)) }
         }
-        let run = Task { try await manager.run() }
-        await manager.informers.waitForSync()
         FileHandle.standardOutput.write(Data("ready\n".utf8))
         var cpuAtStart = 0.0
         var systemAtStart = 0.0
@@ -81,7 +109,7 @@ enum FloorBench {
                 let expected = eventsAtStart + (Int(line.dropFirst(5)) ?? 0)
                 // The last events may still be on their way; 10 s is far more than they need.
                 let deadline = ContinuousClock.now + .seconds(10)
-                while events.value < expected || (variant != .watched && rounds.value - roundsAtStart < expected - eventsAtStart), ContinuousClock.now < deadline {
+                while events.value < expected || (variant.runsRounds && rounds.value - roundsAtStart < expected - eventsAtStart), ContinuousClock.now < deadline {
                     try await Task.sleep(for: .milliseconds(2))
                 }
                 let (system, switches) = ExecutorBench.systemSecondsAndSwitches()
@@ -91,8 +119,9 @@ enum FloorBench {
                 break
             }
         }
-        run.cancel()
-        _ = try? await run.value
+        run?.cancel()
+        _ = try? await run?.value
+        for channel in channels { try? await channel.close() }
         try await client.shutdown()
     }
 
@@ -122,7 +151,7 @@ enum FloorBench {
 
     /// One run of `variant`: a fresh sandbox and child; `count` patches at `rate` a second,
     /// spread over `keys` TaskActions so that no key has two events waiting for one round.
-    static func run(variant: Variant, count: Int, rate: Double, keys: Int = 64) async throws -> Result {
+    static func run(variant: Variant, count: Int, rate: Double) async throws -> Result {
         _ = transportUnderTest
         let sandbox = try ExecutorBench.Child(["serve-executor-sandbox"])
         defer { sandbox.finish() }
