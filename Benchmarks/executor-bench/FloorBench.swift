@@ -23,7 +23,9 @@ import Synchronization
 /// Four more rows read the same watch with less code (``FloorReaders``): a bare socket; a NIO
 /// channel with NIO's HTTP decoder; that channel decoding each event; and, as well, sending a
 /// patch on a second NIO channel for each. They say what the kernel, NIO, decoding and a bare
-/// request cost, and so what AsyncHTTPClient and the controller runtime add above them.
+/// request cost, and so what AsyncHTTPClient and the controller runtime add above them. One
+/// more, `streamed`, reads the watch through the client's watch stream in a task, as the
+/// informer does, without the informer: it splits the client's share from the informer's.
 ///
 /// The child measures its own getrusage from the driver's `start` to the last event (the
 /// sandbox is a third process), so the differences between the rows are what one watch event,
@@ -32,10 +34,12 @@ import Synchronization
 /// status view costs about as much. What the executor adds to these is its own logic.
 enum FloorBench {
     enum Variant: String, CaseIterable, Sendable {
-        case socket, nio, decoded, patched, watched, reconciled, requested
+        case socket, nio, decoded, patched, streamed, watched, reconciled, requested
 
-        /// Read by ``FloorReaders``, not by an informer; plain HTTP only.
+        /// Read by ``FloorReaders``, without the client; plain HTTP only.
         var isBareReader: Bool { [.socket, .nio, .decoded, .patched].contains(self) }
+        /// Counts every event of its watch, the opening ones too, rather than an informer's updates.
+        var countsWatchEvents: Bool { isBareReader || self == .streamed }
         /// Each event is followed by a round (or, for `patched`, an answer) counted in `rounds`.
         var runsRounds: Bool { [.patched, .reconciled, .requested].contains(self) }
     }
@@ -74,6 +78,19 @@ enum FloorBench {
             try FloorReaders.readBySocket(port: port, events: events)
         case .nio, .decoded, .patched:
             channels = try await FloorReaders.readByNIO(port: port, decode: variant != .nio, events: events, answers: variant == .patched ? rounds : nil)
+        case .streamed:
+            // As the informer opens its watch: no read timer, its decoder settings.
+            let options = WatchOptions(labelSelector: "\(watchedLabel)=true", allowWatchBookmarks: true, silence: .caller)
+            let decoder = JSONBytesDecoder(discardUnknownFields: false, discardManagedFields: true, sharedStrings: .shared)
+            let stream = try await client.watch(TaskAction.self, namespace: "default", options: options, decoder: decoder)
+            run = Task {
+                for try await event in stream {
+                    switch event {
+                    case .added, .modified: events.add()
+                    default: break
+                    }
+                }
+            }
         case .watched, .reconciled, .requested:
             let manager = Manager(client: client, options: ManagerOptions(metricsBindAddress: "0", healthProbeBindAddress: "0"), logger: logging)
             let informer = manager.informers.informer(TaskAction.self, scope: InformerScope(namespace: "default", labelSelector: "\(watchedLabel)=true"))
@@ -88,7 +105,7 @@ enum FloorBench {
             run = Task { try await manager.run() }
             await manager.informers.waitForSync()
         }
-        if variant.isBareReader {
+        if variant.countsWatchEvents {
             // Synced when the watch's opening events (one for each TaskAction) have arrived.
             let deadline = ContinuousClock.now + .seconds(10)
             while events.value < keys, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(2)) }

@@ -341,6 +341,7 @@ if wanted("floor") {
     let rows: [(FloorBench.Variant, String)] = [
         (.socket, "read by a thread blocked in `read(2)` on a bare socket"), (.nio, "read by a NIO channel with NIO's HTTP decoder, split into lines"),
         (.decoded, "+ each decoded as a TaskAction's watch event, on the loop"), (.patched, "+ a merge patch sent on a NIO channel for each, its answer read"),
+        (.streamed, "read through AsyncHTTPClient by a watch stream's task, decoded"),
         (.watched, "read through AsyncHTTPClient, decoded and cached by an informer"), (.reconciled, "+ a round that does nothing"), (.requested, "+ one merge patch sent in the round"),
     ]
     for (variant, name) in rows where measured[variant] != nil {
@@ -353,14 +354,15 @@ if wanted("floor") {
         print("")
         print("So one event ≈ \(String(format: "%.0f", event * 1e6)) µs, one round ≈ \(String(format: "%.0f", round * 1e6)) µs, one request ≈ \(String(format: "%.0f", request * 1e6)) µs at this rate. A TaskAction is 8 watch events to the executor (3 of its own, 5 of its Pod's), about 5.4 rounds and 3 writes: \(String(format: "%.2f", (8 * event + 5.4 * round + 3 * request) * 1000)) ms of CPU before any executor logic, were its events this far apart.")
     }
-    if [FloorBench.Variant.socket, .nio, .decoded, .watched].allSatisfy({ measured[$0] != nil }) {
+    if [FloorBench.Variant.socket, .nio, .decoded, .streamed, .watched].allSatisfy({ measured[$0] != nil }) {
         let socket = perEvent(.socket) { $0.cpuSeconds }
         let nio = perEvent(.nio) { $0.cpuSeconds }
         let decoded = perEvent(.decoded) { $0.cpuSeconds }
+        let streamed = perEvent(.streamed) { $0.cpuSeconds }
         let watched = perEvent(.watched) { $0.cpuSeconds }
         func µs(_ value: Double) -> String { String(format: "%.0f µs", value * 1e6) }
         print("")
-        print("Of an event's \(µs(watched)) through the informer: \(µs(socket)) is the kernel's (a bare read), \(µs(nio - socket)) NIO's event loop and HTTP decoder, \(µs(decoded - nio)) decoding the TaskAction, and \(µs(watched - decoded)) AsyncHTTPClient, the watch stream's task and the informer's cache.")
+        print("Of an event's \(µs(watched)) through the informer: \(µs(socket)) is the kernel's (a bare read), \(µs(nio - socket)) NIO's event loop and HTTP decoder, \(µs(decoded - nio)) decoding the TaskAction, \(µs(streamed - decoded)) AsyncHTTPClient and the watch stream's task, and \(µs(watched - streamed)) the informer.")
     }
     if [FloorBench.Variant.decoded, .patched, .reconciled, .requested].allSatisfy({ measured[$0] != nil }) {
         let bare = perEvent(.patched) { $0.cpuSeconds } - perEvent(.decoded) { $0.cpuSeconds }
