@@ -109,6 +109,7 @@ enum FloorBench {
             // Synced when the watch's opening events (one for each TaskAction) have arrived.
             let deadline = ContinuousClock.now + .seconds(10)
             while events.value < keys, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(2)) }
+            guard events.value >= keys else { throw FloorError.watchNotOpened(variant, events: events.value) }
         }
         FileHandle.standardOutput.write(Data("ready\n".utf8))
         var cpuAtStart = 0.0
@@ -155,6 +156,11 @@ enum FloorBench {
             rounds.add()
             return .done
         }
+    }
+
+    enum FloorError: Error {
+        /// A reader's watch did not bring an event for each TaskAction within 10 s.
+        case watchNotOpened(Variant, events: Int)
     }
 
     /// A count shared between tasks.
