@@ -81,8 +81,7 @@ enum FloorBench {
         case .streamed:
             // As the informer opens its watch: no read timer, its decoder settings.
             let options = WatchOptions(labelSelector: "\(watchedLabel)=true", allowWatchBookmarks: true, silence: .caller)
-            let decoder = JSONBytesDecoder(discardUnknownFields: false, discardManagedFields: true, sharedStrings: .shared)
-            let stream = try await client.watch(TaskAction.self, namespace: "default", options: options, decoder: decoder)
+            let stream = try await client.watch(TaskAction.self, namespace: "default", options: options, decoder: FloorReaders.informerDecoder)
             run = Task {
                 for try await event in stream {
                     switch event {

@@ -29,6 +29,10 @@ import Glibc
 enum FloorReaders {
     static let watchPath = "/apis/flyte.org/v1/namespaces/default/taskactions?watch=true&labelSelector=\(FloorBench.watchedLabel)%3Dtrue"
 
+    /// The decoder an informer makes with its default options (``InformerOptions``), so that the
+    /// rows that decode without one decode as it does.
+    static let informerDecoder = JSONBytesDecoder(discardUnknownFields: false, discardManagedFields: true, sharedStrings: .shared)
+
     /// Opens the watch on a blocking socket and counts each event (a line ending `}\n`) on a
     /// thread of its own until the server closes it.
     static func readBySocket(port: Int, events: FloorBench.Counter) throws {
@@ -138,7 +142,7 @@ enum FloorReaders {
         let decode: Bool
         let patcher: Patcher?
         var lines = WatchLineDecoder()
-        let decoder = JSONBytesDecoder(discardUnknownFields: false, discardManagedFields: true, sharedStrings: .shared)
+        let decoder = FloorReaders.informerDecoder
 
         init(events: FloorBench.Counter, decode: Bool, patcher: Patcher?) {
             self.events = events
