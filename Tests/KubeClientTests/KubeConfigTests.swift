@@ -208,6 +208,33 @@ struct KubeConfigTests {
         #expect(try await provider.resolve().authorization == "Bearer two")
     }
 
+    @Test("a token rotated as the kubelet rotates it is read again, even with the old modification time")
+    func tokenRotationBySymlinkSwap() async throws {
+        // The kubelet writes a projected token into a new directory and renames a symlink to it
+        // over the old one; `token` is a symlink through `..data`. Same size, same time: only
+        // the file's identity tells them apart.
+        let dir = try TempDirectory()
+        let fm = FileManager.default
+        let stamp = Date(timeIntervalSince1970: 1_700_000_000)
+        for (version, token) in [("v1", "one"), ("v2", "two")] {
+            try fm.createDirectory(atPath: dir.path + "/" + version, withIntermediateDirectories: false)
+            let file = try dir.write(version + "/token", token)
+            try fm.setAttributes([.modificationDate: stamp], ofItemAtPath: file)
+        }
+        try fm.createSymbolicLink(atPath: dir.path + "/..data", withDestinationPath: "v1")
+        try fm.createSymbolicLink(atPath: dir.path + "/token", withDestinationPath: "..data/token")
+        let provider = CredentialProvider(.tokenFile(dir.path + "/token"))
+        #expect(try await provider.resolve().authorization == "Bearer one")
+        #expect(try await provider.resolve().authorization == "Bearer one")
+
+        try fm.createSymbolicLink(atPath: dir.path + "/..data_tmp", withDestinationPath: "v2")
+        #expect(rename(dir.path + "/..data_tmp", dir.path + "/..data") == 0)
+        #expect(try await provider.resolve().authorization == "Bearer two")
+
+        try fm.removeItem(atPath: dir.path + "/v2/token")
+        await #expect(throws: KubeClientError.self) { try await provider.resolve() }
+    }
+
     @Test("an exec plugin's credential is cached until expirationTimestamp, and its errors are reported")
     func execPlugin() async throws {
         let dir = try TempDirectory()
