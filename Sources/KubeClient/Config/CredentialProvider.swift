@@ -57,7 +57,7 @@ actor CredentialProvider {
 
     private func readTokenFile(_ path: String) throws(KubeClientError) -> String {
         // One stat(2) per request notices a rotated projected token at once, for about a
-        // microsecond. Foundation's `attributesOfItem`, used before, cost about 14 µs a request
+        // microsecond. Foundation's `attributesOfItem`, used before, cost about 13 µs a request
         // here: it fills a dictionary of every attribute and looks up the owner's user and
         // group names.
         let identity = FileIdentity(path)
