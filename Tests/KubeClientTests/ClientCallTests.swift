@@ -373,6 +373,53 @@ struct ClientCallTests {
         }
     }
 
+    @Test("an exec credential plugin's client certificate authenticates over TLS, and a new one is presented when it changes")
+    func execClientCertificateAgainstServer() async throws {
+        let dir = try TempDirectory()
+        var options = KubeSandbox.Options()
+        options.auditWrites = true
+        _ = try await KubeSandbox.with(options) { sandbox, _ in
+            // Certificates handed out by a plugin instead of the kubeconfig, as `tsh kube
+            // credentials` and similar plugins do: alice's, then bob's, then alice's again. Each
+            // credential has expired already, so every request runs the plugin.
+            let authority = try #require(sandbox.certificateAuthority)
+            var outputs: [String] = []
+            for user in ["alice", "bob"] {
+                let issued = try authority.issueClientCertificate(commonName: user)
+                let credential: JSONValue = [
+                    "apiVersion": "client.authentication.k8s.io/v1", "kind": "ExecCredential",
+                    "status": [
+                        "clientCertificateData": .string(issued.certificatePEM), "clientKeyData": .string(issued.privateKeyPEM),
+                        "expirationTimestamp": "2000-01-01T00:00:00Z",
+                    ],
+                ]
+                outputs.append(try dir.write("\(user).json", String(decoding: credential.serialized(), as: UTF8.self)))
+            }
+            let count = dir.path + "/count"
+            let script = try dir.write("cert.sh", """
+                #!/bin/sh
+                echo x >> \(count)
+                if [ $(( $(wc -l < \(count)) % 2 )) = 1 ]; then cat \(outputs[0]); else cat \(outputs[1]); fi
+                """, executable: true)
+            var config = sandbox.clientConfiguration(authentication: .clientCertificate)
+            config.tls.clientCertificatePEM = nil
+            config.tls.clientKeyPEM = nil
+
+            config.credentials = .none
+            let anonymous = try KubernetesClient(configuration: config)
+            await #expect(throws: KubeAPIError.self, "without the plugin's certificate the server refuses") {
+                _ = try await anonymous.create(configMap("anonymous"))
+            }
+            try await anonymous.shutdown()
+
+            config.credentials = .exec(.init(command: script), cluster: nil)
+            let client = try KubernetesClient(configuration: config)
+            for i in 0..<3 { _ = try await client.create(configMap("exec-cert-\(i)")) }
+            try await client.shutdown()
+            #expect(sandbox.auditRecords.map(\.user) == ["alice", "bob", "alice"])
+        }
+    }
+
     @Test("discovery and raw paths are reachable")
     func discovery() async throws {
         try await KubeSandbox.with { _, client in
