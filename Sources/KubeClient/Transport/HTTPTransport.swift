@@ -5,7 +5,6 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
-import Synchronization
 
 /// One finished HTTP exchange, reported to a ``KubernetesClient/RequestObserver``.
 public struct RequestRecord: Sendable {
@@ -39,10 +38,6 @@ final class HTTPTransport: Sendable {
     let observer: (@Sendable (RequestRecord) -> Void)?
     let clock: any RuntimeClock
     let logger: Logger
-    /// The TLS configuration for the client certificate an exec plugin gave last, built when the
-    /// certificate changes rather than for every request: building it (the PEM certificate and
-    /// key parsed) and hashing it took about 20 µs a request (a P-256 key, docs/benchmarks.md).
-    private let pluginTLS = Mutex<(certificate: [UInt8], key: [UInt8], tls: TLSConfiguration)?>(nil)
 
     struct Response: Sendable {
         var status: Int
@@ -93,7 +88,7 @@ final class HTTPTransport: Sendable {
         client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: httpConfig)
         httpConfig.timeout.read = nil
         watchClient = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: httpConfig)
-        credentials = CredentialProvider(configuration.credentials)
+        credentials = CredentialProvider(configuration.credentials, tls: configuration.tls)
         limiter = configuration.rateLimit.map(RateLimiter.init)
     }
 
@@ -150,21 +145,8 @@ final class HTTPTransport: Sendable {
         }
         let auth = try await credentials.resolve()
         if let header = auth.authorization { request.headers.add(name: "Authorization", value: header) }
-        if let cert = auth.clientCertificatePEM, let key = auth.clientKeyPEM {
-            request.tlsConfiguration = try pluginTLSConfiguration(certificate: cert, key: key)
-        }
+        if let tls = auth.tlsConfiguration { request.tlsConfiguration = tls }
         return request
-    }
-
-    /// The TLS configuration presenting an exec plugin's client certificate: the one built for
-    /// the same certificate and key before, or a new one.
-    private func pluginTLSConfiguration(certificate: [UInt8], key: [UInt8]) throws(KubeClientError) -> TLSConfiguration {
-        if let built = pluginTLS.withLock({ $0 }), built.certificate == certificate, built.key == key {
-            return built.tls
-        }
-        let tls = try Self.tlsConfiguration(configuration.tls, clientCertificatePEM: certificate, clientKeyPEM: key)
-        pluginTLS.withLock { $0 = (certificate, key, tls) }
-        return tls
     }
 
     /// Sends a request and reads its whole body, retrying as ``ClientConfiguration/RetryPolicy`` says.
