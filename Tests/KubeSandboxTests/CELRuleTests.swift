@@ -42,6 +42,58 @@ struct CELRuleTests {
         #expect(throws: CELError.unsupported("function quantity() is not implemented by the sandbox")) { try CELParser.parse("quantity(self.x).isLessThan(quantity('1'))") }
     }
 
+    @Test("cel-go's limits: nesting past 250 and a source past 100,000 code points are refused with its words, not a stack overflow; long runs of ! and -, and long && and || chains, are shallow trees")
+    func limits() throws {
+        let tooDeep = CELError.syntax("expression recursion limit exceeded: 250")
+        func repeated(_ text: String, _ count: Int) -> String { String(repeating: text, count: count) }
+        // Past the limit, each way a rule can nest: found by `make fuzz` (target `cel`), whose
+        // input of a few hundred `[`, `!` and `(` overflowed the stack before.
+        for rule in [
+            repeated("(", 300) + "1" + repeated(")", 300),
+            repeated("[", 300) + repeated("]", 300),
+            repeated("{'a': ", 300) + "1" + repeated("}", 300),
+            repeated("size(", 300) + "self" + repeated(")", 300),
+            "1" + repeated(" + 1", 300),
+            "1" + repeated(" == 1", 300),
+            "self" + repeated(".a", 300),
+            "self" + repeated("[0]", 300),
+            repeated("true ? 1 : ", 300) + "0",
+            repeated("!(", 300) + "true" + repeated(")", 300),
+        ] {
+            #expect(throws: tooDeep, "\(rule.prefix(20))…") { _ = try CELParser.parse(rule) }
+        }
+        // Within it, the same shapes parse and evaluate.
+        #expect(try Self.evaluate(repeated("(", 200) + "1" + repeated(")", 200), self: nil) == .int(1))
+        #expect(try Self.evaluate("1" + repeated(" + 1", 200), self: nil) == .int(201))
+        #expect(try Self.evaluate("self" + repeated("[0]", 200), self: JSONValue.array([Self.nested(199)])) == .int(7))
+        // Runs of ! and - are one operator or none, as cel-go reads them.
+        #expect(try Self.evaluate(repeated("!", 5_001) + "true", self: nil) == .bool(false))
+        #expect(try Self.evaluate(repeated("!", 5_000) + "self", self: true) == .bool(true))
+        #expect(try Self.evaluate(repeated("-", 4_000) + "5", self: nil) == .int(5))
+        #expect(try Self.evaluate(repeated("-", 4_001) + "self", self: 5) == .int(-5))
+        #expect(try Self.evaluate(repeated("!!--", 20_000) + "self", self: 5) == .int(5))
+        // A chain of 10,000 conditions is a balanced tree; errors still lose to a deciding side.
+        #expect(try Self.evaluate("true" + repeated(" && true", 10_000), self: nil) == .bool(true))
+        #expect(try Self.evaluate("self.nope == 1" + repeated(" && true", 10_000) + " && false", self: [:]) == .bool(false))
+        #expect(throws: CELError.evaluation("no such key: nope")) { try Self.evaluate("self.nope == 1" + repeated(" || false", 10_000), self: [:]) }
+        #expect(try Self.evaluate(repeated("false || ", 10_000) + "self", self: true) == .bool(true))
+        // The worst a 100,000-character rule can do within the depth limit: every level a
+        // chain of ||, and of && inside it; it parses, evaluates and is released.
+        let level = repeated("false || ", 24) + "(" + repeated("true && ", 24)
+        let deep = repeated(level, 200) + "true" + repeated(")", 200)
+        #expect(deep.unicodeScalars.count < CELParser.maxCodePoints)
+        #expect(try Self.evaluate(deep, self: nil) == .bool(true))
+        let large = "'" + repeated("a", CELParser.maxCodePoints - 1) + "'"
+        #expect(throws: CELError.syntax("expression code point size exceeds limit: size: 100001, limit 100000")) { try CELParser.parse(large) }
+    }
+
+    /// `[[[…[7]…]]]`, `depth` lists deep.
+    static func nested(_ depth: Int) -> JSONValue {
+        var value: JSONValue = 7
+        for _ in 0..<depth { value = .array([value]) }
+        return value
+    }
+
     @Test("patterns match as RE2 does: $ ends the text (ICU's would also match before a final line break), in a CRD's pattern and in CEL's matches()")
     func re2DollarAnchors() throws {
         #expect(RegexCache.matches("^[a-z]+$", "abc") == true)

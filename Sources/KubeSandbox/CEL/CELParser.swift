@@ -37,11 +37,27 @@ indirect enum CELExpr: Sendable {
 /// A recursive-descent parser for the CEL subset: literals, lists and maps, field selection
 /// and indexing, `!` and unary `-`, arithmetic, comparisons, `in`, `&&`, `||`, `?:`, `has()`,
 /// the comprehension macros, and the functions in ``CELEvaluator/functions``.
+///
+/// It keeps cel-go's default limits (`parser.NewParser`), so a rule kube-apiserver refuses is
+/// refused here with the same words: a source over 100,000 code points, and nesting deeper than
+/// 250 (parentheses, lists, maps, arguments, operator chains, selections, indexes and calls,
+/// as cel-go's visitor counts them). The limit also keeps this parser, the evaluator and the
+/// tree's release, all recursive, within a thread's stack: a rule nested thousands deep
+/// overflowed it (found by `make fuzz`, target `cel`).
 struct CELParser {
     var tokens: [CELToken]
     var position = 0
+    /// How deep the expression being read is nested, against ``maxRecursionDepth``.
+    var depth = 0
+
+    /// cel-go's `maxRecursionDepth` default.
+    static let maxRecursionDepth = 250
+    /// cel-go's `expressionSizeCodePointLimit` default.
+    static let maxCodePoints = 100_000
 
     static func parse(_ source: String) throws(CELError) -> CELExpr {
+        let size = source.unicodeScalars.count
+        guard size <= maxCodePoints else { throw CELError.syntax("expression code point size exceeds limit: size: \(size), limit \(maxCodePoints)") }
         var parser = CELParser(tokens: try CELLexer.tokenize(source))
         let expr = try parser.expression()
         guard parser.current == .end else { throw CELError.syntax("unexpected \(parser.describe(parser.current)) after the expression") }
@@ -70,7 +86,15 @@ struct CELParser {
         }
     }
 
+    /// One level deeper; the caller gives it back (`depth -= 1`) when its level is built.
+    mutating func nest() throws(CELError) {
+        depth += 1
+        guard depth <= Self.maxRecursionDepth else { throw CELError.syntax("expression recursion limit exceeded: \(Self.maxRecursionDepth)") }
+    }
+
     mutating func expression() throws(CELError) -> CELExpr {
+        try nest()
+        defer { depth -= 1 }
         let condition = try binary(level: 0)
         guard accept("?") else { return condition }
         let then = try binary(level: 0)
@@ -83,7 +107,18 @@ struct CELParser {
 
     mutating func binary(level: Int) throws(CELError) -> CELExpr {
         guard level < Self.levels.count else { return try unary() }
+        // `||` and `&&` chains become balanced trees, as cel-go's balancer makes them: a long
+        // chain of conditions is not a deep tree. Both are associative, and commutative over
+        // errors, so the grouping does not change a result.
+        if level < 2 {
+            var terms = [try binary(level: level + 1)]
+            while accept(Self.levels[level][0]) { terms.append(try binary(level: level + 1)) }
+            return Self.balanced(Self.levels[level][0], terms[...])
+        }
         var left = try binary(level: level + 1)
+        // Each operator nests the tree one deeper, as cel-go's left-recursive rules do.
+        var chained = 0
+        defer { depth -= chained }
         while true {
             let op: String
             switch current {
@@ -92,19 +127,37 @@ struct CELParser {
             default: return left
             }
             advance()
+            try nest()
+            chained += 1
             left = .binary(op, left, try binary(level: level + 1))
         }
     }
 
+    /// `terms` joined by `op` into a tree of logarithmic depth, in their order.
+    static func balanced(_ op: String, _ terms: ArraySlice<CELExpr>) -> CELExpr {
+        if terms.count == 1 { return terms[terms.startIndex] }
+        let middle = terms.startIndex + terms.count / 2
+        return .binary(op, balanced(op, terms[..<middle]), balanced(op, terms[middle...]))
+    }
+
+    /// A run of `!` or of `-` is one operator applied once or not at all, as in cel-go's
+    /// grammar (`'!'+ member`, `'-'+ member`), so a long run is not a deep tree.
     mutating func unary() throws(CELError) -> CELExpr {
-        if accept("!") { return .unary("!", try unary()) }
-        if accept("-") {
-            // A negative literal, so -9223372036854775808 fits.
-            if case .int(let n) = current { advance(); return try postfix(.literal(.int(-n))) }
-            if case .double(let d) = current { advance(); return try postfix(.literal(.double(-d))) }
-            return .unary("-", try unary())
+        while true {
+            guard let op = ["!", "-"].first(where: { current == .symbol($0) }) else { return try postfix(try primary()) }
+            var count = 0
+            while accept(op) { count += 1 }
+            // An even run is no operator; what follows is read in this same frame.
+            guard count % 2 == 1 else { continue }
+            if op == "-" {
+                // A negative literal, so -9223372036854775808 fits.
+                if case .int(let n) = current { advance(); return try postfix(.literal(.int(-n))) }
+                if case .double(let d) = current { advance(); return try postfix(.literal(.double(-d))) }
+            }
+            try nest()
+            defer { depth -= 1 }
+            return .unary(op, try unary())
         }
-        return try postfix(try primary())
     }
 
     mutating func primary() throws(CELError) -> CELExpr {
@@ -164,7 +217,14 @@ struct CELParser {
 
     mutating func postfix(_ base: CELExpr) throws(CELError) -> CELExpr {
         var expr = base
+        // Each selection, index or call nests the tree one deeper.
+        var chained = 0
+        defer { depth -= chained }
         while true {
+            if current == .symbol(".") || current == .symbol("[") {
+                try nest()
+                chained += 1
+            }
             if accept(".") {
                 guard case .identifier(let name) = current else { throw CELError.syntax("expected a field name after '.', found \(describe(current))") }
                 advance()
