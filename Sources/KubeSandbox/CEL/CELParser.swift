@@ -42,7 +42,7 @@ indirect enum CELExpr: Sendable {
 /// refused here with the same words: a source over 100,000 code points, and nesting deeper than
 /// 250 (parentheses, lists, maps, arguments, operator chains, selections, indexes and calls,
 /// as cel-go's visitor counts them). The limit also keeps this parser, the evaluator and the
-/// tree's release, all recursive, within a thread's stack: a rule nested thousands deep
+/// tree's release, all recursive, within a thread's stack: a rule nested a few hundred deep
 /// overflowed it (found by `make fuzz`, target `cel`).
 struct CELParser {
     var tokens: [CELToken]
