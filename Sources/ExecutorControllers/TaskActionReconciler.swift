@@ -190,6 +190,11 @@ public final class TaskActionReconciler: Reconciler {
             let info = PhaseInfo.failure("BadTaskSpecification", "spec.taskTemplate is not a valid flyteidl2.core.TaskTemplate: \(error)")
             return try await commit(taskAction, old: old, status: status, info: info, state: PluginState(), now: now)
         }
+        // Flyte cannot build the task's metadata then (its annotations); no later round could.
+        if let problem = SecretAnnotations.problem(template.securityContext.secrets) {
+            let info = PhaseInfo.failure("BadTaskSpecification", "the task template's secrets cannot be annotated: \(problem)")
+            return try await commit(taskAction, old: old, status: status, info: info, state: PluginState(), now: now)
+        }
         var probe = taskAction
         probe.status = status
         let context = TaskExecutionContext(taskAction: probe, template: template, properties: driver.properties, config: config.plugins, now: now)

@@ -10,25 +10,9 @@ public enum ChildNames {
         return generated
     }
 
-    /// Flyte's base32 alphabet, no padding.
-    static let alphabet = Array("abcdefghijklmnopqrstuvwxyz123456")
-
-    /// Base32 of the big-endian bytes of `value`, as Go's `base32.NewEncoding(alphabet).WithPadding(NoPadding)`.
+    /// Base32 of the big-endian bytes of `value`, in Flyte's alphabet, without padding.
     static func base32(_ value: UInt32) -> String {
-        let bytes: [UInt8] = [UInt8(value >> 24), UInt8((value >> 16) & 0xff), UInt8((value >> 8) & 0xff), UInt8(value & 0xff)]
-        var bits = 0
-        var buffer: UInt32 = 0
-        var out = ""
-        for byte in bytes {
-            buffer = (buffer << 8) | UInt32(byte)
-            bits += 8
-            while bits >= 5 {
-                out.append(alphabet[Int((buffer >> UInt32(bits - 5)) & 31)])
-                bits -= 5
-            }
-        }
-        if bits > 0 { out.append(alphabet[Int((buffer << UInt32(5 - bits)) & 31)]) }
-        return out
+        FlyteBase32.encode([UInt8(value >> 24), UInt8((value >> 16) & 0xff), UInt8((value >> 8) & 0xff), UInt8(value & 0xff)])
     }
 
     /// A DNS-1123 subdomain: camelCase to kebab-case, lower case, only `[-.a-z0-9]`, no

@@ -16,7 +16,8 @@ public struct TaskExecutionContext: Sendable {
     public var ownerReference: OwnerReference
     /// Labels of the child (section 4.2 of the spec).
     public var labels: [String: String]
-    /// Annotations of the child.
+    /// Annotations of the child: the configured defaults, the TaskAction's, and the secrets'
+    /// `flyte.secrets/s<N>` (`SecretAnnotations`).
     public var annotations: [String: String]
     /// `ACTION_NAME`, `RUN_NAME`, `_U_RUN_BASE`, `_U_ORG_NAME`, then `spec.envVars`, in order.
     public var environment: [EnvVar]
@@ -57,11 +58,14 @@ public struct TaskExecutionContext: Sendable {
         labels["action"] = ChildNames.labelValue(spec.actionName)
         labels["attempt"] = String(attempt)
         labels["task-name"] = ChildNames.labelValue(template.id.name)
-        if !template.securityContext.secrets.isEmpty { labels["inject-flyte-secrets"] = "true" }
+        let secrets = template.securityContext.secrets
+        if !secrets.isEmpty { labels[SecretAnnotations.podLabel] = "true" }
         self.labels = labels
 
         var annotations = config.defaultAnnotations
         for (k, v) in taskAction.metadata.annotations ?? [:] where !k.hasPrefix("kubectl.kubernetes.io/") { annotations[k] = v }
+        // After the TaskAction's own, as Flyte's union does: a webhook must read what it wrote.
+        for (k, v) in SecretAnnotations.annotations(secrets) { annotations[k] = v }
         self.annotations = annotations
 
         var env = [

@@ -116,7 +116,7 @@ struct AppSpecTests {
                         "FLYTE_INTERNAL_EXECUTION_PROJECT=flytesnacks", "FLYTE_INTERNAL_EXECUTION_DOMAIN=development"])
     }
 
-    @Test("the run-as ServiceAccount wins over the default; no request timeout gives the default; secrets add the injection labels")
+    @Test("the run-as ServiceAccount wins over the default; no request timeout gives the default; secrets add the injection labels and Flyte's annotations")
     func serviceAccountTimeoutSecrets() throws {
         var config = AppsConfig()
         config.defaultServiceAccount = "apps-default"
@@ -129,6 +129,8 @@ struct AppSpecTests {
         #expect(service.value(atPath: "spec.template.spec.serviceAccountName") == "model-server")
         #expect(service.value(atPath: "spec.template.spec.timeoutSeconds") == 300)
         #expect(service.value(atPath: "spec.template.metadata.labels") == ["organization": "flyte", "project": "flytesnacks", "domain": "development", "inject-flyte-secrets": "true"])
+        // base32 of `group: "hf-token"\nkey: "token"\n` in Flyte's alphabet (SecretAnnotationsTests says how it was computed).
+        #expect(service.value(atPath: "spec.template.metadata.annotations") == ["flyte.secrets/s0": "m4zg54lqhiqce1dgfv1g512fnyrau12fpe4caitun4vwk2rcbi"])
     }
 
     @Test("a pod payload is used as it is, with its labels and annotations on the template")
@@ -156,6 +158,7 @@ struct AppSpecTests {
         (["container": ["image": ""]], "spec.container.image: is required"),
         (["container": ["image": "nginx"], "autoscaling": ["scalingMetric": [:]]], "spec.autoscaling.scalingMetric: exactly one of requestRate or concurrency must be set"),
         (["container": ["image": "nginx"], "inputs": ["items": [["name": "a", "stringValue": "x"], ["name": "a", "stringValue": "y"]]]], "spec.inputs.items[1].name: \"a\" is not unique"),
+        (["container": ["image": "nginx"], "securityContext": ["secrets": [["key": "k", "mountRequirement": 7]]]], "spec.securityContext.secrets: invalid mount requirement [7]"),
     ] as [([String: JSONValue], String)])
     func invalidSpecs(fields: [String: JSONValue], message: String) {
         #expect(throws: AppSpecError.self) { try AppSpecReader.read(Self.spec(fields)) }

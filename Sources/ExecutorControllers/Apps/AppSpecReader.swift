@@ -4,6 +4,7 @@ import FlyteIDL
 import Foundation
 import KubeClient
 import SwiftProtobuf
+import TaskPlugins
 
 /// What is wrong with an App's spec: the field, by its JSON path, and the rule it breaks.
 public struct AppSpecError: Error, Hashable, CustomStringConvertible {
@@ -132,6 +133,10 @@ public enum AppSpecReader {
         }
         if case .user(let user)? = spec.creator.principal, user.hasID, user.id.subject.isEmpty {
             throw AppSpecError(field: "spec.creator.user.id.subject", problem: "is required")
+        }
+        // Not a buf.validate rule: Flyte's app client fails the deploy when it cannot annotate them.
+        if let problem = SecretAnnotations.problem(spec.securityContext.secrets) {
+            throw AppSpecError(field: "spec.securityContext.secrets", problem: problem)
         }
     }
 }

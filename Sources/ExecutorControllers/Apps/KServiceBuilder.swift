@@ -4,6 +4,7 @@ import FlyteIDL
 import Foundation
 import KubeClient
 import SwiftProtobuf
+import TaskPlugins
 
 /// Builds the Knative Service that represents an App, as Flyte's app client does
 /// (`app/internal/k8s/app_client.go`, spec §9.2): its name, labels, annotations, revision
@@ -90,8 +91,9 @@ public struct KServiceBuilder: Sendable {
         ]
     }
 
-    /// The revision template: metadata (autoscaling annotations; the secret-injection labels
-    /// when the app has secrets; a pod payload's own labels and annotations) and the pod spec.
+    /// The revision template: metadata (autoscaling annotations; the secret-injection labels and
+    /// `flyte.secrets/s<N>` annotations when the app has secrets; a pod payload's own labels and
+    /// annotations) and the pod spec.
     func template(_ deployment: AppDeployment, namespace: String) -> JSONValue {
         let spec = deployment.spec
         var labels: [String: JSONValue] = [:]
@@ -112,7 +114,8 @@ public struct KServiceBuilder: Sendable {
             labels["organization"] = "flyte"
             labels["project"] = .string(deployment.id.project)
             labels["domain"] = .string(deployment.id.domain)
-            labels["inject-flyte-secrets"] = "true"
+            labels[SecretAnnotations.podLabel] = "true"
+            for (k, v) in SecretAnnotations.annotations(spec.securityContext.secrets) { annotations[k] = .string(v) }
         }
         // The first container's environment, in Flyte's order: the configured defaults (sorted,
         // as a map has no order), the app's own, then the endpoint pattern and the execution
