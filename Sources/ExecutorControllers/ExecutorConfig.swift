@@ -61,13 +61,14 @@ public struct ExecutorConfig: Codable, Sendable, Hashable {
 
         public init() {}
 
-        enum CodingKeys: String, CodingKey {
+        enum CodingKeys: String, CodingKey, CaseIterable {
             case intervalSeconds = "interval-seconds"
             case maxTTLSeconds = "max-ttl-seconds"
             case labels
         }
 
         public init(from decoder: any Decoder) throws {
+            try decoder.rejectUnknownKeys(CodingKeys.self)
             let c = try decoder.container(keyedBy: CodingKeys.self)
             intervalSeconds = try c.decodeIfPresent(Int.self, forKey: .intervalSeconds) ?? 1800
             maxTTLSeconds = try c.decodeIfPresent(Int.self, forKey: .maxTTLSeconds) ?? 3600
@@ -77,7 +78,7 @@ public struct ExecutorConfig: Codable, Sendable, Hashable {
 
     public init() {}
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case maxSystemFailures = "max-system-failures"
         case requeueSeconds = "requeue-seconds"
         case statusCoalesceMilliseconds = "status-coalesce-milliseconds"
@@ -98,6 +99,7 @@ public struct ExecutorConfig: Codable, Sendable, Hashable {
     }
 
     public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
         let c = try decoder.container(keyedBy: CodingKeys.self)
         maxSystemFailures = try c.decodeIfPresent(Int.self, forKey: .maxSystemFailures) ?? 3
         requeueSeconds = try c.decodeIfPresent(Int.self, forKey: .requeueSeconds) ?? 10
@@ -137,11 +139,7 @@ public struct ExecutorConfig: Codable, Sendable, Hashable {
         do {
             let value = try JSONValue(yaml: text)
             if value.isNull { return ExecutorConfig() }
-            guard case .object(let members) = value else { throw Invalid(path: path, problem: "the top level must be a mapping") }
-            let known = Set(["max-system-failures", "requeue-seconds", "status-coalesce-milliseconds", "status-writes-per-second", "status-coalesce-max-milliseconds", "gc", "default-for-task-types", "plugins", "spark", "ray", "apps", "events", "cluster", "storage", "notifications", "events-reporting-controller", "kind-recheck-seconds"])
-            if let unknown = members.keys.sorted().first(where: { !known.contains($0) }) {
-                throw Invalid(path: path, problem: "unknown key \"\(unknown)\"")
-            }
+            guard case .object = value else { throw Invalid(path: path, problem: "the top level must be a mapping") }
             let config = try JSONValueDecoder().decode(ExecutorConfig.self, from: value)
             if config.maxSystemFailures < 0 { throw Invalid(path: path, problem: "max-system-failures must be 0 or more") }
             if config.apps.maxRequestTimeoutSeconds < 1 || config.apps.defaultRequestTimeoutSeconds < 0 { throw Invalid(path: path, problem: "apps: request timeouts must be positive") }

@@ -1,3 +1,5 @@
+import KubeClient
+
 /// `events:` in the executor's config file: Flyte's events service, which learns of every
 /// phase change through `flyteidl2.workflow.EventsProxyService/Record`. Without a URL the
 /// executor logs the events at debug level instead.
@@ -28,7 +30,7 @@ public struct EventsConfig: Codable, Sendable, Hashable {
         self.url = url
     }
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case url
         case caFile = "ca-file"
         case tokenFile = "token-file"
@@ -40,6 +42,7 @@ public struct EventsConfig: Codable, Sendable, Hashable {
     }
 
     public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
         let c = try decoder.container(keyedBy: CodingKeys.self)
         url = try c.decodeIfPresent(String.self, forKey: .url)
         caFile = try c.decodeIfPresent(String.self, forKey: .caFile)

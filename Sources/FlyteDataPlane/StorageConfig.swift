@@ -1,3 +1,5 @@
+import KubeClient
+
 /// `storage:` in the executor's config file: where error documents are read from.
 ///
 /// ```yaml
@@ -32,13 +34,14 @@ public struct StorageConfig: Codable, Sendable, Hashable {
         self.s3 = s3
     }
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case type
         case maxDocumentBytes = "max-document-bytes"
         case s3
     }
 
     public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
         let c = try decoder.container(keyedBy: CodingKeys.self)
         type = try c.decodeIfPresent(Kind.self, forKey: .type) ?? .none
         maxDocumentBytes = try c.decodeIfPresent(Int.self, forKey: .maxDocumentBytes) ?? 10 * 1024 * 1024
@@ -68,7 +71,7 @@ public struct S3Config: Codable, Sendable, Hashable {
         self.secretAccessKey = secretAccessKey
     }
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case region, endpoint
         case forcePathStyle = "force-path-style"
         case accessKeyId = "access-key-id"
@@ -79,6 +82,7 @@ public struct S3Config: Codable, Sendable, Hashable {
     }
 
     public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
         let c = try decoder.container(keyedBy: CodingKeys.self)
         region = try c.decodeIfPresent(String.self, forKey: .region)
         endpoint = try c.decodeIfPresent(String.self, forKey: .endpoint)

@@ -24,10 +24,41 @@ public struct PluginConfig: Codable, Sendable, Hashable {
     public var podPendingTimeoutSeconds: Int = 0
     /// GPU resource name for the `GPU` resource of a template.
     public var gpuResourceName: String = "nvidia.com/gpu"
+    /// Tolerations of every Pod, after the resource and interruptible ones.
+    public var defaultTolerations: [Toleration] = []
+    /// Tolerations of Pods whose containers request or limit the named resource
+    /// (`nvidia.com/gpu: [...]`).
+    public var resourceTolerations: [String: [Toleration]] = [:]
+    /// Extended resources whose request adds the toleration `{key: <resource>, operator: Exists,
+    /// effect: NoSchedule}`.
+    public var addTolerationsForExtendedResources: [String] = []
+    /// A Pod's `affinity` when its spec has none.
+    public var defaultAffinity: JSONValue?
+    /// A Pod's `securityContext` when its spec has none.
+    public var defaultPodSecurityContext: JSONValue?
+    /// The primary container's `securityContext` when it has none.
+    public var defaultSecurityContext: JSONValue?
+    /// A Pod's `dnsConfig` when its spec has none.
+    public var defaultPodDNSConfig: JSONValue?
+    /// Every Pod's `hostNetwork`, when set.
+    public var enableHostNetworkingPod: Bool?
+    /// A required node-affinity requirement added to every term of interruptible tasks' Pods.
+    public var interruptibleNodeSelectorRequirement: JSONValue?
+    /// The same for the Pods of tasks that are not interruptible.
+    public var nonInterruptibleNodeSelectorRequirement: JSONValue?
+    /// Environment variables of every container, after the task's own (they win over them).
+    public var defaultEnvVars: [String: String] = [:]
+    /// Environment variables of every container whose values are read from the executor's own
+    /// environment when the child is built: `{NAME_IN_TASK: NAME_IN_EXECUTOR}`.
+    public var defaultEnvVarsFromEnv: [String: String] = [:]
+    /// Secrets every container takes all its variables from (`envFrom`, optional).
+    public var defaultEnvFromSecrets: [String] = []
+    /// ConfigMaps every container takes all its variables from (`envFrom`, optional).
+    public var defaultEnvFromConfigMaps: [String] = []
 
     public init() {}
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case defaultLabels = "default-labels"
         case defaultAnnotations = "default-annotations"
         case defaultNodeSelector = "default-node-selector"
@@ -40,9 +71,24 @@ public struct PluginConfig: Codable, Sendable, Hashable {
         case createContainerConfigErrorGracePeriodSeconds = "create-container-config-error-grace-period-seconds"
         case podPendingTimeoutSeconds = "pod-pending-timeout-seconds"
         case gpuResourceName = "gpu-resource-name"
+        case defaultTolerations = "default-tolerations"
+        case resourceTolerations = "resource-tolerations"
+        case addTolerationsForExtendedResources = "add-tolerations-for-extended-resources"
+        case defaultAffinity = "default-affinity"
+        case defaultPodSecurityContext = "default-pod-security-context"
+        case defaultSecurityContext = "default-security-context"
+        case defaultPodDNSConfig = "default-pod-dns-config"
+        case enableHostNetworkingPod = "enable-host-networking-pod"
+        case interruptibleNodeSelectorRequirement = "interruptible-node-selector-requirement"
+        case nonInterruptibleNodeSelectorRequirement = "non-interruptible-node-selector-requirement"
+        case defaultEnvVars = "default-env-vars"
+        case defaultEnvVarsFromEnv = "default-env-vars-from-env"
+        case defaultEnvFromSecrets = "default-env-from-secrets"
+        case defaultEnvFromConfigMaps = "default-env-from-configmaps"
     }
 
     public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let d = PluginConfig()
         defaultLabels = try c.decodeIfPresent([String: String].self, forKey: .defaultLabels) ?? d.defaultLabels
@@ -57,5 +103,38 @@ public struct PluginConfig: Codable, Sendable, Hashable {
         createContainerConfigErrorGracePeriodSeconds = try c.decodeIfPresent(Int.self, forKey: .createContainerConfigErrorGracePeriodSeconds) ?? d.createContainerConfigErrorGracePeriodSeconds
         podPendingTimeoutSeconds = try c.decodeIfPresent(Int.self, forKey: .podPendingTimeoutSeconds) ?? d.podPendingTimeoutSeconds
         gpuResourceName = try c.decodeIfPresent(String.self, forKey: .gpuResourceName) ?? d.gpuResourceName
+        defaultTolerations = try c.decodeIfPresent([Toleration].self, forKey: .defaultTolerations) ?? []
+        resourceTolerations = try c.decodeIfPresent([String: [Toleration]].self, forKey: .resourceTolerations) ?? [:]
+        addTolerationsForExtendedResources = try c.decodeIfPresent([String].self, forKey: .addTolerationsForExtendedResources) ?? []
+        defaultAffinity = try Self.object(c, .defaultAffinity)
+        defaultPodSecurityContext = try Self.object(c, .defaultPodSecurityContext)
+        defaultSecurityContext = try Self.object(c, .defaultSecurityContext)
+        defaultPodDNSConfig = try Self.object(c, .defaultPodDNSConfig)
+        enableHostNetworkingPod = try c.decodeIfPresent(Bool.self, forKey: .enableHostNetworkingPod)
+        interruptibleNodeSelectorRequirement = try Self.requirement(c, .interruptibleNodeSelectorRequirement)
+        nonInterruptibleNodeSelectorRequirement = try Self.requirement(c, .nonInterruptibleNodeSelectorRequirement)
+        defaultEnvVars = try c.decodeIfPresent([String: String].self, forKey: .defaultEnvVars) ?? [:]
+        defaultEnvVarsFromEnv = try c.decodeIfPresent([String: String].self, forKey: .defaultEnvVarsFromEnv) ?? [:]
+        defaultEnvFromSecrets = try c.decodeIfPresent([String].self, forKey: .defaultEnvFromSecrets) ?? []
+        defaultEnvFromConfigMaps = try c.decodeIfPresent([String].self, forKey: .defaultEnvFromConfigMaps) ?? []
+    }
+
+    /// A Kubernetes object given whole (an Affinity, a PodSecurityContext, …): a mapping, or absent.
+    private static func object(_ c: KeyedDecodingContainer<CodingKeys>, _ key: CodingKeys) throws -> JSONValue? {
+        guard let value = try c.decodeIfPresent(JSONValue.self, forKey: key), !value.isNull else { return nil }
+        guard case .object = value else {
+            throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: "\(key.rawValue) must be a mapping (a Kubernetes object)")
+        }
+        return value
+    }
+
+    /// A NodeSelectorRequirement: `key`, an `operator` the scheduler knows, and `values`.
+    private static func requirement(_ c: KeyedDecodingContainer<CodingKeys>, _ key: CodingKeys) throws -> JSONValue? {
+        guard let value = try object(c, key) else { return nil }
+        let operators = ["In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"]
+        guard case .string(let name)? = value["key"], !name.isEmpty, case .string(let op)? = value["operator"], operators.contains(op) else {
+            throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: "\(key.rawValue) needs a key and an operator of \(operators.joined(separator: ", "))")
+        }
+        return value
     }
 }

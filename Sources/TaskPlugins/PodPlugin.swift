@@ -63,16 +63,7 @@ public struct PodPlugin: KubernetesTaskPlugin {
         }
 
         var spec = pod.spec ?? PodSpec(containers: [])
-        if spec.restartPolicy == nil { spec.restartPolicy = "Never" }
-        if let sa = context.serviceAccount { spec.serviceAccountName = sa }
-        if (spec.schedulerName ?? "").isEmpty, let scheduler = config.schedulerName, !scheduler.isEmpty { spec.schedulerName = scheduler }
-        var selector = spec.nodeSelector ?? [:]
-        for (k, v) in config.defaultNodeSelector where selector[k] == nil { selector[k] = v }
-        if context.interruptible {
-            for (k, v) in config.interruptibleNodeSelector { selector[k] = v }
-            spec.tolerations = (spec.tolerations ?? []) + config.interruptibleTolerations
-        }
-        spec.nodeSelector = selector.isEmpty ? nil : selector
+        config.apply(to: &spec, primary: primary, interruptible: context.interruptible, serviceAccount: context.serviceAccount)
         if spec.unknownFields["enableServiceLinks"] == nil { spec.unknownFields["enableServiceLinks"] = false }
         pod.spec = spec
 

@@ -19,7 +19,8 @@ public struct TaskExecutionContext: Sendable {
     /// Annotations of the child: the configured defaults, the TaskAction's, and the secrets'
     /// `flyte.secrets/s<N>` (`SecretAnnotations`).
     public var annotations: [String: String]
-    /// `ACTION_NAME`, `RUN_NAME`, `_U_RUN_BASE`, `_U_ORG_NAME`, then `spec.envVars`, in order.
+    /// `ACTION_NAME`, `RUN_NAME`, `_U_RUN_BASE`, `_U_ORG_NAME`, then `spec.envVars`, then the
+    /// configured `default-env-vars` and `default-env-vars-from-env`, in order.
     public var environment: [EnvVar]
     public var serviceAccount: String?
     public var interruptible: Bool
@@ -78,6 +79,17 @@ public struct TaskExecutionContext: Sendable {
             for (k, v) in vars.sorted(by: { $0.key < $1.key }) where !Self.reservedEnvironment.contains(k) {
                 env.append(EnvVar(name: k, value: v))
             }
+        }
+        // The platform's defaults come last and win over the task's own, as in Flyte (which
+        // appends them, and the kubelet takes the last of a name); not over the four above.
+        var defaults = config.defaultEnvVars.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        if !config.defaultEnvVarsFromEnv.isEmpty {
+            let process = ProcessInfo.processInfo.environment
+            defaults += config.defaultEnvVarsFromEnv.sorted { $0.key < $1.key }.map { ($0.key, process[$0.value] ?? "") }
+        }
+        for (k, v) in defaults where !Self.reservedEnvironment.contains(k) {
+            env.removeAll { $0.name == k }
+            env.append(EnvVar(name: k, value: v))
         }
         environment = env
 

@@ -1,4 +1,5 @@
 import Foundation
+import KubeClient
 
 /// Settings of the App controller (Flyte's `internalApps` configuration, spec §9.3), the
 /// config file's `apps:` section.
@@ -24,7 +25,7 @@ public struct AppsConfig: Codable, Sendable, Hashable {
 
     public init() {}
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case enabled
         case baseDomain = "base-domain"
         case scheme
@@ -37,6 +38,7 @@ public struct AppsConfig: Codable, Sendable, Hashable {
     }
 
     public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let defaults = AppsConfig()
         enabled = try c.decodeIfPresent(Bool.self, forKey: .enabled) ?? defaults.enabled

@@ -210,19 +210,10 @@ struct FlexibleKey: CodingKey, Hashable {
     static func rejectUnknown(in container: KeyedDecodingContainer<FlexibleKey>, known: [String], at path: String) throws {
         let accepted = Set(known + known.map(kebab))
         if let unknown = container.allKeys.map(\.stringValue).sorted().first(where: { !accepted.contains($0) }) {
-            let location = container.codingPath.reduce("") { path, key in
-                (key.intValue ?? Int(key.stringValue)).map { "\(path)[\($0)]" } ?? (path.isEmpty ? key.stringValue : "\(path).\(key.stringValue)")
-            }
+            let location = UnknownConfigKey.location(of: container.codingPath)
             throw UnknownConfigKey(location: location.isEmpty ? path : location, key: unknown)
         }
     }
-}
-
-/// A key the config file does not know, and where it is.
-struct UnknownConfigKey: Error, CustomStringConvertible {
-    var location: String
-    var key: String
-    var description: String { "\(location): unknown key \"\(key)\"" }
 }
 
 extension KeyedDecodingContainer where Key == FlexibleKey {

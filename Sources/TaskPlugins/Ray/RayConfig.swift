@@ -1,3 +1,5 @@
+import KubeClient
+
 /// Settings of the Ray plugin (Flyte's `plugins.ray` configuration).
 public struct RayConfig: Codable, Sendable, Hashable {
     /// Delete the cluster when the job ends, unless the job says otherwise. Defaults to true.
@@ -20,7 +22,7 @@ public struct RayConfig: Codable, Sendable, Hashable {
 
     public init() {}
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case shutdownAfterJobFinishes = "shutdown-after-job-finishes"
         case ttlSecondsAfterFinished = "ttl-seconds-after-finished"
         case serviceType = "service-type"
@@ -33,6 +35,7 @@ public struct RayConfig: Codable, Sendable, Hashable {
     }
 
     public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let d = RayConfig()
         shutdownAfterJobFinishes = try c.decodeIfPresent(Bool.self, forKey: .shutdownAfterJobFinishes) ?? d.shutdownAfterJobFinishes

@@ -1,3 +1,5 @@
+import KubeClient
+
 /// Settings of the Spark plugin (Flyte's `plugins.spark` configuration).
 public struct SparkConfig: Codable, Sendable, Hashable {
     /// Spark properties every application starts from.
@@ -19,15 +21,22 @@ public struct SparkConfig: Codable, Sendable, Hashable {
             self.sparkConfig = sparkConfig
         }
 
-        enum CodingKeys: String, CodingKey {
+        enum CodingKeys: String, CodingKey, CaseIterable {
             case name
             case sparkConfig = "spark-config"
+        }
+
+        public init(from decoder: any Decoder) throws {
+            try decoder.rejectUnknownKeys(CodingKeys.self)
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            name = try c.decode(String.self, forKey: .name)
+            sparkConfig = try c.decodeIfPresent([String: String].self, forKey: .sparkConfig) ?? [:]
         }
     }
 
     public init() {}
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case sparkConfigDefault = "spark-config-default"
         case sparkHistoryServerURL = "spark-history-server-url"
         case features
@@ -35,6 +44,7 @@ public struct SparkConfig: Codable, Sendable, Hashable {
     }
 
     public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
         let c = try decoder.container(keyedBy: CodingKeys.self)
         sparkConfigDefault = try c.decodeIfPresent([String: String].self, forKey: .sparkConfigDefault) ?? [:]
         sparkHistoryServerURL = try c.decodeIfPresent(String.self, forKey: .sparkHistoryServerURL)

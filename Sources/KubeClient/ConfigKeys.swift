@@ -1,0 +1,45 @@
+/// A key that a configuration file's section does not know, and where it is. A setting that is
+/// spelled wrong, or that another program's file has and this one does not, is refused rather
+/// than ignored: ignored, it would look applied.
+public struct UnknownConfigKey: Error, CustomStringConvertible, Sendable {
+    /// Where the key is, such as `plugins` or `notifications.webhooks[0]`; empty at the top.
+    public var location: String
+    public var key: String
+
+    public init(location: String, key: String) {
+        self.location = location
+        self.key = key
+    }
+
+    public var description: String {
+        location.isEmpty ? "unknown key \"\(key)\"" : "\(location): unknown key \"\(key)\""
+    }
+
+    /// `plugins`, `storage.s3`, `notifications.webhooks[0]`: a coding path as the file writes it.
+    public static func location(of path: [any CodingKey]) -> String {
+        path.reduce("") { text, key in
+            if let index = key.intValue ?? Int(key.stringValue) { return "\(text)[\(index)]" }
+            return text.isEmpty ? key.stringValue : "\(text).\(key.stringValue)"
+        }
+    }
+}
+
+extension Decoder {
+    /// Fails with ``UnknownConfigKey`` when the mapping being decoded has a member that `Keys`
+    /// does not name (the first in sorted order, so the message is stable).
+    public func rejectUnknownKeys<Keys: CodingKey & CaseIterable>(_ keys: Keys.Type) throws {
+        let known = Set(Keys.allCases.map(\.stringValue))
+        let members = try container(keyedBy: AnyConfigKey.self)
+        if let unknown = members.allKeys.map(\.stringValue).sorted().first(where: { !known.contains($0) }) {
+            throw UnknownConfigKey(location: UnknownConfigKey.location(of: codingPath), key: unknown)
+        }
+    }
+}
+
+/// Any member name, so that every key of a mapping is listed.
+private struct AnyConfigKey: CodingKey {
+    var stringValue: String
+    var intValue: Int? { nil }
+    init?(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
+}
