@@ -55,6 +55,20 @@ public struct PluginConfig: Codable, Sendable, Hashable {
     public var defaultEnvFromSecrets: [String] = []
     /// ConfigMaps every container takes all its variables from (`envFrom`, optional).
     public var defaultEnvFromConfigMaps: [String] = []
+    /// The node label naming a node's accelerator device, for tasks that ask for one.
+    public var gpuDeviceNodeLabel = "k8s.amazonaws.com/accelerator"
+    /// The node label naming a node's GPU partition size.
+    public var gpuPartitionSizeNodeLabel = "k8s.amazonaws.com/gpu-partition-size"
+    /// For tasks that ask for an unpartitioned device: the requirement instead of "the partition
+    /// label does not exist".
+    public var gpuUnpartitionedNodeSelectorRequirement: JSONValue?
+    /// For tasks that ask for an unpartitioned device: a toleration to add.
+    public var gpuUnpartitionedToleration: Toleration?
+    /// A task's accelerator device (upper case) → the value of the device node label.
+    public var acceleratorDevices: [String: String] = AcceleratorDeviceClass.deviceNames
+    /// Per device class (`NVIDIA_GPU`, `GOOGLE_TPU`, …): the resource and labels that replace
+    /// the GPU settings above. Given, it replaces Flyte's defaults.
+    public var acceleratorDeviceClasses: [String: AcceleratorDeviceClass] = AcceleratorDeviceClass.defaults
 
     public init() {}
 
@@ -85,6 +99,12 @@ public struct PluginConfig: Codable, Sendable, Hashable {
         case defaultEnvVarsFromEnv = "default-env-vars-from-env"
         case defaultEnvFromSecrets = "default-env-from-secrets"
         case defaultEnvFromConfigMaps = "default-env-from-configmaps"
+        case gpuDeviceNodeLabel = "gpu-device-node-label"
+        case gpuPartitionSizeNodeLabel = "gpu-partition-size-node-label"
+        case gpuUnpartitionedNodeSelectorRequirement = "gpu-unpartitioned-node-selector-requirement"
+        case gpuUnpartitionedToleration = "gpu-unpartitioned-toleration"
+        case acceleratorDevices = "accelerator-devices"
+        case acceleratorDeviceClasses = "accelerator-device-classes"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -117,6 +137,15 @@ public struct PluginConfig: Codable, Sendable, Hashable {
         defaultEnvVarsFromEnv = try c.decodeIfPresent([String: String].self, forKey: .defaultEnvVarsFromEnv) ?? [:]
         defaultEnvFromSecrets = try c.decodeIfPresent([String].self, forKey: .defaultEnvFromSecrets) ?? []
         defaultEnvFromConfigMaps = try c.decodeIfPresent([String].self, forKey: .defaultEnvFromConfigMaps) ?? []
+        gpuDeviceNodeLabel = try c.decodeIfPresent(String.self, forKey: .gpuDeviceNodeLabel) ?? d.gpuDeviceNodeLabel
+        gpuPartitionSizeNodeLabel = try c.decodeIfPresent(String.self, forKey: .gpuPartitionSizeNodeLabel) ?? d.gpuPartitionSizeNodeLabel
+        gpuUnpartitionedNodeSelectorRequirement = try Self.requirement(c, .gpuUnpartitionedNodeSelectorRequirement)
+        gpuUnpartitionedToleration = try c.decodeIfPresent(Toleration.self, forKey: .gpuUnpartitionedToleration)
+        acceleratorDevices = try c.decodeIfPresent([String: String].self, forKey: .acceleratorDevices) ?? d.acceleratorDevices
+        if let classes = try c.decodeIfPresent([String: AcceleratorDeviceClass].self, forKey: .acceleratorDeviceClasses) {
+            // Flyte upper-cases these keys (its config reader lower-cases map keys).
+            acceleratorDeviceClasses = Dictionary(classes.map { ($0.key.uppercased(), $0.value) }, uniquingKeysWith: { $1 })
+        }
     }
 
     /// A Kubernetes object given whole (an Affinity, a PodSecurityContext, …): a mapping, or absent.

@@ -33,7 +33,7 @@ public struct PodPlugin: KubernetesTaskPlugin {
             c.command = container.command.isEmpty ? nil : try render(container.command, context)
             c.args = container.args.isEmpty ? nil : try render(container.args, context)
             c.env = Self.merge(container.env.map { EnvVar(name: $0.key, value: $0.value) }, context.environment)
-            c.resources = try ResourceMapping.requirements(container.resources, gpuResourceName: config.gpuResourceName)
+            c.resources = try ResourceMapping.requirements(container.resources, gpuResourceName: config.gpuResourceName(for: template))
             c.unknownFields["terminationMessagePolicy"] = "FallbackToLogsOnError"
             pod = Pod(metadata: ObjectMeta(), spec: PodSpec(containers: [c]))
             primary = name
@@ -64,6 +64,16 @@ public struct PodPlugin: KubernetesTaskPlugin {
 
         var spec = pod.spec ?? PodSpec(containers: [])
         config.apply(to: &spec, primary: primary, interruptible: context.interruptible, serviceAccount: context.serviceAccount)
+        if template.hasExtendedResources {
+            let extended = template.extendedResources
+            if extended.hasGpuAccelerator {
+                var labels = pod.metadata.labels ?? [:]
+                config.applyAccelerator(extended.gpuAccelerator, to: &spec, labels: &labels)
+                pod.metadata.labels = labels.isEmpty ? nil : labels
+            }
+            if extended.hasSharedMemory { try SharedMemoryVolume.apply(extended.sharedMemory, to: &spec, primary: primary) }
+        }
+        Self.addVSCodeProbe(to: &spec, primary: primary)
         if spec.unknownFields["enableServiceLinks"] == nil { spec.unknownFields["enableServiceLinks"] = false }
         pod.spec = spec
 
@@ -79,6 +89,28 @@ public struct PodPlugin: KubernetesTaskPlugin {
         pod.metadata.labels = labels.isEmpty ? nil : labels
         pod.metadata.annotations = annotations.isEmpty ? nil : annotations
         return pod
+    }
+
+    /// A task that serves VS Code (`_F_E_VS` true in its primary or only container) is ready
+    /// when the server answers: Flyte's readiness probe, on 6060 for v2 tasks (they have
+    /// `ACTION_NAME`), else 8080.
+    static func addVSCodeProbe(to spec: inout PodSpec, primary: String) {
+        for index in spec.containers.indices {
+            if spec.containers.count > 1 && spec.containers[index].name != primary { continue }
+            let env = spec.containers[index].env ?? []
+            guard let flag = env.first(where: { $0.name == "_F_E_VS" }), goBool(flag.value ?? "") == true else { break }
+            let port: Int64 = env.contains { $0.name == "ACTION_NAME" } ? 6060 : 8080
+            spec.containers[index].unknownFields["readinessProbe"] = ["httpGet": ["port": .int(port)], "initialDelaySeconds": 15, "periodSeconds": 5, "failureThreshold": 50]
+        }
+    }
+
+    /// Go's `strconv.ParseBool`; nil where it fails.
+    static func goBool(_ text: String) -> Bool? {
+        switch text {
+        case "1", "t", "T", "true", "TRUE", "True": true
+        case "0", "f", "F", "false", "FALSE", "False": false
+        default: nil
+        }
     }
 
     private func render(_ strings: [String], _ context: TaskExecutionContext) throws -> [String] {

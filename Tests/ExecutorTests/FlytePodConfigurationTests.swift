@@ -134,6 +134,8 @@ struct FlytePodConfigurationTests {
         #expect(config.enableHostNetworkingPod == false)
         #expect(config.defaultEnvFromConfigMaps == ["shared-settings"])
         #expect(PluginConfig().defaultAffinity == nil && PluginConfig().enableHostNetworkingPod == nil)
+        let classes = try ExecutorConfig.parse(yaml: "plugins:\n  accelerator-device-classes:\n    google_tpu: {resource-name: google.com/tpu, device-node-label: tpu-type}\n", path: "executor.yaml").plugins
+        #expect(classes.acceleratorDeviceClasses == ["GOOGLE_TPU": AcceleratorDeviceClass(resourceName: "google.com/tpu", deviceNodeLabel: "tpu-type")])
 
         for (yaml, problem) in [
             ("plugins:\n  default-pod-template-name: base\n", "plugins: unknown key \"default-pod-template-name\""),
@@ -143,6 +145,7 @@ struct FlytePodConfigurationTests {
             ("apps: {enabled: true, port: 1}\n", "apps: unknown key \"port\""),
             ("events: {url: http://x, retries: 3}\n", "events: unknown key \"retries\""),
             ("ray: {ttl: 1}\n", "ray: unknown key \"ttl\""),
+            ("plugins:\n  accelerator-device-classes: {NVIDIA_GPU: {pod-template: {}}}\n", "plugins.accelerator-device-classes.NVIDIA_GPU: unknown key \"pod-template\""),
             ("max-system-failures: 3\nverbose: true\n", "unknown key \"verbose\""),
             ("plugins:\n  interruptible-node-selector-requirement: {key: lifecycle, operator: Among}\n", "interruptible-node-selector-requirement needs a key and an operator of In, NotIn, Exists, DoesNotExist, Gt, Lt"),
             ("plugins:\n  default-affinity: [a]\n", "default-affinity must be a mapping (a Kubernetes object)"),
@@ -157,11 +160,117 @@ struct FlytePodConfigurationTests {
         }
     }
 
-    @Test("a Pod built with every setting is accepted by the API server and runs", TestCluster.sandboxOnly)
+    static func accelerated(_ device: String, deviceClass: Flyteidl2_Core_GPUAccelerator.DeviceClass = .nvidiaGpu, partition: Flyteidl2_Core_GPUAccelerator.OneOf_PartitionSizeValue? = nil, gpu: Bool = true) -> Flyteidl2_Core_TaskTemplate {
+        var template = Self.template(gpu: gpu)
+        template.extendedResources.gpuAccelerator.device = device
+        template.extendedResources.gpuAccelerator.deviceClass = deviceClass
+        template.extendedResources.gpuAccelerator.partitionSizeValue = partition
+        return template
+    }
+
+    static func requirements(_ pod: Pod) -> [JSONValue] {
+        pod.spec?.affinity?.value(atPath: "nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms")?[0]?["matchExpressions"]?.arrayValue ?? []
+    }
+
+    @Test("a GPU accelerator places the Pod: its device (Flyte's name for it) and partition as required node affinity and tolerations, a MIG partition's slices as a label")
+    func accelerators() throws {
+        let config = PluginConfig()
+        let a100 = try PodPlugin(config: config).build(PluginTests.context(Self.accelerated("a100", partition: .partitionSize("1g.5gb")), config: config))
+        #expect(Self.requirements(a100) == [
+            ["key": "k8s.amazonaws.com/accelerator", "operator": "In", "values": ["nvidia-tesla-a100"]],
+            ["key": "k8s.amazonaws.com/gpu-partition-size", "operator": "In", "values": ["1g.5gb"]],
+        ])
+        #expect(a100.spec?.tolerations == [
+            Toleration(key: "k8s.amazonaws.com/accelerator", operator: "Equal", value: "nvidia-tesla-a100", effect: "NoSchedule"),
+            Toleration(key: "k8s.amazonaws.com/gpu-partition-size", operator: "Equal", value: "1g.5gb", effect: "NoSchedule"),
+        ])
+        #expect(a100.metadata.labels?["platform.union.ai/gpu-partition-slices"] == "1")
+        #expect(a100.spec?.containers[0].resources?.limits?["nvidia.com/gpu"] == "1")
+
+        // A TPU: its class's resource and GKE's labels; a topology is no MIG partition.
+        let tpu = try PodPlugin(config: config).build(PluginTests.context(Self.accelerated("V5E", deviceClass: .googleTpu, partition: .partitionSize("2x2")), config: config))
+        #expect(tpu.spec?.containers[0].resources?.limits?["google.com/tpu"] == "1")
+        #expect(tpu.spec?.containers[0].resources?.limits?["nvidia.com/gpu"] == nil)
+        #expect(Self.requirements(tpu) == [
+            ["key": "cloud.google.com/gke-tpu-accelerator", "operator": "In", "values": ["tpu-v5-lite-podslice"]],
+            ["key": "cloud.google.com/gke-tpu-topology", "operator": "In", "values": ["2x2"]],
+        ])
+        #expect(tpu.metadata.labels?["platform.union.ai/gpu-partition-slices"] == nil)
+
+        // Unpartitioned: the partition label must be absent, or the configured requirement and toleration.
+        let whole = try PodPlugin(config: config).build(PluginTests.context(Self.accelerated("custom-card", partition: .unpartitioned(true)), config: config))
+        #expect(Self.requirements(whole) == [
+            ["key": "k8s.amazonaws.com/accelerator", "operator": "In", "values": ["custom-card"]],
+            ["key": "k8s.amazonaws.com/gpu-partition-size", "operator": "DoesNotExist"],
+        ])
+        var custom = config
+        custom.gpuUnpartitionedNodeSelectorRequirement = ["key": "gpu-sharing", "operator": "NotIn", "values": ["mig"]]
+        custom.gpuUnpartitionedToleration = Toleration(key: "whole-gpu", operator: "Exists", effect: "NoSchedule")
+        let wholeCustom = try PodPlugin(config: custom).build(PluginTests.context(Self.accelerated("T4", partition: .unpartitioned(true)), config: custom))
+        #expect(Self.requirements(wholeCustom).last == ["key": "gpu-sharing", "operator": "NotIn", "values": ["mig"]])
+        #expect(wholeCustom.spec?.tolerations?.last?.key == "whole-gpu")
+
+        // No accelerator resource in the Pod: no placement.
+        let cpuOnly = try PodPlugin(config: config).build(PluginTests.context(Self.accelerated("A100", gpu: false), config: config))
+        #expect(Self.requirements(cpuOnly).isEmpty)
+        #expect(cpuOnly.spec?.tolerations == nil)
+    }
+
+    @Test("shared memory is a memory emptyDir mounted into the primary container; a clash or a missing name, path or valid size is BadTaskSpecification in Flyte's words")
+    func sharedMemory() throws {
+        var template = Self.template()
+        template.extendedResources.sharedMemory.mountName = "shm"
+        template.extendedResources.sharedMemory.mountPath = "/dev/shm"
+        template.extendedResources.sharedMemory.sizeLimit = "2Gi"
+        let pod = try PodPlugin().build(PluginTests.context(template))
+        #expect(pod.spec?.volumes == [["name": "shm", "emptyDir": ["medium": "Memory", "sizeLimit": "2Gi"]]])
+        #expect(pod.spec?.containers[0].unknownFields["volumeMounts"] == [["name": "shm", "mountPath": "/dev/shm"]])
+
+        template.extendedResources.sharedMemory.sizeLimit = ""
+        #expect(try PodPlugin().build(PluginTests.context(template)).spec?.volumes == [["name": "shm", "emptyDir": ["medium": "Memory"]]])
+
+        func refusal(_ change: (inout Flyteidl2_Core_TaskTemplate) -> Void) -> String? {
+            var t = template
+            change(&t)
+            do {
+                _ = try PodPlugin().build(PluginTests.context(t))
+                return nil
+            } catch let error as ExecutionError {
+                return error.code == "BadTaskSpecification" ? error.message : "code \(error.code)"
+            } catch {
+                return "\(error)"
+            }
+        }
+        #expect(refusal { $0.extendedResources.sharedMemory.mountName = "" } == "mount name is not set")
+        #expect(refusal { $0.extendedResources.sharedMemory.mountPath = "" } == "mount path is not set")
+        #expect(refusal { $0.extendedResources.sharedMemory.sizeLimit = "lots" }?.hasPrefix("Unable to parse size limit: ") == true)
+        #expect(refusal { t in
+            t.config = ["primary_container_name": "main"]
+            var k8sPod = Flyteidl2_Core_K8sPod()
+            k8sPod.podSpec = try! Google_Protobuf_Struct(jsonString: #"{"containers":[{"name":"main","image":"img","volumeMounts":[{"name":"cache","mountPath":"/dev/shm"}]}],"volumes":[{"name":"cache","emptyDir":{}}]}"#)
+            t.k8SPod = k8sPod
+        } == "/dev/shm is already mounted in container")
+    }
+
+    @Test("a VS Code task's primary container gets Flyte's readiness probe, on 6060 for v2 tasks; a value Go's ParseBool refuses is off")
+    func vscode() throws {
+        var template = Self.template()
+        template.container.env = [Flyteidl2_Core_KeyValuePair.with { $0.key = "_F_E_VS"; $0.value = "True" }]
+        let pod = try PodPlugin().build(PluginTests.context(template))
+        #expect(pod.spec?.containers[0].unknownFields["readinessProbe"] == ["httpGet": ["port": 6060], "initialDelaySeconds": 15, "periodSeconds": 5, "failureThreshold": 50])
+        template.container.env[0].value = "yes"
+        #expect(try PodPlugin().build(PluginTests.context(template)).spec?.containers[0].unknownFields["readinessProbe"] == nil)
+    }
+
+    @Test("a Pod built with every setting and shared memory is accepted by the API server and runs", TestCluster.sandboxOnly)
     func scenario() async throws {
         let config = try ExecutorConfig.parse(yaml: Self.yaml, path: "executor.yaml")
         try await ExecutorHarness.with(config: config) { h in
-            try await h.create(Fixtures.taskAction("r1-configured"))
+            var template = try Flyteidl2_Core_TaskTemplate(serializedBytes: Fixtures.template())
+            template.extendedResources.sharedMemory.mountName = "shm"
+            template.extendedResources.sharedMemory.mountPath = "/dev/shm"
+            template.extendedResources.sharedMemory.sizeLimit = "64Mi"
+            try await h.create(Fixtures.taskAction("r1-configured", template: try template.serializedBytes()))
             let done = try await h.terminal("r1-configured")
             #expect(done.status?.condition(.succeeded)?.status == "True")
             let pod = try await h.client.get(Pod.self, name: "r1-configured-0", namespace: h.namespace)
@@ -170,6 +279,7 @@ struct FlytePodConfigurationTests {
             #expect(pod.spec?.affinity?.value(atPath: "nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms")?[0]?["matchExpressions"]?[0]?["operator"] == "NotIn")
             #expect(pod.spec?.securityContext?["runAsNonRoot"] == true)
             #expect(pod.spec?.containers.first?.unknownFields["envFrom"]?.arrayValue?.count == 2)
+            #expect(pod.spec?.volumes?.first { $0["name"] == "shm" }?["emptyDir"] == ["medium": "Memory", "sizeLimit": "64Mi"])
         }
     }
 }
