@@ -24,6 +24,13 @@ public struct PluginConfig: Codable, Sendable, Hashable {
     public var podPendingTimeoutSeconds: Int = 0
     /// GPU resource name for the `GPU` resource of a template.
     public var gpuResourceName: String = "nvidia.com/gpu"
+    /// CPU of a primary container whose task sets neither request nor limit (Flyte's default);
+    /// empty leaves it unset.
+    public var defaultCPUs = "1000m"
+    /// Memory of a primary container whose task sets neither request nor limit (Flyte's default).
+    public var defaultMemory = "1024Mi"
+    /// `imagePullPolicy` of a container task's container, when set.
+    public var imagePullPolicy: String?
     /// Tolerations of every Pod, after the resource and interruptible ones.
     public var defaultTolerations: [Toleration] = []
     /// Tolerations of Pods whose containers request or limit the named resource
@@ -85,6 +92,9 @@ public struct PluginConfig: Codable, Sendable, Hashable {
         case createContainerConfigErrorGracePeriodSeconds = "create-container-config-error-grace-period-seconds"
         case podPendingTimeoutSeconds = "pod-pending-timeout-seconds"
         case gpuResourceName = "gpu-resource-name"
+        case defaultCPUs = "default-cpus"
+        case defaultMemory = "default-memory"
+        case imagePullPolicy = "image-pull-policy"
         case defaultTolerations = "default-tolerations"
         case resourceTolerations = "resource-tolerations"
         case addTolerationsForExtendedResources = "add-tolerations-for-extended-resources"
@@ -123,6 +133,12 @@ public struct PluginConfig: Codable, Sendable, Hashable {
         createContainerConfigErrorGracePeriodSeconds = try c.decodeIfPresent(Int.self, forKey: .createContainerConfigErrorGracePeriodSeconds) ?? d.createContainerConfigErrorGracePeriodSeconds
         podPendingTimeoutSeconds = try c.decodeIfPresent(Int.self, forKey: .podPendingTimeoutSeconds) ?? d.podPendingTimeoutSeconds
         gpuResourceName = try c.decodeIfPresent(String.self, forKey: .gpuResourceName) ?? d.gpuResourceName
+        defaultCPUs = try Self.quantity(c, .defaultCPUs) ?? d.defaultCPUs
+        defaultMemory = try Self.quantity(c, .defaultMemory) ?? d.defaultMemory
+        imagePullPolicy = try c.decodeIfPresent(String.self, forKey: .imagePullPolicy)
+        if let policy = imagePullPolicy, !["Always", "IfNotPresent", "Never"].contains(policy) {
+            throw DecodingError.dataCorruptedError(forKey: .imagePullPolicy, in: c, debugDescription: "image-pull-policy must be Always, IfNotPresent or Never, not \(policy)")
+        }
         defaultTolerations = try c.decodeIfPresent([Toleration].self, forKey: .defaultTolerations) ?? []
         resourceTolerations = try c.decodeIfPresent([String: [Toleration]].self, forKey: .resourceTolerations) ?? [:]
         addTolerationsForExtendedResources = try c.decodeIfPresent([String].self, forKey: .addTolerationsForExtendedResources) ?? []
@@ -155,6 +171,15 @@ public struct PluginConfig: Codable, Sendable, Hashable {
             throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: "\(key.rawValue) must be a mapping (a Kubernetes object)")
         }
         return value
+    }
+
+    /// A Kubernetes quantity (`500m`, `2Gi`); an empty one is kept (it turns the default off).
+    private static func quantity(_ c: KeyedDecodingContainer<CodingKeys>, _ key: CodingKeys) throws -> String? {
+        guard let text = try c.decodeIfPresent(String.self, forKey: key) else { return nil }
+        if !text.isEmpty, case .failure(let error) = ResourceQuantity.parse(text) {
+            throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: "\(key.rawValue) \"\(text)\" is not a quantity: \(error.message)")
+        }
+        return text
     }
 
     /// A NodeSelectorRequirement: `key`, an `operator` the scheduler knows, and `values`.

@@ -35,6 +35,7 @@ public struct PodPlugin: KubernetesTaskPlugin {
             c.env = Self.merge(container.env.map { EnvVar(name: $0.key, value: $0.value) }, context.environment)
             c.resources = try ResourceMapping.requirements(container.resources, gpuResourceName: config.gpuResourceName(for: template))
             c.unknownFields["terminationMessagePolicy"] = "FallbackToLogsOnError"
+            c.imagePullPolicy = config.imagePullPolicy
             pod = Pod(metadata: ObjectMeta(), spec: PodSpec(containers: [c]))
             primary = name
         case .k8SPod(let k8sPod):
@@ -63,6 +64,9 @@ public struct PodPlugin: KubernetesTaskPlugin {
         }
 
         var spec = pod.spec ?? PodSpec(containers: [])
+        for index in spec.containers.indices {
+            spec.containers[index].resources = ResourceMapping.customized(spec.containers[index].resources, primary: spec.containers[index].name == primary, config: config)
+        }
         config.apply(to: &spec, primary: primary, interruptible: context.interruptible, serviceAccount: context.serviceAccount)
         if template.hasExtendedResources {
             let extended = template.extendedResources

@@ -37,6 +37,37 @@ public enum ResourceMapping {
         return ResourceRequirements(limits: limits.isEmpty ? nil : limits, requests: requests.isEmpty ? nil : requests)
     }
 
+    /// Flyte's resource customization of a container (`ApplyResourceOverrides`). In the primary
+    /// container, CPU, memory, ephemeral storage and accelerators get a missing request from
+    /// their limit and a missing limit from their request, and CPU and memory with neither take
+    /// `default-cpus` and `default-memory` (Flyte's `AdjustOrDefaultResource`); in every
+    /// container a request above its limit comes down to the limit.
+    public static func customized(_ resources: ResourceRequirements?, primary: Bool, config: PluginConfig) -> ResourceRequirements? {
+        var requests = resources?.requests ?? [:]
+        var limits = resources?.limits ?? [:]
+        if primary {
+            for (name, fallback) in [("cpu", config.defaultCPUs), ("memory", config.defaultMemory)] where requests[name] == nil && limits[name] == nil && !fallback.isEmpty {
+                requests[name] = fallback
+                limits[name] = fallback
+            }
+            let accelerators = Set([config.gpuResourceName] + config.acceleratorDeviceClasses.values.compactMap(\.resourceName))
+            for name in Set(requests.keys).union(limits.keys) where ["cpu", "memory", "ephemeral-storage"].contains(name) || accelerators.contains(name) {
+                if requests[name] == nil { requests[name] = limits[name] }
+                if limits[name] == nil { limits[name] = requests[name] }
+            }
+        }
+        for (name, limit) in limits {
+            if let request = requests[name], case .success(let r) = ResourceQuantity.parse(request), case .success(let l) = ResourceQuantity.parse(limit), r > l {
+                requests[name] = limit
+            }
+        }
+        if requests.isEmpty && limits.isEmpty { return resources }
+        var out = resources ?? ResourceRequirements()
+        out.requests = requests.isEmpty ? nil : requests
+        out.limits = limits.isEmpty ? nil : limits
+        return out
+    }
+
     static func isZero(_ quantity: String) -> Bool {
         let digits = quantity.prefix { $0.isNumber || $0 == "." }
         return !digits.isEmpty && Double(digits) == 0

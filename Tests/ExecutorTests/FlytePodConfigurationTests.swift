@@ -262,6 +262,48 @@ struct FlytePodConfigurationTests {
         #expect(try PodPlugin().build(PluginTests.context(template)).spec?.containers[0].unknownFields["readinessProbe"] == nil)
     }
 
+    @Test("resources: a primary container without CPU or memory gets default-cpus and default-memory, a missing side takes the other; a request above its limit comes down; sidecars get no defaults")
+    func resourceDefaults() throws {
+        var template = Flyteidl2_Core_TaskTemplate()
+        template.container.image = "img"
+        let bare = try PodPlugin().build(PluginTests.context(template))
+        #expect(bare.spec?.containers[0].resources == ResourceRequirements(limits: ["cpu": "1000m", "memory": "1024Mi"], requests: ["cpu": "1000m", "memory": "1024Mi"]))
+
+        var cpuLimit = Flyteidl2_Core_Resources.ResourceEntry()
+        cpuLimit.name = .cpu
+        cpuLimit.value = "2"
+        template.container.resources.limits = [cpuLimit]
+        var config = PluginConfig()
+        config.defaultMemory = ""
+        config.imagePullPolicy = "IfNotPresent"
+        let limited = try PodPlugin(config: config).build(PluginTests.context(template, config: config))
+        #expect(limited.spec?.containers[0].resources == ResourceRequirements(limits: ["cpu": "2"], requests: ["cpu": "2"]))
+        #expect(limited.spec?.containers[0].imagePullPolicy == "IfNotPresent")
+
+        var pod = Flyteidl2_Core_TaskTemplate()
+        pod.config = ["primary_container_name": "main"]
+        var k8sPod = Flyteidl2_Core_K8sPod()
+        k8sPod.podSpec = try Google_Protobuf_Struct(jsonString: #"""
+        {"containers":[{"name":"main","image":"img","resources":{"requests":{"cpu":"250m","nvidia.com/gpu":"1"}}},
+                       {"name":"side","image":"s","resources":{"requests":{"cpu":"2"},"limits":{"cpu":"1"}}},
+                       {"name":"bare","image":"b"}]}
+        """#)
+        pod.k8SPod = k8sPod
+        let built = try PodPlugin().build(PluginTests.context(pod))
+        let containers = try #require(built.spec?.containers)
+        #expect(containers[0].resources == ResourceRequirements(limits: ["cpu": "250m", "memory": "1024Mi", "nvidia.com/gpu": "1"], requests: ["cpu": "250m", "memory": "1024Mi", "nvidia.com/gpu": "1"]))
+        #expect(containers[1].resources == ResourceRequirements(limits: ["cpu": "1"], requests: ["cpu": "1"]))
+        #expect(containers[2].resources == nil)
+
+        for (yaml, problem) in [
+            ("plugins: {default-cpus: lots}\n", "default-cpus \"lots\" is not a quantity"),
+            ("plugins: {image-pull-policy: Sometimes}\n", "image-pull-policy must be Always, IfNotPresent or Never, not Sometimes"),
+        ] {
+            #expect(throws: (any Error).self) { try ExecutorConfig.parse(yaml: yaml, path: "executor.yaml") }
+            do { _ = try ExecutorConfig.parse(yaml: yaml, path: "executor.yaml") } catch { #expect("\(error)".contains(problem), "\(error)") }
+        }
+    }
+
     @Test("a Pod built with every setting and shared memory is accepted by the API server and runs", TestCluster.sandboxOnly)
     func scenario() async throws {
         let config = try ExecutorConfig.parse(yaml: Self.yaml, path: "executor.yaml")
