@@ -27,11 +27,14 @@ public final class Executor: Sendable {
     ///     one the config names).
     ///   - errorDocuments: the error-document check on success; nil skips it.
     ///   - notifier: told of every phase change of TaskActions and Apps (``WebhookNotifier``).
-    public init(manager: Manager, config: ExecutorConfig, namespaces: [String] = [], plugins registrations: [PluginRegistration] = PluginRegistration.builtIn, sink: any ActionEventSink = LoggingActionEventSink(), errorDocuments: ErrorDocumentCheck? = nil, notifier: (any PhaseChangeObserver)? = nil, options: ControllerOptions = ControllerOptions(maxConcurrentReconciles: 10), logger: Logger = Logger(label: "executor")) {
+    ///   - podNamespace: the executor's own namespace, where a PodTemplate missing from a
+    ///     task's namespace is looked for (`POD_NAMESPACE`, as Flyte's).
+    public init(manager: Manager, config: ExecutorConfig, namespaces: [String] = [], plugins registrations: [PluginRegistration] = PluginRegistration.builtIn, sink: any ActionEventSink = LoggingActionEventSink(), errorDocuments: ErrorDocumentCheck? = nil, notifier: (any PhaseChangeObserver)? = nil, options: ControllerOptions = ControllerOptions(maxConcurrentReconciles: 10), podNamespace: String? = ProcessInfo.processInfo.environment["POD_NAMESPACE"], logger: Logger = Logger(label: "executor")) {
         let scopes: [String?] = namespaces.isEmpty ? [nil] : namespaces
         var registry = PluginRegistration.registry(registrations, config: config, logger: logger)
         registry.defaultForTaskTypes.merge(config.defaultForTaskTypes) { $1 }
-        let plugins = PluginTable(registry: registry, client: manager.client, errorDocuments: errorDocuments, metrics: manager.metrics, logger: logger)
+        let podTemplates = PodTemplateSource(client: manager.client, defaultName: config.plugins.defaultPodTemplateName, defaultNamespace: podNamespace)
+        let plugins = PluginTable(registry: registry, client: manager.client, errorDocuments: errorDocuments, podTemplates: podTemplates, metrics: manager.metrics, logger: logger)
         self.plugins = plugins
 
         var informers: [String: Informer<TaskAction>] = [:]

@@ -70,13 +70,16 @@ final class KubernetesPluginDriver<Plugin: KubernetesTaskPlugin>: PluginDriver {
     private let ownCreates = LockedBox<[ObjectKey: OwnCreate]>([:])
 
     let errorDocuments: ErrorDocumentCheck?
+    /// Where the child's base PodTemplate is read, just before it is built.
+    let podTemplates: PodTemplateSource?
     /// Reports the plugin's `build` and `phase` calls that hold their thread.
     let calls: PluginCallTimer
 
-    init(plugin: Plugin, client: KubernetesClient, errorDocuments: ErrorDocumentCheck? = nil, metrics: MetricsRegistry? = nil, logger: Logger) {
+    init(plugin: Plugin, client: KubernetesClient, errorDocuments: ErrorDocumentCheck? = nil, podTemplates: PodTemplateSource? = nil, metrics: MetricsRegistry? = nil, logger: Logger) {
         self.plugin = plugin
         self.client = client
         self.errorDocuments = errorDocuments
+        self.podTemplates = podTemplates
         var logger = logger
         logger[metadataKey: "plugin"] = "\(plugin.id)"
         self.logger = logger
@@ -279,7 +282,9 @@ final class KubernetesPluginDriver<Plugin: KubernetesTaskPlugin>: PluginDriver {
     /// `uid` is the child's when this create made it.
     private func launch(_ context: TaskExecutionContext) async throws -> (PhaseInfo, created: Bool, uid: String?) {
         var child: Plugin.Child
+        var context = context
         do {
+            if let podTemplates { context.basePodTemplate = try await podTemplates.template(for: context) }
             child = try calls.time(.build, taskAction: context.taskAction.metadata.name ?? "") { try plugin.build(context) }
         } catch let error as ExecutionError {
             return (PhaseInfo(phase: .permanentFailure, reason: error.message, error: error), false, nil)

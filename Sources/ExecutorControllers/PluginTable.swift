@@ -13,13 +13,14 @@ struct PluginTable: Sendable {
     /// - Parameter errorDocuments: checks every reported success for an error document;
     ///   nil takes successes as they come (`storage.type: none`).
     /// - Parameter metrics: where the drivers count their plugins' slow calls; nil counts none.
-    init(registry: PluginRegistry, client: KubernetesClient, errorDocuments: ErrorDocumentCheck? = nil, metrics: MetricsRegistry? = nil, logger: Logger) {
+    /// - Parameter podTemplates: where the base PodTemplate of a child is read; nil reads none.
+    init(registry: PluginRegistry, client: KubernetesClient, errorDocuments: ErrorDocumentCheck? = nil, podTemplates: PodTemplateSource? = nil, metrics: MetricsRegistry? = nil, logger: Logger) {
         self.registry = registry
-        drivers = registry.plugins.mapValues { Self.driver(for: $0, client: client, errorDocuments: errorDocuments, metrics: metrics, logger: logger) }
+        drivers = registry.plugins.mapValues { Self.driver(for: $0, client: client, errorDocuments: errorDocuments, podTemplates: podTemplates, metrics: metrics, logger: logger) }
     }
 
-    private static func driver<P: KubernetesTaskPlugin>(for plugin: P, client: KubernetesClient, errorDocuments: ErrorDocumentCheck?, metrics: MetricsRegistry?, logger: Logger) -> any PluginDriver {
-        KubernetesPluginDriver(plugin: plugin, client: client, errorDocuments: errorDocuments, metrics: metrics, logger: logger)
+    private static func driver<P: KubernetesTaskPlugin>(for plugin: P, client: KubernetesClient, errorDocuments: ErrorDocumentCheck?, podTemplates: PodTemplateSource?, metrics: MetricsRegistry?, logger: Logger) -> any PluginDriver {
+        KubernetesPluginDriver(plugin: plugin, client: client, errorDocuments: errorDocuments, podTemplates: podTemplates, metrics: metrics, logger: logger)
     }
 
     /// Every driver, in plugin id order.

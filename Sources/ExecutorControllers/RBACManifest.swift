@@ -6,12 +6,13 @@ import TaskPlugins
 /// registered plugin declares (``KubernetesTaskPlugin/rbacRules``). A test records every API
 /// call the executor makes and holds the installed role equal to them.
 public enum RBACManifest {
-    /// The rules the executor needs whatever its plugins: Events and TaskActions.
+    /// The rules the executor needs whatever its plugins: Events, TaskActions, PodTemplates.
     public static let executorRules: [PolicyRule] = [
         PolicyRule(apiGroups: ["events.k8s.io"], resources: ["events"], verbs: ["create", "patch"], comment: "Events: the recorder creates them and patches a series onto repeats."),
         PolicyRule(apiGroups: [TaskAction.resourceType.group], resources: [TaskAction.resourceType.plural], verbs: ["delete", "list", "patch", "watch"], comment: "TaskActions: listed and watched, finalizer and GC labels patched, deleted by the TTL sweep."),
         PolicyRule(apiGroups: [TaskAction.resourceType.group], resources: ["\(TaskAction.resourceType.plural)/status"], verbs: ["patch"]),
         PolicyRule(apiGroups: [TaskAction.resourceType.group], resources: ["\(TaskAction.resourceType.plural)/finalizers"], verbs: ["update"]),
+        PolicyRule(apiGroups: [""], resources: [PodTemplate.resourceType.plural], verbs: ["get"], comment: "PodTemplates: the base of a task's Pods (default-pod-template-name or the task's own), read when a child is built."),
     ]
 
     /// The App controller's rules (unless `apps.enabled` is off): Apps and their status, the

@@ -86,6 +86,8 @@ extension ResourceDefinition {
         builtin("", "v1", "Service", "services", namespaced: true, short: ["svc"], status: true,
                 columns: [.init(name: "Type", type: "string", jsonPath: ".spec.type"), .init(name: "Cluster-IP", type: "string", jsonPath: ".spec.clusterIP")]),
         builtin("", "v1", "ServiceAccount", "serviceaccounts", namespaced: true, short: ["sa"]),
+        // The base of a task's Pods (`default-pod-template-name`); stored, as kube-apiserver stores it.
+        builtin("", "v1", "PodTemplate", "podtemplates", namespaced: true),
         builtin("", "v1", "Event", "events", namespaced: true, short: ["ev"],
                 fields: ["involvedObject.kind", "involvedObject.namespace", "involvedObject.name", "involvedObject.uid", "involvedObject.apiVersion", "involvedObject.resourceVersion", "involvedObject.fieldPath", "reason", "reportingComponent", "source", "type"],
                 columns: [.init(name: "Type", type: "string", jsonPath: ".type"), .init(name: "Reason", type: "string", jsonPath: ".reason"), .init(name: "Message", type: "string", jsonPath: ".message")]),

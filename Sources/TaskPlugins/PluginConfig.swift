@@ -31,6 +31,9 @@ public struct PluginConfig: Codable, Sendable, Hashable {
     public var defaultMemory = "1024Mi"
     /// `imagePullPolicy` of a container task's container, when set.
     public var imagePullPolicy: String?
+    /// The PodTemplate (in the task's namespace, else the executor's) that every Pod is built
+    /// on when the task names none; empty for none.
+    public var defaultPodTemplateName = ""
     /// Tolerations of every Pod, after the resource and interruptible ones.
     public var defaultTolerations: [Toleration] = []
     /// Tolerations of Pods whose containers request or limit the named resource
@@ -95,6 +98,7 @@ public struct PluginConfig: Codable, Sendable, Hashable {
         case defaultCPUs = "default-cpus"
         case defaultMemory = "default-memory"
         case imagePullPolicy = "image-pull-policy"
+        case defaultPodTemplateName = "default-pod-template-name"
         case defaultTolerations = "default-tolerations"
         case resourceTolerations = "resource-tolerations"
         case addTolerationsForExtendedResources = "add-tolerations-for-extended-resources"
@@ -136,6 +140,7 @@ public struct PluginConfig: Codable, Sendable, Hashable {
         defaultCPUs = try Self.quantity(c, .defaultCPUs) ?? d.defaultCPUs
         defaultMemory = try Self.quantity(c, .defaultMemory) ?? d.defaultMemory
         imagePullPolicy = try c.decodeIfPresent(String.self, forKey: .imagePullPolicy)
+        defaultPodTemplateName = try c.decodeIfPresent(String.self, forKey: .defaultPodTemplateName) ?? ""
         if let policy = imagePullPolicy, !["Always", "IfNotPresent", "Never"].contains(policy) {
             throw DecodingError.dataCorruptedError(forKey: .imagePullPolicy, in: c, debugDescription: "image-pull-policy must be Always, IfNotPresent or Never, not \(policy)")
         }

@@ -68,6 +68,9 @@ public struct PodPlugin: KubernetesTaskPlugin {
             spec.containers[index].resources = ResourceMapping.customized(spec.containers[index].resources, primary: spec.containers[index].name == primary, config: config)
         }
         config.apply(to: &spec, primary: primary, interruptible: context.interruptible, serviceAccount: context.serviceAccount)
+        if let base = context.basePodTemplate {
+            try PodTemplateMerge.apply(base, to: &spec, metadata: &pod.metadata, primary: primary)
+        }
         if template.hasExtendedResources {
             let extended = template.extendedResources
             if extended.hasGpuAccelerator {

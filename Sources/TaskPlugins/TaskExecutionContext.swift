@@ -30,6 +30,10 @@ public struct TaskExecutionContext: Sendable {
     public var config: PluginConfig
     /// The moment the reconcile started, for grace periods.
     public var now: Date
+    /// The PodTemplate the child's Pods are built on (`default-pod-template-name` or the
+    /// task's `pod_template_name`), read by the executor just before it builds the child; nil
+    /// when none applies. ``PodPlugin`` merges the Pod onto it.
+    public var basePodTemplate: PodTemplate?
 
     /// The variables every child gets from the executor; `spec.envVars` cannot replace them.
     static let reservedEnvironment: Set<String> = ["ACTION_NAME", "RUN_NAME", "_U_RUN_BASE", "_U_ORG_NAME"]

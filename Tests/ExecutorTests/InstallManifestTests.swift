@@ -51,6 +51,7 @@ struct InstallManifestTests {
         }
         #expect(grants == [
             "/pods": ["create", "delete", "get", "list", "watch"],
+            "/podtemplates": ["get"],
             "events.k8s.io/events": ["create", "patch"],
             "flyte.org/taskactions": ["delete", "list", "patch", "watch"],
             "flyte.org/taskactions/status": ["patch"],

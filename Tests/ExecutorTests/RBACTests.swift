@@ -76,6 +76,8 @@ struct RBACTests {
             config.gc.maxTTLSeconds = 0
             config.maxSystemFailures = 1
             config.requeueSeconds = 1
+            // Looked for at every launch (none exists): the PodTemplate read.
+            config.plugins.defaultPodTemplateName = "base"
             var election = LeaderElectionConfig(leaseName: "abf369a8.flyte.org", namespace: "default", identity: "rbac-test")
             election.retryPeriod = .milliseconds(200)
             let manager = Manager(client: recording, options: ManagerOptions(metricsBindAddress: "0", healthProbeBindAddress: "0", leaderElection: election, gracefulShutdownTimeout: .seconds(5)))
