@@ -281,7 +281,7 @@ public final class TaskActionReconciler: Reconciler {
             status.pluginStateVersion = PluginState.version
             status.stateJson = Self.stateJSON(taskAction, phase: info.phase, now: now)
             if Self.changed(old, status) {
-                try await record(taskAction, status: status, phase: info.phase, version: info.version, error: info.error, now: now, links: info.links)
+                try await record(taskAction, status: status, phase: info.phase, version: info.version, error: info.error, now: now, links: info.links, logContext: info.logContext)
                 announce(taskAction, old: old, new: status)
             }
         } else if coalescing.value[key]?.pending == nil {
@@ -589,8 +589,9 @@ public final class TaskActionReconciler: Reconciler {
         }
     }
 
-    func record(_ taskAction: TaskAction, status: TaskActionStatus, phase: PluginPhase, version: UInt32, error: ExecutionError?, now: Date, reason: String? = nil, links: [LogLink] = []) async throws {
+    func record(_ taskAction: TaskAction, status: TaskActionStatus, phase: PluginPhase, version: UInt32, error: ExecutionError?, now: Date, reason: String? = nil, links: [LogLink] = [], logContext: Flyteidl2_Core_LogContext? = nil) async throws {
         var event = Flyteidl2_Workflow_ActionEvent()
+        if let logContext { event.logContext = logContext }
         event.logInfo = links.map { link in
             var log = Flyteidl2_Core_TaskLog()
             log.name = link.name

@@ -53,7 +53,7 @@ public enum ConformanceRule: String, Sendable, CaseIterable {
     /// and leaves a terminal child terminal.
     case finishedView
     /// A change `changeNeedsRound` calls needless, between any two states (and an empty
-    /// status), leaves `phase(of:)` and `isTerminal` saying what they said.
+    /// status), leaves `phase(of:)` (but for its log context) and `isTerminal` saying what they said.
     case needlessChange
     /// The abort (delete or patch) is accepted by the API server.
     case abortAccepted

@@ -134,7 +134,11 @@ public enum PluginConformance {
         let ordered = states.sorted(by: { $0.key < $1.key })
         for (from, old) in ordered {
             for (to, new) in ordered where from != to && !plugin.changeNeedsRound(from: old, to: new) {
-                let (before, after) = (judged[from]!, judged[to]!)
+                // The log context rides on the next event, built from the Pod of that round: a
+                // change to it alone needs no round of its own.
+                var (before, after) = (judged[from]!, judged[to]!)
+                before.logContext = nil
+                after.logContext = nil
                 if before != after || plugin.isTerminal(old) != plugin.isTerminal(new) {
                     violations.append(Violation(.needlessChange, "from state \(from) to \(to): changeNeedsRound says no round is needed, yet the phase goes from \(before.phase.name) (\(before.reason)) to \(after.phase.name) (\(after.reason))"))
                 }

@@ -1,3 +1,4 @@
+import FlyteIDL
 import Foundation
 
 /// The phase a plugin reports, Flyte's `pluginmachinery/core` phase (order matters: 0..10).
@@ -93,6 +94,9 @@ public struct PhaseInfo: Sendable, Hashable {
     public var occurredAt: Date?
     /// Links for people (a Spark UI, a dashboard), sent in the ActionEvent's `log_info`.
     public var links: [LogLink] = []
+    /// Where the attempt's logs are (its Pods and their containers, with start and end times),
+    /// sent in the ActionEvent's `log_context`: Flyte's UI streams a task's logs by it.
+    public var logContext: Flyteidl2_Core_LogContext?
     /// What the attempt's error document does to this failure (a success is always checked).
     public var errorDocumentRule: ErrorDocumentRule = .none
 

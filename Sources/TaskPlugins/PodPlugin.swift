@@ -141,8 +141,51 @@ public struct PodPlugin: KubernetesTaskPlugin {
     // MARK: Status
 
     public func phase(of pod: Pod, context: TaskExecutionContext) -> PhaseInfo {
-        PodPhaseMapper(config: config, now: context.now).phase(of: pod)
+        var info = PodPhaseMapper(config: config, now: context.now).phase(of: pod)
+        if pod.status?.phase != "Unknown" { info.logContext = Self.logContext(pod) }
+        return info
     }
+
+    /// Flyte's `BuildPodLogContext` for the one Pod of the attempt: its namespace and name, its
+    /// primary container, and each container's and init container's start and end.
+    public static func logContext(_ pod: Pod) -> Flyteidl2_Core_LogContext {
+        func containers(_ statuses: [ContainerStatus]) -> [Flyteidl2_Core_ContainerContext] {
+            statuses.map { status in
+                var container = Flyteidl2_Core_ContainerContext()
+                container.containerName = status.name
+                var process = Flyteidl2_Core_ContainerContext.ProcessContext()
+                let started = status.state?.terminated?.startedAt ?? status.state?.running?.startedAt
+                if let started = started.flatMap(KubeTime.parse) { process.containerStartTime = Google_Protobuf_Timestamp(date: started) }
+                if let finished = status.state?.terminated?.finishedAt.flatMap(KubeTime.parse) { process.containerEndTime = Google_Protobuf_Timestamp(date: finished) }
+                container.process = process
+                return container
+            }
+        }
+        var podContext = Flyteidl2_Core_PodLogContext()
+        podContext.namespace = pod.metadata.namespace ?? ""
+        podContext.podName = pod.metadata.name ?? ""
+        podContext.primaryContainerName = primaryContainerName(pod)
+        podContext.containers = containers(pod.status?.containerStatuses ?? [])
+        podContext.initContainers = containers(pod.status?.initContainerStatuses ?? [])
+        var context = Flyteidl2_Core_LogContext()
+        context.primaryPodName = pod.metadata.name ?? ""
+        context.pods = [podContext]
+        return context
+    }
+
+    /// Flyte's `GetPrimaryContainerName`: kubectl's default container, the primary container
+    /// annotation, the container named as the Pod, else the first.
+    static func primaryContainerName(_ pod: Pod) -> String {
+        let annotations = pod.metadata.annotations ?? [:]
+        if let name = annotations[defaultContainerAnnotation], !name.isEmpty { return name }
+        if let name = annotations[primaryContainerAnnotation], !name.isEmpty { return name }
+        let names = (pod.spec?.containers ?? []).map(\.name)
+        if let podName = pod.metadata.name, names.contains(podName) { return podName }
+        return names.first ?? ""
+    }
+
+    /// kubectl's `kubectl.kubernetes.io/default-container`, which Flyte reads first.
+    static let defaultContainerAnnotation = "kubectl.kubernetes.io/default-container"
 
     /// A Pod's change needs a round when it changes what the Pod's phase rules say of it (judged
     /// at one instant for both versions), or its identity, owners, labels or deletion: a Pod
@@ -174,7 +217,7 @@ public struct PodPlugin: KubernetesTaskPlugin {
     /// as its TaskAction does (an hour after the end, by default).
     public var cacheTransform: (@Sendable (inout Pod) -> Void)? {
         { pod in
-            pod.trimToStatusView(keepingLabels: ["attempt"], annotations: [Self.primaryContainerAnnotation])
+            pod.trimToStatusView(keepingLabels: ["attempt"], annotations: [Self.primaryContainerAnnotation, Self.defaultContainerAnnotation])
             if Self.hasEnded(pod) { pod.status?.conditions = nil }
         }
     }

@@ -1,3 +1,4 @@
+import FlyteIDL
 import Foundation
 import KubeClient
 import Testing
@@ -28,6 +29,38 @@ struct PodPhaseTests {
     }
 
     var mapper = PodPhaseMapper(config: PluginConfig(), now: now)
+
+    @Test("the log context: the Pod, its primary container (kubectl's default container first, then the annotation, the Pod's namesake, the first), each container's start and end; none for an Unknown Pod")
+    func logContext() throws {
+        var pod = Self.pod(phase: "Running", containers: [
+            ContainerStatus(name: "main", state: ContainerState(running: .init(startedAt: Self.at(-5)))),
+            ContainerStatus(name: "side", state: ContainerState(terminated: .init(exitCode: 0, startedAt: Self.at(-8), finishedAt: Self.at(-2)))),
+        ])
+        pod.spec?.containers.append(Container(name: "side"))
+        pod.status?.initContainerStatuses = [ContainerStatus(name: "init", state: ContainerState(terminated: .init(exitCode: 0, startedAt: Self.at(-9), finishedAt: Self.at(-8))))]
+        let plugin = PodPlugin()
+        let context = PluginTests.context(Flyteidl2_Core_TaskTemplate())
+        let logs = try #require(plugin.phase(of: pod, context: context).logContext)
+        #expect(logs.primaryPodName == "p")
+        let only = try #require(logs.pods.first)
+        #expect(logs.pods.count == 1 && only.namespace == "default" && only.podName == "p" && only.primaryContainerName == "main")
+        #expect(only.containers.map(\.containerName) == ["main", "side"])
+        #expect(only.containers[0].process.containerStartTime.seconds == Int64(Self.now.timeIntervalSince1970) - 5 && !only.containers[0].process.hasContainerEndTime)
+        #expect(only.containers[1].process.containerStartTime.seconds == Int64(Self.now.timeIntervalSince1970) - 8)
+        #expect(only.containers[1].process.containerEndTime.seconds == Int64(Self.now.timeIntervalSince1970) - 2)
+        #expect(only.initContainers.map(\.containerName) == ["init"])
+
+        pod.metadata.annotations = ["kubectl.kubernetes.io/default-container": "side", "primary_container_name": "main"]
+        #expect(PodPlugin.primaryContainerName(pod) == "side")
+        pod.metadata.annotations = nil
+        pod.spec?.containers.append(Container(name: "p"))
+        #expect(PodPlugin.primaryContainerName(pod) == "p")
+        pod.spec?.containers.removeLast()
+        #expect(PodPlugin.primaryContainerName(pod) == "main")
+
+        pod.status?.phase = "Unknown"
+        #expect(plugin.phase(of: pod, context: context).logContext == nil)
+    }
 
     @Test("a Pod without status or not yet scheduled is queued")
     func queued() {

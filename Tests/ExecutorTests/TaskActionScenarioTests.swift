@@ -66,6 +66,15 @@ struct TaskActionScenarioTests {
             for event in events where distinct.last != event.phase { distinct.append(event.phase) }
             #expect(distinct == [.queued, .initializing, .running, .succeeded])
             #expect(events.last?.outputs.outputUri == "s3://bucket/\(shard)/data/r1/r1-a0/1/outputs.pb")
+            // Where Flyte's UI streams the logs from: the Pod, its primary container, when it ran.
+            let logs = try #require(events.last?.logContext)
+            #expect(logs.primaryPodName == "r1-a0-0")
+            #expect(logs.pods.map(\.podName) == ["r1-a0-0"] && logs.pods.first?.namespace == h.namespace)
+            #expect(logs.pods.first?.primaryContainerName == "r1-a0-0")
+            #expect(logs.pods.first?.containers.map(\.containerName) == ["r1-a0-0"])
+            #expect(logs.pods.first?.containers.first?.process.hasContainerStartTime == true)
+            #expect(logs.pods.first?.containers.first?.process.hasContainerEndTime == true)
+            #expect(events.contains { $0.phase == .running && $0.logContext.pods.first?.containers.first?.process.hasContainerEndTime == false })
         }
     }
 
