@@ -596,6 +596,12 @@ public final class TaskActionReconciler: Reconciler {
             var log = Flyteidl2_Core_TaskLog()
             log.name = link.name
             log.uri = link.uri
+            log.messageFormat = link.messageFormat
+            log.showWhilePending = link.showWhilePending
+            log.hideOnceFinished = link.hideOnceFinished
+            log.linkType = link.linkType
+            log.ready = link.ready
+            log.iconUri = link.iconUri
             return log
         }
         event.id.run.project = taskAction.spec.project

@@ -34,6 +34,8 @@ public struct PluginConfig: Codable, Sendable, Hashable {
     /// The PodTemplate (in the task's namespace, else the executor's) that every Pod is built
     /// on when the task names none; empty for none.
     public var defaultPodTemplateName = ""
+    /// The log links of Pod tasks (Flyte's `plugins.logs`).
+    public var logs = LogsConfig()
     /// Tolerations of every Pod, after the resource and interruptible ones.
     public var defaultTolerations: [Toleration] = []
     /// Tolerations of Pods whose containers request or limit the named resource
@@ -99,6 +101,7 @@ public struct PluginConfig: Codable, Sendable, Hashable {
         case defaultMemory = "default-memory"
         case imagePullPolicy = "image-pull-policy"
         case defaultPodTemplateName = "default-pod-template-name"
+        case logs
         case defaultTolerations = "default-tolerations"
         case resourceTolerations = "resource-tolerations"
         case addTolerationsForExtendedResources = "add-tolerations-for-extended-resources"
@@ -141,6 +144,7 @@ public struct PluginConfig: Codable, Sendable, Hashable {
         defaultMemory = try Self.quantity(c, .defaultMemory) ?? d.defaultMemory
         imagePullPolicy = try c.decodeIfPresent(String.self, forKey: .imagePullPolicy)
         defaultPodTemplateName = try c.decodeIfPresent(String.self, forKey: .defaultPodTemplateName) ?? ""
+        logs = try c.decodeIfPresent(LogsConfig.self, forKey: .logs) ?? LogsConfig()
         if let policy = imagePullPolicy, !["Always", "IfNotPresent", "Never"].contains(policy) {
             throw DecodingError.dataCorruptedError(forKey: .imagePullPolicy, in: c, debugDescription: "image-pull-policy must be Always, IfNotPresent or Never, not \(policy)")
         }

@@ -69,6 +69,13 @@ public struct ExecutionError: Error, Sendable, Hashable, CustomStringConvertible
 public struct LogLink: Sendable, Hashable {
     public var name: String
     public var uri: String
+    /// The rest of Flyte's `TaskLog`, for links made from log link templates.
+    public var messageFormat: Flyteidl2_Core_TaskLog.MessageFormat = .unknown
+    public var showWhilePending = false
+    public var hideOnceFinished = false
+    public var linkType: Flyteidl2_Core_TaskLog.LinkType = .external
+    public var ready = false
+    public var iconUri = ""
 
     public init(name: String, uri: String) {
         self.name = name

@@ -142,7 +142,10 @@ public struct PodPlugin: KubernetesTaskPlugin {
 
     public func phase(of pod: Pod, context: TaskExecutionContext) -> PhaseInfo {
         var info = PodPhaseMapper(config: config, now: context.now).phase(of: pod)
-        if pod.status?.phase != "Unknown" { info.logContext = Self.logContext(pod) }
+        if pod.status?.phase != "Unknown" {
+            info.logContext = Self.logContext(pod)
+            info.links = config.logs.links(for: pod, context: context)
+        }
         return info
     }
 
@@ -216,8 +219,9 @@ public struct PodPlugin: KubernetesTaskPlugin {
     /// ready, which the phase rules read only while it is Pending, and it stays cached as long
     /// as its TaskAction does (an hour after the end, by default).
     public var cacheTransform: (@Sendable (inout Pod) -> Void)? {
-        { pod in
-            pod.trimToStatusView(keepingLabels: ["attempt"], annotations: [Self.primaryContainerAnnotation, Self.defaultContainerAnnotation])
+        let keepIDs = config.logs.readsContainerID
+        return { pod in
+            pod.trimToStatusView(keepingLabels: ["attempt"], annotations: [Self.primaryContainerAnnotation, Self.defaultContainerAnnotation], keepingContainerIDs: keepIDs)
             if Self.hasEnded(pod) { pod.status?.conditions = nil }
         }
     }

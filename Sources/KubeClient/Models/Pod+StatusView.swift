@@ -27,7 +27,10 @@ extension Pod {
     /// Pods (namespace, finalizers, owner kinds, kept label and annotation keys and values) are
     /// shared through `interner`, and equal kept maps through `maps`. Never
     /// write a trimmed Pod back.
-    public mutating func trimToStatusView(keepingLabels labels: Set<String> = [], annotations: Set<String> = [], interner: SharedStrings = .shared, maps: SharedStringMaps = .shared) {
+    ///
+    /// With `keepingContainerIDs` the containers' IDs stay (a log link that names the container
+    /// needs them).
+    public mutating func trimToStatusView(keepingLabels labels: Set<String> = [], annotations: Set<String> = [], keepingContainerIDs: Bool = false, interner: SharedStrings = .shared, maps: SharedStringMaps = .shared) {
         metadata.managedFields = nil
         metadata.unknownFields = [:]
         metadata.namespace = interner(metadata.namespace)
@@ -42,8 +45,8 @@ extension Pod {
         metadata.annotations = Self.kept(metadata.annotations, annotations, interner, maps)
         unknownFields = [:]
         if var status {
-            status.containerStatuses = status.containerStatuses.map(Self.trim)
-            status.initContainerStatuses = status.initContainerStatuses.map(Self.trim)
+            status.containerStatuses = status.containerStatuses.map { Self.trim($0, keepingIDs: keepingContainerIDs) }
+            status.initContainerStatuses = status.initContainerStatuses.map { Self.trim($0, keepingIDs: keepingContainerIDs) }
             status.unknownFields = [:]
             self.status = status
         }
@@ -64,12 +67,12 @@ extension Pod {
         return kept.isEmpty ? nil : maps(kept)
     }
 
-    static func trim(_ statuses: [ContainerStatus]) -> [ContainerStatus] {
+    static func trim(_ statuses: [ContainerStatus], keepingIDs: Bool = false) -> [ContainerStatus] {
         statuses.map { status in
             var status = status
             status.image = nil
             status.imageID = nil
-            status.containerID = nil
+            if !keepingIDs { status.containerID = nil }
             status.unknownFields = [:]
             return status
         }
