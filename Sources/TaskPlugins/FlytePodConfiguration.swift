@@ -38,7 +38,18 @@ extension PluginConfig {
             for index in spec.containers.indices {
                 spec.containers[index].unknownFields["envFrom"] = .array((spec.containers[index].unknownFields["envFrom"]?.arrayValue ?? []) + sources)
             }
+            spec.initContainers = spec.initContainers?.map { container in
+                var container = container
+                container.unknownFields["envFrom"] = .array((container.unknownFields["envFrom"]?.arrayValue ?? []) + sources)
+                return container
+            }
         }
+    }
+
+    /// Flyte's `AddTolerationsForExtendedResources`, the last step of building a Pod: for each
+    /// `add-tolerations-for-extended-resources` that a container or init container requests,
+    /// `{key: <resource>, operator: Exists, effect: NoSchedule}` unless tolerated already.
+    public func addExtendedResourceTolerations(to spec: inout PodSpec) {
         for resource in extendedResourcesRequested(by: spec) {
             let toleration = Toleration(key: resource, operator: "Exists", effect: "NoSchedule")
             if !(spec.tolerations ?? []).contains(where: { Self.matches($0, toleration) }) {

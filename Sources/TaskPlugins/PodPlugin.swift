@@ -52,11 +52,9 @@ public struct PodPlugin: KubernetesTaskPlugin {
             guard spec.containers.contains(where: { $0.name == name }) else {
                 throw ExecutionError(code: "BadTaskSpecification", message: "primary container [\(name)] is not in the pod spec", kind: .user)
             }
-            for index in spec.containers.indices {
-                if let command = spec.containers[index].command { spec.containers[index].command = try render(command, context) }
-                if let args = spec.containers[index].args { spec.containers[index].args = try render(args, context) }
-                spec.containers[index].env = Self.merge(spec.containers[index].env ?? [], context.environment)
-            }
+            // Init containers too, as Flyte's AddFlyteCustomizationsToContainer does.
+            spec.containers = try spec.containers.map { try customize($0, context) }
+            spec.initContainers = try spec.initContainers?.map { try customize($0, context) }
             pod = Pod(metadata: ObjectMeta(labels: k8sPod.metadata.labels.isEmpty ? nil : k8sPod.metadata.labels, annotations: k8sPod.metadata.annotations.isEmpty ? nil : k8sPod.metadata.annotations), spec: spec)
             primary = name
         default:
@@ -66,6 +64,11 @@ public struct PodPlugin: KubernetesTaskPlugin {
         var spec = pod.spec ?? PodSpec(containers: [])
         for index in spec.containers.indices {
             spec.containers[index].resources = ResourceMapping.customized(spec.containers[index].resources, primary: spec.containers[index].name == primary, config: config)
+        }
+        spec.initContainers = spec.initContainers?.map { container in
+            var container = container
+            container.resources = ResourceMapping.customized(container.resources, primary: false, config: config)
+            return container
         }
         config.apply(to: &spec, primary: primary, interruptible: context.interruptible, serviceAccount: context.serviceAccount)
         if let base = context.basePodTemplate {
@@ -80,6 +83,8 @@ public struct PodPlugin: KubernetesTaskPlugin {
             }
             if extended.hasSharedMemory { try SharedMemoryVolume.apply(extended.sharedMemory, to: &spec, primary: primary) }
         }
+        // Last, as Flyte's ToK8sPodSpec: a template's or accelerator's containers count too.
+        config.addExtendedResourceTolerations(to: &spec)
         Self.addVSCodeProbe(to: &spec, primary: primary)
         if spec.unknownFields["enableServiceLinks"] == nil { spec.unknownFields["enableServiceLinks"] = false }
         pod.spec = spec
@@ -118,6 +123,16 @@ public struct PodPlugin: KubernetesTaskPlugin {
         case "0", "f", "F", "false", "FALSE", "False": false
         default: nil
         }
+    }
+
+    /// A k8s_pod container with its command and arguments rendered and the executor's
+    /// environment merged in.
+    private func customize(_ container: Container, _ context: TaskExecutionContext) throws -> Container {
+        var container = container
+        if let command = container.command { container.command = try render(command, context) }
+        if let args = container.args { container.args = try render(args, context) }
+        container.env = Self.merge(container.env ?? [], context.environment)
+        return container
     }
 
     private func render(_ strings: [String], _ context: TaskExecutionContext) throws -> [String] {

@@ -304,6 +304,37 @@ struct FlytePodConfigurationTests {
         }
     }
 
+    @Test("init containers are customized as containers are: rendered arguments, the executor's environment, envFrom, a request above its limit brought down")
+    func initContainers() throws {
+        let config = try Self.config()
+        var template = Flyteidl2_Core_TaskTemplate()
+        template.config = ["primary_container_name": "main"]
+        var k8sPod = Flyteidl2_Core_K8sPod()
+        k8sPod.podSpec = try Google_Protobuf_Struct(jsonString: #"""
+        {"containers":[{"name":"main","image":"img"}],
+         "initContainers":[{"name":"fetch","image":"busybox","args":["get","{{.input}}"],"resources":{"requests":{"cpu":"2"},"limits":{"cpu":"1"}}}]}
+        """#)
+        template.k8SPod = k8sPod
+        let pod = try PodPlugin(config: config).build(PluginTests.context(template, config: config))
+        let fetch = try #require(pod.spec?.initContainers?.first)
+        #expect(fetch.args == ["get", "s3://bucket/metadata/r1/r1-a0/inputs.pb"])
+        #expect(fetch.env?.contains { $0.name == "ACTION_NAME" && $0.value == "r1-a0" } == true)
+        #expect(fetch.unknownFields["envFrom"]?.arrayValue?.count == 2)
+        #expect(fetch.resources == ResourceRequirements(limits: ["cpu": "1"], requests: ["cpu": "1"]))
+        #expect(fetch.resources?.requests?["memory"] == nil, "no defaults: it is not the primary container")
+    }
+
+    @Test("an extended resource requested only through the PodTemplate is tolerated too: that toleration comes last")
+    func extendedResourceFromTemplate() throws {
+        var config = PluginConfig()
+        config.addTolerationsForExtendedResources = ["example.com/fpga"]
+        var context = PluginTests.context(Self.template(), config: config)
+        context.basePodTemplate = PodTemplate(metadata: ObjectMeta(name: "fpga"), template: ["spec": ["containers": [["name": "default", "resources": ["requests": ["example.com/fpga": "1"], "limits": ["example.com/fpga": "1"]]]]]])
+        let pod = try PodPlugin(config: config).build(context)
+        #expect(pod.spec?.containers[0].resources?.requests?["example.com/fpga"] == "1")
+        #expect(pod.spec?.tolerations?.last == Toleration(key: "example.com/fpga", operator: "Exists", effect: "NoSchedule"))
+    }
+
     @Test("a Pod built with every setting and shared memory is accepted by the API server and runs", TestCluster.sandboxOnly)
     func scenario() async throws {
         let config = try ExecutorConfig.parse(yaml: Self.yaml, path: "executor.yaml")
