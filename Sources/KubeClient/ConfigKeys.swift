@@ -15,6 +15,15 @@ public struct UnknownConfigKey: Error, CustomStringConvertible, Sendable {
         location.isEmpty ? "unknown key \"\(key)\"" : "\(location): unknown key \"\(key)\""
     }
 
+    /// Fails on the first of `keys` (in sorted order, so the message is stable) that is not
+    /// `known`, at `codingPath`, or at `fallback` when that path is empty.
+    public static func reject(_ keys: some Sequence<String>, known: Set<String>, codingPath: [any CodingKey], fallback: String = "") throws {
+        if let unknown = keys.sorted().first(where: { !known.contains($0) }) {
+            let location = location(of: codingPath)
+            throw UnknownConfigKey(location: location.isEmpty ? fallback : location, key: unknown)
+        }
+    }
+
     /// `plugins`, `storage.s3`, `notifications.webhooks[0]`: a coding path as the file writes it.
     public static func location(of path: [any CodingKey]) -> String {
         path.reduce("") { text, key in
@@ -28,11 +37,8 @@ extension Decoder {
     /// Fails with ``UnknownConfigKey`` when the mapping being decoded has a member that `Keys`
     /// does not name (the first in sorted order, so the message is stable).
     public func rejectUnknownKeys<Keys: CodingKey & CaseIterable>(_ keys: Keys.Type) throws {
-        let known = Set(Keys.allCases.map(\.stringValue))
         let members = try container(keyedBy: AnyConfigKey.self)
-        if let unknown = members.allKeys.map(\.stringValue).sorted().first(where: { !known.contains($0) }) {
-            throw UnknownConfigKey(location: UnknownConfigKey.location(of: codingPath), key: unknown)
-        }
+        try UnknownConfigKey.reject(members.allKeys.map(\.stringValue), known: Set(Keys.allCases.map(\.stringValue)), codingPath: codingPath)
     }
 }
 

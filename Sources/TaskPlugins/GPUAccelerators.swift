@@ -91,6 +91,13 @@ extension PluginConfig {
         return resolved
     }
 
+    /// Every accelerator resource (`gpu-resource-name` and each device class's), as Flyte's
+    /// `getAllAcceleratorResourceNames`: a Pod limiting one is placed by its accelerator, and a
+    /// primary container's request and limit of one fill in each other.
+    var acceleratorResourceNames: Set<String> {
+        Set([gpuResourceName] + acceleratorDeviceClasses.values.compactMap(\.resourceName)).subtracting([""])
+    }
+
     /// The Kubernetes resource a template's `GPU` resource entries become: its accelerator's
     /// device class's, else `gpu-resource-name`.
     public func gpuResourceName(for template: Flyteidl2_Core_TaskTemplate) -> String {
@@ -104,7 +111,7 @@ extension PluginConfig {
     /// unpartitioned devices when asked. A MIG partition (`1g.5gb`) also labels the Pod with
     /// its compute slices, as Flyte does.
     public func applyAccelerator(_ accelerator: Flyteidl2_Core_GPUAccelerator, to spec: inout PodSpec, labels: inout [String: String]) {
-        let resources = Set([gpuResourceName] + acceleratorDeviceClasses.values.compactMap { $0.resourceName }.filter { !$0.isEmpty })
+        let resources = acceleratorResourceNames
         guard spec.containers.contains(where: { !resources.isDisjoint(with: ($0.resources?.limits ?? [:]).keys) }) else { return }
         let resolved = self.accelerator(accelerator)
         var affinity = spec.affinity ?? .emptyObject

@@ -28,15 +28,14 @@ public struct LogLinkTemplate: Codable, Sendable, Hashable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         displayName = try c.decodeIfPresent(String.self, forKey: .displayName) ?? ""
         templateUris = try c.decodeIfPresent([String].self, forKey: .templateUris) ?? []
-        if let format = try c.decodeIfPresent(JSONValue.self, forKey: .messageFormat) {
-            // Flyte's file gives the enum's number; its name reads too.
-            switch format {
-            case .int(let number): messageFormat = Flyteidl2_Core_TaskLog.MessageFormat(rawValue: Int(number)) ?? .unknown
-            case .string(let name) where ["UNKNOWN", "CSV", "JSON"].contains(name.uppercased()):
-                messageFormat = [.unknown, .csv, .json][["UNKNOWN", "CSV", "JSON"].firstIndex(of: name.uppercased()) ?? 0]
-            default:
-                throw DecodingError.dataCorruptedError(forKey: .messageFormat, in: c, debugDescription: "messageFormat must be 0, 1, 2 or UNKNOWN, CSV, JSON")
-            }
+        // Flyte's file gives the enum's number; its name reads too.
+        switch try c.decodeIfPresent(JSONValue.self, forKey: .messageFormat) {
+        case nil, .null?: break
+        case .int(let number)?: messageFormat = Flyteidl2_Core_TaskLog.MessageFormat(rawValue: Int(number)) ?? .unknown
+        case .string(let name)? where name.uppercased() == "UNKNOWN": messageFormat = .unknown
+        case .string(let name)? where name.uppercased() == "CSV": messageFormat = .csv
+        case .string(let name)? where name.uppercased() == "JSON": messageFormat = .json
+        default: throw DecodingError.dataCorruptedError(forKey: .messageFormat, in: c, debugDescription: "messageFormat must be 0, 1, 2 or UNKNOWN, CSV, JSON")
         }
         showWhilePending = try c.decodeIfPresent(Bool.self, forKey: .showWhilePending) ?? false
         hideOnceFinished = try c.decodeIfPresent(Bool.self, forKey: .hideOnceFinished) ?? false

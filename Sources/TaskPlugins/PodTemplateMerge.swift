@@ -47,10 +47,12 @@ public enum PodTemplateMerge {
         if let template = named(defaultName) { merged = template }
         if let primaryName, let template = named(primaryName) { merged = merged.map { mergo($0, template) } ?? template }
         let name = container["name"]?.stringValue ?? ""
-        let magic: Set<String> = [defaultName, primaryName ?? "primary", "default", "primary", "default-init", "primary-init"]
-        if !magic.contains(name), let template = named(name) { merged = merged.map { mergo($0, template) } ?? template }
+        if !magicNames.contains(name), let template = named(name) { merged = merged.map { mergo($0, template) } ?? template }
         return merged.map { mergo($0, container) } ?? container
     }
+
+    /// The template containers that stand for others, never merged by name.
+    static let magicNames: Set<String> = ["default", "primary", "default-init", "primary-init"]
 
     /// mergo's `Merge(dst, src, WithOverride, WithAppendSlice)` on JSON.
     static func mergo(_ dst: JSONValue, _ src: JSONValue) -> JSONValue {

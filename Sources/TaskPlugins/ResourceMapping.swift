@@ -50,7 +50,7 @@ public enum ResourceMapping {
                 requests[name] = fallback
                 limits[name] = fallback
             }
-            let accelerators = Set([config.gpuResourceName] + config.acceleratorDeviceClasses.values.compactMap(\.resourceName))
+            let accelerators = config.acceleratorResourceNames
             for name in Set(requests.keys).union(limits.keys) where ["cpu", "memory", "ephemeral-storage"].contains(name) || accelerators.contains(name) {
                 if requests[name] == nil { requests[name] = limits[name] }
                 if limits[name] == nil { limits[name] = requests[name] }

@@ -35,6 +35,10 @@ public struct TaskExecutionContext: Sendable {
     /// when none applies. ``PodPlugin`` merges the Pod onto it.
     public var basePodTemplate: PodTemplate?
 
+    /// The executor's own environment, read once: `default-env-vars-from-env` takes values from
+    /// it, and a context is built every round.
+    static let processEnvironment = ProcessInfo.processInfo.environment
+
     /// The variables every child gets from the executor; `spec.envVars` cannot replace them.
     static let reservedEnvironment: Set<String> = ["ACTION_NAME", "RUN_NAME", "_U_RUN_BASE", "_U_ORG_NAME"]
 
@@ -88,8 +92,7 @@ public struct TaskExecutionContext: Sendable {
         // appends them, and the kubelet takes the last of a name); not over the four above.
         var defaults = config.defaultEnvVars.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         if !config.defaultEnvVarsFromEnv.isEmpty {
-            let process = ProcessInfo.processInfo.environment
-            defaults += config.defaultEnvVarsFromEnv.sorted { $0.key < $1.key }.map { ($0.key, process[$0.value] ?? "") }
+            defaults += config.defaultEnvVarsFromEnv.sorted { $0.key < $1.key }.map { ($0.key, Self.processEnvironment[$0.value] ?? "") }
         }
         for (k, v) in defaults where !Self.reservedEnvironment.contains(k) {
             env.removeAll { $0.name == k }

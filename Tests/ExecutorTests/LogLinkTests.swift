@@ -90,17 +90,13 @@ struct LogLinkTests {
     }
 
     @Test("a key Flyte's log config has and this one does not is refused by name")
-    func unknownKeys() {
+    func unknownKeys() throws {
         for (yaml, problem) in [
             ("plugins:\n  logs: {dynamic-log-links: {}}\n", "plugins.logs: unknown key \"dynamic-log-links\""),
             ("plugins:\n  logs: {templates: [{displayName: a, scheme: TaskExecution}]}\n", "plugins.logs.templates[0]: unknown key \"scheme\""),
         ] {
-            do {
-                _ = try ExecutorConfig.parse(yaml: yaml, path: "executor.yaml")
-                Issue.record("accepted: \(yaml)")
-            } catch {
-                #expect("\(error)".contains(problem), "\(error)")
-            }
+            let error = try #require(FlytePodConfigurationTests.refusal(yaml), "accepted: \(yaml)")
+            #expect(error.contains(problem), "\(error)")
         }
     }
 

@@ -208,11 +208,7 @@ struct FlexibleKey: CodingKey, Hashable {
     /// Fails on a key that is neither a known name nor its kebab-case spelling, naming where
     /// it is (`notifications.webhooks[0]: unknown key "secret"`).
     static func rejectUnknown(in container: KeyedDecodingContainer<FlexibleKey>, known: [String], at path: String) throws {
-        let accepted = Set(known + known.map(kebab))
-        if let unknown = container.allKeys.map(\.stringValue).sorted().first(where: { !accepted.contains($0) }) {
-            let location = UnknownConfigKey.location(of: container.codingPath)
-            throw UnknownConfigKey(location: location.isEmpty ? path : location, key: unknown)
-        }
+        try UnknownConfigKey.reject(container.allKeys.map(\.stringValue), known: Set(known + known.map(kebab)), codingPath: container.codingPath, fallback: path)
     }
 }
 
