@@ -20,12 +20,20 @@ public struct BlobStores: BlobStore {
     }
 
     public func read(_ uri: String, maxBytes: Int) async throws -> [UInt8]? {
-        guard let parsed = BlobURI(uri) else { return try await local.read(uri, maxBytes: maxBytes) }
+        try await store(for: uri).read(uri, maxBytes: maxBytes)
+    }
+
+    public func write(_ uri: String, bytes: [UInt8]) async throws {
+        try await store(for: uri).write(uri, bytes: bytes)
+    }
+
+    func store(for uri: String) throws -> any BlobStore {
+        guard let parsed = BlobURI(uri) else { return local }
         switch parsed.scheme {
-        case "file": return try await local.read(uri, maxBytes: maxBytes)
+        case "file": return local
         case "s3":
             guard let s3 else { throw BlobStoreError.unsupported("\(uri): no S3 store is configured (storage.type: s3)") }
-            return try await s3.read(uri, maxBytes: maxBytes)
+            return s3
         default:
             throw BlobStoreError.unsupported("\(uri): no store for the scheme \(parsed.scheme):// (supported: s3, file)")
         }

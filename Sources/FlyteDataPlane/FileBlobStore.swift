@@ -19,6 +19,25 @@ public struct FileBlobStore: BlobStore {
         return Array(data)
     }
 
+    /// Writes a sibling file and renames it over the target, so a reader never sees half an
+    /// object; creates the directories on the way.
+    public func write(_ uri: String, bytes: [UInt8]) async throws {
+        let path = Self.path(of: uri)
+        let url = URL(fileURLWithPath: path)
+        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(UInt64.random(in: 0...UInt64.max))")
+        do {
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try Data(bytes).write(to: temporary)
+            if rename(temporary.path, path) != 0 { throw BlobStoreError.refused("cannot rename \(temporary.path) to \(path): errno \(errno)") }
+        } catch let error as BlobStoreError {
+            try? FileManager.default.removeItem(at: temporary)
+            throw error
+        } catch {
+            try? FileManager.default.removeItem(at: temporary)
+            throw BlobStoreError.refused("cannot write \(path): \(error.localizedDescription)")
+        }
+    }
+
     static func path(of uri: String) -> String {
         guard uri.hasPrefix("file://") else { return uri }
         let rest = uri.dropFirst("file://".count)

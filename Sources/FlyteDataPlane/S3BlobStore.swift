@@ -1,6 +1,7 @@
 import Foundation
+import Crypto
 
-/// `s3://bucket/key` objects from S3 or an S3-compatible store, by GET with SigV4.
+/// `s3://bucket/key` objects from S3 or an S3-compatible store, by GET and PUT with SigV4.
 ///
 /// Path-style addressing (`endpoint/bucket/key`) is used when asked, when the endpoint's host
 /// is an IP address or `localhost` (virtual hosts cannot resolve there), and for bucket names
@@ -51,6 +52,25 @@ public struct S3BlobStore: BlobStore {
     }
 
     public func read(_ uri: String, maxBytes: Int) async throws -> [UInt8]? {
+        let (url, response) = try await send("GET", uri, body: [], maxBytes: maxBytes)
+        switch response.status {
+        case 200:
+            return response.body
+        case 404 where Self.code(response).isEmpty || Self.code(response) == "NoSuchKey":
+            return nil
+        default:
+            throw Self.failure("GET", url, response)
+        }
+    }
+
+    /// A single PutObject, signed over the payload's SHA-256 (the objects written here are a
+    /// task's outputs, far below the 5 GiB a single PUT takes).
+    public func write(_ uri: String, bytes: [UInt8]) async throws {
+        let (url, response) = try await send("PUT", uri, body: bytes, maxBytes: 64 * 1024)
+        guard response.status == 200 else { throw Self.failure("PUT", url, response) }
+    }
+
+    private func send(_ method: String, _ uri: String, body: [UInt8], maxBytes: Int) async throws -> (String, HTTPFetchResponse) {
         guard let parsed = BlobURI(uri), parsed.scheme == "s3", !parsed.bucket.isEmpty else {
             throw BlobStoreError.unsupported("\(uri) is not an s3://bucket/key URI")
         }
@@ -66,34 +86,32 @@ public struct S3BlobStore: BlobStore {
             host = "\(parsed.bucket).\(host)"
             path += "/\(parsed.key)"
         }
-        var request = SigV4Signer.Request(method: "GET", host: host, path: path)
+        let payloadHash = method == "GET" ? SigV4Signer.emptyPayloadHash : SigV4Signer.hex(SHA256.hash(data: body))
+        var request = SigV4Signer.Request(method: method, host: host, path: path, payloadHash: payloadHash)
         var headers: [(String, String)] = [("Host", host)]
         if let credentials {
             let signer = SigV4Signer(credentials: try await credentials.credentials(now: now()), region: region, service: "s3")
             headers += signer.sign(request, at: now())
         }
+        if method != "GET" { headers.append(("Content-Type", "application/octet-stream")) }
         request.headers = headers
         let url = "\(scheme)://\(host)\(SigV4Signer.uriEncode(path, slash: false))"
-        let response: HTTPFetchResponse
         do {
-            response = try await http.fetch(HTTPFetchRequest(method: "GET", url: url, headers: headers), maxBytes: maxBytes)
+            return (url, try await http.fetch(HTTPFetchRequest(method: method, url: url, headers: headers, body: body), maxBytes: maxBytes))
         } catch let error as BlobStoreError {
             throw error
         } catch {
-            throw BlobStoreError.unavailable("GET \(url): \(error)")
+            throw BlobStoreError.unavailable("\(method) \(url): \(error)")
         }
-        let text = { String(decoding: response.body.prefix(2048), as: UTF8.self) }
-        let code = { XMLText.first("Code", in: text()) ?? "" }
-        switch response.status {
-        case 200:
-            return response.body
-        case 404 where code() == "NoSuchKey" || code().isEmpty:
-            return nil
-        case 500...599:
-            throw BlobStoreError.unavailable("GET \(url): \(response.status) \(code()) \(XMLText.first("Message", in: text()) ?? "")")
-        default:
-            throw BlobStoreError.refused("GET \(url): \(response.status) \(code()) \(XMLText.first("Message", in: text()) ?? "")")
-        }
+    }
+
+    private static func text(_ response: HTTPFetchResponse) -> String { String(decoding: response.body.prefix(2048), as: UTF8.self) }
+    private static func code(_ response: HTTPFetchResponse) -> String { XMLText.first("Code", in: text(response)) ?? "" }
+
+    /// A 5xx may pass; anything else is the store saying no.
+    private static func failure(_ method: String, _ url: String, _ response: HTTPFetchResponse) -> BlobStoreError {
+        let detail = "\(method) \(url): \(response.status) \(code(response)) \(XMLText.first("Message", in: text(response)) ?? "")"
+        return (500...599).contains(response.status) ? .unavailable(detail) : .refused(detail)
     }
 
     static func isIPAddress(_ host: String) -> Bool {

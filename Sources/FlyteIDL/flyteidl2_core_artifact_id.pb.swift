@@ -8,8 +8,9 @@
 // For information on using the generated types, please see the documentation:
 //   https://github.com/apple/swift-protobuf/
 
-/// Written for this project from ../shared/fixtures/flyteidl2-app.md (flyteorg/flyte
-/// 6fadb90d65af, flyteidl2/core/artifact_id.proto): the two messages an app Spec reaches.
+/// Written for this project from flyteorg/flyte 6fadb90d65af (flyteidl2/core/artifact_id.proto):
+/// the messages a literal, an interface variable and an app Spec reach, whole (they are hashed
+/// into the task cache's key, CacheKey.swift).
 
 import SwiftProtobuf
 
@@ -21,6 +22,86 @@ import SwiftProtobuf
 fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobuf.ProtobufAPIVersionCheck {
   struct _2: SwiftProtobuf.ProtobufAPIVersion_2 {}
   typealias Version = _2
+}
+
+public nonisolated enum Flyteidl2_Core_Granularity: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+  case unset // = 0
+  case minute // = 1
+  case hour // = 2
+  case day // = 3
+  case month // = 4
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .unset
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unset
+    case 1: self = .minute
+    case 2: self = .hour
+    case 3: self = .day
+    case 4: self = .month
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .unset: return 0
+    case .minute: return 1
+    case .hour: return 2
+    case .day: return 3
+    case .month: return 4
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Flyteidl2_Core_Granularity] = [
+    .unset,
+    .minute,
+    .hour,
+    .day,
+    .month,
+  ]
+
+}
+
+public nonisolated enum Flyteidl2_Core_Operator: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+  case minus // = 0
+  case plus // = 1
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .minus
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .minus
+    case 1: self = .plus
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .minus: return 0
+    case .plus: return 1
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Flyteidl2_Core_Operator] = [
+    .minus,
+    .plus,
+  ]
+
 }
 
 public nonisolated struct Flyteidl2_Core_ArtifactKey: Sendable {
@@ -64,9 +145,268 @@ public nonisolated struct Flyteidl2_Core_ArtifactVersionId: Sendable {
   fileprivate var _key: Flyteidl2_Core_ArtifactKey? = nil
 }
 
+public nonisolated struct Flyteidl2_Core_ArtifactBindingData: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var partitionData: Flyteidl2_Core_ArtifactBindingData.OneOf_PartitionData? = nil
+
+  public var partitionKey: String {
+    get {
+      if case .partitionKey(let v)? = partitionData {return v}
+      return String()
+    }
+    set {partitionData = .partitionKey(newValue)}
+  }
+
+  public var bindToTimePartition: Bool {
+    get {
+      if case .bindToTimePartition(let v)? = partitionData {return v}
+      return false
+    }
+    set {partitionData = .bindToTimePartition(newValue)}
+  }
+
+  public var timeTransform: Flyteidl2_Core_TimeTransform {
+    get {_timeTransform ?? Flyteidl2_Core_TimeTransform()}
+    set {_timeTransform = newValue}
+  }
+  /// Returns true if `timeTransform` has been explicitly set.
+  public var hasTimeTransform: Bool {self._timeTransform != nil}
+  /// Clears the value of `timeTransform`. Subsequent reads from it will return its default value.
+  public mutating func clearTimeTransform() {self._timeTransform = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public nonisolated enum OneOf_PartitionData: Equatable, Sendable {
+    case partitionKey(String)
+    case bindToTimePartition(Bool)
+
+  }
+
+  public init() {}
+
+  fileprivate var _timeTransform: Flyteidl2_Core_TimeTransform? = nil
+}
+
+public nonisolated struct Flyteidl2_Core_TimeTransform: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var transform: String = String()
+
+  public var op: Flyteidl2_Core_Operator = .minus
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Flyteidl2_Core_InputBindingData: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var `var`: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Flyteidl2_Core_RuntimeBinding: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Flyteidl2_Core_LabelValue: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var value: Flyteidl2_Core_LabelValue.OneOf_Value? = nil
+
+  public var staticValue: String {
+    get {
+      if case .staticValue(let v)? = value {return v}
+      return String()
+    }
+    set {value = .staticValue(newValue)}
+  }
+
+  public var timeValue: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {
+      if case .timeValue(let v)? = value {return v}
+      return SwiftProtobuf.Google_Protobuf_Timestamp()
+    }
+    set {value = .timeValue(newValue)}
+  }
+
+  public var triggeredBinding: Flyteidl2_Core_ArtifactBindingData {
+    get {
+      if case .triggeredBinding(let v)? = value {return v}
+      return Flyteidl2_Core_ArtifactBindingData()
+    }
+    set {value = .triggeredBinding(newValue)}
+  }
+
+  public var inputBinding: Flyteidl2_Core_InputBindingData {
+    get {
+      if case .inputBinding(let v)? = value {return v}
+      return Flyteidl2_Core_InputBindingData()
+    }
+    set {value = .inputBinding(newValue)}
+  }
+
+  public var runtimeBinding: Flyteidl2_Core_RuntimeBinding {
+    get {
+      if case .runtimeBinding(let v)? = value {return v}
+      return Flyteidl2_Core_RuntimeBinding()
+    }
+    set {value = .runtimeBinding(newValue)}
+  }
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public nonisolated enum OneOf_Value: Equatable, Sendable {
+    case staticValue(String)
+    case timeValue(SwiftProtobuf.Google_Protobuf_Timestamp)
+    case triggeredBinding(Flyteidl2_Core_ArtifactBindingData)
+    case inputBinding(Flyteidl2_Core_InputBindingData)
+    case runtimeBinding(Flyteidl2_Core_RuntimeBinding)
+
+  }
+
+  public init() {}
+}
+
+public nonisolated struct Flyteidl2_Core_Partitions: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var value: Dictionary<String,Flyteidl2_Core_LabelValue> = [:]
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Flyteidl2_Core_TimePartition: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var value: Flyteidl2_Core_LabelValue {
+    get {_value ?? Flyteidl2_Core_LabelValue()}
+    set {_value = newValue}
+  }
+  /// Returns true if `value` has been explicitly set.
+  public var hasValue: Bool {self._value != nil}
+  /// Clears the value of `value`. Subsequent reads from it will return its default value.
+  public mutating func clearValue() {self._value = nil}
+
+  public var granularity: Flyteidl2_Core_Granularity = .unset
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _value: Flyteidl2_Core_LabelValue? = nil
+}
+
+public nonisolated struct Flyteidl2_Core_ArtifactID: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var artifactKey: Flyteidl2_Core_ArtifactKey {
+    get {_artifactKey ?? Flyteidl2_Core_ArtifactKey()}
+    set {_artifactKey = newValue}
+  }
+  /// Returns true if `artifactKey` has been explicitly set.
+  public var hasArtifactKey: Bool {self._artifactKey != nil}
+  /// Clears the value of `artifactKey`. Subsequent reads from it will return its default value.
+  public mutating func clearArtifactKey() {self._artifactKey = nil}
+
+  public var version: String = String()
+
+  public var partitions: Flyteidl2_Core_Partitions {
+    get {_partitions ?? Flyteidl2_Core_Partitions()}
+    set {_partitions = newValue}
+  }
+  /// Returns true if `partitions` has been explicitly set.
+  public var hasPartitions: Bool {self._partitions != nil}
+  /// Clears the value of `partitions`. Subsequent reads from it will return its default value.
+  public mutating func clearPartitions() {self._partitions = nil}
+
+  public var timePartition: Flyteidl2_Core_TimePartition {
+    get {_timePartition ?? Flyteidl2_Core_TimePartition()}
+    set {_timePartition = newValue}
+  }
+  /// Returns true if `timePartition` has been explicitly set.
+  public var hasTimePartition: Bool {self._timePartition != nil}
+  /// Clears the value of `timePartition`. Subsequent reads from it will return its default value.
+  public mutating func clearTimePartition() {self._timePartition = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _artifactKey: Flyteidl2_Core_ArtifactKey? = nil
+  fileprivate var _partitions: Flyteidl2_Core_Partitions? = nil
+  fileprivate var _timePartition: Flyteidl2_Core_TimePartition? = nil
+}
+
+public nonisolated struct Flyteidl2_Core_ArtifactTag: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var artifactKey: Flyteidl2_Core_ArtifactKey {
+    get {_artifactKey ?? Flyteidl2_Core_ArtifactKey()}
+    set {_artifactKey = newValue}
+  }
+  /// Returns true if `artifactKey` has been explicitly set.
+  public var hasArtifactKey: Bool {self._artifactKey != nil}
+  /// Clears the value of `artifactKey`. Subsequent reads from it will return its default value.
+  public mutating func clearArtifactKey() {self._artifactKey = nil}
+
+  public var value: Flyteidl2_Core_LabelValue {
+    get {_value ?? Flyteidl2_Core_LabelValue()}
+    set {_value = newValue}
+  }
+  /// Returns true if `value` has been explicitly set.
+  public var hasValue: Bool {self._value != nil}
+  /// Clears the value of `value`. Subsequent reads from it will return its default value.
+  public mutating func clearValue() {self._value = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _artifactKey: Flyteidl2_Core_ArtifactKey? = nil
+  fileprivate var _value: Flyteidl2_Core_LabelValue? = nil
+}
+
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "flyteidl2.core"
+
+nonisolated extension Flyteidl2_Core_Granularity: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0UNSET\0\u{1}MINUTE\0\u{1}HOUR\0\u{1}DAY\0\u{1}MONTH\0")
+}
+
+nonisolated extension Flyteidl2_Core_Operator: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0MINUS\0\u{1}PLUS\0")
+}
 
 nonisolated extension Flyteidl2_Core_ArtifactKey: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ArtifactKey"
@@ -147,6 +487,422 @@ nonisolated extension Flyteidl2_Core_ArtifactVersionId: SwiftProtobuf.Message, S
   public static func ==(lhs: Flyteidl2_Core_ArtifactVersionId, rhs: Flyteidl2_Core_ArtifactVersionId) -> Bool {
     if lhs._key != rhs._key {return false}
     if lhs.version != rhs.version {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Flyteidl2_Core_ArtifactBindingData: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ArtifactBindingData"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{4}\u{5}partition_key\0\u{3}bind_to_time_partition\0\u{3}time_transform\0\u{c}\u{1}\u{4}")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 5: try {
+        var v: String?
+        try decoder.decodeSingularStringField(value: &v)
+        if let v = v {
+          if self.partitionData != nil {try decoder.handleConflictingOneOf()}
+          self.partitionData = .partitionKey(v)
+        }
+      }()
+      case 6: try {
+        var v: Bool?
+        try decoder.decodeSingularBoolField(value: &v)
+        if let v = v {
+          if self.partitionData != nil {try decoder.handleConflictingOneOf()}
+          self.partitionData = .bindToTimePartition(v)
+        }
+      }()
+      case 7: try { try decoder.decodeSingularMessageField(value: &self._timeTransform) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    switch self.partitionData {
+    case .partitionKey?: try {
+      guard case .partitionKey(let v)? = self.partitionData else { preconditionFailure() }
+      try visitor.visitSingularStringField(value: v, fieldNumber: 5)
+    }()
+    case .bindToTimePartition?: try {
+      guard case .bindToTimePartition(let v)? = self.partitionData else { preconditionFailure() }
+      try visitor.visitSingularBoolField(value: v, fieldNumber: 6)
+    }()
+    case nil: break
+    }
+    try { if let v = self._timeTransform {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Flyteidl2_Core_ArtifactBindingData, rhs: Flyteidl2_Core_ArtifactBindingData) -> Bool {
+    if lhs.partitionData != rhs.partitionData {return false}
+    if lhs._timeTransform != rhs._timeTransform {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Flyteidl2_Core_TimeTransform: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".TimeTransform"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}transform\0\u{1}op\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.transform) }()
+      case 2: try { try decoder.decodeSingularEnumField(value: &self.op) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.transform.isEmpty {
+      try visitor.visitSingularStringField(value: self.transform, fieldNumber: 1)
+    }
+    if self.op != .minus {
+      try visitor.visitSingularEnumField(value: self.op, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Flyteidl2_Core_TimeTransform, rhs: Flyteidl2_Core_TimeTransform) -> Bool {
+    if lhs.transform != rhs.transform {return false}
+    if lhs.op != rhs.op {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Flyteidl2_Core_InputBindingData: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".InputBindingData"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}var\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.`var`) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.`var`.isEmpty {
+      try visitor.visitSingularStringField(value: self.`var`, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Flyteidl2_Core_InputBindingData, rhs: Flyteidl2_Core_InputBindingData) -> Bool {
+    if lhs.`var` != rhs.`var` {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Flyteidl2_Core_RuntimeBinding: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RuntimeBinding"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap()
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    // Load everything into unknown fields
+    while try decoder.nextFieldNumber() != nil {}
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Flyteidl2_Core_RuntimeBinding, rhs: Flyteidl2_Core_RuntimeBinding) -> Bool {
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Flyteidl2_Core_LabelValue: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".LabelValue"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}static_value\0\u{3}time_value\0\u{3}triggered_binding\0\u{3}input_binding\0\u{3}runtime_binding\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try {
+        var v: String?
+        try decoder.decodeSingularStringField(value: &v)
+        if let v = v {
+          if self.value != nil {try decoder.handleConflictingOneOf()}
+          self.value = .staticValue(v)
+        }
+      }()
+      case 2: try {
+        var v: SwiftProtobuf.Google_Protobuf_Timestamp?
+        var hadOneofValue = false
+        if let current = self.value {
+          hadOneofValue = true
+          if case .timeValue(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.value = .timeValue(v)
+        }
+      }()
+      case 3: try {
+        var v: Flyteidl2_Core_ArtifactBindingData?
+        var hadOneofValue = false
+        if let current = self.value {
+          hadOneofValue = true
+          if case .triggeredBinding(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.value = .triggeredBinding(v)
+        }
+      }()
+      case 4: try {
+        var v: Flyteidl2_Core_InputBindingData?
+        var hadOneofValue = false
+        if let current = self.value {
+          hadOneofValue = true
+          if case .inputBinding(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.value = .inputBinding(v)
+        }
+      }()
+      case 5: try {
+        var v: Flyteidl2_Core_RuntimeBinding?
+        var hadOneofValue = false
+        if let current = self.value {
+          hadOneofValue = true
+          if case .runtimeBinding(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.value = .runtimeBinding(v)
+        }
+      }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    switch self.value {
+    case .staticValue?: try {
+      guard case .staticValue(let v)? = self.value else { preconditionFailure() }
+      try visitor.visitSingularStringField(value: v, fieldNumber: 1)
+    }()
+    case .timeValue?: try {
+      guard case .timeValue(let v)? = self.value else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    }()
+    case .triggeredBinding?: try {
+      guard case .triggeredBinding(let v)? = self.value else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    }()
+    case .inputBinding?: try {
+      guard case .inputBinding(let v)? = self.value else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    }()
+    case .runtimeBinding?: try {
+      guard case .runtimeBinding(let v)? = self.value else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+    }()
+    case nil: break
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Flyteidl2_Core_LabelValue, rhs: Flyteidl2_Core_LabelValue) -> Bool {
+    if lhs.value != rhs.value {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Flyteidl2_Core_Partitions: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Partitions"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}value\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMessageMap<SwiftProtobuf.ProtobufString,Flyteidl2_Core_LabelValue>.self, value: &self.value) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.value.isEmpty {
+      try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMessageMap<SwiftProtobuf.ProtobufString,Flyteidl2_Core_LabelValue>.self, value: self.value, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Flyteidl2_Core_Partitions, rhs: Flyteidl2_Core_Partitions) -> Bool {
+    if lhs.value != rhs.value {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Flyteidl2_Core_TimePartition: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".TimePartition"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}value\0\u{1}granularity\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._value) }()
+      case 2: try { try decoder.decodeSingularEnumField(value: &self.granularity) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._value {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    if self.granularity != .unset {
+      try visitor.visitSingularEnumField(value: self.granularity, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Flyteidl2_Core_TimePartition, rhs: Flyteidl2_Core_TimePartition) -> Bool {
+    if lhs._value != rhs._value {return false}
+    if lhs.granularity != rhs.granularity {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Flyteidl2_Core_ArtifactID: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ArtifactID"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}artifact_key\0\u{1}version\0\u{1}partitions\0\u{3}time_partition\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._artifactKey) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.version) }()
+      case 3: try { try decoder.decodeSingularMessageField(value: &self._partitions) }()
+      case 4: try { try decoder.decodeSingularMessageField(value: &self._timePartition) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._artifactKey {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    if !self.version.isEmpty {
+      try visitor.visitSingularStringField(value: self.version, fieldNumber: 2)
+    }
+    try { if let v = self._partitions {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    } }()
+    try { if let v = self._timePartition {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Flyteidl2_Core_ArtifactID, rhs: Flyteidl2_Core_ArtifactID) -> Bool {
+    if lhs._artifactKey != rhs._artifactKey {return false}
+    if lhs.version != rhs.version {return false}
+    if lhs._partitions != rhs._partitions {return false}
+    if lhs._timePartition != rhs._timePartition {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Flyteidl2_Core_ArtifactTag: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ArtifactTag"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}artifact_key\0\u{1}value\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._artifactKey) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._value) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._artifactKey {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    try { if let v = self._value {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Flyteidl2_Core_ArtifactTag, rhs: Flyteidl2_Core_ArtifactTag) -> Bool {
+    if lhs._artifactKey != rhs._artifactKey {return false}
+    if lhs._value != rhs._value {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -8,8 +8,9 @@
 // For information on using the generated types, please see the documentation:
 //   https://github.com/apple/swift-protobuf/
 
-/// Written for this project from ../shared/flyteidl2-facts.md §6 (the Literal subset used to
-/// render {{.Inputs.x}} and to read error.pb).
+/// Written for this project from ../shared/flyteidl2-facts.md §6 and flyteorg/flyte 6fadb90d65af
+/// (flyteidl2/core/literals.proto). The Literal family is whole: the task cache's keys hash a
+/// LiteralMap's proto JSON, so a field left out here would change the key (CacheKey.swift).
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -26,196 +27,6 @@ import SwiftProtobuf
 fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobuf.ProtobufAPIVersionCheck {
   struct _2: SwiftProtobuf.ProtobufAPIVersion_2 {}
   typealias Version = _2
-}
-
-public nonisolated enum Flyteidl2_Core_CatalogCacheStatus: SwiftProtobuf.Enum, Swift.CaseIterable {
-  public typealias RawValue = Int
-  case cacheDisabled // = 0
-  case cacheMiss // = 1
-  case cacheHit // = 2
-  case cachePopulated // = 3
-  case cacheLookupFailure // = 4
-  case cachePutFailure // = 5
-  case cacheSkipped // = 6
-  case cacheEvicted // = 7
-  case UNRECOGNIZED(Int)
-
-  public init() {
-    self = .cacheDisabled
-  }
-
-  public init?(rawValue: Int) {
-    switch rawValue {
-    case 0: self = .cacheDisabled
-    case 1: self = .cacheMiss
-    case 2: self = .cacheHit
-    case 3: self = .cachePopulated
-    case 4: self = .cacheLookupFailure
-    case 5: self = .cachePutFailure
-    case 6: self = .cacheSkipped
-    case 7: self = .cacheEvicted
-    default: self = .UNRECOGNIZED(rawValue)
-    }
-  }
-
-  public var rawValue: Int {
-    switch self {
-    case .cacheDisabled: return 0
-    case .cacheMiss: return 1
-    case .cacheHit: return 2
-    case .cachePopulated: return 3
-    case .cacheLookupFailure: return 4
-    case .cachePutFailure: return 5
-    case .cacheSkipped: return 6
-    case .cacheEvicted: return 7
-    case .UNRECOGNIZED(let i): return i
-    }
-  }
-
-  // The compiler won't synthesize support with the UNRECOGNIZED case.
-  public static let allCases: [Flyteidl2_Core_CatalogCacheStatus] = [
-    .cacheDisabled,
-    .cacheMiss,
-    .cacheHit,
-    .cachePopulated,
-    .cacheLookupFailure,
-    .cachePutFailure,
-    .cacheSkipped,
-    .cacheEvicted,
-  ]
-
-}
-
-public nonisolated struct Flyteidl2_Core_LiteralMap: Sendable {
-  // SwiftProtobuf.Message conformance is added in an extension below. See the
-  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
-  // methods supported on all messages.
-
-  public var literals: Dictionary<String,Flyteidl2_Core_Literal> = [:]
-
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
-
-  public init() {}
-}
-
-public nonisolated struct Flyteidl2_Core_Literal: Sendable {
-  // SwiftProtobuf.Message conformance is added in an extension below. See the
-  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
-  // methods supported on all messages.
-
-  public var value: Flyteidl2_Core_Literal.OneOf_Value? = nil
-
-  public var scalar: Flyteidl2_Core_Scalar {
-    get {
-      if case .scalar(let v)? = value {return v}
-      return Flyteidl2_Core_Scalar()
-    }
-    set {value = .scalar(newValue)}
-  }
-
-  public var collection: Flyteidl2_Core_LiteralCollection {
-    get {
-      if case .collection(let v)? = value {return v}
-      return Flyteidl2_Core_LiteralCollection()
-    }
-    set {value = .collection(newValue)}
-  }
-
-  public var map: Flyteidl2_Core_LiteralMap {
-    get {
-      if case .map(let v)? = value {return v}
-      return Flyteidl2_Core_LiteralMap()
-    }
-    set {value = .map(newValue)}
-  }
-
-  public var hash: String = String()
-
-  public var metadata: Dictionary<String,String> = [:]
-
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
-
-  public nonisolated enum OneOf_Value: Equatable, Sendable {
-    case scalar(Flyteidl2_Core_Scalar)
-    case collection(Flyteidl2_Core_LiteralCollection)
-    case map(Flyteidl2_Core_LiteralMap)
-
-  }
-
-  public init() {}
-}
-
-public nonisolated struct Flyteidl2_Core_LiteralCollection: Sendable {
-  // SwiftProtobuf.Message conformance is added in an extension below. See the
-  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
-  // methods supported on all messages.
-
-  public var literals: [Flyteidl2_Core_Literal] = []
-
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
-
-  public init() {}
-}
-
-public nonisolated struct Flyteidl2_Core_Scalar: Sendable {
-  // SwiftProtobuf.Message conformance is added in an extension below. See the
-  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
-  // methods supported on all messages.
-
-  public var value: Flyteidl2_Core_Scalar.OneOf_Value? = nil
-
-  public var primitive: Flyteidl2_Core_Primitive {
-    get {
-      if case .primitive(let v)? = value {return v}
-      return Flyteidl2_Core_Primitive()
-    }
-    set {value = .primitive(newValue)}
-  }
-
-  public var blob: Flyteidl2_Core_Blob {
-    get {
-      if case .blob(let v)? = value {return v}
-      return Flyteidl2_Core_Blob()
-    }
-    set {value = .blob(newValue)}
-  }
-
-  public var binary: Flyteidl2_Core_Binary {
-    get {
-      if case .binary(let v)? = value {return v}
-      return Flyteidl2_Core_Binary()
-    }
-    set {value = .binary(newValue)}
-  }
-
-  public var schema: Flyteidl2_Core_Schema {
-    get {
-      if case .schema(let v)? = value {return v}
-      return Flyteidl2_Core_Schema()
-    }
-    set {value = .schema(newValue)}
-  }
-
-  public var generic: SwiftProtobuf.Google_Protobuf_Struct {
-    get {
-      if case .generic(let v)? = value {return v}
-      return SwiftProtobuf.Google_Protobuf_Struct()
-    }
-    set {value = .generic(newValue)}
-  }
-
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
-
-  public nonisolated enum OneOf_Value: Equatable, Sendable {
-    case primitive(Flyteidl2_Core_Primitive)
-    case blob(Flyteidl2_Core_Blob)
-    case binary(Flyteidl2_Core_Binary)
-    case schema(Flyteidl2_Core_Schema)
-    case generic(SwiftProtobuf.Google_Protobuf_Struct)
-
-  }
-
-  public init() {}
 }
 
 public nonisolated struct Flyteidl2_Core_Primitive: Sendable {
@@ -288,12 +99,68 @@ public nonisolated struct Flyteidl2_Core_Primitive: Sendable {
   public init() {}
 }
 
+public nonisolated struct Flyteidl2_Core_Void: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 public nonisolated struct Flyteidl2_Core_Blob: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  public var metadata: Flyteidl2_Core_BlobMetadata {
+    get {_metadata ?? Flyteidl2_Core_BlobMetadata()}
+    set {_metadata = newValue}
+  }
+  /// Returns true if `metadata` has been explicitly set.
+  public var hasMetadata: Bool {self._metadata != nil}
+  /// Clears the value of `metadata`. Subsequent reads from it will return its default value.
+  public mutating func clearMetadata() {self._metadata = nil}
+
   public var uri: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _metadata: Flyteidl2_Core_BlobMetadata? = nil
+}
+
+public nonisolated struct Flyteidl2_Core_BlobMetadata: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var type: Flyteidl2_Core_BlobType {
+    get {_type ?? Flyteidl2_Core_BlobType()}
+    set {_type = newValue}
+  }
+  /// Returns true if `type` has been explicitly set.
+  public var hasType: Bool {self._type != nil}
+  /// Clears the value of `type`. Subsequent reads from it will return its default value.
+  public mutating func clearType() {self._type = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _type: Flyteidl2_Core_BlobType? = nil
+}
+
+public nonisolated struct Flyteidl2_Core_Binary: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var value: Data = Data()
+
+  public var tag: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -307,19 +174,317 @@ public nonisolated struct Flyteidl2_Core_Schema: Sendable {
 
   public var uri: String = String()
 
+  public var type: Flyteidl2_Core_SchemaType {
+    get {_type ?? Flyteidl2_Core_SchemaType()}
+    set {_type = newValue}
+  }
+  /// Returns true if `type` has been explicitly set.
+  public var hasType: Bool {self._type != nil}
+  /// Clears the value of `type`. Subsequent reads from it will return its default value.
+  public mutating func clearType() {self._type = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _type: Flyteidl2_Core_SchemaType? = nil
+}
+
+public nonisolated struct Flyteidl2_Core_Union: @unchecked Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var value: Flyteidl2_Core_Literal {
+    get {_storage._value ?? Flyteidl2_Core_Literal()}
+    set {_uniqueStorage()._value = newValue}
+  }
+  /// Returns true if `value` has been explicitly set.
+  public var hasValue: Bool {_storage._value != nil}
+  /// Clears the value of `value`. Subsequent reads from it will return its default value.
+  public mutating func clearValue() {_uniqueStorage()._value = nil}
+
+  public var type: Flyteidl2_Core_LiteralType {
+    get {_storage._type ?? Flyteidl2_Core_LiteralType()}
+    set {_uniqueStorage()._type = newValue}
+  }
+  /// Returns true if `type` has been explicitly set.
+  public var hasType: Bool {_storage._type != nil}
+  /// Clears the value of `type`. Subsequent reads from it will return its default value.
+  public mutating func clearType() {_uniqueStorage()._type = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+public nonisolated struct Flyteidl2_Core_StructuredDatasetMetadata: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var structuredDatasetType: Flyteidl2_Core_StructuredDatasetType {
+    get {_structuredDatasetType ?? Flyteidl2_Core_StructuredDatasetType()}
+    set {_structuredDatasetType = newValue}
+  }
+  /// Returns true if `structuredDatasetType` has been explicitly set.
+  public var hasStructuredDatasetType: Bool {self._structuredDatasetType != nil}
+  /// Clears the value of `structuredDatasetType`. Subsequent reads from it will return its default value.
+  public mutating func clearStructuredDatasetType() {self._structuredDatasetType = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _structuredDatasetType: Flyteidl2_Core_StructuredDatasetType? = nil
+}
+
+public nonisolated struct Flyteidl2_Core_StructuredDataset: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var uri: String = String()
+
+  public var metadata: Flyteidl2_Core_StructuredDatasetMetadata {
+    get {_metadata ?? Flyteidl2_Core_StructuredDatasetMetadata()}
+    set {_metadata = newValue}
+  }
+  /// Returns true if `metadata` has been explicitly set.
+  public var hasMetadata: Bool {self._metadata != nil}
+  /// Clears the value of `metadata`. Subsequent reads from it will return its default value.
+  public mutating func clearMetadata() {self._metadata = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _metadata: Flyteidl2_Core_StructuredDatasetMetadata? = nil
+}
+
+public nonisolated struct Flyteidl2_Core_Scalar: @unchecked Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var value: OneOf_Value? {
+    get {return _storage._value}
+    set {_uniqueStorage()._value = newValue}
+  }
+
+  public var primitive: Flyteidl2_Core_Primitive {
+    get {
+      if case .primitive(let v)? = _storage._value {return v}
+      return Flyteidl2_Core_Primitive()
+    }
+    set {_uniqueStorage()._value = .primitive(newValue)}
+  }
+
+  public var blob: Flyteidl2_Core_Blob {
+    get {
+      if case .blob(let v)? = _storage._value {return v}
+      return Flyteidl2_Core_Blob()
+    }
+    set {_uniqueStorage()._value = .blob(newValue)}
+  }
+
+  public var binary: Flyteidl2_Core_Binary {
+    get {
+      if case .binary(let v)? = _storage._value {return v}
+      return Flyteidl2_Core_Binary()
+    }
+    set {_uniqueStorage()._value = .binary(newValue)}
+  }
+
+  public var schema: Flyteidl2_Core_Schema {
+    get {
+      if case .schema(let v)? = _storage._value {return v}
+      return Flyteidl2_Core_Schema()
+    }
+    set {_uniqueStorage()._value = .schema(newValue)}
+  }
+
+  public var noneType: Flyteidl2_Core_Void {
+    get {
+      if case .noneType(let v)? = _storage._value {return v}
+      return Flyteidl2_Core_Void()
+    }
+    set {_uniqueStorage()._value = .noneType(newValue)}
+  }
+
+  public var error: Flyteidl2_Core_Error {
+    get {
+      if case .error(let v)? = _storage._value {return v}
+      return Flyteidl2_Core_Error()
+    }
+    set {_uniqueStorage()._value = .error(newValue)}
+  }
+
+  public var generic: SwiftProtobuf.Google_Protobuf_Struct {
+    get {
+      if case .generic(let v)? = _storage._value {return v}
+      return SwiftProtobuf.Google_Protobuf_Struct()
+    }
+    set {_uniqueStorage()._value = .generic(newValue)}
+  }
+
+  public var structuredDataset: Flyteidl2_Core_StructuredDataset {
+    get {
+      if case .structuredDataset(let v)? = _storage._value {return v}
+      return Flyteidl2_Core_StructuredDataset()
+    }
+    set {_uniqueStorage()._value = .structuredDataset(newValue)}
+  }
+
+  public var union: Flyteidl2_Core_Union {
+    get {
+      if case .union(let v)? = _storage._value {return v}
+      return Flyteidl2_Core_Union()
+    }
+    set {_uniqueStorage()._value = .union(newValue)}
+  }
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public nonisolated enum OneOf_Value: Equatable, Sendable {
+    case primitive(Flyteidl2_Core_Primitive)
+    case blob(Flyteidl2_Core_Blob)
+    case binary(Flyteidl2_Core_Binary)
+    case schema(Flyteidl2_Core_Schema)
+    case noneType(Flyteidl2_Core_Void)
+    case error(Flyteidl2_Core_Error)
+    case generic(SwiftProtobuf.Google_Protobuf_Struct)
+    case structuredDataset(Flyteidl2_Core_StructuredDataset)
+    case union(Flyteidl2_Core_Union)
+
+  }
+
+  public init() {}
+
+  fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+public nonisolated struct Flyteidl2_Core_Literal: @unchecked Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var value: OneOf_Value? {
+    get {return _storage._value}
+    set {_uniqueStorage()._value = newValue}
+  }
+
+  public var scalar: Flyteidl2_Core_Scalar {
+    get {
+      if case .scalar(let v)? = _storage._value {return v}
+      return Flyteidl2_Core_Scalar()
+    }
+    set {_uniqueStorage()._value = .scalar(newValue)}
+  }
+
+  public var collection: Flyteidl2_Core_LiteralCollection {
+    get {
+      if case .collection(let v)? = _storage._value {return v}
+      return Flyteidl2_Core_LiteralCollection()
+    }
+    set {_uniqueStorage()._value = .collection(newValue)}
+  }
+
+  public var map: Flyteidl2_Core_LiteralMap {
+    get {
+      if case .map(let v)? = _storage._value {return v}
+      return Flyteidl2_Core_LiteralMap()
+    }
+    set {_uniqueStorage()._value = .map(newValue)}
+  }
+
+  public var offloadedMetadata: Flyteidl2_Core_LiteralOffloadedMetadata {
+    get {
+      if case .offloadedMetadata(let v)? = _storage._value {return v}
+      return Flyteidl2_Core_LiteralOffloadedMetadata()
+    }
+    set {_uniqueStorage()._value = .offloadedMetadata(newValue)}
+  }
+
+  public var hash: String {
+    get {_storage._hash}
+    set {_uniqueStorage()._hash = newValue}
+  }
+
+  public var metadata: Dictionary<String,String> {
+    get {_storage._metadata}
+    set {_uniqueStorage()._metadata = newValue}
+  }
+
+  public var artifactID: Flyteidl2_Core_ArtifactVersionId {
+    get {_storage._artifactID ?? Flyteidl2_Core_ArtifactVersionId()}
+    set {_uniqueStorage()._artifactID = newValue}
+  }
+  /// Returns true if `artifactID` has been explicitly set.
+  public var hasArtifactID: Bool {_storage._artifactID != nil}
+  /// Clears the value of `artifactID`. Subsequent reads from it will return its default value.
+  public mutating func clearArtifactID() {_uniqueStorage()._artifactID = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public nonisolated enum OneOf_Value: Equatable, Sendable {
+    case scalar(Flyteidl2_Core_Scalar)
+    case collection(Flyteidl2_Core_LiteralCollection)
+    case map(Flyteidl2_Core_LiteralMap)
+    case offloadedMetadata(Flyteidl2_Core_LiteralOffloadedMetadata)
+
+  }
+
+  public init() {}
+
+  fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+public nonisolated struct Flyteidl2_Core_LiteralOffloadedMetadata: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var uri: String = String()
+
+  public var sizeBytes: UInt64 = 0
+
+  public var inferredType: Flyteidl2_Core_LiteralType {
+    get {_inferredType ?? Flyteidl2_Core_LiteralType()}
+    set {_inferredType = newValue}
+  }
+  /// Returns true if `inferredType` has been explicitly set.
+  public var hasInferredType: Bool {self._inferredType != nil}
+  /// Clears the value of `inferredType`. Subsequent reads from it will return its default value.
+  public mutating func clearInferredType() {self._inferredType = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _inferredType: Flyteidl2_Core_LiteralType? = nil
+}
+
+public nonisolated struct Flyteidl2_Core_LiteralCollection: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var literals: [Flyteidl2_Core_Literal] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 }
 
-public nonisolated struct Flyteidl2_Core_Binary: Sendable {
+public nonisolated struct Flyteidl2_Core_LiteralMap: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var value: Data = Data()
-
-  public var tag: String = String()
+  public var literals: Dictionary<String,Flyteidl2_Core_Literal> = [:]
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -566,282 +731,6 @@ public nonisolated struct Flyteidl2_Core_ConnectorLogContext: Sendable {
 
 fileprivate nonisolated let _protobuf_package = "flyteidl2.core"
 
-nonisolated extension Flyteidl2_Core_CatalogCacheStatus: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0CACHE_DISABLED\0\u{1}CACHE_MISS\0\u{1}CACHE_HIT\0\u{1}CACHE_POPULATED\0\u{1}CACHE_LOOKUP_FAILURE\0\u{1}CACHE_PUT_FAILURE\0\u{1}CACHE_SKIPPED\0\u{1}CACHE_EVICTED\0")
-}
-
-nonisolated extension Flyteidl2_Core_LiteralMap: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".LiteralMap"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}literals\0")
-
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMessageMap<SwiftProtobuf.ProtobufString,Flyteidl2_Core_Literal>.self, value: &self.literals) }()
-      default: break
-      }
-    }
-  }
-
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if !self.literals.isEmpty {
-      try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMessageMap<SwiftProtobuf.ProtobufString,Flyteidl2_Core_Literal>.self, value: self.literals, fieldNumber: 1)
-    }
-    try unknownFields.traverse(visitor: &visitor)
-  }
-
-  public static func ==(lhs: Flyteidl2_Core_LiteralMap, rhs: Flyteidl2_Core_LiteralMap) -> Bool {
-    if lhs.literals != rhs.literals {return false}
-    if lhs.unknownFields != rhs.unknownFields {return false}
-    return true
-  }
-}
-
-nonisolated extension Flyteidl2_Core_Literal: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".Literal"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}scalar\0\u{1}collection\0\u{1}map\0\u{1}hash\0\u{1}metadata\0")
-
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try {
-        var v: Flyteidl2_Core_Scalar?
-        var hadOneofValue = false
-        if let current = self.value {
-          hadOneofValue = true
-          if case .scalar(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.value = .scalar(v)
-        }
-      }()
-      case 2: try {
-        var v: Flyteidl2_Core_LiteralCollection?
-        var hadOneofValue = false
-        if let current = self.value {
-          hadOneofValue = true
-          if case .collection(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.value = .collection(v)
-        }
-      }()
-      case 3: try {
-        var v: Flyteidl2_Core_LiteralMap?
-        var hadOneofValue = false
-        if let current = self.value {
-          hadOneofValue = true
-          if case .map(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.value = .map(v)
-        }
-      }()
-      case 4: try { try decoder.decodeSingularStringField(value: &self.hash) }()
-      case 5: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &self.metadata) }()
-      default: break
-      }
-    }
-  }
-
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    switch self.value {
-    case .scalar?: try {
-      guard case .scalar(let v)? = self.value else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
-    }()
-    case .collection?: try {
-      guard case .collection(let v)? = self.value else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
-    }()
-    case .map?: try {
-      guard case .map(let v)? = self.value else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
-    }()
-    case nil: break
-    }
-    if !self.hash.isEmpty {
-      try visitor.visitSingularStringField(value: self.hash, fieldNumber: 4)
-    }
-    if !self.metadata.isEmpty {
-      try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: self.metadata, fieldNumber: 5)
-    }
-    try unknownFields.traverse(visitor: &visitor)
-  }
-
-  public static func ==(lhs: Flyteidl2_Core_Literal, rhs: Flyteidl2_Core_Literal) -> Bool {
-    if lhs.value != rhs.value {return false}
-    if lhs.hash != rhs.hash {return false}
-    if lhs.metadata != rhs.metadata {return false}
-    if lhs.unknownFields != rhs.unknownFields {return false}
-    return true
-  }
-}
-
-nonisolated extension Flyteidl2_Core_LiteralCollection: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".LiteralCollection"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}literals\0")
-
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.literals) }()
-      default: break
-      }
-    }
-  }
-
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if !self.literals.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.literals, fieldNumber: 1)
-    }
-    try unknownFields.traverse(visitor: &visitor)
-  }
-
-  public static func ==(lhs: Flyteidl2_Core_LiteralCollection, rhs: Flyteidl2_Core_LiteralCollection) -> Bool {
-    if lhs.literals != rhs.literals {return false}
-    if lhs.unknownFields != rhs.unknownFields {return false}
-    return true
-  }
-}
-
-nonisolated extension Flyteidl2_Core_Scalar: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".Scalar"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}primitive\0\u{1}blob\0\u{1}binary\0\u{1}schema\0\u{2}\u{3}generic\0")
-
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try {
-        var v: Flyteidl2_Core_Primitive?
-        var hadOneofValue = false
-        if let current = self.value {
-          hadOneofValue = true
-          if case .primitive(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.value = .primitive(v)
-        }
-      }()
-      case 2: try {
-        var v: Flyteidl2_Core_Blob?
-        var hadOneofValue = false
-        if let current = self.value {
-          hadOneofValue = true
-          if case .blob(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.value = .blob(v)
-        }
-      }()
-      case 3: try {
-        var v: Flyteidl2_Core_Binary?
-        var hadOneofValue = false
-        if let current = self.value {
-          hadOneofValue = true
-          if case .binary(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.value = .binary(v)
-        }
-      }()
-      case 4: try {
-        var v: Flyteidl2_Core_Schema?
-        var hadOneofValue = false
-        if let current = self.value {
-          hadOneofValue = true
-          if case .schema(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.value = .schema(v)
-        }
-      }()
-      case 7: try {
-        var v: SwiftProtobuf.Google_Protobuf_Struct?
-        var hadOneofValue = false
-        if let current = self.value {
-          hadOneofValue = true
-          if case .generic(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.value = .generic(v)
-        }
-      }()
-      default: break
-      }
-    }
-  }
-
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    switch self.value {
-    case .primitive?: try {
-      guard case .primitive(let v)? = self.value else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
-    }()
-    case .blob?: try {
-      guard case .blob(let v)? = self.value else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
-    }()
-    case .binary?: try {
-      guard case .binary(let v)? = self.value else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
-    }()
-    case .schema?: try {
-      guard case .schema(let v)? = self.value else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
-    }()
-    case .generic?: try {
-      guard case .generic(let v)? = self.value else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
-    }()
-    case nil: break
-    }
-    try unknownFields.traverse(visitor: &visitor)
-  }
-
-  public static func ==(lhs: Flyteidl2_Core_Scalar, rhs: Flyteidl2_Core_Scalar) -> Bool {
-    if lhs.value != rhs.value {return false}
-    if lhs.unknownFields != rhs.unknownFields {return false}
-    return true
-  }
-}
-
 nonisolated extension Flyteidl2_Core_Primitive: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Primitive"
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}integer\0\u{3}float_value\0\u{3}string_value\0\u{1}boolean\0\u{1}datetime\0\u{1}duration\0")
@@ -957,9 +846,28 @@ nonisolated extension Flyteidl2_Core_Primitive: SwiftProtobuf.Message, SwiftProt
   }
 }
 
+nonisolated extension Flyteidl2_Core_Void: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Void"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap()
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    // Load everything into unknown fields
+    while try decoder.nextFieldNumber() != nil {}
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Flyteidl2_Core_Void, rhs: Flyteidl2_Core_Void) -> Bool {
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
 nonisolated extension Flyteidl2_Core_Blob: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Blob"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\u{3}uri\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}metadata\0\u{2}\u{2}uri\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -967,6 +875,7 @@ nonisolated extension Flyteidl2_Core_Blob: SwiftProtobuf.Message, SwiftProtobuf.
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._metadata) }()
       case 3: try { try decoder.decodeSingularStringField(value: &self.uri) }()
       default: break
       }
@@ -974,6 +883,13 @@ nonisolated extension Flyteidl2_Core_Blob: SwiftProtobuf.Message, SwiftProtobuf.
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._metadata {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
     if !self.uri.isEmpty {
       try visitor.visitSingularStringField(value: self.uri, fieldNumber: 3)
     }
@@ -981,15 +897,16 @@ nonisolated extension Flyteidl2_Core_Blob: SwiftProtobuf.Message, SwiftProtobuf.
   }
 
   public static func ==(lhs: Flyteidl2_Core_Blob, rhs: Flyteidl2_Core_Blob) -> Bool {
+    if lhs._metadata != rhs._metadata {return false}
     if lhs.uri != rhs.uri {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
 }
 
-nonisolated extension Flyteidl2_Core_Schema: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".Schema"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}uri\0")
+nonisolated extension Flyteidl2_Core_BlobMetadata: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".BlobMetadata"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}type\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -997,21 +914,25 @@ nonisolated extension Flyteidl2_Core_Schema: SwiftProtobuf.Message, SwiftProtobu
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.uri) }()
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._type) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if !self.uri.isEmpty {
-      try visitor.visitSingularStringField(value: self.uri, fieldNumber: 1)
-    }
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._type {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Flyteidl2_Core_Schema, rhs: Flyteidl2_Core_Schema) -> Bool {
-    if lhs.uri != rhs.uri {return false}
+  public static func ==(lhs: Flyteidl2_Core_BlobMetadata, rhs: Flyteidl2_Core_BlobMetadata) -> Bool {
+    if lhs._type != rhs._type {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1047,6 +968,678 @@ nonisolated extension Flyteidl2_Core_Binary: SwiftProtobuf.Message, SwiftProtobu
   public static func ==(lhs: Flyteidl2_Core_Binary, rhs: Flyteidl2_Core_Binary) -> Bool {
     if lhs.value != rhs.value {return false}
     if lhs.tag != rhs.tag {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Flyteidl2_Core_Schema: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Schema"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}uri\0\u{2}\u{2}type\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.uri) }()
+      case 3: try { try decoder.decodeSingularMessageField(value: &self._type) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.uri.isEmpty {
+      try visitor.visitSingularStringField(value: self.uri, fieldNumber: 1)
+    }
+    try { if let v = self._type {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Flyteidl2_Core_Schema, rhs: Flyteidl2_Core_Schema) -> Bool {
+    if lhs.uri != rhs.uri {return false}
+    if lhs._type != rhs._type {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Flyteidl2_Core_Union: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Union"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}value\0\u{1}type\0")
+
+  fileprivate class _StorageClass {
+    var _value: Flyteidl2_Core_Literal? = nil
+    var _type: Flyteidl2_Core_LiteralType? = nil
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _value = source._value
+      _type = source._type
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularMessageField(value: &_storage._value) }()
+        case 2: try { try decoder.decodeSingularMessageField(value: &_storage._type) }()
+        default: break
+        }
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      try { if let v = _storage._value {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+      } }()
+      try { if let v = _storage._type {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+      } }()
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Flyteidl2_Core_Union, rhs: Flyteidl2_Core_Union) -> Bool {
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._value != rhs_storage._value {return false}
+        if _storage._type != rhs_storage._type {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Flyteidl2_Core_StructuredDatasetMetadata: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".StructuredDatasetMetadata"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}structured_dataset_type\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._structuredDatasetType) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._structuredDatasetType {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Flyteidl2_Core_StructuredDatasetMetadata, rhs: Flyteidl2_Core_StructuredDatasetMetadata) -> Bool {
+    if lhs._structuredDatasetType != rhs._structuredDatasetType {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Flyteidl2_Core_StructuredDataset: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".StructuredDataset"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}uri\0\u{1}metadata\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.uri) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._metadata) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.uri.isEmpty {
+      try visitor.visitSingularStringField(value: self.uri, fieldNumber: 1)
+    }
+    try { if let v = self._metadata {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Flyteidl2_Core_StructuredDataset, rhs: Flyteidl2_Core_StructuredDataset) -> Bool {
+    if lhs.uri != rhs.uri {return false}
+    if lhs._metadata != rhs._metadata {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Flyteidl2_Core_Scalar: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Scalar"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}primitive\0\u{1}blob\0\u{1}binary\0\u{1}schema\0\u{3}none_type\0\u{1}error\0\u{1}generic\0\u{3}structured_dataset\0\u{1}union\0")
+
+  fileprivate class _StorageClass {
+    var _value: Flyteidl2_Core_Scalar.OneOf_Value?
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _value = source._value
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try {
+          var v: Flyteidl2_Core_Primitive?
+          var hadOneofValue = false
+          if let current = _storage._value {
+            hadOneofValue = true
+            if case .primitive(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._value = .primitive(v)
+          }
+        }()
+        case 2: try {
+          var v: Flyteidl2_Core_Blob?
+          var hadOneofValue = false
+          if let current = _storage._value {
+            hadOneofValue = true
+            if case .blob(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._value = .blob(v)
+          }
+        }()
+        case 3: try {
+          var v: Flyteidl2_Core_Binary?
+          var hadOneofValue = false
+          if let current = _storage._value {
+            hadOneofValue = true
+            if case .binary(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._value = .binary(v)
+          }
+        }()
+        case 4: try {
+          var v: Flyteidl2_Core_Schema?
+          var hadOneofValue = false
+          if let current = _storage._value {
+            hadOneofValue = true
+            if case .schema(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._value = .schema(v)
+          }
+        }()
+        case 5: try {
+          var v: Flyteidl2_Core_Void?
+          var hadOneofValue = false
+          if let current = _storage._value {
+            hadOneofValue = true
+            if case .noneType(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._value = .noneType(v)
+          }
+        }()
+        case 6: try {
+          var v: Flyteidl2_Core_Error?
+          var hadOneofValue = false
+          if let current = _storage._value {
+            hadOneofValue = true
+            if case .error(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._value = .error(v)
+          }
+        }()
+        case 7: try {
+          var v: SwiftProtobuf.Google_Protobuf_Struct?
+          var hadOneofValue = false
+          if let current = _storage._value {
+            hadOneofValue = true
+            if case .generic(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._value = .generic(v)
+          }
+        }()
+        case 8: try {
+          var v: Flyteidl2_Core_StructuredDataset?
+          var hadOneofValue = false
+          if let current = _storage._value {
+            hadOneofValue = true
+            if case .structuredDataset(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._value = .structuredDataset(v)
+          }
+        }()
+        case 9: try {
+          var v: Flyteidl2_Core_Union?
+          var hadOneofValue = false
+          if let current = _storage._value {
+            hadOneofValue = true
+            if case .union(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._value = .union(v)
+          }
+        }()
+        default: break
+        }
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      switch _storage._value {
+      case .primitive?: try {
+        guard case .primitive(let v)? = _storage._value else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+      }()
+      case .blob?: try {
+        guard case .blob(let v)? = _storage._value else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+      }()
+      case .binary?: try {
+        guard case .binary(let v)? = _storage._value else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+      }()
+      case .schema?: try {
+        guard case .schema(let v)? = _storage._value else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+      }()
+      case .noneType?: try {
+        guard case .noneType(let v)? = _storage._value else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+      }()
+      case .error?: try {
+        guard case .error(let v)? = _storage._value else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
+      }()
+      case .generic?: try {
+        guard case .generic(let v)? = _storage._value else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
+      }()
+      case .structuredDataset?: try {
+        guard case .structuredDataset(let v)? = _storage._value else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
+      }()
+      case .union?: try {
+        guard case .union(let v)? = _storage._value else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 9)
+      }()
+      case nil: break
+      }
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Flyteidl2_Core_Scalar, rhs: Flyteidl2_Core_Scalar) -> Bool {
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._value != rhs_storage._value {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Flyteidl2_Core_Literal: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Literal"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}scalar\0\u{1}collection\0\u{1}map\0\u{1}hash\0\u{1}metadata\0\u{4}\u{3}offloaded_metadata\0\u{3}artifact_id\0\u{c}\u{6}\u{1}\u{c}\u{7}\u{1}")
+
+  fileprivate class _StorageClass {
+    var _value: Flyteidl2_Core_Literal.OneOf_Value?
+    var _hash: String = String()
+    var _metadata: Dictionary<String,String> = [:]
+    var _artifactID: Flyteidl2_Core_ArtifactVersionId? = nil
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _value = source._value
+      _hash = source._hash
+      _metadata = source._metadata
+      _artifactID = source._artifactID
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try {
+          var v: Flyteidl2_Core_Scalar?
+          var hadOneofValue = false
+          if let current = _storage._value {
+            hadOneofValue = true
+            if case .scalar(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._value = .scalar(v)
+          }
+        }()
+        case 2: try {
+          var v: Flyteidl2_Core_LiteralCollection?
+          var hadOneofValue = false
+          if let current = _storage._value {
+            hadOneofValue = true
+            if case .collection(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._value = .collection(v)
+          }
+        }()
+        case 3: try {
+          var v: Flyteidl2_Core_LiteralMap?
+          var hadOneofValue = false
+          if let current = _storage._value {
+            hadOneofValue = true
+            if case .map(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._value = .map(v)
+          }
+        }()
+        case 4: try { try decoder.decodeSingularStringField(value: &_storage._hash) }()
+        case 5: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &_storage._metadata) }()
+        case 8: try {
+          var v: Flyteidl2_Core_LiteralOffloadedMetadata?
+          var hadOneofValue = false
+          if let current = _storage._value {
+            hadOneofValue = true
+            if case .offloadedMetadata(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._value = .offloadedMetadata(v)
+          }
+        }()
+        case 9: try { try decoder.decodeSingularMessageField(value: &_storage._artifactID) }()
+        default: break
+        }
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      switch _storage._value {
+      case .scalar?: try {
+        guard case .scalar(let v)? = _storage._value else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+      }()
+      case .collection?: try {
+        guard case .collection(let v)? = _storage._value else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+      }()
+      case .map?: try {
+        guard case .map(let v)? = _storage._value else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+      }()
+      default: break
+      }
+      if !_storage._hash.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._hash, fieldNumber: 4)
+      }
+      if !_storage._metadata.isEmpty {
+        try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: _storage._metadata, fieldNumber: 5)
+      }
+      try { if case .offloadedMetadata(let v)? = _storage._value {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
+      } }()
+      try { if let v = _storage._artifactID {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 9)
+      } }()
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Flyteidl2_Core_Literal, rhs: Flyteidl2_Core_Literal) -> Bool {
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._value != rhs_storage._value {return false}
+        if _storage._hash != rhs_storage._hash {return false}
+        if _storage._metadata != rhs_storage._metadata {return false}
+        if _storage._artifactID != rhs_storage._artifactID {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Flyteidl2_Core_LiteralOffloadedMetadata: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".LiteralOffloadedMetadata"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}uri\0\u{3}size_bytes\0\u{3}inferred_type\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.uri) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.sizeBytes) }()
+      case 3: try { try decoder.decodeSingularMessageField(value: &self._inferredType) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.uri.isEmpty {
+      try visitor.visitSingularStringField(value: self.uri, fieldNumber: 1)
+    }
+    if self.sizeBytes != 0 {
+      try visitor.visitSingularUInt64Field(value: self.sizeBytes, fieldNumber: 2)
+    }
+    try { if let v = self._inferredType {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Flyteidl2_Core_LiteralOffloadedMetadata, rhs: Flyteidl2_Core_LiteralOffloadedMetadata) -> Bool {
+    if lhs.uri != rhs.uri {return false}
+    if lhs.sizeBytes != rhs.sizeBytes {return false}
+    if lhs._inferredType != rhs._inferredType {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Flyteidl2_Core_LiteralCollection: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".LiteralCollection"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}literals\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.literals) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.literals.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.literals, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Flyteidl2_Core_LiteralCollection, rhs: Flyteidl2_Core_LiteralCollection) -> Bool {
+    if lhs.literals != rhs.literals {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Flyteidl2_Core_LiteralMap: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".LiteralMap"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}literals\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMessageMap<SwiftProtobuf.ProtobufString,Flyteidl2_Core_Literal>.self, value: &self.literals) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.literals.isEmpty {
+      try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMessageMap<SwiftProtobuf.ProtobufString,Flyteidl2_Core_Literal>.self, value: self.literals, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Flyteidl2_Core_LiteralMap, rhs: Flyteidl2_Core_LiteralMap) -> Bool {
+    if lhs.literals != rhs.literals {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

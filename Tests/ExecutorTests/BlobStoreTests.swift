@@ -121,11 +121,23 @@ struct BlobStoreAddressingTests {
         await #expect(throws: BlobStoreError.unsupported("s3://b/k: no S3 store is configured (storage.type: s3)")) { try await stores.read("s3://b/k", maxBytes: 2) }
         await #expect(throws: BlobStoreError.unsupported("gs://b/k: no store for the scheme gs:// (supported: s3, file)")) { try await stores.read("gs://b/k", maxBytes: 2) }
     }
+
+    @Test("file writes create the directories, replace the object whole, and leave no temporary file")
+    func fileWrites() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("blobs-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let stores = BlobStores(s3: nil)
+        try await stores.write("file://\(directory.path)/hu/a0/1/outputs.pb", bytes: [1, 2, 3])
+        try await stores.write("\(directory.path)/hu/a0/1/outputs.pb", bytes: [4])
+        #expect(try await stores.read("\(directory.path)/hu/a0/1/outputs.pb", maxBytes: 10) == [4])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: "\(directory.path)/hu/a0/1") == ["outputs.pb"])
+        await #expect(throws: BlobStoreError.unsupported("s3://b/k: no S3 store is configured (storage.type: s3)")) { try await stores.write("s3://b/k", bytes: [1]) }
+    }
 }
 
 @Suite("S3 against a real S3-compatible server (moto), with SigV4 checked", .serialized)
 struct S3StoreTests {
-    @Test("reads an object, nil for a missing key, refused with a wrong secret, too large past the limit, unavailable when down")
+    @Test("reads and writes objects; nil for a missing key, refused with a wrong secret, too large past the limit, unavailable when down")
     func readBranches() async throws {
         try await MotoS3.with { moto, http in
             try await moto.createBucket("flyte-data")
@@ -151,7 +163,28 @@ struct S3StoreTests {
                 guard case .refused(let text) = error else { Issue.record("\(error)"); return }
                 #expect(text.contains("404 NoSuchBucket"))
             }
+            // A PUT signed over its payload: the object reads back, replaced whole; a wrong
+            // secret is refused and writes nothing.
+            let outputs: [UInt8] = Array("outputs".utf8) + [0, 255]
+            try await store.write("s3://flyte-data/hu/org/r1/a0/1/outputs.pb", bytes: outputs)
+            #expect(try await store.read("s3://flyte-data/hu/org/r1/a0/1/outputs.pb", maxBytes: 100) == outputs)
+            try await store.write("s3://flyte-data/hu/org/r1/a0/1/outputs.pb", bytes: [5])
+            #expect(try await store.read("s3://flyte-data/hu/org/r1/a0/1/outputs.pb", maxBytes: 100) == [5])
+            do {
+                try await moto.store(secret: "not-the-secret", http: http).write("s3://flyte-data/hu/org/r1/a0/2/outputs.pb", bytes: [1])
+                Issue.record("a wrong secret could write")
+            } catch let error as BlobStoreError {
+                guard case .refused(let text) = error else { Issue.record("\(error)"); return }
+                #expect(text.contains("403 SignatureDoesNotMatch"))
+            }
+            #expect(try await store.read("s3://flyte-data/hu/org/r1/a0/2/outputs.pb", maxBytes: 100) == nil)
             await moto.stop()
+            do {
+                try await store.write("s3://flyte-data/hu/org/r1/a0/1/outputs.pb", bytes: [1])
+                Issue.record("a stopped store took a write")
+            } catch let error as BlobStoreError {
+                guard case .unavailable = error else { Issue.record("\(error)"); return }
+            }
             do {
                 _ = try await store.read("s3://flyte-data/hu/org/r1/a0/1/error.pb", maxBytes: 100)
                 Issue.record("a stopped store answered")

@@ -20,6 +20,7 @@ struct ErrorDocumentTests {
         let target: LockedBox<any BlobStore>
         init(_ store: any BlobStore) { target = LockedBox(store) }
         func read(_ uri: String, maxBytes: Int) async throws -> [UInt8]? { try await target.value.read(uri, maxBytes: maxBytes) }
+        func write(_ uri: String, bytes: [UInt8]) async throws { try await target.value.write(uri, bytes: bytes) }
     }
 
     static func document(code: String, message: String, recoverable: Bool, origin: Flyteidl2_Core_ExecutionError.ErrorKind = .user) throws -> [UInt8] {
