@@ -4,11 +4,12 @@ import KubeRuntime
 import Logging
 
 /// The executor's connections to Flyte's data plane, as the config names them: the sink for
-/// ActionEvents (Flyte's events service, or the debug log) and the error-document check
-/// (a blob store, or none).
+/// ActionEvents (Flyte's events service, or the debug log), the error-document check
+/// (a blob store, or none) and the task cache (Flyte's cache service, or none).
 public struct DataPlane: Sendable {
     public var sink: any ActionEventSink
     public var errorDocuments: ErrorDocumentCheck?
+    public var taskCache: TaskCache?
 
     /// Builds both from `config` and registers their shutdown with `manager` (pending events
     /// fail, pools close). Throws, naming the key, when a setting cannot work (an unreadable
@@ -49,6 +50,18 @@ public struct DataPlane: Sendable {
             logger.warning("storage.type is none: error documents are not read, so a task that writes error.pb and exits 0 counts as succeeded")
         }
         if let storageHTTP { closers.append { await storageHTTP.shutdown() } }
+        var taskCache: TaskCache?
+        if config.cacheService.enabled, let stores {
+            let http: HTTPFetcher
+            do {
+                http = try HTTPFetcher(timeout: .seconds(config.cacheService.timeoutSeconds), caFile: config.cacheService.caFile)
+            } catch {
+                throw ExecutorConfig.Invalid(path: "cache-service", problem: "ca-file: \(config.cacheService.caFile ?? ""): \(error)")
+            }
+            taskCache = TaskCache(client: try CacheServiceClient(config: config.cacheService, http: http), store: stores, logger: logger)
+            closers.append { await http.shutdown() }
+            logger.info("tasks marked cache=True use the cache service", metadata: ["url": "\(config.cacheService.url ?? "")"])
+        }
         if !closers.isEmpty {
             let all = closers
             manager.add(name: "data plane", leaderOnly: false) {
@@ -57,7 +70,7 @@ public struct DataPlane: Sendable {
                 for close in all { await close() }
             }
         }
-        return DataPlane(sink: sink, errorDocuments: check)
+        return DataPlane(sink: sink, errorDocuments: check, taskCache: taskCache)
     }
 }
 

@@ -26,10 +26,11 @@ public final class Executor: Sendable {
     ///   - sink: where ActionEvents go (``DataPlane/make(config:manager:logger:)`` builds the
     ///     one the config names).
     ///   - errorDocuments: the error-document check on success; nil skips it.
+    ///   - taskCache: Flyte's task cache for `cache=True` tasks; nil runs them every time.
     ///   - notifier: told of every phase change of TaskActions and Apps (``WebhookNotifier``).
     ///   - podNamespace: the executor's own namespace, where a PodTemplate missing from a
     ///     task's namespace is looked for (`POD_NAMESPACE`, as Flyte's).
-    public init(manager: Manager, config: ExecutorConfig, namespaces: [String] = [], plugins registrations: [PluginRegistration] = PluginRegistration.builtIn, sink: any ActionEventSink = LoggingActionEventSink(), errorDocuments: ErrorDocumentCheck? = nil, notifier: (any PhaseChangeObserver)? = nil, options: ControllerOptions = ControllerOptions(maxConcurrentReconciles: 10), podNamespace: String? = ProcessInfo.processInfo.environment["POD_NAMESPACE"], logger: Logger = Logger(label: "executor")) {
+    public init(manager: Manager, config: ExecutorConfig, namespaces: [String] = [], plugins registrations: [PluginRegistration] = PluginRegistration.builtIn, sink: any ActionEventSink = LoggingActionEventSink(), errorDocuments: ErrorDocumentCheck? = nil, taskCache: TaskCache? = nil, notifier: (any PhaseChangeObserver)? = nil, options: ControllerOptions = ControllerOptions(maxConcurrentReconciles: 10), podNamespace: String? = ProcessInfo.processInfo.environment["POD_NAMESPACE"], logger: Logger = Logger(label: "executor")) {
         let scopes: [String?] = namespaces.isEmpty ? [nil] : namespaces
         var registry = PluginRegistration.registry(registrations, config: config, logger: logger)
         registry.defaultForTaskTypes.merge(config.defaultForTaskTypes) { $1 }
@@ -46,7 +47,7 @@ public final class Executor: Sendable {
 
         let events = EventRecorder(client: manager.client, reportingController: config.eventsReportingController, logger: logger)
         let lookup: @Sendable (String?) -> Informer<TaskAction>? = { namespace in byNamespace[namespace ?? ""] ?? byNamespace[""] }
-        reconciler = TaskActionReconciler(client: manager.client, config: config, plugins: plugins, sink: sink, notifier: notifier, events: events, taskActions: lookup)
+        reconciler = TaskActionReconciler(client: manager.client, config: config, plugins: plugins, sink: sink, notifier: notifier, events: events, cache: taskCache, taskActions: lookup)
         let controller = manager.controller(name: "taskaction", reconciler: reconciler, options: options)
         self.controller = controller
         let inFlight = reconciler.inFlight

@@ -38,8 +38,10 @@ public struct ExecutorConfig: Codable, Sendable, Hashable {
     public var events = EventsConfig()
     /// This cluster's name in every ActionEvent (`cluster`), for Flyte deployments with several.
     public var cluster = ""
-    /// The blob store that error documents are read from.
+    /// The blob store that error documents are read from, and cached outputs copied in.
     public var storage = StorageConfig()
+    /// Flyte's cache service, for tasks marked `cache=True`; without a URL they run every time.
+    public var cacheService = CacheServiceConfig()
     /// Webhooks told of phase changes. Not Flyte's.
     public var notifications = NotificationsConfig()
     /// Label of the Kubernetes Events' reporting controller.
@@ -93,6 +95,7 @@ public struct ExecutorConfig: Codable, Sendable, Hashable {
         case events
         case cluster
         case storage
+        case cacheService = "cache-service"
         case notifications
         case eventsReportingController = "events-reporting-controller"
         case kindRecheckSeconds = "kind-recheck-seconds"
@@ -115,6 +118,7 @@ public struct ExecutorConfig: Codable, Sendable, Hashable {
         events = try c.decodeIfPresent(EventsConfig.self, forKey: .events) ?? EventsConfig()
         cluster = try c.decodeIfPresent(String.self, forKey: .cluster) ?? ""
         storage = try c.decodeIfPresent(StorageConfig.self, forKey: .storage) ?? StorageConfig()
+        cacheService = try c.decodeIfPresent(CacheServiceConfig.self, forKey: .cacheService) ?? CacheServiceConfig()
         notifications = try c.decodeIfPresent(NotificationsConfig.self, forKey: .notifications) ?? NotificationsConfig()
         eventsReportingController = try c.decodeIfPresent(String.self, forKey: .eventsReportingController) ?? "taskaction-controller"
         kindRecheckSeconds = try c.decodeIfPresent(Int.self, forKey: .kindRecheckSeconds) ?? 30
@@ -151,6 +155,14 @@ public struct ExecutorConfig: Codable, Sendable, Hashable {
                 try config.events.validate()
             } catch {
                 throw Invalid(path: path, problem: "\(error)")
+            }
+            do {
+                try config.cacheService.validate()
+            } catch {
+                throw Invalid(path: path, problem: "\(error)")
+            }
+            if config.cacheService.enabled, config.storage.type == .none {
+                throw Invalid(path: path, problem: "cache-service needs a blob store to copy cached outputs with: storage.type must not be none")
             }
             if config.storage.maxDocumentBytes < 1 { throw Invalid(path: path, problem: "storage.max-document-bytes must be 1 or more") }
             do {

@@ -18,6 +18,8 @@ public final class TaskActionReconciler: Reconciler {
     /// Told of each phase change when its ActionEvent is recorded (webhooks).
     let notifier: (any PhaseChangeObserver)?
     let events: EventRecorder
+    /// Flyte's task cache, when a cache service is configured.
+    let cache: TaskCache?
     let taskActions: @Sendable (String?) -> Informer<TaskAction>?
     let now: @Sendable () -> Date
     /// Key → what our writes of that TaskAction left behind (``OwnWrites``): the versions they
@@ -35,13 +37,14 @@ public final class TaskActionReconciler: Reconciler {
     /// Each TaskAction in flight's template, decoded once.
     let templates = DecodedTemplates()
 
-    init(client: KubernetesClient, config: ExecutorConfig, plugins: PluginTable, sink: any ActionEventSink, notifier: (any PhaseChangeObserver)? = nil, events: EventRecorder, taskActions: @escaping @Sendable (String?) -> Informer<TaskAction>?, now: @escaping @Sendable () -> Date = Date.init) {
+    init(client: KubernetesClient, config: ExecutorConfig, plugins: PluginTable, sink: any ActionEventSink, notifier: (any PhaseChangeObserver)? = nil, events: EventRecorder, cache: TaskCache? = nil, taskActions: @escaping @Sendable (String?) -> Informer<TaskAction>?, now: @escaping @Sendable () -> Date = Date.init) {
         self.client = client
         self.config = config
         self.plugins = plugins
         self.sink = sink
         self.notifier = notifier
         self.events = events
+        self.cache = cache
         self.taskActions = taskActions
         self.now = now
     }
@@ -66,6 +69,7 @@ public final class TaskActionReconciler: Reconciler {
             expectations.withLock { _ = $0.removeValueReleasingCapacity(forKey: key) }
             coalescing.withLock { _ = $0.removeValueReleasingCapacity(forKey: key) }
             templates.forget(key)
+            cache?.forget(key)
             return .done
         }
         let stale = expectations.withLock { e -> Bool in
@@ -86,6 +90,7 @@ public final class TaskActionReconciler: Reconciler {
             }
             if taskAction.isTerminal {
                 templates.forget(key)
+                cache?.forget(key)
                 shrinkChild(ofFinished: taskAction, attempt: taskAction.status?.attempt ?? 1)
                 // Ended by someone else while a status of ours was held for coalescing: the held
                 // status is moot.
@@ -199,10 +204,29 @@ public final class TaskActionReconciler: Reconciler {
         probe.status = status
         let context = TaskExecutionContext(taskAction: probe, template: template, properties: driver.properties, config: config.plugins, now: now)
 
+        let state = PluginState(base64: status.pluginState)
+        var reserved = false
+        if let cache {
+            switch try await cache.before(context, launching: !state.started) {
+            case .hit:
+                status.cacheStatus = Int32(Flyteidl2_Core_CatalogCacheStatus.cacheHit.rawValue)
+                return try await commit(taskAction, old: old, status: status, info: .success("cache hit"), state: state, now: now)
+            case .wait(let owner):
+                status.cacheStatus = Int32(Flyteidl2_Core_CatalogCacheStatus.cacheMiss.rawValue)
+                var waiting = PhaseInfo(phase: .waitingForCache, reason: "waiting for cache to be populated by reservation owner \"\(owner)\"")
+                // The owner's outputs appear without any event here: look again each heartbeat.
+                waiting.recheckAfter = cache.heartbeat
+                return try await commit(taskAction, old: old, status: status, info: waiting, state: state, now: now)
+            case .run(let cacheStatus, let holds):
+                if let cacheStatus { status.cacheStatus = Int32(cacheStatus.rawValue) }
+                reserved = holds
+            }
+        }
+
         let info: PhaseInfo
         let newState: PluginState
         do {
-            (info, newState) = try await driver.handle(context, state: PluginState(base64: status.pluginState))
+            (info, newState) = try await driver.handle(context, state: state)
         } catch {
             // The child, if any, is left alone: the error says nothing about it (a create whose
             // answer was lost made it), and the next round adopts it.
@@ -231,8 +255,18 @@ public final class TaskActionReconciler: Reconciler {
             // must still find the child it judged.
             try await driver.abort(context)
             return result
-        case .record(let recorded):
+        case .record(var recorded):
             status.systemFailures = 0
+            if let cache {
+                if recorded.phase == .success {
+                    if let cacheStatus = await cache.succeeded(context) { status.cacheStatus = Int32(cacheStatus.rawValue) }
+                } else if recorded.phase.isTerminal {
+                    await cache.release(context)
+                } else if reserved {
+                    // The reservation lapses unless extended: come back each heartbeat.
+                    recorded.recheckAfter = min(recorded.recheckAfter ?? cache.heartbeat, cache.heartbeat)
+                }
+            }
             let result = try await commit(taskAction, old: old, status: status, info: recorded, state: newState, now: now)
             if recorded.phase == .permanentFailure, recorded.cleanupOnFailure { try await driver.abort(context) }
             return result
@@ -302,6 +336,7 @@ public final class TaskActionReconciler: Reconciler {
         }
         if status.isTerminal {
             coalescing.withLock { _ = $0.removeValueReleasingCapacity(forKey: key) }
+            cache?.forget(key)
             written.status = status
             try await ensureGCLabels(written)
             return .done
@@ -459,6 +494,7 @@ public final class TaskActionReconciler: Reconciler {
             return .requeueAfter(requeueDelay)
         }
         if !taskAction.isTerminal {
+            await cache?.release(context)
             do {
                 try await record(taskAction, status: taskAction.status ?? TaskActionStatus(), phase: .aborted, version: 0, error: nil, now: now(), reason: "aborted")
             } catch {
@@ -612,6 +648,7 @@ public final class TaskActionReconciler: Reconciler {
         event.phase = PhaseMapping.actionPhase(phase)
         event.version = version
         event.cluster = config.cluster
+        event.cacheStatus = Flyteidl2_Core_CatalogCacheStatus(rawValue: Int(status.cacheStatus ?? 0)) ?? .cacheDisabled
         let updated = status.phaseHistory?.last.flatMap { KubeTime.parse($0.occurredAt) } ?? now
         event.updatedTime = Google_Protobuf_Timestamp(date: updated)
         event.reportedTime = Google_Protobuf_Timestamp(date: now)

@@ -9,4 +9,7 @@ public protocol BlobStore: Sendable {
     /// Writes the object whole, replacing any object at `uri`. Throws ``BlobStoreError``
     /// when it was not written.
     func write(_ uri: String, bytes: [UInt8]) async throws
+
+    /// Whether there is an object at `uri`, without reading it.
+    func exists(_ uri: String) async throws -> Bool
 }

@@ -27,6 +27,10 @@ public struct BlobStores: BlobStore {
         try await store(for: uri).write(uri, bytes: bytes)
     }
 
+    public func exists(_ uri: String) async throws -> Bool {
+        try await store(for: uri).exists(uri)
+    }
+
     func store(for uri: String) throws -> any BlobStore {
         guard let parsed = BlobURI(uri) else { return local }
         switch parsed.scheme {

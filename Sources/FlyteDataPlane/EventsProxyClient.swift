@@ -16,9 +16,8 @@ public actor EventsProxyClient {
     /// `POST <base>/flyteidl2.workflow.EventsProxyService/Record`.
     public static let path = "/flyteidl2.workflow.EventsProxyService/Record"
 
-    let url: String
+    let connect: ConnectUnaryCall
     let config: EventsConfig
-    let http: any HTTPFetching
     let metrics: EventsProxyMetrics
     let logger: Logger
 
@@ -35,11 +34,8 @@ public actor EventsProxyClient {
     public init(config: EventsConfig, http: any HTTPFetching, metrics: MetricsRegistry, logger: Logger) throws {
         try config.validate()
         guard let base = config.url, !base.isEmpty else { throw EventsProxyError.invalidConfig("events.url: not set") }
-        var trimmed = base
-        while trimmed.hasSuffix("/") { trimmed.removeLast() }
-        url = trimmed + Self.path
+        connect = ConnectUnaryCall(base: base, timeoutSeconds: config.timeoutSeconds, tokenFile: config.tokenFile, http: http)
         self.config = config
-        self.http = http
         self.metrics = EventsProxyMetrics(metrics)
         self.logger = logger
     }
@@ -130,56 +126,10 @@ public actor EventsProxyClient {
     }
 
     private func post(_ request: Flyteidl2_Workflow_RecordRequest) async -> Result<Void, EventsProxyError> {
-        let body: [UInt8]
-        do {
-            body = try request.serializedBytes()
-        } catch {
-            return .failure(.transport("cannot serialise the request: \(error)"))
-        }
-        var headers: [(String, String)] = [
-            ("Content-Type", "application/proto"),
-            ("Connect-Protocol-Version", "1"),
-            ("Connect-Timeout-Ms", String(config.timeoutSeconds * 1000)),
-        ]
-        if let tokenFile = config.tokenFile, !tokenFile.isEmpty {
-            // Re-read every batch: projected service-account tokens rotate.
-            guard let token = try? String(contentsOfFile: tokenFile, encoding: .utf8) else {
-                return .failure(.transport("cannot read the token file \(tokenFile)"))
-            }
-            headers.append(("Authorization", "Bearer \(token.trimmingCharacters(in: .whitespacesAndNewlines))"))
-        }
-        let response: HTTPFetchResponse
-        do {
-            response = try await http.fetch(HTTPFetchRequest(method: "POST", url: url, headers: headers, body: body), maxBytes: 1 << 20)
-        } catch {
-            return .failure(.transport("POST \(url): \(error)"))
-        }
-        guard response.status == 200 else {
-            return .failure(ConnectErrorBody.decode(status: response.status, body: response.body))
-        }
-        return .success(())
-    }
-}
-
-/// A Connect error body: `{"code": "unavailable", "message": "…"}`; anything else keeps
-/// the HTTP status and the first bytes of the body.
-enum ConnectErrorBody {
-    static func decode(status: Int, body: [UInt8]) -> EventsProxyError {
-        if let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any], let code = object["code"] as? String {
-            return .rpc(httpStatus: status, code: code, message: object["message"] as? String ?? "")
-        }
-        return .rpc(httpStatus: status, code: codeForStatus(status), message: String(decoding: body.prefix(200), as: UTF8.self))
-    }
-
-    /// Connect's mapping of an HTTP status without a Connect body to a code.
-    static func codeForStatus(_ status: Int) -> String {
-        switch status {
-        case 400: "internal"
-        case 401: "unauthenticated"
-        case 403: "permission_denied"
-        case 404: "unimplemented"
-        case 429, 502, 503, 504: "unavailable"
-        default: "unknown"
+        switch await connect.call(Self.path, request) {
+        case .success: return .success(())
+        case .failure(.transport(let text)): return .failure(.transport(text))
+        case .failure(.rpc(let status, let code, let message)): return .failure(.rpc(httpStatus: status, code: code, message: message))
         }
     }
 }

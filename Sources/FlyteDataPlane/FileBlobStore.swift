@@ -38,6 +38,11 @@ public struct FileBlobStore: BlobStore {
         }
     }
 
+    public func exists(_ uri: String) async throws -> Bool {
+        var isDirectory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: Self.path(of: uri), isDirectory: &isDirectory) && !isDirectory.boolValue
+    }
+
     static func path(of uri: String) -> String {
         guard uri.hasPrefix("file://") else { return uri }
         let rest = uri.dropFirst("file://".count)

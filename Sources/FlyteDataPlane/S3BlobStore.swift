@@ -70,6 +70,16 @@ public struct S3BlobStore: BlobStore {
         guard response.status == 200 else { throw Self.failure("PUT", url, response) }
     }
 
+    /// A HeadObject: 200 is there, 404 is not.
+    public func exists(_ uri: String) async throws -> Bool {
+        let (url, response) = try await send("HEAD", uri, body: [], maxBytes: 64 * 1024)
+        switch response.status {
+        case 200: return true
+        case 404: return false
+        default: throw Self.failure("HEAD", url, response)
+        }
+    }
+
     private func send(_ method: String, _ uri: String, body: [UInt8], maxBytes: Int) async throws -> (String, HTTPFetchResponse) {
         guard let parsed = BlobURI(uri), parsed.scheme == "s3", !parsed.bucket.isEmpty else {
             throw BlobStoreError.unsupported("\(uri) is not an s3://bucket/key URI")
@@ -86,14 +96,14 @@ public struct S3BlobStore: BlobStore {
             host = "\(parsed.bucket).\(host)"
             path += "/\(parsed.key)"
         }
-        let payloadHash = method == "GET" ? SigV4Signer.emptyPayloadHash : SigV4Signer.hex(SHA256.hash(data: body))
+        let payloadHash = body.isEmpty ? SigV4Signer.emptyPayloadHash : SigV4Signer.hex(SHA256.hash(data: body))
         var request = SigV4Signer.Request(method: method, host: host, path: path, payloadHash: payloadHash)
         var headers: [(String, String)] = [("Host", host)]
         if let credentials {
             let signer = SigV4Signer(credentials: try await credentials.credentials(now: now()), region: region, service: "s3")
             headers += signer.sign(request, at: now())
         }
-        if method != "GET" { headers.append(("Content-Type", "application/octet-stream")) }
+        if method == "PUT" { headers.append(("Content-Type", "application/octet-stream")) }
         request.headers = headers
         let url = "\(scheme)://\(host)\(SigV4Signer.uriEncode(path, slash: false))"
         do {

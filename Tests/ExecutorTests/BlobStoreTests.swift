@@ -131,6 +131,9 @@ struct BlobStoreAddressingTests {
         try await stores.write("\(directory.path)/hu/a0/1/outputs.pb", bytes: [4])
         #expect(try await stores.read("\(directory.path)/hu/a0/1/outputs.pb", maxBytes: 10) == [4])
         #expect(try FileManager.default.contentsOfDirectory(atPath: "\(directory.path)/hu/a0/1") == ["outputs.pb"])
+        #expect(try await stores.exists("file://\(directory.path)/hu/a0/1/outputs.pb"))
+        #expect(try await !stores.exists("\(directory.path)/hu/a0/2/outputs.pb"))
+        #expect(try await !stores.exists("\(directory.path)/hu/a0/1"))
         await #expect(throws: BlobStoreError.unsupported("s3://b/k: no S3 store is configured (storage.type: s3)")) { try await stores.write("s3://b/k", bytes: [1]) }
     }
 }
@@ -170,6 +173,8 @@ struct S3StoreTests {
             #expect(try await store.read("s3://flyte-data/hu/org/r1/a0/1/outputs.pb", maxBytes: 100) == outputs)
             try await store.write("s3://flyte-data/hu/org/r1/a0/1/outputs.pb", bytes: [5])
             #expect(try await store.read("s3://flyte-data/hu/org/r1/a0/1/outputs.pb", maxBytes: 100) == [5])
+            #expect(try await store.exists("s3://flyte-data/hu/org/r1/a0/1/outputs.pb"))
+            #expect(try await !store.exists("s3://flyte-data/hu/org/r1/a0/3/outputs.pb"))
             do {
                 try await moto.store(secret: "not-the-secret", http: http).write("s3://flyte-data/hu/org/r1/a0/2/outputs.pb", bytes: [1])
                 Issue.record("a wrong secret could write")

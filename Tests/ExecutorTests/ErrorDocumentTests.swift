@@ -21,6 +21,7 @@ struct ErrorDocumentTests {
         init(_ store: any BlobStore) { target = LockedBox(store) }
         func read(_ uri: String, maxBytes: Int) async throws -> [UInt8]? { try await target.value.read(uri, maxBytes: maxBytes) }
         func write(_ uri: String, bytes: [UInt8]) async throws { try await target.value.write(uri, bytes: bytes) }
+        func exists(_ uri: String) async throws -> Bool { try await target.value.exists(uri) }
     }
 
     static func document(code: String, message: String, recoverable: Bool, origin: Flyteidl2_Core_ExecutionError.ErrorKind = .user) throws -> [UInt8] {

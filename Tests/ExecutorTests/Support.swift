@@ -115,7 +115,7 @@ struct ExecutorHarness {
     /// - Parameter apps: installs the App CRD too.
     /// - Parameter sink, errorDocuments: the data plane; by default a ``RecordingSink`` and no check.
     /// - Parameter auditWrites: the sandbox keeps every write it answers (`sandbox.auditRecords`).
-    static func with(config: ExecutorConfig = ExecutorConfig(), kubelet: Bool = true, operators: [SimulatedOperators.Kind] = [], installOperatorCRDs: Bool = true, apps: Bool = false, plugins: [PluginRegistration] = PluginRegistration.builtIn, sink: (any ActionEventSink)? = nil, errorDocuments: ErrorDocumentCheck? = nil, metrics: MetricsRegistry = MetricsRegistry(), start: Bool = true, auditWrites: Bool = false, _ body: (ExecutorHarness) async throws -> Void) async throws {
+    static func with(config: ExecutorConfig = ExecutorConfig(), kubelet: Bool = true, operators: [SimulatedOperators.Kind] = [], installOperatorCRDs: Bool = true, apps: Bool = false, plugins: [PluginRegistration] = PluginRegistration.builtIn, sink: (any ActionEventSink)? = nil, errorDocuments: ErrorDocumentCheck? = nil, taskCache: TaskCache? = nil, metrics: MetricsRegistry = MetricsRegistry(), start: Bool = true, auditWrites: Bool = false, _ body: (ExecutorHarness) async throws -> Void) async throws {
         var options = KubeSandbox.Options()
         options.kubelet = kubelet
         options.auditWrites = auditWrites
@@ -125,7 +125,7 @@ struct ExecutorHarness {
             try await cluster.ensureCRD(TaskActionSchema.crd)
             if apps { try await cluster.ensureCRD(AppSchema.crd) }
             let harness = ExecutorHarness(sandbox: cluster.sandbox, client: cluster.client, sink: RecordingSink(), namespace: cluster.namespace)
-            let run = start ? harness.startExecutor(config: config, plugins: plugins, sink: sink, errorDocuments: errorDocuments, metrics: metrics) : Task<Void, any Error> {}
+            let run = start ? harness.startExecutor(config: config, plugins: plugins, sink: sink, errorDocuments: errorDocuments, taskCache: taskCache, metrics: metrics) : Task<Void, any Error> {}
             do {
                 try await body(harness)
             } catch {
@@ -151,9 +151,9 @@ struct ExecutorHarness {
 
     /// Starts an executor; cancel the task to stop it.
     /// Webhooks in `config.notifications` are started as `executor run` starts them.
-    func startExecutor(config: ExecutorConfig = ExecutorConfig(), plugins: [PluginRegistration] = PluginRegistration.builtIn, sink: (any ActionEventSink)? = nil, errorDocuments: ErrorDocumentCheck? = nil, metrics: MetricsRegistry = MetricsRegistry()) -> Task<Void, any Error> {
+    func startExecutor(config: ExecutorConfig = ExecutorConfig(), plugins: [PluginRegistration] = PluginRegistration.builtIn, sink: (any ActionEventSink)? = nil, errorDocuments: ErrorDocumentCheck? = nil, taskCache: TaskCache? = nil, metrics: MetricsRegistry = MetricsRegistry()) -> Task<Void, any Error> {
         do {
-            return try launchExecutor(config: config, plugins: plugins, sink: sink, errorDocuments: errorDocuments, metrics: metrics).run
+            return try launchExecutor(config: config, plugins: plugins, sink: sink, errorDocuments: errorDocuments, taskCache: taskCache, metrics: metrics).run
         } catch {
             return Task { throw error }
         }
@@ -161,11 +161,11 @@ struct ExecutorHarness {
 
     /// ``startExecutor(config:plugins:sink:errorDocuments:metrics:)`` for a test that looks
     /// inside the running executor.
-    func launchExecutor(config: ExecutorConfig = ExecutorConfig(), plugins: [PluginRegistration] = PluginRegistration.builtIn, sink: (any ActionEventSink)? = nil, errorDocuments: ErrorDocumentCheck? = nil, metrics: MetricsRegistry = MetricsRegistry()) throws -> (executor: Executor, run: Task<Void, any Error>) {
+    func launchExecutor(config: ExecutorConfig = ExecutorConfig(), plugins: [PluginRegistration] = PluginRegistration.builtIn, sink: (any ActionEventSink)? = nil, errorDocuments: ErrorDocumentCheck? = nil, taskCache: TaskCache? = nil, metrics: MetricsRegistry = MetricsRegistry()) throws -> (executor: Executor, run: Task<Void, any Error>) {
         let config = clusterConfig(config)
         let manager = Manager(client: client, options: ManagerOptions(metricsBindAddress: "0", healthProbeBindAddress: "0", gracefulShutdownTimeout: .seconds(5)), metrics: metrics)
         let notifier = try WebhookNotifier.make(config: config.notifications, cluster: config.cluster, manager: manager, logger: Logger(label: "webhooks"))
-        let executor = Executor(manager: manager, config: config, namespaces: watched, plugins: plugins, sink: sink ?? self.sink, errorDocuments: errorDocuments, notifier: notifier)
+        let executor = Executor(manager: manager, config: config, namespaces: watched, plugins: plugins, sink: sink ?? self.sink, errorDocuments: errorDocuments, taskCache: taskCache, notifier: notifier)
         return (executor, Task { try await manager.run() })
     }
 
