@@ -52,7 +52,9 @@ public final class TaskCache: Sendable {
     /// yet (the only time the cache is looked up). Throws only when a hit's outputs could not
     /// be copied (the round is retried, as Flyte requeues).
     func before(_ context: TaskExecutionContext, launching: Bool) async throws -> Before {
-        guard context.template.metadata.discoverable else { return .run(status: nil, reserved: false) }
+        let metadata = context.template.metadata
+        // A running attempt of a task that is not serialized has nothing to ask the cache.
+        guard metadata.discoverable, launching || metadata.cacheSerializable else { return .run(status: nil, reserved: false) }
         let key: CacheKey
         do {
             key = try await self.key(context)

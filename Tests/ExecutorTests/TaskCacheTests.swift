@@ -1,4 +1,5 @@
 import ExecutorAPI
+@testable import ExecutorCLI
 import ExecutorControllers
 @testable import FlyteDataPlane
 import FlyteIDL
@@ -160,6 +161,8 @@ struct TaskCacheTests {
                 let c2Event = try #require(h.sink.events.value.last { $0.id.name == "c2" })
                 #expect(c2Event.phase == .succeeded && c2Event.cacheStatus == .cacheHit)
                 #expect(service.count("Put") == 1)
+                let described = try await Inspector(client: h.client, style: .plain, plugins: ExecutorCLI.registry()).describe("c2", namespace: h.namespace)
+                #expect(described.contains("\nCache:         on, version v1: hit (outputs taken from the cache; nothing ran)\n"))
 
                 try await h.create(Self.action("c3"))
                 try await h.reaches("c3", "Initializing")

@@ -79,6 +79,21 @@ extension Inspector {
         state.finished = (status["terminationTime"] ?? status["endTime"])?.stringValue.flatMap(KubeTime.parse)
     }
 
+    /// `status.cacheStatus` (a `flyteidl2.core.CatalogCacheStatus`) for people.
+    static func cacheStatusText(_ status: Int32) -> String {
+        switch status {
+        case 0: "disabled"
+        case 1: "miss"
+        case 2: "hit (outputs taken from the cache; nothing ran)"
+        case 3: "populated (outputs recorded in the cache)"
+        case 4: "lookup failed (ran without the cache)"
+        case 5: "recording the outputs failed"
+        case 6: "skipped"
+        case 7: "evicted"
+        default: "status \(status)"
+        }
+    }
+
     /// The report: spec summary, timeline, attempts with their children, error, events.
     /// - Parameter eventsUnavailable: why the Events could not be read, said in their place.
     func renderDescription(_ taskAction: TaskAction, children: [ChildState], events: [Event], eventsUnavailable: String? = nil) -> String {
@@ -114,6 +129,11 @@ extension Inspector {
             let retries = Int(template.metadata.retries.retries)
             field("Retries", "\(retries) (\(retries + 1) attempt\(retries == 0 ? "" : "s") allowed)")
             if template.metadata.hasTimeout { field("Timeout", HumanDuration.format(Double(template.metadata.timeout.seconds))) }
+            if template.metadata.discoverable {
+                var cache = "on" + (spec.cacheKey.map { $0.isEmpty ? "" : ", version \($0)" } ?? "") + (template.metadata.cacheSerializable ? ", serialized" : "")
+                if let status = taskAction.status?.cacheStatus { cache += ": " + Self.cacheStatusText(status) }
+                field("Cache", cache)
+            }
         }
         if spec.interruptible == true { field("Interruptible", "yes") }
         field("Phase", style.phase(view.phase) + " (attempt \(view.attempt))")
