@@ -58,7 +58,7 @@ public struct DataPlane: Sendable {
             } catch {
                 throw ExecutorConfig.Invalid(path: "cache-service", problem: "ca-file: \(config.cacheService.caFile ?? ""): \(error)")
             }
-            taskCache = TaskCache(client: try CacheServiceClient(config: config.cacheService, http: http), store: stores, logger: logger)
+            taskCache = TaskCache(client: try CacheServiceClient(config: config.cacheService, http: http), store: stores, metrics: manager.metrics, logger: logger)
             closers.append { await http.shutdown() }
             logger.info("tasks marked cache=True use the cache service", metadata: ["url": "\(config.cacheService.url ?? "")"])
         }

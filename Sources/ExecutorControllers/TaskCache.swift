@@ -5,6 +5,7 @@ import Foundation
 import KubeClient
 import KubeRuntime
 import Logging
+import Prometheus
 import SwiftProtobuf
 import TaskPlugins
 
@@ -29,10 +30,21 @@ public final class TaskCache: Sendable {
     /// computed for: a TaskAction deleted and made again under its name is another.
     private let keys = LockedBox<[ObjectKey: (uid: String?, key: CacheKey)]>([:])
 
-    public init(client: CacheServiceClient, store: any BlobStore, logger: Logger) {
+    /// `executor_task_cache_lookups_total{result}` (hit, miss, failure) and
+    /// `executor_task_cache_writes_total{result}` (populated, failure).
+    let lookups: [String: Counter]
+    let writes: [String: Counter]
+
+    public init(client: CacheServiceClient, store: any BlobStore, metrics: MetricsRegistry = MetricsRegistry(), logger: Logger) {
         self.client = client
         self.store = store
         self.logger = logger
+        lookups = Dictionary(uniqueKeysWithValues: ["hit", "miss", "failure"].map {
+            ($0, metrics.counter("executor_task_cache_lookups_total", [("result", $0)], help: "Cache lookups of cache=True tasks before a launch, by result"))
+        })
+        writes = Dictionary(uniqueKeysWithValues: ["populated", "failure"].map {
+            ($0, metrics.counter("executor_task_cache_writes_total", [("result", $0)], help: "Outputs of succeeded cache=True tasks recorded in the cache service, by result"))
+        })
     }
 
     var heartbeat: Duration { .seconds(client.config.reservationHeartbeatSeconds) }
@@ -60,6 +72,7 @@ public final class TaskCache: Sendable {
             key = try await self.key(context)
         } catch {
             logger.warning("cache key not computed; running the task", metadata: ["taskaction": "\(Self.name(context))", "error": "\(error)"])
+            if launching { lookups["failure"]?.increment() }
             return .run(status: launching ? .cacheLookupFailure : nil, reserved: false)
         }
         let scope = CacheServiceClient.Scope(task: context.template.id)
@@ -68,12 +81,15 @@ public final class TaskCache: Sendable {
             do {
                 if let entry = try await client.get(key, scope: scope) {
                     try await copy(entry, to: context)
+                    lookups["hit"]?.increment()
                     return .hit
                 }
+                lookups["miss"]?.increment()
                 status = .cacheMiss
             } catch let error as CacheServiceError {
                 // Flyte's too: a lookup that fails is logged, and the task runs.
                 logger.warning("cache lookup failed; running the task", metadata: ["taskaction": "\(Self.name(context))", "error": "\(error)"])
+                lookups["failure"]?.increment()
                 status = .cacheLookupFailure
             }
         }
@@ -108,6 +124,7 @@ public final class TaskCache: Sendable {
             logger.warning("task outputs not written to the cache", metadata: ["taskaction": "\(Self.name(context))", "error": "\(error)"])
             status = .cachePutFailure
         }
+        writes[status == .cachePopulated ? "populated" : "failure"]?.increment()
         await release(context)
         return status
     }

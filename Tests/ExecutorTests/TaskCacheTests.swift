@@ -5,6 +5,7 @@ import ExecutorControllers
 import FlyteIDL
 import Foundation
 import KubeClient
+import KubeRuntime
 import KubeRuntimeTesting
 import Logging
 import SwiftProtobuf
@@ -128,7 +129,8 @@ struct TaskCacheTests {
             }
             let service = try await ReferenceCacheService()
             let store = BlobStores(s3: try moto.store(http: http))
-            let cache = TaskCache(client: try service.client(http: http), store: store, logger: Logger(label: "cache"))
+            let metrics = MetricsRegistry()
+            let cache = TaskCache(client: try service.client(http: http), store: store, metrics: metrics, logger: Logger(label: "cache"))
             try await ExecutorHarness.with(taskCache: cache) { h in
                 try await h.create(Self.action("c1"))
                 try await h.reaches("c1", "Initializing")
@@ -168,6 +170,10 @@ struct TaskCacheTests {
                 try await h.reaches("c3", "Initializing")
                 #expect(await Self.cacheStatus(h, "c3") == .cacheMiss)
                 #expect(try await h.pods().contains { $0.metadata.name == "c3-0" })
+                let text = String(decoding: metrics.render(), as: UTF8.self)
+                #expect(text.contains(#"executor_task_cache_lookups_total{result="miss"} 2"#))
+                #expect(text.contains(#"executor_task_cache_lookups_total{result="hit"} 1"#))
+                #expect(text.contains(#"executor_task_cache_writes_total{result="populated"} 1"#))
             }
             await service.stop()
         }
