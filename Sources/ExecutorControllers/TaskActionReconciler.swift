@@ -315,7 +315,7 @@ public final class TaskActionReconciler: Reconciler {
             status.pluginStateVersion = PluginState.version
             status.stateJson = Self.stateJSON(taskAction, phase: info.phase, now: now)
             if Self.changed(old, status) {
-                try await record(taskAction, status: status, phase: info.phase, version: info.version, error: info.error, now: now, links: info.links, logContext: info.logContext)
+                try await record(taskAction, status: status, phase: info.phase, version: info.version, error: info.error, now: now, reason: info.reason.isEmpty ? nil : info.reason, reasonAt: status.phaseHistory?.last.flatMap { KubeTime.parse($0.occurredAt) }, links: info.links, logContext: info.logContext)
                 announce(taskAction, old: old, new: status)
             }
         } else if coalescing.value[key]?.pending == nil {
@@ -625,7 +625,10 @@ public final class TaskActionReconciler: Reconciler {
         }
     }
 
-    func record(_ taskAction: TaskAction, status: TaskActionStatus, phase: PluginPhase, version: UInt32, error: ExecutionError?, now: Date, reason: String? = nil, links: [LogLink] = [], logContext: Flyteidl2_Core_LogContext? = nil) async throws {
+    /// Sends the ActionEvent of a transition. `reason`, the phase's reason, goes in
+    /// `cluster_events` at `reasonAt` (the transition's time; now when not given), as Flyte's
+    /// executor sends it.
+    func record(_ taskAction: TaskAction, status: TaskActionStatus, phase: PluginPhase, version: UInt32, error: ExecutionError?, now: Date, reason: String? = nil, reasonAt: Date? = nil, links: [LogLink] = [], logContext: Flyteidl2_Core_LogContext? = nil) async throws {
         var event = Flyteidl2_Workflow_ActionEvent()
         if let logContext { event.logContext = logContext }
         event.logInfo = links.map { link in
@@ -663,7 +666,7 @@ public final class TaskActionReconciler: Reconciler {
         event.outputs.reportUri = paths.reportPath
         if let reason {
             var cluster = Flyteidl2_Workflow_ClusterEvent()
-            cluster.occurredAt = Google_Protobuf_Timestamp(date: now)
+            cluster.occurredAt = Google_Protobuf_Timestamp(date: reasonAt ?? now)
             cluster.message = reason
             event.clusterEvents = [cluster]
         }

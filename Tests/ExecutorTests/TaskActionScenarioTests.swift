@@ -75,6 +75,11 @@ struct TaskActionScenarioTests {
             #expect(logs.pods.first?.containers.first?.process.hasContainerStartTime == true)
             #expect(logs.pods.first?.containers.first?.process.hasContainerEndTime == true)
             #expect(events.contains { $0.phase == .running && $0.logContext.pods.first?.containers.first?.process.hasContainerEndTime == false })
+            // Each phase's reason goes to Flyte as a cluster event, at the transition's time.
+            let queued = try #require(events.first)
+            #expect(queued.clusterEvents.map(\.message) == [done.status?.phaseHistory?.first?.message ?? ""])
+            #expect(queued.clusterEvents.first?.message.isEmpty == false)
+            #expect(queued.clusterEvents.first?.occurredAt == queued.updatedTime)
         }
     }
 
