@@ -64,7 +64,9 @@ final class SimulatedKubeRay: Sendable, OperatedKind {
             let uid = pod.metadata.uid, seen.withLock({ $0.insert("head/" + uid).inserted }),
             let job = try? await client.get(Job.self, name: name, namespace: pod.metadata.namespace), job.status?["jobDeploymentStatus"] == "Initializing"
         else { return }
-        _ = await writeStatus(name, pod.metadata.namespace, ["jobDeploymentStatus": "Running", "jobStatus": "RUNNING"])
+        // KubeRay records the dashboard's address once the cluster is up, before it submits.
+        let dashboard = JSONValue.string("\(job.status?["rayClusterName"]?.stringValue ?? name)-head-svc.\(pod.metadata.namespace ?? "default").svc.cluster.local:8265")
+        _ = await writeStatus(name, pod.metadata.namespace, ["jobDeploymentStatus": "Running", "jobStatus": "RUNNING", "dashboardURL": dashboard])
         // The entrypoint runs beside the watch, which must go on.
         let task = Task { await self.finish(job, namespace: pod.metadata.namespace) }
         running.withLock { $0.append(task) }

@@ -147,17 +147,22 @@ public struct LogsConfig: Codable, Sendable, Hashable {
         guard !templates.isEmpty, let container = pod.spec?.containers.first,
               let status = pod.status?.containerStatuses?.first else { return [] }
         let variables = LogLinkVariables.values(pod: pod, container: container.name, containerID: status.containerID ?? "", context: context)
-        return templates.flatMap { t in
-            t.templateUris.map { uri in
-                var link = LogLink(name: LogLinkVariables.fill(t.displayName, variables), uri: LogLinkVariables.fill(uri, variables))
-                link.messageFormat = t.messageFormat
-                link.showWhilePending = t.showWhilePending
-                link.hideOnceFinished = t.hideOnceFinished
-                link.linkType = Flyteidl2_Core_TaskLog.LinkType(name: t.linkType)
-                link.iconUri = t.iconUri
-                link.ready = true
-                return link
-            }
+        return templates.flatMap { $0.links(variables) }
+    }
+}
+
+extension LogLinkTemplate {
+    /// This template's links, one per URI, with `variables` filled in.
+    func links(_ variables: [String: String]) -> [LogLink] {
+        templateUris.map { uri in
+            var link = LogLink(name: LogLinkVariables.fill(displayName, variables), uri: LogLinkVariables.fill(uri, variables))
+            link.messageFormat = messageFormat
+            link.showWhilePending = showWhilePending
+            link.hideOnceFinished = hideOnceFinished
+            link.linkType = Flyteidl2_Core_TaskLog.LinkType(name: linkType)
+            link.iconUri = iconUri
+            link.ready = true
+            return link
         }
     }
 }
@@ -166,19 +171,27 @@ public struct LogsConfig: Codable, Sendable, Hashable {
 enum LogLinkVariables {
     static func values(pod: Pod, container: String, containerID: String, context: TaskExecutionContext) -> [String: String] {
         let started = pod.metadata.creationTimestamp.flatMap(KubeTime.parse) ?? context.now
-        let spec = context.taskAction.spec
-        let id = context.template.id
         // Flyte strips the runtime's scheme (`containerd://`).
         let bareID = containerID.range(of: "://").map { String(containerID[$0.upperBound...]) } ?? containerID
-        return [
+        var values = task(context)
+        values.merge([
             "podname": pod.metadata.name ?? "", "poduid": pod.metadata.uid ?? "", "namespace": pod.metadata.namespace ?? "",
             "containername": container, "containerid": bareID,
+            "podrfc3339starttime": rfc3339(started), "podrfc3339finishtime": rfc3339(context.now),
+            "podunixstarttime": String(Int64(started.timeIntervalSince1970)), "podunixfinishtime": String(Int64(context.now.timeIntervalSince1970)),
+        ]) { $1 }
+        return values
+    }
+
+    /// The variables that come from the task and its run, whatever the child.
+    static func task(_ context: TaskExecutionContext) -> [String: String] {
+        let spec = context.taskAction.spec
+        let id = context.template.id
+        return [
             "nodeid": spec.actionName, "generatedname": context.generatedName, "taskretryattempt": String(max(0, context.attempt - 1)),
             "taskid": id.name, "taskversion": id.version, "taskorg": id.org, "taskproject": id.project, "taskdomain": id.domain,
             "executionname": spec.runName, "runname": spec.runName, "actionname": spec.actionName,
             "executionproject": spec.project, "executiondomain": spec.domain,
-            "podrfc3339starttime": rfc3339(started), "podrfc3339finishtime": rfc3339(context.now),
-            "podunixstarttime": String(Int64(started.timeIntervalSince1970)), "podunixfinishtime": String(Int64(context.now.timeIntervalSince1970)),
         ]
     }
 

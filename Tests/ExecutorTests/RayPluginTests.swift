@@ -1,4 +1,5 @@
 import ExecutorAPI
+import ExecutorControllers
 import FlyteIDL
 import Foundation
 import KubeClient
@@ -75,6 +76,57 @@ struct RayPluginTests {
         if let status { s["jobDeploymentStatus"] = .string(status) }
         if let cluster { s["rayClusterName"] = .string(cluster) }
         return RayJob(metadata: ObjectMeta(name: "job"), status: s)
+    }
+
+    @Test("ray.logs and the dashboard link: the head Pod's name, the job's id and cluster, the dashboard only while RUNNING, ready with the head Pod")
+    func links() throws {
+        var ray = try ExecutorConfig.parse(yaml: """
+            ray:
+              logs: {kubernetes-enabled: true, kubernetes-url: "https://k8s", templates: [{displayName: "Ray job {{ .rayJobID }}", templateUris: ["https://logs/{{ .namespace }}/{{ .podName }}?job={{ .rayJobID }}&cluster={{ .rayClusterName }}&a={{ .taskRetryAttempt }}&c={{ .containerName }}"]}]}
+              dashboard-url-template: {displayName: "Ray Dashboard", templateUris: ["https://ray.example.com/{{ .namespace }}/{{ .rayClusterName }}"]}
+            """, path: "executor.yaml").ray
+        let plugin = RayPlugin(ray: ray)
+        let context = try Self.context(try Self.template())
+        var job = Self.job("Running")
+        job.metadata.namespace = "default"
+        job.status?["jobId"] = "job-abc"
+        job.status?["jobStatus"] = "RUNNING"
+        job.status?["dashboardURL"] = "c1-head-svc.default.svc.cluster.local:8265"
+        var head = Pod(metadata: ObjectMeta(name: "c1-head", namespace: "default"), spec: nil, status: PodStatus(phase: "Running"))
+        head.status?.conditions = [PodCondition(type: "Ready", status: "False")]
+
+        var info = plugin.phase(of: job, relatedPod: head, context: context)
+        #expect(info.phase == .running)
+        #expect(info.links.map(\.name) == ["Kubernetes Logs", "Ray job job-abc", "Ray Dashboard"])
+        #expect(info.links.map(\.uri) == [
+            "https://k8s/#!/log/default/c1-head/pod?namespace=default",
+            "https://logs/default/c1-head?job=job-abc&cluster=c1&a=0&c={{ .containerName }}",
+            "https://ray.example.com/default/c1",
+        ])
+        #expect(info.links[2].linkType == .dashboard && !info.links[2].ready)
+        #expect(info.reason == "Ray dashboard is not ready")
+        #expect(info.logContext?.primaryPodName == "c1-head")
+
+        head.status?.conditions = [PodCondition(type: "Ready", status: "True")]
+        info = plugin.phase(of: job, relatedPod: head, context: context)
+        #expect(info.links[2].ready && info.reason == "Ray dashboard is ready")
+
+        // No dashboard before KubeRay reports its URL, nor once the job is no longer running.
+        job.status?["dashboardURL"] = ""
+        #expect(plugin.phase(of: job, relatedPod: head, context: context).links.count == 2)
+        job.status?["dashboardURL"] = "c1-head-svc.default.svc.cluster.local:8265"
+        job.status?["jobStatus"] = "SUCCEEDED"
+        job.status?["jobDeploymentStatus"] = "Complete"
+        let done = plugin.phase(of: job, relatedPod: head, context: context)
+        #expect(done.phase == .success && done.links.count == 2 && done.reason.isEmpty)
+        // Nothing configured: no links.
+        #expect(RayPlugin().phase(of: job, relatedPod: head, context: context).links.isEmpty)
+        // The cached view keeps what the links read.
+        var cached = job
+        RayPlugin().cacheTransform?(&cached)
+        #expect(plugin.phase(of: cached, relatedPod: head, context: context) == done)
+        ray.dashboardURLTemplate = nil
+        #expect(RayPlugin(ray: ray).phase(of: job, relatedPod: head, context: context).links.count == 2)
     }
 
     @Test("status → phase per the table of §8.2, the newer KubeRay values with clear messages, and a failing head Pod wins")

@@ -1,6 +1,7 @@
 import ExecutorAPI
 import ExecutorControllers
 import FlyteDataPlane
+import FlyteIDL
 import Foundation
 import KubeClient
 import KubeRuntimeTesting
@@ -81,6 +82,31 @@ struct SparkRayScenarioTests {
             let head = try await h.client.get(Pod.self, name: "\(cluster)-head", namespace: "default")
             #expect(head.spec?.containers.first?.name == RayPlugin.headContainer)
             #expect(head.metadata.labels?[TaskActionLabels.childName] == "r1-ray-0")
+        }
+    }
+
+    @Test("a running Ray task's ActionEvents carry ray.logs for its head Pod, the dashboard link once KubeRay reports it, ready with the head, and the head's log context")
+    func rayLinks() async throws {
+        let config = try ExecutorConfig.parse(yaml: """
+            ray:
+              logs: {templates: [{displayName: "Ray logs", templateUris: ["https://logs/{{ .namespace }}/{{ .podName }}"]}]}
+              dashboard-url-template: {displayName: "Ray Dashboard", templateUris: ["https://ray.example.com/{{ .rayClusterName }}/{{ .rayJobID }}"]}
+            """, path: "executor.yaml")
+        try await ExecutorHarness.with(config: config, operators: Self.both) { h in
+            try await h.create(Fixtures.taskAction("r1-raylinks", taskType: "ray", template: Fixtures.rayTemplate(env: ["SANDBOX_DURATION": "3600"])))
+            @Sendable func dashboard() -> Flyteidl2_Core_TaskLog? {
+                h.sink.events.value.last { $0.id.name == "r1-raylinks" && $0.phase == .running }?.logInfo.first { $0.name == "Ray Dashboard" }
+            }
+            try await eventually("the dashboard link, ready") { dashboard()?.ready == true }
+            let job = try await h.client.get(RayJob.self, name: "r1-raylinks-0", namespace: h.namespace)
+            let cluster = try #require(job.status?["rayClusterName"]?.stringValue)
+            let jobID = try #require(job.status?["jobId"]?.stringValue)
+            #expect(dashboard()?.uri == "https://ray.example.com/\(cluster)/\(jobID)")
+            #expect(dashboard()?.linkType == .dashboard)
+            let event = try #require(h.sink.events.value.last { $0.id.name == "r1-raylinks" && $0.phase == .running })
+            #expect(event.logInfo.first?.name == "Ray logs" && event.logInfo.first?.uri == "https://logs/\(h.namespace)/\(cluster)-head")
+            #expect(event.logContext.primaryPodName == "\(cluster)-head")
+            #expect(event.clusterEvents.first?.message == "Ray dashboard is ready")
         }
     }
 

@@ -19,6 +19,13 @@ public struct RayConfig: Codable, Sendable, Hashable {
     public var enableUsageStats = false
     /// Service account when the task names none. Defaults to `default`.
     public var serviceAccount = "default"
+    /// Log links of a Ray task (Flyte's `ray.logs`), made for the head Pod
+    /// (`<rayClusterName>-head`), with `{{ .rayJobID }}` and `{{ .rayClusterName }}` besides
+    /// the usual variables.
+    public var logs = LogsConfig()
+    /// The Ray dashboard's link (Flyte's `dashboardURLTemplate`), shown while the job runs and
+    /// KubeRay reports a dashboard URL; ready once the head Pod is.
+    public var dashboardURLTemplate: LogLinkTemplate?
 
     public init() {}
 
@@ -32,6 +39,8 @@ public struct RayConfig: Codable, Sendable, Hashable {
         case dashboardHost = "dashboard-host"
         case enableUsageStats = "enable-usage-stats"
         case serviceAccount = "service-account"
+        case logs
+        case dashboardURLTemplate = "dashboard-url-template"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -47,5 +56,7 @@ public struct RayConfig: Codable, Sendable, Hashable {
         dashboardHost = try c.decodeIfPresent(String.self, forKey: .dashboardHost) ?? d.dashboardHost
         enableUsageStats = try c.decodeIfPresent(Bool.self, forKey: .enableUsageStats) ?? d.enableUsageStats
         serviceAccount = try c.decodeIfPresent(String.self, forKey: .serviceAccount) ?? d.serviceAccount
+        logs = try c.decodeIfPresent(LogsConfig.self, forKey: .logs) ?? LogsConfig()
+        dashboardURLTemplate = try c.decodeIfPresent(LogLinkTemplate.self, forKey: .dashboardURLTemplate)
     }
 }

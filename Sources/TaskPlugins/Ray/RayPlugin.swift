@@ -201,8 +201,25 @@ public struct RayPlugin: KubernetesTaskPlugin {
         phase(of: job, relatedPod: nil, context: context)
     }
 
-    /// The head Pod first (its Pending and Failed rules win), then `jobDeploymentStatus`.
+    /// The head Pod first (its Pending and Failed rules win), then `jobDeploymentStatus`; with
+    /// the job's log links, the dashboard's while it runs, and the head Pod's log context.
     public func phase(of job: RayJob, relatedPod head: Pod?, context: TaskExecutionContext) -> PhaseInfo {
+        var info = deploymentPhase(job, head: head, context: context)
+        info.links = links(job, head: head, context: context)
+        if let head, head.status?.phase != "Pending", head.status != nil {
+            info.logContext = PodPlugin.logContext(head)
+        }
+        // Flyte's `UpdateLinkReadiness`: the dashboard is ready with the head Pod, and the
+        // reason says so (a failure keeps its own).
+        if !info.phase.isFailure, let index = info.links.firstIndex(where: { $0.linkType == .dashboard }) {
+            let ready = head.map(Self.isReady) ?? false
+            info.links[index].ready = ready
+            info.reason = ready && info.phase >= .running ? "Ray dashboard is ready" : "Ray dashboard is not ready"
+        }
+        return info
+    }
+
+    private func deploymentPhase(_ job: RayJob, head: Pod?, context: TaskExecutionContext) -> PhaseInfo {
         let status = job.deploymentStatus ?? ""
         if status.isEmpty { return .queued("Scheduling") }
         var recheck: Duration?
@@ -214,6 +231,35 @@ public struct RayPlugin: KubernetesTaskPlugin {
         var info = deploymentPhase(job)
         if info.recheckAfter == nil { info.recheckAfter = recheck }
         return info
+    }
+
+    /// Flyte's `getEventInfoForRayJob`: `ray.logs` for the head Pod, `<rayClusterName>-head`
+    /// (KubeRay does not name it in the job's status), and the dashboard link while the job is
+    /// RUNNING with a dashboard URL.
+    func links(_ job: RayJob, head: Pod?, context: TaskExecutionContext) -> [LogLink] {
+        var templates = ray.logs.templates(for: context.template)
+        let status = job.status
+        if var dashboard = ray.dashboardURLTemplate, !(status?["dashboardURL"]?.stringValue ?? "").isEmpty, status?["jobStatus"]?.stringValue == "RUNNING" {
+            dashboard.linkType = "dashboard"
+            templates.append(dashboard)
+        }
+        guard !templates.isEmpty else { return [] }
+        let cluster = status?["rayClusterName"]?.stringValue ?? ""
+        var variables = LogLinkVariables.task(context)
+        variables["podname"] = "\(cluster)-head"
+        variables["namespace"] = job.metadata.namespace ?? context.namespace
+        // Flyte passes no Pod times for a Ray job: its Unix times are 0.
+        variables["podunixstarttime"] = "0"
+        variables["podunixfinishtime"] = "0"
+        variables["rayjobid"] = status?["jobId"]?.stringValue ?? ""
+        variables["rayclustername"] = cluster
+        return templates.flatMap { $0.links(variables) }
+    }
+
+    /// The Pod's Ready condition (Flyte's `IsPodReady`), once it is past Pending.
+    static func isReady(_ pod: Pod) -> Bool {
+        guard let status = pod.status, status.phase != "Pending" else { return false }
+        return status.conditions?.contains { $0.type == "Ready" && $0.status == "True" } ?? false
     }
 
     /// `status.jobDeploymentStatus` → phase, the table of §8.2 and KubeRay's newer values.
@@ -259,8 +305,8 @@ public struct RayPlugin: KubernetesTaskPlugin {
         (job.status?["endTime"]?.stringValue ?? job.status?["startTime"]?.stringValue ?? job.metadata.creationTimestamp).flatMap(KubeTime.parse)
     }
 
-    /// Keeps what the phase reads: the deployment status, its reason and message, the
-    /// cluster's name and the times.
+    /// Keeps what the phase and the links read: the deployment and job status, its reason and
+    /// message, the cluster's name, the job's id, the dashboard's URL and the times.
     public var cacheTransform: (@Sendable (inout RayJob) -> Void)? {
         { job in
             job.spec = nil
@@ -269,7 +315,7 @@ public struct RayPlugin: KubernetesTaskPlugin {
             job.metadata.annotations = nil
             guard let status = job.status else { return }
             var kept: JSONValue = [:]
-            for key in ["jobDeploymentStatus", "jobStatus", "rayClusterName", "reason", "message", "startTime", "endTime"] { kept[key] = status[key] }
+            for key in ["jobDeploymentStatus", "jobStatus", "rayClusterName", "jobId", "dashboardURL", "reason", "message", "startTime", "endTime"] { kept[key] = status[key] }
             job.status = kept
         }
     }
