@@ -40,6 +40,10 @@ protocol PluginDriver: Sendable {
     func handle(_ context: TaskExecutionContext, state: PluginState) async throws -> (PhaseInfo, PluginState)
     /// Stops this attempt's child (delete, or the plugin's patch). A missing child is fine.
     func abort(_ context: TaskExecutionContext) async throws
+    /// Takes `inject-finalizer`'s finalizer off this attempt's child, whose end is recorded;
+    /// nothing without the setting. A failure is logged: the TaskAction's deletion (the GC)
+    /// aborts the child, which takes it off then.
+    func release(_ context: TaskExecutionContext) async
     /// Shrinks the cached child `namespace/name`, whose TaskAction has finished, to the
     /// plugin's ``KubernetesTaskPlugin/finishedCacheTransform``; nothing when the plugin has
     /// none or the child is not cached.
@@ -217,7 +221,7 @@ final class KubernetesPluginDriver<Plugin: KubernetesTaskPlugin>: PluginDriver {
                     // The previous attempt's child is deleted after its failure is recorded; a
                     // crash in between would leave it running.
                     let previous = ChildNames.generated(taskAction: context.taskAction.metadata.name ?? "", attempt: context.attempt - 1, maxLength: plugin.properties.generatedNameMaxLength)
-                    try await delete(name: previous, namespace: context.namespace)
+                    try await delete(name: previous, namespace: context.namespace, finalizer: context.config.injectFinalizer)
                 }
                 let (info, created, uid) = try await launch(context)
                 if created { state.started = true }
@@ -336,7 +340,9 @@ final class KubernetesPluginDriver<Plugin: KubernetesTaskPlugin>: PluginDriver {
         }
     }
 
-    private func delete(name: String, namespace: String) async throws {
+    /// Deletes the child; with `finalizer` (`inject-finalizer`) also takes the executor's
+    /// finalizer off, after the delete, so the deletion completes.
+    private func delete(name: String, namespace: String, finalizer: Bool) async throws {
         let key = ObjectKey(namespace: namespace, name: name)
         created.withLock { _ = $0.removeValueReleasingCapacity(forKey: key) }
         ownCreates.withLock { _ = $0.removeValueReleasingCapacity(forKey: key) }
@@ -344,6 +350,42 @@ final class KubernetesPluginDriver<Plugin: KubernetesTaskPlugin>: PluginDriver {
             try await client.delete(Plugin.Child.self, name: name, namespace: namespace, options: DeleteOptions(propagationPolicy: .background))
         } catch let error as KubeAPIError where error.isNotFound || error.isGone {
             return
+        }
+        if finalizer { try await removeFinalizer(name: name, namespace: namespace) }
+    }
+
+    func release(_ context: TaskExecutionContext) async {
+        guard context.config.injectFinalizer else { return }
+        do {
+            try await removeFinalizer(name: context.generatedName, namespace: context.namespace)
+        } catch {
+            logger.warning("the child's finalizer stays until the TaskAction is deleted", metadata: ["child": "\(context.namespace)/\(context.generatedName)", "finalizer": "\(ChildMetadata.finalizer)", "error": "\(error)"])
+        }
+    }
+
+    /// Removes ``ChildMetadata/finalizer`` by its index, tested: from the cached child, else (a
+    /// cache that does not show it yet, or a list that moved meanwhile) from the server's.
+    private func removeFinalizer(name: String, namespace: String) async throws {
+        var child = cached(namespace: namespace, name: name)
+        for round in 0..<3 {
+            if child == nil || round > 0 {
+                do {
+                    child = try await client.get(Plugin.Child.self, name: name, namespace: namespace)
+                } catch let error as KubeAPIError where error.isNotFound || error.isGone {
+                    return
+                }
+            }
+            guard let current = child else { return }
+            guard current.metadata.finalizers?.contains(ChildMetadata.finalizer) == true else {
+                if round == 0 { continue }
+                return
+            }
+            do {
+                try await Finalizers.remove(ChildMetadata.finalizer, from: current, client: client)
+                return
+            } catch let error as KubeAPIError where error.code == 422 || error.isConflict {
+                continue
+            }
         }
     }
 
@@ -376,7 +418,7 @@ final class KubernetesPluginDriver<Plugin: KubernetesTaskPlugin>: PluginDriver {
         }
         switch behavior {
         case .delete:
-            try await delete(name: name, namespace: context.namespace)
+            try await delete(name: name, namespace: context.namespace, finalizer: context.config.injectFinalizer)
         case .patch(let patch):
             do {
                 _ = try await client.patch(Plugin.Child.resourceType, name: name, namespace: context.namespace, .merge(patch))

@@ -268,7 +268,12 @@ public final class TaskActionReconciler: Reconciler {
                 }
             }
             let result = try await commit(taskAction, old: old, status: status, info: recorded, state: newState, now: now)
-            if recorded.phase == .permanentFailure, recorded.cleanupOnFailure { try await driver.abort(context) }
+            if recorded.phase == .permanentFailure, recorded.cleanupOnFailure {
+                try await driver.abort(context)
+            } else if recorded.phase.isTerminal {
+                // The end is recorded: the child need not be kept for it any more.
+                await driver.release(context)
+            }
             return result
         }
     }

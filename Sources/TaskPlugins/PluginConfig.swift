@@ -31,6 +31,11 @@ public struct PluginConfig: Codable, Sendable, Hashable {
     public var defaultMemory = "1024Mi"
     /// `imagePullPolicy` of a container task's container, when set.
     public var imagePullPolicy: String?
+    /// Put the finalizer `flyte/flytek8s` on every child (Flyte's `inject-finalizer`), so that a
+    /// Pod deleted (evicted, drained, collected) before its end was recorded stays readable
+    /// until it is; the executor takes it off once the TaskAction has ended, and when it deletes
+    /// a child. Off by default: one more write per TaskAction.
+    public var injectFinalizer = false
     /// The PodTemplate (in the task's namespace, else the executor's) that every Pod is built
     /// on when the task names none; empty for none.
     public var defaultPodTemplateName = ""
@@ -100,6 +105,7 @@ public struct PluginConfig: Codable, Sendable, Hashable {
         case defaultCPUs = "default-cpus"
         case defaultMemory = "default-memory"
         case imagePullPolicy = "image-pull-policy"
+        case injectFinalizer = "inject-finalizer"
         case defaultPodTemplateName = "default-pod-template-name"
         case logs
         case defaultTolerations = "default-tolerations"
@@ -143,6 +149,7 @@ public struct PluginConfig: Codable, Sendable, Hashable {
         defaultCPUs = try Self.quantity(c, .defaultCPUs) ?? d.defaultCPUs
         defaultMemory = try Self.quantity(c, .defaultMemory) ?? d.defaultMemory
         imagePullPolicy = try c.decodeIfPresent(String.self, forKey: .imagePullPolicy)
+        injectFinalizer = try c.decodeIfPresent(Bool.self, forKey: .injectFinalizer) ?? false
         defaultPodTemplateName = try c.decodeIfPresent(String.self, forKey: .defaultPodTemplateName) ?? ""
         logs = try c.decodeIfPresent(LogsConfig.self, forKey: .logs) ?? LogsConfig()
         if let policy = imagePullPolicy, !["Always", "IfNotPresent", "Never"].contains(policy) {

@@ -249,7 +249,7 @@ public struct PodPlugin: KubernetesTaskPlugin {
     }
 
     public var rbacRules: [PolicyRule] {
-        [.children(of: Pod.resourceType, comment: "Child Pods: created per attempt, listed and watched by a label-scoped informer, read once\nwhen the cache lags behind a create, deleted on abort and between attempts.")]
+        [.children(of: Pod.resourceType, comment: "Child Pods: created per attempt, listed and watched by a label-scoped informer, read once\nwhen the cache lags behind a create, deleted on abort and between attempts, patched to take\ninject-finalizer's finalizer off.")]
     }
 
     /// Skips, while decoding, what the status view drops: the spec's arguments, environment,

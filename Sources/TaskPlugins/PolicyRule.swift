@@ -22,10 +22,10 @@ public struct PolicyRule: Sendable, Hashable, Codable {
 
     /// What the executor does to every plugin's children: create one per attempt, list and
     /// watch them through a label-scoped informer, get one when the cache lags behind a create,
-    /// and delete on abort and between attempts; plus patch when the plugin aborts by patching.
-    public static func children(of resource: ResourceType, patches: Bool = false, comment: String? = nil) -> PolicyRule {
-        let verbs = (["create", "delete", "get", "list", "watch"] + (patches ? ["patch"] : [])).sorted()
-        return PolicyRule(apiGroups: [resource.group], resources: [resource.plural], verbs: verbs, comment: comment)
+    /// delete on abort and between attempts, and patch (a plugin that aborts by patching;
+    /// `inject-finalizer`'s finalizer taken off).
+    public static func children(of resource: ResourceType, comment: String? = nil) -> PolicyRule {
+        PolicyRule(apiGroups: [resource.group], resources: [resource.plural], verbs: ["create", "delete", "get", "list", "patch", "watch"], comment: comment)
     }
 
     enum CodingKeys: String, CodingKey {

@@ -123,7 +123,7 @@ public protocol KubernetesTaskPlugin: Sendable {
     var cacheDecoder: JSONBytesDecoder? { get }
 
     /// The RBAC rules the executor needs for this plugin; `executor manifests` writes them into
-    /// `config/rbac/role.yaml`. Defaults to ``PolicyRule/children(of:patches:comment:)`` for
+    /// `config/rbac/role.yaml`. Defaults to ``PolicyRule/children(of:comment:)`` for
     /// ``Child``: add rules for anything else the plugin reads (a CRD, a ConfigMap).
     var rbacRules: [PolicyRule] { get }
 }

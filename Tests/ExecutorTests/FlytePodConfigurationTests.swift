@@ -138,7 +138,7 @@ struct FlytePodConfigurationTests {
         #expect(classes.acceleratorDeviceClasses == ["GOOGLE_TPU": AcceleratorDeviceClass(resourceName: "google.com/tpu", deviceNodeLabel: "tpu-type")])
 
         for (yaml, problem) in [
-            ("plugins:\n  inject-finalizer: true\n", "plugins: unknown key \"inject-finalizer\""),
+            ("plugins:\n  inject-finalizers: true\n", "plugins: unknown key \"inject-finalizers\""),
             ("gc:\n  ttl-hours: 24\n", "gc: unknown key \"ttl-hours\""),
             ("spark:\n  features: [{name: a, spark-conf: {}}]\n", "spark.features[0]: unknown key \"spark-conf\""),
             ("storage:\n  type: s3\n  s3: {region: eu, bucket: b}\n", "storage.s3: unknown key \"bucket\""),

@@ -50,14 +50,14 @@ struct InstallManifestTests {
             }
         }
         #expect(grants == [
-            "/pods": ["create", "delete", "get", "list", "watch"],
+            "/pods": ["create", "delete", "get", "list", "patch", "watch"],
             "/podtemplates": ["get"],
             "events.k8s.io/events": ["create", "patch"],
             "flyte.org/taskactions": ["delete", "list", "patch", "watch"],
             "flyte.org/taskactions/status": ["patch"],
             "flyte.org/taskactions/finalizers": ["update"],
-            "sparkoperator.k8s.io/sparkapplications": ["create", "delete", "get", "list", "watch"],
-            "ray.io/rayjobs": ["create", "delete", "get", "list", "watch"],
+            "sparkoperator.k8s.io/sparkapplications": ["create", "delete", "get", "list", "patch", "watch"],
+            "ray.io/rayjobs": ["create", "delete", "get", "list", "patch", "watch"],
             "apiextensions.k8s.io/customresourcedefinitions": ["get", "list", "watch"],
             "flyte.org/apps": ["list", "watch"],
             "flyte.org/apps/status": ["update"],

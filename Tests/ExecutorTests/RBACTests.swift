@@ -78,6 +78,8 @@ struct RBACTests {
             config.requeueSeconds = 1
             // Looked for at every launch (none exists): the PodTemplate read.
             config.plugins.defaultPodTemplateName = "base"
+            // Children patched: inject-finalizer's finalizer taken off.
+            config.plugins.injectFinalizer = true
             var election = LeaderElectionConfig(leaseName: "abf369a8.flyte.org", namespace: "default", identity: "rbac-test")
             election.retryPeriod = .milliseconds(200)
             let manager = Manager(client: recording, options: ManagerOptions(metricsBindAddress: "0", healthProbeBindAddress: "0", leaderElection: election, gracefulShutdownTimeout: .seconds(5)))
@@ -129,6 +131,7 @@ struct RBACTests {
             do {
                 try await eventually("event series") {
                     ["events.k8s.io/events:patch", "/pods:get", "sparkoperator.k8s.io/sparkapplications:get", "ray.io/rayjobs:get",
+                     "/pods:patch", "sparkoperator.k8s.io/sparkapplications:patch", "ray.io/rayjobs:patch",
                      "serving.knative.dev/services:update", "serving.knative.dev/revisions:delete"].allSatisfy(used.value.contains)
                 }
             } catch {
@@ -228,7 +231,7 @@ struct RBACTests {
         let widgets = rules.filter { $0.resources == ["widgets"] }
         #expect(widgets.count == 1)
         #expect(widgets.first?.apiGroups == ["widgets.example.com"])
-        #expect(widgets.first?.verbs == ["create", "delete", "get", "list", "watch"])
+        #expect(widgets.first?.verbs == ["create", "delete", "get", "list", "patch", "watch"])
         #expect(rules.contains { $0.resources == ["pods"] })
         #expect(rules.suffix(RBACManifest.executorRules.count) == RBACManifest.executorRules[...])
     }

@@ -321,6 +321,6 @@ public struct RayPlugin: KubernetesTaskPlugin {
     }
 
     public var rbacRules: [PolicyRule] {
-        [.children(of: RayJob.resourceType, comment: "RayJobs of ray tasks: created per attempt, watched by a label-scoped informer, read when\nthe cache lags, deleted on abort and between attempts.")]
+        [.children(of: RayJob.resourceType, comment: "RayJobs of ray tasks: created per attempt, watched by a label-scoped informer, read when\nthe cache lags, deleted on abort and between attempts, patched to take inject-finalizer's\nfinalizer off.")]
     }
 }

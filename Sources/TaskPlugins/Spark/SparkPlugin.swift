@@ -291,7 +291,7 @@ public struct SparkPlugin: KubernetesTaskPlugin {
 
     public var rbacRules: [PolicyRule] {
         [
-            .children(of: SparkApplication.resourceType, comment: "SparkApplications of spark tasks: created per attempt, watched by a label-scoped informer,\nread when the cache lags, deleted on abort and between attempts."),
+            .children(of: SparkApplication.resourceType, comment: "SparkApplications of spark tasks: created per attempt, watched by a label-scoped informer,\nread when the cache lags, deleted on abort and between attempts, patched to take\ninject-finalizer's finalizer off."),
             PolicyRule(apiGroups: ["apiextensions.k8s.io"], resources: ["customresourcedefinitions"], verbs: ["get"], resourceNames: [Self.crdName],
                        comment: "The SparkApplication CRD, read once to learn whether pod templates are supported."),
         ]
