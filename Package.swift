@@ -173,7 +173,7 @@ let package = Package(
         // The fuzz targets' code; Fuzz/ is the package that builds it with libFuzzer (`make fuzz`).
         .target(
             name: "ExecutorFuzzing",
-            dependencies: ["KubeClient", "KubeSandbox", "ExecutorAPI", "ExecutorControllers", "TaskPlugins", "FlyteIDL", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            dependencies: ["KubeClient", "KubeSandbox", "ExecutorAPI", "ExecutorControllers", "TaskPlugins", "FlyteIDL", "FlyteDataPlane", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             swiftSettings: strict
         ),
         .executableTarget(

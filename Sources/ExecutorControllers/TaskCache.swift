@@ -71,7 +71,7 @@ public final class TaskCache: Sendable {
         do {
             key = try await self.key(context)
         } catch {
-            logger.warning("cache key not computed; running the task", metadata: ["taskaction": "\(Self.name(context))", "error": "\(error)"])
+            logger.warning("cache key not computed; running the task", metadata: ["taskaction": "\(Self.owner(context))", "error": "\(error)"])
             if launching { lookups["failure"]?.increment() }
             return .run(status: launching ? .cacheLookupFailure : nil, reserved: false)
         }
@@ -88,7 +88,7 @@ public final class TaskCache: Sendable {
                 status = .cacheMiss
             } catch let error as CacheServiceError {
                 // Flyte's too: a lookup that fails is logged, and the task runs.
-                logger.warning("cache lookup failed; running the task", metadata: ["taskaction": "\(Self.name(context))", "error": "\(error)"])
+                logger.warning("cache lookup failed; running the task", metadata: ["taskaction": "\(Self.owner(context))", "error": "\(error)"])
                 lookups["failure"]?.increment()
                 status = .cacheLookupFailure
             }
@@ -101,7 +101,7 @@ public final class TaskCache: Sendable {
         } catch {
             // Flyte requeues without running; a cache service that is down would then stop
             // every serializable task. Running it costs at most a duplicate computation.
-            logger.warning("cache reservation failed; running the task", metadata: ["taskaction": "\(Self.name(context))", "error": "\(error)"])
+            logger.warning("cache reservation failed; running the task", metadata: ["taskaction": "\(Self.owner(context))", "error": "\(error)"])
             return .run(status: status, reserved: false)
         }
     }
@@ -121,7 +121,7 @@ public final class TaskCache: Sendable {
         } catch let error as CacheServiceError where error.isAlreadyExists {
             status = .cachePopulated
         } catch {
-            logger.warning("task outputs not written to the cache", metadata: ["taskaction": "\(Self.name(context))", "error": "\(error)"])
+            logger.warning("task outputs not written to the cache", metadata: ["taskaction": "\(Self.owner(context))", "error": "\(error)"])
             status = .cachePutFailure
         }
         writes[status == .cachePopulated ? "populated" : "failure"]?.increment()
@@ -137,7 +137,7 @@ public final class TaskCache: Sendable {
         do {
             try await client.release(key, scope: CacheServiceClient.Scope(task: context.template.id), owner: Self.owner(context))
         } catch {
-            logger.warning("cache reservation not released", metadata: ["taskaction": "\(Self.name(context))", "error": "\(error)"])
+            logger.warning("cache reservation not released", metadata: ["taskaction": "\(Self.owner(context))", "error": "\(error)"])
         }
     }
 
@@ -176,7 +176,12 @@ public final class TaskCache: Sendable {
             guard let read = try await store.read(uri, maxBytes: client.config.maxOutputBytes) else {
                 throw CacheServiceError.malformed("the cached outputs \(uri) do not exist")
             }
-            _ = try Flyteidl2_Core_LiteralMap(serializedBytes: read)
+            do {
+                _ = try Flyteidl2_Core_LiteralMap(serializedBytes: read)
+            } catch {
+                // Not the outputs of any run: a lookup failure, and the task runs.
+                throw CacheServiceError.malformed("the cached outputs \(uri) are not a flyteidl2.core.LiteralMap: \(error)")
+            }
             bytes = read
         case nil:
             throw CacheServiceError.malformed("the entry has no outputs")
@@ -203,10 +208,9 @@ public final class TaskCache: Sendable {
         return metadata
     }
 
-    /// The reservation's owner: `<namespace>/<name>`, as Flyte's.
+    /// The reservation's owner: `<namespace>/<name>`, as Flyte's; also how logs name the
+    /// TaskAction.
     static func owner(_ context: TaskExecutionContext) -> String {
         "\(context.namespace)/\(context.taskAction.metadata.name ?? "")"
     }
-
-    static func name(_ context: TaskExecutionContext) -> String { owner(context) }
 }

@@ -1,5 +1,6 @@
 import ExecutorAPI
 import ExecutorControllers
+import FlyteDataPlane
 import FlyteIDL
 import Foundation
 import KubeClient
@@ -130,6 +131,15 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
             _ = try? PodPlugin().build(context)
             _ = try? SparkPlugin().build(context)
             _ = try? RayPlugin().build(context)
+        }
+        // The task cache's key of this template, with the same bytes read as its inputs: it
+        // never traps, and a LiteralMap written and read back hashes the same.
+        let inputs = (try? Flyteidl2_Core_LiteralMap(serializedBytes: bytes)) ?? Flyteidl2_Core_LiteralMap()
+        if let key = try? CacheKey(task: template.id, interface: template.interface, inputs: inputs, ignoredInputs: template.metadata.cacheIgnoreInputVars, cacheVersion: "v1") {
+            let again = try? CacheKey(task: template.id, interface: template.interface,
+                                      inputs: (try? Flyteidl2_Core_LiteralMap(serializedBytes: inputs.serializedBytes() as [UInt8])) ?? inputs,
+                                      ignoredInputs: template.metadata.cacheIgnoreInputVars, cacheVersion: "v1")
+            precondition(again == key, "the cache key of a LiteralMap read back differs: \(key) / \(again.map(\.value) ?? "none")")
         }
     }
 }

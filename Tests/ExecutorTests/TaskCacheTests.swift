@@ -170,10 +170,25 @@ struct TaskCacheTests {
                 try await h.reaches("c3", "Initializing")
                 #expect(await Self.cacheStatus(h, "c3") == .cacheMiss)
                 #expect(try await h.pods().contains { $0.metadata.name == "c3-0" })
+                // An entry whose outputs are gone from the bucket is a failed lookup: the task runs.
+                let template = try Flyteidl2_Core_TaskTemplate(serializedBytes: Self.template())
+                let c5Inputs = try Flyteidl2_Core_LiteralMap(serializedBytes: Self.inputs(9))
+                let c5Key = try CacheKey(task: template.id, interface: template.interface, inputs: c5Inputs, ignoredInputs: [], cacheVersion: "v1")
+                var stale = Flyteidl2_Cacheservice_CachedOutput()
+                stale.outputUri = "s3://bucket/gone/outputs.pb"
+                stale.metadata.sourceIdentifier = template.id
+                service.entries.withLock { $0[ReferenceCacheService.Scoped(org: "", project: "flytesnacks", domain: "development", key: c5Key.value)] = stale }
+                try await moto.put("bucket", "metadata/r1/c5/inputs.pb", Self.inputs(9))
+                try await h.create(Self.action("c5"))
+                try await h.reaches("c5", "Initializing")
+                #expect(await Self.cacheStatus(h, "c5") == .cacheLookupFailure)
+                #expect(try await h.pods().contains { $0.metadata.name == "c5-0" })
+
                 let text = String(decoding: metrics.render(), as: UTF8.self)
                 #expect(text.contains(#"executor_task_cache_lookups_total{result="miss"} 2"#))
                 #expect(text.contains(#"executor_task_cache_lookups_total{result="hit"} 1"#))
                 #expect(text.contains(#"executor_task_cache_writes_total{result="populated"} 1"#))
+                #expect(text.contains(#"executor_task_cache_lookups_total{result="failure"} 1"#))
             }
             await service.stop()
         }
