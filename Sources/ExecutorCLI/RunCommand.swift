@@ -128,7 +128,7 @@ struct RunCommand: AsyncParsableCommand {
         let manager = Manager(client: client, options: options, metrics: metrics, logger: logger)
         let dataPlane = try DataPlane.make(config: executorConfig, manager: manager, logger: logger)
         let notifier = try WebhookNotifier.make(config: executorConfig.notifications, cluster: executorConfig.cluster, manager: manager, logger: logger)
-        _ = Executor(manager: manager, config: executorConfig, namespaces: namespaces, plugins: ExecutorCLI.plugins, sink: dataPlane.sink, errorDocuments: dataPlane.errorDocuments, taskCache: dataPlane.taskCache, notifier: notifier, options: ControllerOptions(maxConcurrentReconciles: maxConcurrentReconciles, workerExecutors: EventLoopConcurrency.loopExecutors()), logger: logger)
+        _ = Executor(manager: manager, config: executorConfig, namespaces: namespaces, plugins: ExecutorCLI.plugins, sink: dataPlane.sink, errorDocuments: dataPlane.errorDocuments, taskCache: dataPlane.taskCache, blobStore: dataPlane.blobStore, notifier: notifier, options: ControllerOptions(maxConcurrentReconciles: maxConcurrentReconciles, workerExecutors: EventLoopConcurrency.loopExecutors()), logger: logger)
         if self.tasksOnEventLoops && !tasksOnEventLoops {
             logger.warning("tasks run on Swift's pool: the event loops could not be installed as Swift Concurrency's global executor (another hook was set first, or this Swift's hook is not one the executor knows)")
         }

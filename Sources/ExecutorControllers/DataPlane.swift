@@ -10,6 +10,9 @@ public struct DataPlane: Sendable {
     public var sink: any ActionEventSink
     public var errorDocuments: ErrorDocumentCheck?
     public var taskCache: TaskCache?
+    /// The blob stores the config names (local files always, S3 with `storage.type: s3`); nil
+    /// with `storage.type: none`.
+    public var blobStore: (any BlobStore)?
 
     /// Builds both from `config` and registers their shutdown with `manager` (pending events
     /// fail, pools close). Throws, naming the key, when a setting cannot work (an unreadable
@@ -70,7 +73,7 @@ public struct DataPlane: Sendable {
                 for close in all { await close() }
             }
         }
-        return DataPlane(sink: sink, errorDocuments: check, taskCache: taskCache)
+        return DataPlane(sink: sink, errorDocuments: check, taskCache: taskCache, blobStore: stores)
     }
 }
 

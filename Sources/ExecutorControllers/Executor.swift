@@ -1,3 +1,4 @@
+import FlyteDataPlane
 import ExecutorAPI
 import Foundation
 import KubeClient
@@ -27,15 +28,17 @@ public final class Executor: Sendable {
     ///     one the config names).
     ///   - errorDocuments: the error-document check on success; nil skips it.
     ///   - taskCache: Flyte's task cache for `cache=True` tasks; nil runs them every time.
+    ///   - blobStore: where plugins without a child (`core-sleep`) read a task's inputs; nil
+    ///     reads local files only.
     ///   - notifier: told of every phase change of TaskActions and Apps (``WebhookNotifier``).
     ///   - podNamespace: the executor's own namespace, where a PodTemplate missing from a
     ///     task's namespace is looked for (`POD_NAMESPACE`, as Flyte's).
-    public init(manager: Manager, config: ExecutorConfig, namespaces: [String] = [], plugins registrations: [PluginRegistration] = PluginRegistration.builtIn, sink: any ActionEventSink = LoggingActionEventSink(), errorDocuments: ErrorDocumentCheck? = nil, taskCache: TaskCache? = nil, notifier: (any PhaseChangeObserver)? = nil, options: ControllerOptions = ControllerOptions(maxConcurrentReconciles: 10), podNamespace: String? = ProcessInfo.processInfo.environment["POD_NAMESPACE"], logger: Logger = Logger(label: "executor")) {
+    public init(manager: Manager, config: ExecutorConfig, namespaces: [String] = [], plugins registrations: [PluginRegistration] = PluginRegistration.builtIn, sink: any ActionEventSink = LoggingActionEventSink(), errorDocuments: ErrorDocumentCheck? = nil, taskCache: TaskCache? = nil, blobStore: (any BlobStore)? = nil, notifier: (any PhaseChangeObserver)? = nil, options: ControllerOptions = ControllerOptions(maxConcurrentReconciles: 10), podNamespace: String? = ProcessInfo.processInfo.environment["POD_NAMESPACE"], logger: Logger = Logger(label: "executor")) {
         let scopes: [String?] = namespaces.isEmpty ? [nil] : namespaces
         var registry = PluginRegistration.registry(registrations, config: config, logger: logger)
         registry.defaultForTaskTypes.merge(config.defaultForTaskTypes) { $1 }
         let podTemplates = PodTemplateSource(client: manager.client, defaultName: config.plugins.defaultPodTemplateName, defaultNamespace: podNamespace)
-        let plugins = PluginTable(registry: registry, client: manager.client, errorDocuments: errorDocuments, podTemplates: podTemplates, metrics: manager.metrics, logger: logger)
+        let plugins = PluginTable(registry: registry, client: manager.client, errorDocuments: errorDocuments, podTemplates: podTemplates, blobStore: blobStore, metrics: manager.metrics, logger: logger)
         self.plugins = plugins
 
         var informers: [String: Informer<TaskAction>] = [:]

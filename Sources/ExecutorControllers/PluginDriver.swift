@@ -23,8 +23,8 @@ protocol PluginDriver: Sendable {
     var id: String { get }
     var taskTypes: [String] { get }
     var properties: PluginProperties { get }
-    /// The kind of the children it creates.
-    var childResource: ResourceType { get }
+    /// The kind of the children it creates; nil for a plugin that makes none.
+    var childResource: ResourceType? { get }
     var availability: PluginAvailability { get }
     /// Registers with the manager what brings the plugin up: a discovery check of its kind
     /// (repeated with backoff while the kind is not served), then label-scoped informers (one
@@ -93,7 +93,7 @@ final class KubernetesPluginDriver<Plugin: KubernetesTaskPlugin>: PluginDriver {
     var id: String { plugin.id }
     var taskTypes: [String] { plugin.taskTypes }
     var properties: PluginProperties { plugin.properties }
-    var childResource: ResourceType { Plugin.Child.resourceType }
+    var childResource: ResourceType? { Plugin.Child.resourceType }
     var availability: PluginAvailability { availabilityBox.value }
 
     /// What a missing kind is called in messages: `the ray.io/v1 RayJob CRD is not installed`.

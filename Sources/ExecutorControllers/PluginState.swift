@@ -24,6 +24,9 @@ public struct PluginState: Codable, JSONReadable, Sendable, Hashable {
     public var childUID: String?
     /// uid of a child given up for a relaunch under the same name: not to be adopted.
     public var abandonedUID: String?
+    /// When a plugin without a child began the attempt (`core-sleep`), as Unix seconds: kept
+    /// here, not in memory as Flyte's sleep plugin keeps it, so a restart does not start over.
+    public var startedAt: Double?
 
     public init() {}
 
@@ -47,6 +50,7 @@ public struct PluginState: Codable, JSONReadable, Sendable, Hashable {
             case "reason": reason = try value.read()
             case "childUID": childUID = try value.read()
             case "abandonedUID": abandonedUID = try value.read()
+            case "startedAt": startedAt = try value.read()
             default: break
             }
         }
@@ -69,7 +73,11 @@ public struct PluginState: Codable, JSONReadable, Sendable, Hashable {
         }
         out.append(contentsOf: #""phase":\#(phase),"phaseVersion":\#(phaseVersion),"reason":"#.utf8)
         JSONValue.writeString(reason, to: &out)
-        out.append(contentsOf: #","started":\#(started)}"#.utf8)
+        out.append(contentsOf: #","started":\#(started)"#.utf8)
+        if let startedAt, startedAt.isFinite {
+            out.append(contentsOf: #","startedAt":\#(startedAt)"#.utf8)
+        }
+        out.append(UInt8(ascii: "}"))
         return out
     }
 

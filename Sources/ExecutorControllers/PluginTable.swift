@@ -1,3 +1,4 @@
+import FlyteDataPlane
 import KubeClient
 import KubeRuntime
 import Logging
@@ -5,29 +6,37 @@ import TaskPlugins
 
 /// The running plugins: one driver per registered plugin, found by task type with the
 /// registry's rules (exact registration, `default-for-task-types`, default plugin). Built once
-/// from the registry, so every plugin a task type resolves to has its driver.
+/// from the registry, so every plugin a task type resolves to has its driver. Flyte's core
+/// plugins, which make no child (`core-sleep`), come before the default plugin: a registration
+/// or `default-for-task-types` naming their task type wins over them.
 struct PluginTable: Sendable {
     let registry: PluginRegistry
     private let drivers: [String: any PluginDriver]
+    /// Task type → core plugin.
+    private let core: [String: any PluginDriver]
 
     /// - Parameter errorDocuments: checks every reported success for an error document;
     ///   nil takes successes as they come (`storage.type: none`).
     /// - Parameter metrics: where the drivers count their plugins' slow calls; nil counts none.
     /// - Parameter podTemplates: where the base PodTemplate of a child is read; nil reads none.
-    init(registry: PluginRegistry, client: KubernetesClient, errorDocuments: ErrorDocumentCheck? = nil, podTemplates: PodTemplateSource? = nil, metrics: MetricsRegistry? = nil, logger: Logger) {
+    /// - Parameter blobStore: where core plugins read a task's inputs; nil reads local files.
+    init(registry: PluginRegistry, client: KubernetesClient, errorDocuments: ErrorDocumentCheck? = nil, podTemplates: PodTemplateSource? = nil, blobStore: (any BlobStore)? = nil, metrics: MetricsRegistry? = nil, logger: Logger) {
         self.registry = registry
         drivers = registry.plugins.mapValues { Self.driver(for: $0, client: client, errorDocuments: errorDocuments, podTemplates: podTemplates, metrics: metrics, logger: logger) }
+        let sleep = SleepDriver(store: blobStore)
+        core = [SleepDriver.taskType: sleep]
     }
 
     private static func driver<P: KubernetesTaskPlugin>(for plugin: P, client: KubernetesClient, errorDocuments: ErrorDocumentCheck?, podTemplates: PodTemplateSource?, metrics: MetricsRegistry?, logger: Logger) -> any PluginDriver {
         KubernetesPluginDriver(plugin: plugin, client: client, errorDocuments: errorDocuments, podTemplates: podTemplates, metrics: metrics, logger: logger)
     }
 
-    /// Every driver, in plugin id order.
-    var all: [any PluginDriver] { drivers.keys.sorted().compactMap { drivers[$0] } }
+    /// Every driver, in plugin id order, then the core plugins'.
+    var all: [any PluginDriver] { drivers.keys.sorted().compactMap { drivers[$0] } + core.keys.sorted().compactMap { core[$0] } }
 
     /// The driver of the plugin that runs `taskType`.
     func driver(for taskType: String) throws(PluginRegistry.NotFound) -> any PluginDriver {
+        if let driver = core[taskType], !registry.names(taskType) { return driver }
         let id = try registry.pluginID(for: taskType)
         guard let driver = drivers[id] else {
             // Unreachable: the drivers were made from the same registry.

@@ -567,8 +567,7 @@ public final class TaskActionReconciler: Reconciler {
     /// The child object of `status`'s attempt, once the plugin has created it.
     func child(of taskAction: TaskAction, status: TaskActionStatus?) -> ObjectReference? {
         guard let status, PluginState(base64: status.pluginState).started,
-              let driver = try? plugins.driver(for: taskAction.spec.taskType ?? "") else { return nil }
-        let type = driver.childResource
+              let driver = try? plugins.driver(for: taskAction.spec.taskType ?? ""), let type = driver.childResource else { return nil }
         let name = ChildNames.generated(taskAction: taskAction.metadata.name ?? "", attempt: status.attempt, maxLength: driver.properties.generatedNameMaxLength)
         return ObjectReference(apiVersion: type.apiVersion, kind: type.kind, namespace: taskAction.metadata.namespace, name: name)
     }

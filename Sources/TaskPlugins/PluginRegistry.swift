@@ -54,6 +54,12 @@ public struct PluginRegistry: Sendable {
         throw NotFound(taskType: taskType, reason: "no plugin registered for the task type and no default plugin")
     }
 
+    /// Whether a registration or `default-for-task-types` names `taskType` itself (not through
+    /// the default plugin).
+    public func names(_ taskType: String) -> Bool {
+        defaultForTaskTypes[taskType] != nil || byTaskType[taskType] != nil
+    }
+
     /// The plugin for `taskType`.
     public func plugin(for taskType: String) throws(NotFound) -> any KubernetesTaskPlugin {
         let id = try pluginID(for: taskType)
