@@ -1,9 +1,10 @@
-import FlyteDataPlane
 import ExecutorAPI
+import FlyteDataPlane
 import Foundation
 import KubeClient
 import KubeRuntime
 import Logging
+import Prometheus
 import TaskPlugins
 
 /// Wires the TaskAction executor into a ``Manager``: TaskAction informers per watched
@@ -76,10 +77,35 @@ public final class Executor: Sendable {
             }
         }
         apps = config.apps.enabled ? AppController(manager: manager, config: config, namespaces: scopes, events: events, notifier: notifier, discovery: discovery, logger: logger) : nil
+        Self.countByPhase(byNamespace, metrics: manager.metrics)
         manager.add(name: "event recorder", leaderOnly: false) { await events.run() }
         let gc = GarbageCollector(client: manager.client, config: config.gc, taskActions: { byNamespace.values.flatMap { $0.store.list() } },
                                   synced: { for informer in byNamespace.values { await informer.waitForSync() } }, clock: manager.clock, logger: logger)
         manager.add(name: "garbage collector") { await gc.run() }
+    }
+
+    /// `executor_taskactions{phase}`: the TaskActions the caches hold, by `status.pluginPhase`
+    /// (`Unknown` before the executor looked), as Flyte's `taskaction.active`. Counted when
+    /// scraped, from the caches: nothing is kept per event.
+    static func countByPhase(_ informers: [String: Informer<TaskAction>], metrics: MetricsRegistry) {
+        let gauges = LockedBox<[String: Gauge]>([:])
+        metrics.onScrape {
+            var counts: [String: Int] = [:]
+            for informer in informers.values {
+                for taskAction in informer.store.list() {
+                    let phase = taskAction.status?.pluginPhase ?? ""
+                    counts[phase.isEmpty ? "Unknown" : phase, default: 0] += 1
+                }
+            }
+            gauges.withLock { gauges in
+                // A phase seen once stays in the family, at 0 when no TaskAction is in it.
+                for phase in Set(gauges.keys).union(counts.keys) {
+                    let gauge = gauges[phase] ?? metrics.gauge("executor_taskactions", [("phase", phase)], help: "TaskActions in the executor's caches, by status.pluginPhase")
+                    gauges[phase] = gauge
+                    gauge.set(Double(counts[phase] ?? 0))
+                }
+            }
+        }
     }
 
     /// The plugins' availability by id, for status pages and tests.

@@ -225,6 +225,27 @@ struct TaskActionScenarioTests {
         }
     }
 
+    @Test("executor_taskactions counts the cached TaskActions by plugin phase, Unknown before a round, and keeps a phase left at 0", TestCluster.sandboxOnly)
+    func countByPhase() async throws {
+        let metrics = MetricsRegistry()
+        try await ExecutorHarness.with(metrics: metrics) { h in
+            try await h.create(Fixtures.taskAction("r1-count-a", template: Fixtures.template(duration: 0.05, startup: 0.05)))
+            try await h.create(Fixtures.taskAction("r1-count-b", template: Fixtures.template(manual: true)))
+            _ = try await h.terminal("r1-count-a")
+            try await h.reaches("r1-count-b", "Initializing")
+            try await eventually("counted") {
+                Self.metric(metrics, "executor_taskactions{phase=\"PhaseSuccess\"}") == 1 && Self.metric(metrics, "executor_taskactions{phase=\"PhaseInitializing\"}") == 1
+            }
+            try await h.advance("r1-count-b-0")
+            try await h.reaches("r1-count-b", "Executing")
+            try await eventually("moved on") {
+                Self.metric(metrics, "executor_taskactions{phase=\"PhaseInitializing\"}") == 0 && Self.metric(metrics, "executor_taskactions{phase=\"PhaseRunning\"}") == 1
+            }
+            // The family still shows the phase, at 0.
+            #expect(String(decoding: metrics.render(), as: UTF8.self).contains("executor_taskactions{phase=\"PhaseInitializing\"} 0"))
+        }
+    }
+
     @Test("an unknown task type with no default plugin ends PluginNotFound")
     func pluginNotFound() async throws {
         try await ExecutorHarness.with(plugins: [.plugin(PodPlugin())]) { h in
