@@ -204,8 +204,8 @@ public struct RayPlugin: KubernetesTaskPlugin {
     /// The head Pod first (its Pending and Failed rules win), then `jobDeploymentStatus`; with
     /// the job's log links, the dashboard's while it runs, and the head Pod's log context.
     public func phase(of job: RayJob, relatedPod head: Pod?, context: TaskExecutionContext) -> PhaseInfo {
-        var info = deploymentPhase(job, head: head, context: context)
-        info.links = links(job, head: head, context: context)
+        var info = phaseBeforeLinks(job, head: head, context: context)
+        info.links = links(job, context: context)
         if let head, head.status?.phase != "Pending", head.status != nil {
             info.logContext = PodPlugin.logContext(head)
         }
@@ -219,7 +219,7 @@ public struct RayPlugin: KubernetesTaskPlugin {
         return info
     }
 
-    private func deploymentPhase(_ job: RayJob, head: Pod?, context: TaskExecutionContext) -> PhaseInfo {
+    private func phaseBeforeLinks(_ job: RayJob, head: Pod?, context: TaskExecutionContext) -> PhaseInfo {
         let status = job.deploymentStatus ?? ""
         if status.isEmpty { return .queued("Scheduling") }
         var recheck: Duration?
@@ -236,7 +236,7 @@ public struct RayPlugin: KubernetesTaskPlugin {
     /// Flyte's `getEventInfoForRayJob`: `ray.logs` for the head Pod, `<rayClusterName>-head`
     /// (KubeRay does not name it in the job's status), and the dashboard link while the job is
     /// RUNNING with a dashboard URL.
-    func links(_ job: RayJob, head: Pod?, context: TaskExecutionContext) -> [LogLink] {
+    func links(_ job: RayJob, context: TaskExecutionContext) -> [LogLink] {
         var templates = ray.logs.templates(for: context.template)
         let status = job.status
         if var dashboard = ray.dashboardURLTemplate, !(status?["dashboardURL"]?.stringValue ?? "").isEmpty, status?["jobStatus"]?.stringValue == "RUNNING" {
