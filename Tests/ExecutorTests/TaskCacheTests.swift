@@ -120,6 +120,44 @@ struct TaskCacheTests {
         await service.stop()
     }
 
+    @Test("after a call with no answer, calls within outage-cooldown-seconds are not made; then they are again")
+    func outage() async throws {
+        // AsyncHTTPClient tries a refused connection again until the request's deadline: an
+        // unreachable service costs each call its whole timeout, which is what the cooldown saves.
+        let http = try HTTPFetcher(timeout: .seconds(1))
+        var config = CacheServiceConfig(url: "http://127.0.0.1:\(try MotoS3.freePort())")
+        config.outageCooldownSeconds = 1
+        let client = try CacheServiceClient(config: config, http: http)
+        var id = Flyteidl2_Core_Identifier()
+        id.project = "p"
+        id.domain = "d"
+        let key = try CacheKey(task: id, interface: .init(), inputs: .init(), ignoredInputs: [], cacheVersion: "v1")
+        func failure() async -> String {
+            do {
+                _ = try await client.get(key, scope: .init(task: id))
+                return "answered"
+            } catch {
+                return "\(error)"
+            }
+        }
+        let first = await failure()
+        #expect(first.hasPrefix("cache service unreachable: POST http://127.0.0.1"))
+        #expect(await failure() == "cache service unreachable: Get not called: the cache service gave no answer within the last 1 s (outage-cooldown-seconds)")
+        try await Task.sleep(for: .milliseconds(1100))
+        #expect(await failure().hasPrefix("cache service unreachable: POST http://127.0.0.1"))
+        // 0 calls every time.
+        config.outageCooldownSeconds = 0
+        let always = try CacheServiceClient(config: config, http: http)
+        for _ in 0..<2 {
+            do {
+                _ = try await always.get(key, scope: .init(task: id))
+            } catch {
+                #expect("\(error)".hasPrefix("cache service unreachable: POST"))
+            }
+        }
+        await http.shutdown()
+    }
+
     @Test("a miss runs the task and records its outputs; the same task and inputs then succeed from the cache with no Pod; other inputs run")
     func missPopulateHit() async throws {
         try await MotoS3.with { moto, http in

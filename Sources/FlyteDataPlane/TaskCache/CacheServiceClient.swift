@@ -1,5 +1,6 @@
 import FlyteIDL
 import Foundation
+import KubeRuntime
 import SwiftProtobuf
 
 /// Calls Flyte's cache service (`flyteidl2.cacheservice.v2.CacheService`) over the Connect
@@ -11,6 +12,8 @@ public struct CacheServiceClient: Sendable {
     let connect: ConnectUnaryCall
     public let config: CacheServiceConfig
     let now: @Sendable () -> Date
+    /// Until when calls are not made, after one that got no answer.
+    private let outage = LockedBox<ContinuousClock.Instant?>(nil)
 
     public init(config: CacheServiceConfig, http: any HTTPFetching, now: @escaping @Sendable () -> Date = Date.init) throws {
         try config.validate()
@@ -107,7 +110,16 @@ public struct CacheServiceClient: Sendable {
     }
 
     private func call<Response: SwiftProtobuf.Message>(_ method: String, _ request: some SwiftProtobuf.Message, returning: Response.Type) async throws(CacheServiceError) -> Response {
-        switch await connect.call(Self.service + method, request, returning: Response.self) {
+        if let until = outage.value, ContinuousClock.now < until {
+            throw .transport("\(method) not called: the cache service gave no answer within the last \(config.outageCooldownSeconds) s (outage-cooldown-seconds)")
+        }
+        let result = await connect.call(Self.service + method, request, returning: Response.self)
+        if case .failure(.transport) = result, config.outageCooldownSeconds > 0 {
+            outage.withLock { $0 = ContinuousClock.now + .seconds(config.outageCooldownSeconds) }
+        } else {
+            outage.withLock { $0 = nil }
+        }
+        switch result {
         case .success(let response): return response
         case .failure(.transport(let text)): throw .transport(text)
         case .failure(.rpc(let status, let code, let message)): throw .rpc(httpStatus: status, code: code, message: message)

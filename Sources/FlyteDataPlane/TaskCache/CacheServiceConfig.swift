@@ -14,6 +14,7 @@ import KubeClient
 ///   max-cache-age-seconds: 0                   # older entries are misses; 0: never (Flyte: catalogCache.maxCacheAge)
 ///   reservation-heartbeat-seconds: 10          # cache_serializable leases (Flyte: requeueDuration)
 ///   max-output-bytes: 67108864                 # the largest cached outputs.pb copied on a hit
+///   outage-cooldown-seconds: 30                # after a call with no answer, skip the service this long
 /// ```
 public struct CacheServiceConfig: Codable, Sendable, Hashable {
     public var url: String?
@@ -27,6 +28,11 @@ public struct CacheServiceConfig: Codable, Sendable, Hashable {
     /// and expires a reservation three heartbeats after its last extension.
     public var reservationHeartbeatSeconds = 10
     public var maxOutputBytes = 64 * 1024 * 1024
+    /// After a call that got no answer (refused, reset, timed out), calls within this many
+    /// seconds are not made: they fail at once as lookups that failed, so a cache service that
+    /// is down or unreachable costs each cached task's launch nothing, rather than up to
+    /// `timeout-seconds` of a reconcile worker. 0 calls every time. Not Flyte's.
+    public var outageCooldownSeconds = 30
 
     public init(url: String? = nil) {
         self.url = url
@@ -40,6 +46,7 @@ public struct CacheServiceConfig: Codable, Sendable, Hashable {
         case maxCacheAgeSeconds = "max-cache-age-seconds"
         case reservationHeartbeatSeconds = "reservation-heartbeat-seconds"
         case maxOutputBytes = "max-output-bytes"
+        case outageCooldownSeconds = "outage-cooldown-seconds"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -52,6 +59,7 @@ public struct CacheServiceConfig: Codable, Sendable, Hashable {
         maxCacheAgeSeconds = try c.decodeIfPresent(Int.self, forKey: .maxCacheAgeSeconds) ?? 0
         reservationHeartbeatSeconds = try c.decodeIfPresent(Int.self, forKey: .reservationHeartbeatSeconds) ?? 10
         maxOutputBytes = try c.decodeIfPresent(Int.self, forKey: .maxOutputBytes) ?? 64 * 1024 * 1024
+        outageCooldownSeconds = try c.decodeIfPresent(Int.self, forKey: .outageCooldownSeconds) ?? 30
     }
 
     /// Whether a URL is set.
@@ -65,5 +73,6 @@ public struct CacheServiceConfig: Codable, Sendable, Hashable {
         if maxCacheAgeSeconds < 0 { try fail("max-cache-age-seconds", "must not be negative") }
         if reservationHeartbeatSeconds < 1 { try fail("reservation-heartbeat-seconds", "must be at least 1, not \(reservationHeartbeatSeconds)") }
         if maxOutputBytes < 1 { try fail("max-output-bytes", "must be at least 1, not \(maxOutputBytes)") }
+        if outageCooldownSeconds < 0 { try fail("outage-cooldown-seconds", "must not be negative") }
     }
 }
