@@ -40,6 +40,14 @@ extension Decoder {
         let members = try container(keyedBy: AnyConfigKey.self)
         try UnknownConfigKey.reject(members.allKeys.map(\.stringValue), known: Set(Keys.allCases.map(\.stringValue)), codingPath: codingPath)
     }
+
+    /// As ``rejectUnknownKeys(_:)``, for a mapping that also takes the names of `more` (other
+    /// spellings read apart, which the type does not write back).
+    public func rejectUnknownKeys<Keys: CodingKey & CaseIterable, More: CodingKey & CaseIterable>(_ keys: Keys.Type, _ more: More.Type) throws {
+        let members = try container(keyedBy: AnyConfigKey.self)
+        let known = Set(Keys.allCases.map(\.stringValue)).union(More.allCases.map(\.stringValue))
+        try UnknownConfigKey.reject(members.allKeys.map(\.stringValue), known: known, codingPath: codingPath)
+    }
 }
 
 /// Any member name, so that every key of a mapping is listed.

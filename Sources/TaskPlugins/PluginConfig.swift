@@ -130,9 +130,32 @@ public struct PluginConfig: Codable, Sendable, Hashable {
         case acceleratorDeviceClasses = "accelerator-device-classes"
     }
 
+    /// Flyte's names for four of the settings, as Go durations (`3m`), read as well as ours.
+    enum FlyteDurationKeys: String, CodingKey, CaseIterable {
+        case imagePullBackoffGracePeriod = "image-pull-backoff-grace-period"
+        case createContainerErrorGracePeriod = "create-container-error-grace-period"
+        case createContainerConfigErrorGracePeriod = "create-container-config-error-grace-period"
+        case podPendingTimeout = "pod-pending-timeout"
+    }
+
+    /// A number of seconds given as `key` (an integer) or as Flyte's `flyte` (a Go duration,
+    /// rounded up to a whole second); both at once is an error.
+    static func seconds(_ c: KeyedDecodingContainer<CodingKeys>, _ key: CodingKeys, _ f: KeyedDecodingContainer<FlyteDurationKeys>, _ flyte: FlyteDurationKeys) throws -> Int? {
+        let own = try c.decodeIfPresent(Int.self, forKey: key)
+        guard let text = try f.decodeIfPresent(String.self, forKey: flyte) else { return own }
+        guard own == nil else {
+            throw DecodingError.dataCorruptedError(forKey: flyte, in: f, debugDescription: "give \(key.rawValue) or \(flyte.rawValue), not both")
+        }
+        guard let value = GoDuration.parse(text), value >= 0, value < Double(Int32.max) else {
+            throw DecodingError.dataCorruptedError(forKey: flyte, in: f, debugDescription: "\(flyte.rawValue) must be a Go duration such as 3m or 90s, not \(text)")
+        }
+        return Int(value.rounded(.up))
+    }
+
     public init(from decoder: any Decoder) throws {
-        try decoder.rejectUnknownKeys(CodingKeys.self)
+        try decoder.rejectUnknownKeys(CodingKeys.self, FlyteDurationKeys.self)
         let c = try decoder.container(keyedBy: CodingKeys.self)
+        let f = try decoder.container(keyedBy: FlyteDurationKeys.self)
         let d = PluginConfig()
         defaultLabels = try c.decodeIfPresent([String: String].self, forKey: .defaultLabels) ?? d.defaultLabels
         defaultAnnotations = try c.decodeIfPresent([String: String].self, forKey: .defaultAnnotations) ?? d.defaultAnnotations
@@ -141,10 +164,10 @@ public struct PluginConfig: Codable, Sendable, Hashable {
         interruptibleNodeSelector = try c.decodeIfPresent([String: String].self, forKey: .interruptibleNodeSelector) ?? d.interruptibleNodeSelector
         defaultServiceAccount = try c.decodeIfPresent(String.self, forKey: .defaultServiceAccount)
         schedulerName = try c.decodeIfPresent(String.self, forKey: .schedulerName)
-        imagePullBackoffGracePeriodSeconds = try c.decodeIfPresent(Int.self, forKey: .imagePullBackoffGracePeriodSeconds) ?? d.imagePullBackoffGracePeriodSeconds
-        createContainerErrorGracePeriodSeconds = try c.decodeIfPresent(Int.self, forKey: .createContainerErrorGracePeriodSeconds) ?? d.createContainerErrorGracePeriodSeconds
-        createContainerConfigErrorGracePeriodSeconds = try c.decodeIfPresent(Int.self, forKey: .createContainerConfigErrorGracePeriodSeconds) ?? d.createContainerConfigErrorGracePeriodSeconds
-        podPendingTimeoutSeconds = try c.decodeIfPresent(Int.self, forKey: .podPendingTimeoutSeconds) ?? d.podPendingTimeoutSeconds
+        imagePullBackoffGracePeriodSeconds = try Self.seconds(c, .imagePullBackoffGracePeriodSeconds, f, .imagePullBackoffGracePeriod) ?? d.imagePullBackoffGracePeriodSeconds
+        createContainerErrorGracePeriodSeconds = try Self.seconds(c, .createContainerErrorGracePeriodSeconds, f, .createContainerErrorGracePeriod) ?? d.createContainerErrorGracePeriodSeconds
+        createContainerConfigErrorGracePeriodSeconds = try Self.seconds(c, .createContainerConfigErrorGracePeriodSeconds, f, .createContainerConfigErrorGracePeriod) ?? d.createContainerConfigErrorGracePeriodSeconds
+        podPendingTimeoutSeconds = try Self.seconds(c, .podPendingTimeoutSeconds, f, .podPendingTimeout) ?? d.podPendingTimeoutSeconds
         gpuResourceName = try c.decodeIfPresent(String.self, forKey: .gpuResourceName) ?? d.gpuResourceName
         defaultCPUs = try Self.quantity(c, .defaultCPUs) ?? d.defaultCPUs
         defaultMemory = try Self.quantity(c, .defaultMemory) ?? d.defaultMemory

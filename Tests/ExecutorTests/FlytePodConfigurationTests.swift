@@ -127,6 +127,32 @@ struct FlytePodConfigurationTests {
         #expect(container.unknownFields["envFrom"] == [["secretRef": ["name": "shared-creds", "optional": true]], ["configMapRef": ["name": "shared-settings", "optional": true]]])
     }
 
+    @Test("Flyte's duration-named grace periods are read as Go durations, beside ours in seconds; both at once, or a bad duration, is an error")
+    func flyteDurations() throws {
+        let flyte = try ExecutorConfig.parse(yaml: "plugins: {image-pull-backoff-grace-period: 3m, pod-pending-timeout: 1h30m, create-container-error-grace-period: 500ms, create-container-config-error-grace-period: 0s}\n", path: "executor.yaml").plugins
+        #expect(flyte.imagePullBackoffGracePeriodSeconds == 180 && flyte.podPendingTimeoutSeconds == 5400)
+        #expect(flyte.createContainerErrorGracePeriodSeconds == 1 && flyte.createContainerConfigErrorGracePeriodSeconds == 0)
+        let ours = try ExecutorConfig.parse(yaml: "plugins: {image-pull-backoff-grace-period-seconds: 60}\n", path: "executor.yaml").plugins
+        #expect(ours.imagePullBackoffGracePeriodSeconds == 60 && ours.podPendingTimeoutSeconds == 0)
+        for (yaml, problem) in [
+            ("plugins: {pod-pending-timeout: 5m, pod-pending-timeout-seconds: 300}\n", "give pod-pending-timeout-seconds or pod-pending-timeout, not both"),
+            ("plugins: {pod-pending-timeout: 5 minutes}\n", "pod-pending-timeout must be a Go duration such as 3m or 90s, not 5 minutes"),
+            ("plugins: {image-pull-backoff-grace-period: -1m}\n", "image-pull-backoff-grace-period must be a Go duration such as 3m or 90s, not -1m"),
+        ] {
+            #expect(throws: (any Error).self) { try ExecutorConfig.parse(yaml: yaml, path: "executor.yaml") }
+            do {
+                _ = try ExecutorConfig.parse(yaml: yaml, path: "executor.yaml")
+            } catch {
+                #expect("\(error)".contains(problem), "\(error)")
+            }
+        }
+        // Go's time.ParseDuration.
+        for (text, seconds) in [("1h2m3s", 3723.0), ("1.5s", 1.5), ("-2m", -120), ("0", 0), ("300ms", 0.3), ("2h45m", 9900), ("10us", 0.00001), ("1µs", 0.000001)] {
+            #expect(GoDuration.parse(text).map { abs($0 - seconds) < 1e-9 } == true, "\(text)")
+        }
+        for text in ["", "5", "1d", "m", "1.2.3s", "s1"] { #expect(GoDuration.parse(text) == nil, "\(text)") }
+    }
+
     @Test("the settings are read with the file's names; a key no section knows (one of Flyte's this executor lacks, a misspelling) is an error naming where it is, not silence")
     func configFile() throws {
         let config = try Self.config()
