@@ -21,7 +21,7 @@ struct PluginsCommand: ParsableCommand {
             print("\(id)\t\(registry.defaultPluginID == id ? "yes" : "no")\t\(Self.child(of: plugin))\t\(plugin.taskTypes.filter { (try? registry.pluginID(for: $0)) == id }.joined(separator: ","))")
         }
         // Flyte's core plugins, which make no child, unless a registration took their task type.
-        for taskType in ["core-sleep"] where !registry.names(taskType) {
+        for taskType in Executor.coreTaskTypes where !registry.names(taskType) {
             print("\(taskType)\tno\t-\t\(taskType)")
         }
     }

@@ -108,6 +108,10 @@ public final class Executor: Sendable {
         }
     }
 
+    /// The task types of Flyte's core plugins, which make no child and come built in
+    /// (``PluginTable``): a registration or `default-for-task-types` naming one takes it over.
+    public static let coreTaskTypes = [SleepDriver.taskType]
+
     /// The plugins' availability by id, for status pages and tests.
     public var pluginAvailability: [String: PluginAvailability] {
         Dictionary(uniqueKeysWithValues: plugins.all.map { ($0.id, $0.availability) })

@@ -78,11 +78,9 @@ final class SleepDriver: PluginDriver {
         guard input.hasValue, input.value.hasType, case .simple(.duration)? = input.value.type.type else {
             return .failure(InvalidInput(message: "input [\(input.key)] must be typed as duration"))
         }
-        let uri = context.paths.inputPath
-        guard let bytes = try await store.read(uri, maxBytes: 10 * 1024 * 1024) else {
+        guard let inputs = try await store.inputs(of: context, maxBytes: 10 * 1024 * 1024) else {
             return .failure(InvalidInput(message: "task type [\(taskType)] requires a duration input value"))
         }
-        let inputs = try Flyteidl2_Core_LiteralMap(serializedBytes: bytes)
         guard let literal = inputs.literals[input.key] else {
             return .failure(InvalidInput(message: "duration input [\(input.key)] is missing"))
         }

@@ -320,7 +320,7 @@ public final class TaskActionReconciler: Reconciler {
             status.pluginStateVersion = PluginState.version
             status.stateJson = Self.stateJSON(taskAction, phase: info.phase, now: now)
             if Self.changed(old, status) {
-                try await record(taskAction, status: status, phase: info.phase, version: info.version, error: info.error, now: now, reason: info.reason.isEmpty ? nil : info.reason, reasonAt: status.phaseHistory?.last.flatMap { KubeTime.parse($0.occurredAt) }, links: info.links, logContext: info.logContext)
+                try await record(taskAction, status: status, phase: info.phase, version: info.version, error: info.error, now: now, reason: info.reason.isEmpty ? nil : info.reason, links: info.links, logContext: info.logContext)
                 announce(taskAction, old: old, new: status)
             }
         } else if coalescing.value[key]?.pending == nil {
@@ -500,8 +500,9 @@ public final class TaskActionReconciler: Reconciler {
         }
         if !taskAction.isTerminal {
             await cache?.release(context)
+            let abortedAt = now()
             do {
-                try await record(taskAction, status: taskAction.status ?? TaskActionStatus(), phase: .aborted, version: 0, error: nil, now: now(), reason: "aborted")
+                try await record(taskAction, status: taskAction.status ?? TaskActionStatus(), phase: .aborted, version: 0, error: nil, now: abortedAt, reason: "aborted", reasonAt: abortedAt)
             } catch {
                 return .requeueAfter(requeueDelay)
             }
@@ -630,8 +631,8 @@ public final class TaskActionReconciler: Reconciler {
     }
 
     /// Sends the ActionEvent of a transition. `reason`, the phase's reason, goes in
-    /// `cluster_events` at `reasonAt` (the transition's time; now when not given), as Flyte's
-    /// executor sends it.
+    /// `cluster_events` at `reasonAt`, by default the event's `updated_time` (the transition's
+    /// time), as Flyte's executor sends it.
     func record(_ taskAction: TaskAction, status: TaskActionStatus, phase: PluginPhase, version: UInt32, error: ExecutionError?, now: Date, reason: String? = nil, reasonAt: Date? = nil, links: [LogLink] = [], logContext: Flyteidl2_Core_LogContext? = nil) async throws {
         var event = Flyteidl2_Workflow_ActionEvent()
         if let logContext { event.logContext = logContext }
@@ -670,7 +671,7 @@ public final class TaskActionReconciler: Reconciler {
         event.outputs.reportUri = paths.reportPath
         if let reason {
             var cluster = Flyteidl2_Workflow_ClusterEvent()
-            cluster.occurredAt = Google_Protobuf_Timestamp(date: reasonAt ?? now)
+            cluster.occurredAt = reasonAt.map { Google_Protobuf_Timestamp(date: $0) } ?? event.updatedTime
             cluster.message = reason
             event.clusterEvents = [cluster]
         }

@@ -93,7 +93,7 @@ public final class TaskCache: Sendable {
                 status = .cacheLookupFailure
             }
         }
-        guard context.template.metadata.cacheSerializable else { return .run(status: status, reserved: false) }
+        guard metadata.cacheSerializable else { return .run(status: status, reserved: false) }
         let owner = Self.owner(context)
         do {
             let holder = try await client.reserve(key, scope: scope, owner: owner)
@@ -154,11 +154,10 @@ public final class TaskCache: Sendable {
         guard template.hasID else { throw CacheServiceError.malformed("a discoverable task template has no id") }
         var inputs = Flyteidl2_Core_LiteralMap()
         if template.interface.hasInputs {
-            let uri = context.paths.inputPath
-            guard let bytes = try await store.read(uri, maxBytes: client.config.maxOutputBytes) else {
-                throw CacheServiceError.malformed("the inputs \(uri) do not exist")
+            guard let read = try await store.inputs(of: context, maxBytes: client.config.maxOutputBytes) else {
+                throw CacheServiceError.malformed("the inputs \(context.paths.inputPath) do not exist")
             }
-            inputs = try Flyteidl2_Core_LiteralMap(serializedBytes: bytes)
+            inputs = read
         }
         let key = try CacheKey(task: template.id, interface: template.interface, inputs: inputs, ignoredInputs: template.metadata.cacheIgnoreInputVars, cacheVersion: context.taskAction.spec.cacheKey ?? "")
         keys.withLock { $0[objectKey] = (uid, key) }
