@@ -65,6 +65,8 @@ let package = Package(
             name: "KubeSandbox",
             dependencies: [
                 "KubeClient",
+                // Calls admission webhooks (AdmissionWebhooks); already built for KubeClient.
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -142,6 +144,12 @@ let package = Package(
                 "KubeClient", "KubeRuntime", "ExecutorAPI", "TaskPlugins", "FlyteIDL", "FlyteDataPlane",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                // The secrets webhook: its HTTPS server, and the CA and certificate it makes.
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),

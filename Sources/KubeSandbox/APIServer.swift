@@ -14,6 +14,8 @@ struct APIServer: Sendable {
     var tokens: TokenRegistry?
     /// Where successful writes are recorded, when ``KubeSandbox/Options/auditWrites`` asks.
     var audit: AuditLog?
+    /// The mutating admission webhooks a create passes through.
+    var webhooks = AdmissionWebhooks()
 
     /// Where a resource request points.
     struct Target {
@@ -195,8 +197,11 @@ struct APIServer: Sendable {
             if t.def.type.namespaced && t.namespace == nil {
                 throw APIError.methodNotAllowed("the server does not allow this method on the requested resource")
             }
-            let body = try parseBody(request)
+            var body = try parseBody(request)
             try await checkOwnerReferences(request.user, body, attributes)
+            if case .object = body {
+                body = try await webhooks.mutate(t.def, namespace: t.namespace, object: body, user: request.user, dryRun: dryRun, store: store)
+            }
             let written = try await store.create(t.def, namespace: t.namespace, body: body, dryRun: dryRun, fieldValidation: q["fieldValidation"], manager: try Self.fieldManager(request))
             return output(Presentation.render(written.object, as: t.def), request, t.def, status: 201, warnings: written.warnings)
         case .PUT:

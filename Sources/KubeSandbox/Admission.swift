@@ -69,6 +69,8 @@ enum Admission {
             object["metadata"]?["labels"] = labels
         case ("", "secrets"):
             if object["type"] == nil { object["type"] = "Opaque" }
+        case ("admissionregistration.k8s.io", "mutatingwebhookconfigurations"):
+            object = AdmissionWebhooks.defaulted(object)
         case ("", "services"):
             var spec = object["spec"] ?? [:]
             if spec["type"] == nil { spec["type"] = "ClusterIP" }
@@ -98,6 +100,9 @@ enum Admission {
     }
 
     static func prepareForUpdate(_ def: ResourceDefinition, _ next: JSONValue, old: JSONValue) throws(APIError) -> JSONValue {
+        if def.type.group == "admissionregistration.k8s.io" && def.type.plural == "mutatingwebhookconfigurations" {
+            return AdmissionWebhooks.defaulted(next)
+        }
         if def.type.group.isEmpty && def.type.plural == "services", let spec = next["spec"] {
             var next = next
             next["spec"] = defaultServicePorts(spec)
@@ -182,6 +187,9 @@ enum Admission {
             for (key, value) in object["data"]?.objectValue ?? [:] where value.stringValue.flatMap({ Data(base64Encoded: $0) }) == nil {
                 errors.append(.invalid("data[\(key)]", value, "illegal base64 data"))
             }
+        }
+        if def.type.group == "admissionregistration.k8s.io" && def.type.plural == "mutatingwebhookconfigurations" {
+            errors += AdmissionWebhooks.validate(object)
         }
         if let schema = def.schema {
             errors += SchemaValidator.validate(object, schema: schema, old: old)

@@ -100,6 +100,8 @@ public final class KubeSandbox: Sendable {
     let adminCertificate: CertificateAuthority.Issued?
     let tokens: TokenRegistry
     let audit: AuditLog?
+    /// The admission webhooks creates pass through, and where their Services are routed.
+    let webhooks = AdmissionWebhooks()
     private let state: Mutex<(server: HTTPServer?, port: Int, bookmarks: Task<Void, Never>?, kubelet: SimulatedKubelet?, operators: SimulatedOperators?)>
 
     private init(options: Options, store: ObjectStore, ca: CertificateAuthority?, tls: NIOSSLContext?, admin: CertificateAuthority.Issued?) {
@@ -160,7 +162,7 @@ public final class KubeSandbox: Sendable {
     }
 
     private func listen() async throws {
-        let api = APIServer(store: store, faults: faults, requiresAuthentication: options.tls, clock: { Date() }, authorization: options.authorization, tokens: tokens, audit: audit)
+        let api = APIServer(store: store, faults: faults, requiresAuthentication: options.tls, clock: { Date() }, authorization: options.authorization, tokens: tokens, audit: audit, webhooks: webhooks)
         let port = state.withLock { $0.port }
         var picked: HTTPServer?
         if port == 0 {
@@ -196,6 +198,13 @@ public final class KubeSandbox: Sendable {
     /// Every successful write so far, in the order answered, when ``Options/auditWrites`` is on
     /// (empty otherwise).
     public var auditRecords: [AuditRecord] { audit?.all ?? [] }
+
+    /// Sends calls for the Service `namespace/name` on `port` (as an admission webhook's
+    /// `clientConfig.service` names it) to `toLoopbackPort` on 127.0.0.1, where the test runs
+    /// the server behind it: the sandbox's stand-in for kube-proxy and the Service's endpoints.
+    public func routeService(namespace: String, name: String, port: Int = 443, toLoopbackPort: Int) {
+        webhooks.route(namespace: namespace, name: name, port: port, to: toLoopbackPort)
+    }
 
     /// The port served.
     public var port: Int { state.withLock { $0.port } }

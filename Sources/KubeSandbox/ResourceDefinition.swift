@@ -114,5 +114,7 @@ extension ResourceDefinition {
         builtin("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings", namespaced: true),
         builtin("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", namespaced: false),
         builtin("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings", namespaced: false),
+        // Called on creates (AdmissionWebhooks).
+        AdmissionWebhooks.definition,
     ]
 }
