@@ -71,6 +71,8 @@ def main():
         kind, name = doc["kind"], doc["metadata"]["name"]
         if kind == "Namespace":
             continue  # the chart installs into the release namespace (helm install -n ... --create-namespace)
+        if kind == "ConfigMap":
+            continue  # the chart writes its own from .Values.config (manager/config.yaml below)
         if kind == "CustomResourceDefinition":
             doc["metadata"].setdefault("annotations", {})["__KEEP__"] = "x"
             text = template(doc, wrap=".Values.crd.enable")
@@ -78,6 +80,8 @@ def main():
             out["crd/%s.yaml" % name] = text
         elif kind in ("ServiceAccount", "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"):
             out["rbac/%s.yaml" % name.removeprefix("executor-")] = template(doc, wrap=".Values.rbac.enable")
+        elif kind == "Service" and name == "executor-flyte-pod-webhook":
+            out["webhook/service.yaml"] = template(doc, wrap=".Values.webhook.enable")
         elif kind == "Service":
             out["metrics/metrics-service.yaml"] = template(doc, wrap=".Values.metrics.enable")
         elif kind == "Deployment":
@@ -88,6 +92,9 @@ def main():
             container["image"] = "__IMAGE__"
             container["args"] = "__ARGS__"
             container["resources"] = "__RESOURCES__"
+            # The config volume comes from the values (below), as does the chart's ConfigMap.
+            pod.pop("volumes", None)
+            container.pop("volumeMounts", None)
             # Keys that sort last, where the config volume and its mount go.
             pod["zzz_config_volumes"] = "x"
             container["zzz_config_mounts"] = "x"
@@ -108,7 +115,7 @@ def main():
         doc["metadata"]["namespace"] = "x"
         out["prometheus/monitor.yaml"] = template(doc, wrap=".Values.serviceMonitor.enabled")
     out["manager/config.yaml"] = (
-        "{{- if .Values.config }}\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  labels:\n    "
+        "{{- if .Values.config }}\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  labels:\n    app.kubernetes.io/name: executor\n    "
         + LABELS + "\n  name: executor-config\n  namespace: {{ .Release.Namespace }}\ndata:\n  config.yaml: |\n"
         "    {{- toYaml .Values.config | nindent 4 }}\n{{- end }}\n"
     )

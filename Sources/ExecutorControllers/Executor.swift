@@ -21,6 +21,8 @@ public final class Executor: Sendable {
     let plugins: PluginTable
     /// The App controller, unless `apps.enabled` is off.
     public let apps: AppController?
+    /// The secrets webhook, when `webhook.enabled`.
+    public let webhook: SecretsWebhook?
 
     /// - Parameters:
     ///   - namespaces: namespaces to watch; empty watches all.
@@ -79,6 +81,7 @@ public final class Executor: Sendable {
         apps = config.apps.enabled ? AppController(manager: manager, config: config, namespaces: scopes, events: events, notifier: notifier, discovery: discovery, logger: logger) : nil
         Self.countByPhase(byNamespace, metrics: manager.metrics)
         manager.add(name: "event recorder", leaderOnly: false) { await events.run() }
+        webhook = config.webhook.enabled ? SecretsWebhook.install(manager: manager, config: config, namespace: podNamespace ?? manager.client.configuration.namespace, logger: logger) : nil
         let gc = GarbageCollector(client: manager.client, config: config.gc, taskActions: { byNamespace.values.flatMap { $0.store.list() } },
                                   synced: { for informer in byNamespace.values { await informer.waitForSync() } }, clock: manager.clock, logger: logger)
         manager.add(name: "garbage collector") { await gc.run() }

@@ -44,6 +44,10 @@ public struct ExecutorConfig: Codable, Sendable, Hashable {
     public var cacheService = CacheServiceConfig()
     /// Webhooks told of phase changes. Not Flyte's.
     public var notifications = NotificationsConfig()
+    /// The Pod-mutating webhook that injects tasks' and apps' secrets (Flyte's `webhook:`).
+    public var webhook = SecretsWebhookConfig()
+    /// Where the webhook's Global secret manager looks (Flyte's `secrets:`).
+    public var secrets = GlobalSecretsConfig()
     /// Label of the Kubernetes Events' reporting controller.
     public var eventsReportingController = "taskaction-controller"
     /// Longest wait, in seconds, between two discovery checks for a kind that is not served
@@ -97,6 +101,8 @@ public struct ExecutorConfig: Codable, Sendable, Hashable {
         case storage
         case cacheService = "cache-service"
         case notifications
+        case webhook
+        case secrets
         case eventsReportingController = "events-reporting-controller"
         case kindRecheckSeconds = "kind-recheck-seconds"
     }
@@ -120,6 +126,8 @@ public struct ExecutorConfig: Codable, Sendable, Hashable {
         storage = try c.decodeIfPresent(StorageConfig.self, forKey: .storage) ?? StorageConfig()
         cacheService = try c.decodeIfPresent(CacheServiceConfig.self, forKey: .cacheService) ?? CacheServiceConfig()
         notifications = try c.decodeIfPresent(NotificationsConfig.self, forKey: .notifications) ?? NotificationsConfig()
+        webhook = try c.decodeIfPresent(SecretsWebhookConfig.self, forKey: .webhook) ?? SecretsWebhookConfig()
+        secrets = try c.decodeIfPresent(GlobalSecretsConfig.self, forKey: .secrets) ?? GlobalSecretsConfig()
         eventsReportingController = try c.decodeIfPresent(String.self, forKey: .eventsReportingController) ?? "taskaction-controller"
         kindRecheckSeconds = try c.decodeIfPresent(Int.self, forKey: .kindRecheckSeconds) ?? 30
     }
@@ -165,6 +173,13 @@ public struct ExecutorConfig: Codable, Sendable, Hashable {
                 throw Invalid(path: path, problem: "cache-service needs a blob store to copy cached outputs with: storage.type must not be none")
             }
             if config.storage.maxDocumentBytes < 1 { throw Invalid(path: path, problem: "storage.max-document-bytes must be 1 or more") }
+            if config.webhook.enabled {
+                do {
+                    try config.webhook.validate()
+                } catch let error as Invalid {
+                    throw Invalid(path: path, problem: "\(error.path): \(error.problem)")
+                }
+            }
             do {
                 try config.notifications.validate()
             } catch let error as Invalid {

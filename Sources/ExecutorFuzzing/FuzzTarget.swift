@@ -31,6 +31,9 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case patch
     /// The sandbox's CEL rules (`x-kubernetes-validations`).
     case cel
+    /// A Pod's `flyte.secrets/s<N>` annotations as the secrets webhook reads them (any user
+    /// who can create a labelled Pod writes them): one annotation per line.
+    case secretAnnotations = "secret-annotations"
 
     /// Runs one input.
     public func run(_ bytes: [UInt8]) {
@@ -43,6 +46,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .schema: Self.taskActionSchema.run(bytes)
         case .patch: SandboxFuzzing.patch(bytes)
         case .cel: SandboxFuzzing.cel(bytes)
+        case .secretAnnotations: Self.secretAnnotations(bytes)
         }
     }
 
@@ -141,5 +145,16 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
                                       ignoredInputs: template.metadata.cacheIgnoreInputVars, cacheVersion: "v1")
             precondition(again == key, "the cache key of a LiteralMap read back differs: \(key) / \(again.map(\.value) ?? "none")")
         }
+    }
+
+    static func secretAnnotations(_ bytes: [UInt8]) {
+        var annotations: [String: String] = [:]
+        for (index, line) in String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            annotations[SecretAnnotations.prefix + String(index)] = String(line)
+        }
+        guard let secrets = try? SecretAnnotations.secrets(in: annotations) else { return }
+        // What the webhook read, written as the executor writes it, reads back the same.
+        let again = try? SecretAnnotations.secrets(in: SecretAnnotations.annotations(secrets))
+        precondition(again == secrets, "secrets read from annotations do not survive being written again: \(secrets)")
     }
 }

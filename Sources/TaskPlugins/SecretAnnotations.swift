@@ -1,4 +1,5 @@
 import FlyteIDL
+import SwiftProtobuf
 
 /// The annotations by which a task's or app's secrets reach a Pod-mutating webhook, written as
 /// Flyte writes them (`flyteplugins/.../utils/secrets/marshaler.go`): for the N-th secret,
@@ -6,9 +7,9 @@ import FlyteIDL
 /// (`proto.MarshalTextString`), and the Pod carries the label `inject-flyte-secrets=true` that
 /// the webhook's object selector matches.
 ///
-/// The executor does not inject secrets itself. Flyte's webhook decodes these with
-/// `proto.UnmarshalText`, so any webhook that reads Flyte's annotations serves the executor's
-/// Pods and Knative revisions unchanged.
+/// Flyte's webhook decodes these with `proto.UnmarshalText`, so any webhook that reads Flyte's
+/// annotations serves the executor's Pods and Knative revisions unchanged, the executor's own
+/// (``secrets(in:)``) included.
 public enum SecretAnnotations {
     /// The key of the N-th secret's annotation is this prefix and N.
     public static let prefix = "flyte.secrets/s"
@@ -26,6 +27,33 @@ public enum SecretAnnotations {
             annotations[prefix + String(index)] = FlyteBase32.encode(textFormat(secret).utf8)
         }
         return annotations
+    }
+
+    /// An annotation that does not hold a secret: not Flyte's base32, or not a `Secret` in
+    /// protobuf's text format.
+    public struct Unreadable: Error, CustomStringConvertible {
+        public var annotation: String
+        public var problem: String
+        public var description: String { "error unmarshaling secret [\(annotation)]. Error: \(problem)" }
+    }
+
+    /// The secrets a Pod's annotations carry, by the N of `flyte.secrets/s<N>` (Flyte reads
+    /// them in Go's map order; here the order is the one they were written in).
+    public static func secrets(in annotations: [String: String]) throws(Unreadable) -> [Flyteidl2_Core_Secret] {
+        var numbered: [(index: Int, key: String, secret: Flyteidl2_Core_Secret)] = []
+        for (key, value) in annotations where key.hasPrefix(prefix) {
+            guard let bytes = FlyteBase32.decode(value) else {
+                throw Unreadable(annotation: key, problem: "illegal base32 data")
+            }
+            let secret: Flyteidl2_Core_Secret
+            do {
+                secret = try Flyteidl2_Core_Secret(textFormatString: String(decoding: bytes, as: UTF8.self))
+            } catch {
+                throw Unreadable(annotation: key, problem: "\(error)")
+            }
+            numbered.append((Int(key.dropFirst(prefix.count)) ?? Int.max, key, secret))
+        }
+        return numbered.sorted { ($0.index, $0.key) < ($1.index, $1.key) }.map(\.secret)
     }
 
     /// Why Flyte would refuse to write these secrets' annotations, in its words, or nil: a

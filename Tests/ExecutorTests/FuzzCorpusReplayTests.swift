@@ -2,6 +2,7 @@ import ExecutorControllers
 import ExecutorFuzzing
 import Foundation
 import KubeClient
+import TaskPlugins
 import Testing
 
 /// Replays every fuzz target's committed seeds and every input that ever made one crash
@@ -33,5 +34,11 @@ struct FuzzCorpusReplayTests {
         #expect(config.maxSystemFailures == 3 && config.notifications.webhooks.count == 1)
         let kubeconfig = try KubeConfigFile.parse(yaml: String(contentsOf: yaml.appendingPathComponent("kubeconfig"), encoding: .utf8), path: "seed")
         #expect(kubeconfig.currentContext == "c")
+        // The secret annotation seeds hold two readable secrets each.
+        for seed in Self.inputs(.secretAnnotations, in: "corpus") {
+            let lines = try String(contentsOf: seed, encoding: .utf8).split(separator: "\n")
+            let annotations = Dictionary(uniqueKeysWithValues: lines.enumerated().map { (SecretAnnotations.prefix + String($0.offset), String($0.element)) })
+            #expect(try SecretAnnotations.secrets(in: annotations).count == 2, "\(seed.lastPathComponent)")
+        }
     }
 }

@@ -91,7 +91,7 @@ struct HelmChartTests {
         #expect(manager["env"]?.arrayValue?.last?.value(atPath: "valueFrom.secretKeyRef.name") == "flyte-s3")
         #expect(manager["volumeMounts"]?.arrayValue?.compactMap { $0["mountPath"]?.stringValue } == ["/etc/executor", "/var/run/secrets/flyte"])
         #expect(pod["volumes"]?.arrayValue?.compactMap { $0["name"]?.stringValue } == ["config", "token"])
-        let bare = try await Self.template(helm, ["--set", "rbac.enable=false", "--set", "crd.enable=false", "--set", "metrics.enable=false"])
+        let bare = try await Self.template(helm, ["--set", "rbac.enable=false", "--set", "crd.enable=false", "--set", "metrics.enable=false", "--set", "webhook.enable=false"])
         #expect(!bare.keys.contains { $0.hasPrefix("ClusterRole") || $0.hasPrefix("CustomResourceDefinition") || $0.hasPrefix("Service/") })
     }
 }

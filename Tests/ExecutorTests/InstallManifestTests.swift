@@ -1,4 +1,5 @@
 import ExecutorAPI
+import ExecutorControllers
 import Foundation
 import KubeClient
 import KubeSandbox
@@ -78,7 +79,28 @@ struct InstallManifestTests {
         let deployment = try #require(byKind["Deployment"]?.first)
         let pod = try #require(deployment.value(atPath: "spec.template.spec"))
         let container = try #require(pod["containers"]?.arrayValue?.first)
-        #expect(container["args"] == ["run", "--leader-elect", "--health-probe-bind-address=:8081", "--metrics-bind-address=:8080"])
+        #expect(container["args"] == ["run", "--leader-elect", "--health-probe-bind-address=:8081", "--metrics-bind-address=:8080", "--config=/etc/executor/config.yaml"])
+        #expect(container["volumeMounts"] == [["name": "config", "mountPath": "/etc/executor", "readOnly": true]])
+        #expect(pod["volumes"] == [["name": "config", "configMap": ["name": "executor-config"]]])
+
+        // The secrets webhook: on in the config file, under the names of its Service, its
+        // Secret and the configuration the ClusterRole lets it read by name; Secrets readable
+        // in its own namespace only.
+        let file = try #require(byKind["ConfigMap"]?.first { $0.value(atPath: "metadata.name") == "executor-config" }?.value(atPath: "data")?["config.yaml"]?.stringValue)
+        let config = try ExecutorConfig.parse(yaml: file, path: "config.yaml")
+        #expect(config.webhook.enabled)
+        let service = try #require(byKind["Service"]?.first { $0.value(atPath: "metadata.name")?.stringValue == config.webhook.serviceName })
+        #expect(service.value(atPath: "spec.ports") == [["name": "webhook", "port": JSONValue.int(Int64(config.webhook.servicePort)), "protocol": "TCP", "targetPort": "webhook"]])
+        #expect(container["ports"]?.arrayValue?.contains(["containerPort": JSONValue.int(Int64(config.webhook.listenPort)), "name": "webhook", "protocol": "TCP"]) == true)
+        let webhookRole = try #require(byKind["ClusterRole"]?.first { $0.value(atPath: "metadata.name") == "executor-webhook-role" })
+        #expect(webhookRole["rules"] == [
+            ["apiGroups": ["admissionregistration.k8s.io"], "resources": ["mutatingwebhookconfigurations"], "verbs": ["create"]],
+            ["apiGroups": ["admissionregistration.k8s.io"], "resources": ["mutatingwebhookconfigurations"], "resourceNames": [.string(config.webhook.serviceName)], "verbs": ["get", "update"]],
+        ])
+        let secretsRole = try #require(byKind["Role"]?.first { $0.value(atPath: "metadata.name") == "executor-webhook-secrets-role" })
+        #expect(secretsRole.value(atPath: "metadata.namespace") == "executor-system")
+        #expect(secretsRole["rules"] == [["apiGroups": [""], "resources": ["secrets"], "verbs": ["create", "delete", "get"]]])
+        #expect(!(byKind["ClusterRole"] ?? []).contains { ($0["rules"]?.arrayValue ?? []).contains { $0["resources"]?.arrayValue?.contains("secrets") == true } })
         #expect(pod.value(atPath: "securityContext.runAsNonRoot") == true)
         #expect(pod.value(atPath: "securityContext.seccompProfile.type") == "RuntimeDefault")
         #expect(container.value(atPath: "securityContext.readOnlyRootFilesystem") == true)
@@ -112,7 +134,7 @@ struct InstallerApplyTests {
             #expect(status == 0)
             #expect(err.isEmpty, "stderr: \(err)")
             let created = out.split(separator: "\n")
-            #expect(created.count == 17 && created.allSatisfy { $0.hasSuffix(" created") }, "\(out)")
+            #expect(created.count == 23 && created.allSatisfy { $0.hasSuffix(" created") }, "\(out)")
             let (again, out2, err2) = try await apply()
             #expect(again == 0 && err2.isEmpty)
             #expect(out2.split(separator: "\n").allSatisfy { $0.hasSuffix(" unchanged") }, "\(out2)")

@@ -1,5 +1,5 @@
 import ExecutorAPI
-import ExecutorControllers
+@testable import ExecutorControllers
 import Foundation
 import KubeClient
 import KubeRuntime
@@ -46,7 +46,7 @@ struct RBACTests {
     static func granted() throws -> Set<String> {
         let docs = try JSONValue.documents(yaml: try String(contentsOfFile: Fixtures.repositoryRoot + "/dist/install.yaml", encoding: .utf8))
         var out = Set<String>()
-        for doc in docs where ["executor-manager-role", "executor-leader-election-role"].contains(doc.value(atPath: "metadata.name")?.stringValue ?? "") {
+        for doc in docs where ["executor-manager-role", "executor-leader-election-role", "executor-webhook-role", "executor-webhook-secrets-role"].contains(doc.value(atPath: "metadata.name")?.stringValue ?? "") {
             for rule in doc["rules"]?.arrayValue ?? [] {
                 for group in rule["apiGroups"]?.arrayValue ?? [] {
                     for resource in rule["resources"]?.arrayValue ?? [] {
@@ -60,6 +60,15 @@ struct RBACTests {
         return out
     }
 
+    /// The config file dist/install.yaml mounts, with the webhook on a free port.
+    static func installedConfig() throws -> ExecutorConfig {
+        let docs = try JSONValue.documents(yaml: try String(contentsOfFile: Fixtures.repositoryRoot + "/dist/install.yaml", encoding: .utf8))
+        let file = docs.first { $0["kind"] == "ConfigMap" && $0.value(atPath: "metadata.name") == "executor-config" }?.value(atPath: "data")?["config.yaml"]?.stringValue ?? ""
+        var config = try ExecutorConfig.parse(yaml: file, path: "install.yaml")
+        config.webhook.listenPort = 0
+        return config
+    }
+
     @Test("the ClusterRole and leader-election Role grant exactly the calls the executor makes")
     func exact() async throws {
         var options = KubeSandbox.Options()
@@ -71,7 +80,13 @@ struct RBACTests {
             let recording = try KubernetesClient(configuration: sandbox.clientConfiguration(), observer: { record in
                 if let (resource, verb) = Self.attributes(record) { _ = used.withLock { $0.insert("\(resource):\(verb)") } }
             })
-            var config = ExecutorConfig()
+            // The secrets webhook as installed: its certificates Secret is there but does not
+            // serve (replaced: get, delete, create), its configuration is there (create refused,
+            // get, update), and a task's secret is read.
+            var config = try Self.installedConfig()
+            _ = try await client.create(SecretsWebhookScenarioTests.secrets, ["apiVersion": "v1", "kind": "Secret", "metadata": ["name": .string(config.webhook.secretName)], "data": ["tls.crt": "eA=="]], namespace: "default")
+            _ = try await client.create(MutatingWebhookRegistration.resource, MutatingWebhookRegistration.configuration(config.webhook, namespace: "default", caPEM: "stale"))
+            _ = try await client.create(SecretsWebhookScenarioTests.secrets, SecretsWebhookScenarioTests.flyteSecret("api_token", value: "v", namespace: "default"), namespace: "default")
             config.gc.intervalSeconds = 1
             config.gc.maxTTLSeconds = 0
             config.maxSystemFailures = 1
@@ -83,9 +98,12 @@ struct RBACTests {
             var election = LeaderElectionConfig(leaseName: "abf369a8.flyte.org", namespace: "default", identity: "rbac-test")
             election.retryPeriod = .milliseconds(200)
             let manager = Manager(client: recording, options: ManagerOptions(metricsBindAddress: "0", healthProbeBindAddress: "0", leaderElection: election, gracefulShutdownTimeout: .seconds(5)))
-            _ = Executor(manager: manager, config: config, sink: RecordingSink())
+            let executor = Executor(manager: manager, config: config, sink: RecordingSink())
             let run = Task { try await manager.run() }
             let h = ExecutorHarness(sandbox: sandbox, client: client, sink: RecordingSink())
+            try await eventually("the webhook serves") { executor.webhook?.port != nil }
+            sandbox.routeService(namespace: "default", name: config.webhook.serviceName, toLoopbackPort: executor.webhook?.port ?? 0)
+            try await h.create(SecretsWebhookScenarioTests.action("r-secret", secrets: [SecretsWebhookTests.secret(key: "api_token", mount: .envVar)]))
             // The App CRD comes after the executor: it waits on a watch of that definition.
             try await eventually("the App controller watching for its CRD") { used.value.contains("apiextensions.k8s.io/customresourcedefinitions:watch") }
             _ = try await client.create(Fixtures.crdType, AppSchema.crd)
@@ -126,13 +144,14 @@ struct RBACTests {
             try await h.create(Fixtures.taskAction("r-sys", namespace: "sys"))
             try await eventually("GC and aborts done") {
                 let names = Set(((try? await client.list(TaskAction.self, namespace: "default").items) ?? []).compactMap(\.metadata.name))
-                return !names.contains("r-ok") && !names.contains("r-retry") && !names.contains("r-abort") && !names.contains("r-spark") && !names.contains("r-ray")
+                return !names.contains("r-ok") && !names.contains("r-retry") && !names.contains("r-abort") && !names.contains("r-spark") && !names.contains("r-ray") && !names.contains("r-secret")
             }
             do {
                 try await eventually("event series") {
                     ["events.k8s.io/events:patch", "/pods:get", "sparkoperator.k8s.io/sparkapplications:get", "ray.io/rayjobs:get",
                      "/pods:patch", "sparkoperator.k8s.io/sparkapplications:patch", "ray.io/rayjobs:patch",
-                     "serving.knative.dev/services:update", "serving.knative.dev/revisions:delete"].allSatisfy(used.value.contains)
+                     "serving.knative.dev/services:update", "serving.knative.dev/revisions:delete",
+                     "/secrets:delete", "/secrets:create", "admissionregistration.k8s.io/mutatingwebhookconfigurations:update"].allSatisfy(used.value.contains)
                 }
             } catch {
                 Issue.record("used: \(used.value.sorted())")
@@ -185,12 +204,22 @@ struct RBACTests {
             var election = LeaderElectionConfig(leaseName: "abf369a8.flyte.org", namespace: "executor-system", identity: "rbac-enforced")
             election.retryPeriod = .milliseconds(200)
             let manager = Manager(client: client, options: ManagerOptions(metricsBindAddress: "0", healthProbeBindAddress: "0", leaderElection: election, gracefulShutdownTimeout: .seconds(5)))
-            _ = Executor(manager: manager, config: ExecutorConfig(), sink: RecordingSink())
+            // The config file as installed: the secrets webhook on, in the executor's namespace.
+            let config = try Self.installedConfig()
+            _ = try await admin.create(SecretsWebhookScenarioTests.secrets, SecretsWebhookScenarioTests.flyteSecret("api_token", value: "s3cret", namespace: "executor-system"), namespace: "executor-system")
+            let executor = Executor(manager: manager, config: config, sink: RecordingSink(), podNamespace: "executor-system")
             let run = Task { try await manager.run() }
             defer { run.cancel() }
             let h = ExecutorHarness(sandbox: sandbox, client: admin, sink: RecordingSink())
             try await h.create(Fixtures.taskAction("allowed", template: Fixtures.template(duration: 0.05, startup: 0.05)))
             #expect(try await h.terminal("allowed").status?.phaseHistory?.last?.phase == "Completed")
+            // The webhook made its Secret and configuration, and reads a task's secret, as the ServiceAccount.
+            try await eventually("the webhook serves") { executor.webhook?.port != nil }
+            sandbox.routeService(namespace: "executor-system", name: config.webhook.serviceName, toLoopbackPort: executor.webhook?.port ?? 0)
+            try await h.create(SecretsWebhookScenarioTests.action("with-secret", secrets: [SecretsWebhookTests.secret(key: "api_token", mount: .envVar)]))
+            #expect(try await h.terminal("with-secret").status?.phaseHistory?.last?.phase == "Completed")
+            let injected = try await admin.get(SecretsWebhookScenarioTests.pods, name: "with-secret-0", namespace: "default")
+            #expect(injected.value(atPath: "spec")?["containers"]?[0]?["env"]?.arrayValue?.contains(["name": "_UNION_API_TOKEN", "value": "s3cret"]) == true)
             #expect(refused.value == 0)
             // Spark and Ray are not installed here: their CRDs are watched by name, as the role allows.
             try await eventually("the missing kinds' definitions watched") { definitionsWatched.value >= 2 }
