@@ -71,6 +71,10 @@ public struct LogsConfig: Codable, Sendable, Hashable {
     public var stackdriverLogResourceName = ""
     public var stackdriverTemplateURI = ""
     public var templates: [LogLinkTemplate] = []
+    /// Flyte's `dynamic-log-links`: links a task asks for by name in its template's config
+    /// (`link_type: "wandb,vscode"`), their URIs' `{{ .taskConfig.<key> }}` filled from that
+    /// config; a task with `_F_E_VS` set asks for `vscode` too, and gets it as an IDE link.
+    public var dynamicLogLinks: [String: LogLinkTemplate] = [:]
 
     public init() {}
 
@@ -87,6 +91,7 @@ public struct LogsConfig: Codable, Sendable, Hashable {
         case stackdriverLogResourceName = "stackdriver-logresourcename"
         case stackdriverTemplateURI = "stackdriver-template-uri"
         case templates
+        case dynamicLogLinks = "dynamic-log-links"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -105,6 +110,7 @@ public struct LogsConfig: Codable, Sendable, Hashable {
         stackdriverLogResourceName = try string(.stackdriverLogResourceName)
         stackdriverTemplateURI = try string(.stackdriverTemplateURI)
         templates = try c.decodeIfPresent([LogLinkTemplate].self, forKey: .templates) ?? []
+        dynamicLogLinks = try c.decodeIfPresent([String: LogLinkTemplate].self, forKey: .dynamicLogLinks) ?? [:]
     }
 
     /// The templates in Flyte's order: the task's own `metadata.log_links` (dashboards), then
@@ -136,7 +142,7 @@ public struct LogsConfig: Codable, Sendable, Hashable {
 
     /// Whether any template reads a container's ID, which the Pod cache then keeps.
     public var readsContainerID: Bool {
-        ([kubernetesTemplateURI, cloudwatchTemplateURI, stackdriverTemplateURI] + templates.flatMap(\.templateUris)).contains { $0.lowercased().contains("containerid") }
+        ([kubernetesTemplateURI, cloudwatchTemplateURI, stackdriverTemplateURI] + (templates + dynamicLogLinks.values).flatMap(\.templateUris)).contains { $0.lowercased().contains("containerid") }
             || (cloudwatchEnabled && cloudwatchTemplateURI.isEmpty)
     }
 
@@ -144,10 +150,49 @@ public struct LogsConfig: Codable, Sendable, Hashable {
     /// has no status for it.
     public func links(for pod: Pod, context: TaskExecutionContext) -> [LogLink] {
         let templates = templates(for: context.template)
-        guard !templates.isEmpty, let container = pod.spec?.containers.first,
+        let dynamic = dynamicTemplates(for: context.template)
+        guard !templates.isEmpty || !dynamic.isEmpty, let container = pod.spec?.containers.first,
               let status = pod.status?.containerStatuses?.first else { return [] }
         let variables = LogLinkVariables.values(pod: pod, container: container.name, containerID: status.containerID ?? "", context: context)
-        return templates.flatMap { $0.links(variables) }
+        return templates.flatMap { $0.links(variables) } + Self.dynamicLinks(dynamic, variables, template: context.template)
+    }
+
+    /// The dynamic links `template` asks for, in Flyte's order (the link types sorted).
+    public func dynamicTemplates(for template: Flyteidl2_Core_TaskTemplate) -> [(name: String, template: LogLinkTemplate)] {
+        guard !dynamicLogLinks.isEmpty else { return [] }
+        var types = (template.config["link_type"] ?? "").split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        if types == [""] { types = [] }
+        if Self.servesVSCode(template) { types.append(Self.vscode) }
+        return Set(types).sorted().compactMap { name in dynamicLogLinks[name].map { (name, $0) } }
+    }
+
+    static let vscode = "vscode"
+
+    /// Flyte's `IsVscodeEnabled` on the task's container: `_F_E_VS` is a true Go boolean.
+    static func servesVSCode(_ template: Flyteidl2_Core_TaskTemplate) -> Bool {
+        let flag = template.container.env.first { $0.key == "_F_E_VS" }?.value
+        return flag.map { ["1", "t", "T", "true", "TRUE", "True"].contains($0) } ?? false
+    }
+
+    /// Flyte's dynamic part of `TemplateLogPlugin.GetTaskLogs`: each URI with the task config's
+    /// values as `{{ .taskConfig.<key> }}`, named by the display name as it is, and an IDE link
+    /// for `vscode`.
+    static func dynamicLinks(_ dynamic: [(name: String, template: LogLinkTemplate)], _ variables: [String: String], template: Flyteidl2_Core_TaskTemplate) -> [LogLink] {
+        guard !dynamic.isEmpty else { return [] }
+        var values = variables
+        for (key, value) in template.config { values["taskconfig." + key.lowercased()] = value }
+        return dynamic.flatMap { name, t in
+            t.templateUris.map { uri in
+                var link = LogLink(name: t.displayName, uri: LogLinkVariables.fill(uri, values))
+                link.messageFormat = t.messageFormat
+                link.showWhilePending = t.showWhilePending
+                link.hideOnceFinished = t.hideOnceFinished
+                link.linkType = name == vscode ? .ide : Flyteidl2_Core_TaskLog.LinkType(name: t.linkType)
+                link.iconUri = t.iconUri
+                link.ready = true
+                return link
+            }
+        }
     }
 }
 
@@ -201,7 +246,8 @@ enum LogLinkVariables {
     }
 
     /// Replaces each `{{ .name }}` or `{{ $name }}` (any case, spaces inside the braces) whose
-    /// value is known and not empty, as Flyte's regular expressions do; the rest stays.
+    /// value is known and not empty, as Flyte's regular expressions do; the rest stays. A
+    /// dynamic link's `{{ .taskConfig.key }}` (or `$key`) is the value `taskconfig.key`.
     static func fill(_ template: String, _ values: [String: String]) -> String {
         var out = ""
         var rest = Substring(template)
@@ -210,8 +256,10 @@ enum LogLinkVariables {
             let after = rest[open.upperBound...]
             if let close = after.range(of: "}}") {
                 let inner = after[..<close.lowerBound].trimmingCharacters(in: .whitespaces)
-                if let sigil = inner.first, sigil == "." || sigil == "$", let value = values[inner.dropFirst().lowercased()], !value.isEmpty,
-                   inner.dropFirst().allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) {
+                var name = inner.dropFirst().lowercased()
+                if name.hasPrefix("taskconfig$") { name = "taskconfig." + name.dropFirst("taskconfig$".count) }
+                if let sigil = inner.first, sigil == "." || sigil == "$", let value = values[name], !value.isEmpty,
+                   name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "." }) {
                     out += value
                     rest = after[close.upperBound...]
                     continue

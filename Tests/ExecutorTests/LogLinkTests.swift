@@ -89,11 +89,51 @@ struct LogLinkTests {
         #expect(!PluginConfig().logs.readsContainerID)
     }
 
+    @Test("dynamic-log-links: the links a task's config names in link_type, and vscode for a task with _F_E_VS, with {{ .taskConfig.<key> }} from its config")
+    func dynamicLinks() throws {
+        let config = try ExecutorConfig.parse(yaml: """
+            plugins:
+              logs:
+                dynamic-log-links:
+                  vscode:
+                    displayName: VS Code
+                    templateUris: ["vscode://flyteinteractive:{{ .taskConfig.port }}/{{ .podName }}"]
+                    messageFormat: JSON
+                  wandb-execution-id:
+                    displayName: Weights & Biases
+                    templateUris: ["{{ .taskConfig.host }}/{{ .taskConfig.entity }}/{{ .taskConfig$project }}/runs/{{ .runName }}-{{ .taskConfig.missing }}"]
+                    linkType: dashboard
+                  unused:
+                    displayName: never
+                    templateUris: ["https://nowhere"]
+            """, path: "executor.yaml").plugins
+        func links(config taskConfig: [String: String], env: [String: String] = [:]) -> [LogLink] {
+            var context = Self.context(config)
+            context.template.config = taskConfig
+            context.template.container.env = env.map { Fixtures.kv($0.key, $0.value) }
+            context.template.metadata.logLinks = []
+            return PodPlugin(config: config).phase(of: Self.pod(), context: context).links
+        }
+        // Flyte's own vector (template_test.go, "flyteinteractive"): an IDE link, the port from the config.
+        let vscode = links(config: ["link_type": "vscode", "port": "1234"])
+        #expect(vscode.map(\.uri) == ["vscode://flyteinteractive:1234/r1-a0-1"])
+        #expect(vscode.first?.linkType == .ide && vscode.first?.messageFormat == .json && vscode.first?.name == "VS Code")
+        // Two types, unsorted, and _F_E_VS: each link once, in the types' sorted order.
+        let both = links(config: ["link_type": "wandb-execution-id,vscode", "port": "8080", "host": "https://wandb.ai", "entity": "ml", "project": "p1"], env: ["_F_E_VS": "True"])
+        #expect(both.map(\.name) == ["VS Code", "Weights & Biases"])
+        #expect(both.last?.uri == "https://wandb.ai/ml/p1/runs/r1-{{ .taskConfig.missing }}")
+        #expect(both.last?.linkType == .dashboard)
+        #expect(links(config: ["port": "1"], env: ["_F_E_VS": "1"]).map(\.name) == ["VS Code"])
+        #expect(links(config: ["port": "1"], env: ["_F_E_VS": "yes"]).isEmpty, "not a Go boolean: no VS Code")
+        #expect(links(config: [:]).isEmpty, "no link_type: none, as Flyte's \"no link_type in task template\"")
+    }
+
     @Test("a key Flyte's log config has and this one does not is refused by name")
     func unknownKeys() throws {
         for (yaml, problem) in [
-            ("plugins:\n  logs: {dynamic-log-links: {}}\n", "plugins.logs: unknown key \"dynamic-log-links\""),
+            ("plugins:\n  logs: {azure-log-templates: []}\n", "plugins.logs: unknown key \"azure-log-templates\""),
             ("plugins:\n  logs: {templates: [{displayName: a, scheme: TaskExecution}]}\n", "plugins.logs.templates[0]: unknown key \"scheme\""),
+            ("plugins:\n  logs: {dynamic-log-links: {w: {displayName: a, uris: []}}}\n", "plugins.logs.dynamic-log-links.w: unknown key \"uris\""),
         ] {
             let error = try #require(FlytePodConfigurationTests.refusal(yaml), "accepted: \(yaml)")
             #expect(error.contains(problem), "\(error)")

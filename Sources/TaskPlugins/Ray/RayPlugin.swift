@@ -243,7 +243,8 @@ public struct RayPlugin: KubernetesTaskPlugin {
             dashboard.linkType = "dashboard"
             templates.append(dashboard)
         }
-        guard !templates.isEmpty else { return [] }
+        let dynamic = ray.logs.dynamicTemplates(for: context.template)
+        guard !templates.isEmpty || !dynamic.isEmpty else { return [] }
         let cluster = status?["rayClusterName"]?.stringValue ?? ""
         var variables = LogLinkVariables.task(context)
         variables["podname"] = "\(cluster)-head"
@@ -253,7 +254,7 @@ public struct RayPlugin: KubernetesTaskPlugin {
         variables["podunixfinishtime"] = "0"
         variables["rayjobid"] = status?["jobId"]?.stringValue ?? ""
         variables["rayclustername"] = cluster
-        return templates.flatMap { $0.links(variables) }
+        return templates.flatMap { $0.links(variables) } + LogsConfig.dynamicLinks(dynamic, variables, template: context.template)
     }
 
     /// The Pod's Ready condition (Flyte's `IsPodReady`), once it is past Pending.
