@@ -243,6 +243,8 @@ struct SecretsWebhookTests {
         #expect(flyte.webhook.secretManagerTypes == [.embedded] && flyte.webhook.embedded.namespace == "flyte")
         #expect(flyte.secrets.envPrefix == "MY_" && flyte.secrets.secretsPrefix == "/etc/secrets")
         #expect(try ExecutorConfig.parse(yaml: "webhook: {secretManagerType: k8s}", path: "c").webhook.secretManagerTypes == [.k8s])
+        let selected = try ExecutorConfig.parse(yaml: "webhook: {enabled: true, namespaceSelector: {matchLabels: {flyte: \"true\"}, matchExpressions: [{key: team, operator: Exists}]}}", path: "c")
+        #expect(MutatingWebhookRegistration.configuration(selected.webhook, namespace: "n", caPEM: "").value(atPath: "webhooks")?[0]?["namespaceSelector"] == ["matchLabels": ["flyte": "true"], "matchExpressions": [["key": "team", "operator": "Exists"]]])
 
         for (yaml, words) in [
             ("webhook: {secretManagerTypes: [AWS]}", "webhook.secretManagerTypes: AWS is not supported"),
@@ -252,6 +254,9 @@ struct SecretsWebhookTests {
             ("webhook: {enabled: true, webhookTimeout: 31}", "webhook.webhookTimeout: must be 1 to 30 seconds"),
             ("webhook: {enabled: true, localCert: true}", "webhook.localCert: needs certDir"),
             ("secrets: {type: vault}", "secrets.type: vault is not supported"),
+            ("webhook: {enabled: true, namespaceSelector: {matchLabel: {a: b}}}", "webhook.namespaceSelector: unknown key \"matchLabel\""),
+            ("webhook: {enabled: true, namespaceSelector: {matchExpressions: [{key: a, operator: Has}]}}", "operator \"Has\" is not In, NotIn, Exists or DoesNotExist"),
+            ("webhook: {enabled: true, namespaceSelector: {matchExpressions: [{key: a, operator: In}]}}", "matchExpressions[0]: In needs values"),
         ] {
             #expect {
                 _ = try ExecutorConfig.parse(yaml: yaml, path: "c.yaml")

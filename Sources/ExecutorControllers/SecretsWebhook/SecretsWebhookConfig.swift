@@ -191,6 +191,32 @@ public struct SecretsWebhookConfig: Codable, Sendable, Hashable {
         guard (1...30).contains(webhookTimeout) else { throw ExecutorConfig.Invalid(path: "webhook.webhookTimeout", problem: "must be 1 to 30 seconds, as the API server allows") }
         guard !serviceName.isEmpty, !secretName.isEmpty else { throw ExecutorConfig.Invalid(path: "webhook", problem: "serviceName and secretName must not be empty") }
         if localCert && certDir.isEmpty { throw ExecutorConfig.Invalid(path: "webhook.localCert", problem: "needs certDir, where the certificates are written") }
+        if let selector = namespaceSelector, let problem = Self.selectorProblem(selector) {
+            throw ExecutorConfig.Invalid(path: "webhook.namespaceSelector", problem: problem)
+        }
+    }
+
+    /// Why `selector` is not a `metav1.LabelSelector` the API server would take, or nil.
+    static func selectorProblem(_ selector: JSONValue) -> String? {
+        guard let members = selector.objectValue else { return "must be a mapping with matchLabels and matchExpressions" }
+        if let unknown = members.keys.sorted().first(where: { $0 != "matchLabels" && $0 != "matchExpressions" }) {
+            return "unknown key \"\(unknown)\" (a LabelSelector has matchLabels and matchExpressions)"
+        }
+        if let labels = members["matchLabels"], labels.objectValue?.values.allSatisfy({ $0.stringValue != nil }) != true {
+            return "matchLabels must map label keys to string values"
+        }
+        for (index, expression) in (members["matchExpressions"]?.arrayValue ?? []).enumerated() {
+            let op = expression["operator"]?.stringValue ?? ""
+            let values = expression["values"]?.arrayValue ?? []
+            guard !(expression["key"]?.stringValue ?? "").isEmpty else { return "matchExpressions[\(index)].key is required" }
+            switch op {
+            case "In", "NotIn": if values.isEmpty { return "matchExpressions[\(index)]: \(op) needs values" }
+            case "Exists", "DoesNotExist": if !values.isEmpty { return "matchExpressions[\(index)]: \(op) takes no values" }
+            default: return "matchExpressions[\(index)].operator \"\(op)\" is not In, NotIn, Exists or DoesNotExist"
+            }
+        }
+        if members["matchExpressions"] != nil, members["matchExpressions"]?.arrayValue == nil { return "matchExpressions must be a list" }
+        return nil
     }
 }
 
