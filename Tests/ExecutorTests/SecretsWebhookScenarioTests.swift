@@ -81,6 +81,36 @@ struct SecretsWebhookScenarioTests {
         }
     }
 
+    @Test("an App's revision Pods and a Spark task's driver Pod get their secrets through the webhook, from the operators' creates")
+    func operators() async throws {
+        var config = ExecutorConfig()
+        config.webhook.enabled = true
+        config.webhook.listenPort = 0
+        try await ExecutorHarness.with(config: config, operators: [.knative, .spark], apps: true, start: false) { h in
+            _ = try await h.client.create(Self.secrets, Self.flyteSecret("api_token", value: "s3cret", namespace: h.namespace), namespace: h.namespace)
+            let (executor, run) = try h.launchExecutor(config: config)
+            defer { run.cancel() }
+            try await eventually("the webhook serves") { executor.webhook?.port != nil }
+            h.sandbox.routeService(namespace: h.client.configuration.namespace, name: "flyte-pod-webhook", toLoopbackPort: executor.webhook?.port ?? 0)
+            func injected(_ pod: Pod?) -> Bool {
+                (pod?.spec?.containers.first?.env ?? []).contains { $0.name == "_UNION_API_TOKEN" && $0.value == "s3cret" }
+            }
+
+            var fields = ["container": AppScenarioTests.container()]
+            fields["securityContext"] = ["secrets": [["key": "api_token", "mountRequirement": "ENV_VAR"]]]
+            _ = try await h.client.create(AppScenarioTests.app(fields: fields))
+            try await AppScenarioTests.until(h, "ACTIVE") { $0.status?.phase == "ACTIVE" }
+            #expect(injected(try await AppScenarioTests.servicePods(h).first))
+
+            var spark = try Flyteidl2_Core_TaskTemplate(serializedBytes: Fixtures.sparkTemplate())
+            spark.securityContext.secrets = [SecretsWebhookTests.secret(key: "api_token", mount: .envVar)]
+            try await h.create(Fixtures.taskAction("spark-sec", taskType: "spark", template: try spark.serializedBytes()))
+            #expect(try await h.terminal("spark-sec").status?.pluginPhase == "PhaseSuccess")
+            let drivers = try await h.client.list(Pod.self, namespace: h.namespace, options: ListOptions(labelSelector: "spark-role=driver")).items
+            #expect(drivers.count == 1 && injected(drivers.first))
+        }
+    }
+
     @Test("the API server fails a create closed when the webhook cannot be called or its certificate is not the caBundle's, refuses it when the webhook does, and passes it when the policy is Ignore; the certificates are kept across starts and replaced when they do not serve")
     func unreachableAndCertificates() async throws {
         try await ExecutorHarness.with(start: false) { h in
