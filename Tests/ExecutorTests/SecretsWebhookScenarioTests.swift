@@ -39,7 +39,8 @@ struct SecretsWebhookScenarioTests {
             // The secrets are read from the executor's own namespace (the embedded namespace's default).
             _ = try await h.client.create(Self.secrets, Self.flyteSecret("api_token", value: "s3cret", namespace: h.namespace), namespace: h.namespace)
             _ = try await h.client.create(Self.secrets, Self.flyteSecret("ca", value: "-----PEM-----", namespace: h.namespace), namespace: h.namespace)
-            let (executor, run) = try h.launchExecutor(config: config)
+            let metrics = MetricsRegistry()
+            let (executor, run) = try h.launchExecutor(config: config, metrics: metrics)
             defer { run.cancel() }
             let webhook = try #require(executor.webhook)
             try await eventually("the webhook serves") { webhook.port != nil }
@@ -78,6 +79,12 @@ struct SecretsWebhookScenarioTests {
             // A task without secrets is not sent to the webhook at all (the object selector).
             try await h.create(Fixtures.taskAction("plain"))
             #expect(try await h.terminal("plain").status?.pluginPhase == "PhaseSuccess")
+            let scraped = String(decoding: metrics.render(), as: UTF8.self)
+            #expect(scraped.contains("executor_webhook_admissions_total{result=\"mutated\"} 1"))
+            #expect(scraped.contains("executor_webhook_admissions_total{result=\"unchanged\"} 0"))
+            #expect(scraped.contains("executor_webhook_admission_duration_seconds_count"))
+            // The refusal is a permanent failure: one create, one denied admission.
+            #expect(scraped.contains("executor_webhook_admissions_total{result=\"denied\"} 1"))
         }
     }
 

@@ -16,6 +16,9 @@ public final class SecretsWebhook: Sendable {
     let client: KubernetesClient
     let logger: Logger
     let admissions: [String: Counter]
+    /// How long an admission took, from the body read to the answer (the Embedded manager's
+    /// Secret reads included): the time the API server waits on this webhook for each Pod.
+    let latency: DurationHistogram
     let serving = LockedBox<Int?>(nil)
 
     /// The port the webhook listens on once serving (useful with `listenPort: 0` in tests).
@@ -32,6 +35,8 @@ public final class SecretsWebhook: Sendable {
         admissions = Dictionary(uniqueKeysWithValues: ["mutated", "unchanged", "denied", "malformed"].map {
             ($0, metrics.counter("executor_webhook_admissions_total", [("result", $0)], help: "Pod admissions answered by the secrets webhook, by result"))
         })
+        latency = metrics.histogram("executor_webhook_admission_duration_seconds", buckets: [.milliseconds(1), .milliseconds(5), .milliseconds(25), .milliseconds(100), .milliseconds(500), .seconds(2), .seconds(10)],
+                                    help: "Time the secrets webhook took to answer an admission, Secret reads included")
     }
 
     /// Adds the webhook to `manager` and its readiness to `/readyz`.
@@ -76,6 +81,8 @@ public final class SecretsWebhook: Sendable {
 
     /// One review: its answer, or 400 for a body that is not one.
     func answer(_ body: [UInt8]) async -> (status: Int, body: [UInt8]) {
+        let started = ContinuousClock.now
+        defer { latency.record(ContinuousClock.now - started) }
         do {
             var result = "unchanged"
             let review = try await AdmissionReview.answer(body) { pod in
