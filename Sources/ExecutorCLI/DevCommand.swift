@@ -41,7 +41,7 @@ struct DevCommand: AsyncParsableCommand {
         let client = try KubernetesClient(configuration: sandbox.clientConfiguration())
         _ = try await client.create(ResourceType.customResourceDefinitions, TaskActionSchema.crd)
         _ = try await client.create(ResourceType.customResourceDefinitions, AppSchema.crd)
-        say("crd        taskactions.flyte.org and apps.flyte.org installed; sparkapplications, rayjobs and Knative Serving with their simulated operators")
+        say("crd        taskactions.flyte.org and apps.flyte.org installed; sparkapplications, rayjobs, pytorchjobs and Knative Serving with their simulated operators")
 
         let manager = Manager(client: client, options: ManagerOptions(metricsBindAddress: "127.0.0.1:0", healthProbeBindAddress: "127.0.0.1:0"))
         _ = Executor(manager: manager, config: ExecutorConfig(), plugins: ExecutorCLI.plugins)

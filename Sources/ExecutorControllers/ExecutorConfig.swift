@@ -32,6 +32,8 @@ public struct ExecutorConfig: Codable, Sendable, Hashable {
     public var spark = SparkConfig()
     /// Settings of the Ray plugin.
     public var ray = RayConfig()
+    /// Settings of the Kubeflow plugins (PyTorch): Flyte's `plugins.kf-operator`.
+    public var kfOperator = KubeflowConfig()
     /// Settings of the App controller.
     public var apps = AppsConfig()
     /// Flyte's events service; without a URL, ActionEvents are logged at debug level.
@@ -95,6 +97,7 @@ public struct ExecutorConfig: Codable, Sendable, Hashable {
         case plugins
         case spark
         case ray
+        case kfOperator = "kf-operator"
         case apps
         case events
         case cluster
@@ -120,6 +123,7 @@ public struct ExecutorConfig: Codable, Sendable, Hashable {
         plugins = try c.decodeIfPresent(PluginConfig.self, forKey: .plugins) ?? PluginConfig()
         spark = try c.decodeIfPresent(SparkConfig.self, forKey: .spark) ?? SparkConfig()
         ray = try c.decodeIfPresent(RayConfig.self, forKey: .ray) ?? RayConfig()
+        kfOperator = try c.decodeIfPresent(KubeflowConfig.self, forKey: .kfOperator) ?? KubeflowConfig()
         apps = try c.decodeIfPresent(AppsConfig.self, forKey: .apps) ?? AppsConfig()
         events = try c.decodeIfPresent(EventsConfig.self, forKey: .events) ?? EventsConfig()
         cluster = try c.decodeIfPresent(String.self, forKey: .cluster) ?? ""

@@ -28,12 +28,13 @@ public struct PluginRegistration: Sendable {
     }
 
     /// The plugins this executor ships: the Pod plugin (`container`, `python`, `raw-container`,
-    /// `sidecar`), registered as the default.
+    /// `sidecar`), registered as the default, and the Spark, Ray and PyTorch (Kubeflow) plugins.
     public static var builtIn: [PluginRegistration] {
         [
             .plugin(isDefault: true) { PodPlugin(config: $0.plugins) },
             .plugin { SparkPlugin(config: $0.plugins, spark: $0.spark) },
             .plugin { RayPlugin(config: $0.plugins, ray: $0.ray) },
+            .plugin { PyTorchPlugin(config: $0.plugins, kubeflow: $0.kfOperator) },
         ]
     }
 

@@ -9,8 +9,8 @@
 //   https://github.com/apple/swift-protobuf/
 
 /// Written for this project from ../shared/flyteidl2-facts.md §1 (flyteorg/flyte 6fadb90d65af).
-/// Fields the facts call opaque (LiteralType, ArtifactID, ...) are left out: they are skipped
-/// as unknown length-delimited fields and kept by SwiftProtobuf's unknown-field storage.
+/// Fields left out are skipped as unknown fields on decode and kept by SwiftProtobuf's
+/// unknown-field storage. The interface is whole (interface.proto): the task cache hashes it.
 
 import SwiftProtobuf
 

@@ -4,7 +4,8 @@ import Logging
 import Synchronization
 
 /// Stand-ins for the operators whose custom resources the executor creates: the Kubeflow
-/// Spark operator (SparkApplications), KubeRay (RayJobs) and Knative Serving (Services).
+/// Spark operator (SparkApplications), KubeRay (RayJobs), Knative Serving (Services) and the
+/// Kubeflow training operator (PyTorchJobs).
 /// Like the real ones they act only through the API: they watch their kind, create the
 /// driver, head or revision Pods (which the ``SimulatedKubelet`` then runs), and write the
 /// status the real operator writes. Knative's own knobs are in ``SimulatedKnative``.
@@ -22,7 +23,7 @@ import Synchronization
 public final class SimulatedOperators: Sendable {
     /// The operators there are.
     public enum Kind: String, Sendable, CaseIterable {
-        case spark, ray, knative
+        case spark, ray, knative, pytorch
 
         /// The CRD files in ``crdDirectory`` the operator's kinds are defined by, the kind the
         /// executor creates first.
@@ -31,6 +32,7 @@ public final class SimulatedOperators: Sendable {
             case .spark: ["sparkoperator.k8s.io_sparkapplications.yaml"]
             case .ray: ["ray.io_rayjobs.yaml"]
             case .knative: ["serving.knative.dev_services.yaml", "serving.knative.dev_configurations.yaml", "serving.knative.dev_revisions.yaml", "serving.knative.dev_routes.yaml"]
+            case .pytorch: ["kubeflow.org_pytorchjobs.yaml"]
             }
         }
     }
@@ -106,6 +108,9 @@ public final class SimulatedOperators: Sendable {
             case .knative:
                 let knative = SimulatedKnative(client: client)
                 started.append(Task { await knative.run() })
+            case .pytorch:
+                let training = SimulatedTrainingOperator(client: client)
+                started.append(Task { await training.run() })
             }
         }
         operators.tasks.withLock { $0 = started }

@@ -73,7 +73,7 @@ struct RBACTests {
     func exact() async throws {
         var options = KubeSandbox.Options()
         options.kubelet = true
-        options.operators = [.spark, .ray, .knative]
+        options.operators = [.spark, .ray, .knative, .pytorch]
         try await KubeSandbox.with(options) { sandbox, client in
             try await ExecutorHarness.installCRD(client)
             let used = LockedBox(Set<String>())
@@ -119,6 +119,9 @@ struct RBACTests {
             try await h.create(Fixtures.taskAction("r-ray", taskType: "ray", template: Fixtures.rayTemplate()))
             try await h.create(Fixtures.taskAction("r-spark-gone", taskType: "spark", template: Fixtures.sparkTemplate(env: ["SANDBOX_OUTCOME": "hang"])))
             try await h.create(Fixtures.taskAction("r-ray-gone", taskType: "ray", template: Fixtures.rayTemplate(env: ["SANDBOX_DURATION": "3600"])))
+            // A PyTorchJob that runs to the end, and one deleted behind the executor's back.
+            try await h.create(Fixtures.taskAction("r-pt", taskType: "pytorch", template: Fixtures.pluginTemplate(type: "pytorch", env: [:], retries: 0, custom: #"{"workers": 1}"#)))
+            try await h.create(Fixtures.taskAction("r-pt-gone", taskType: "pytorch", template: Fixtures.pluginTemplate(type: "pytorch", env: ["SANDBOX_OUTCOME": "hang"], retries: 0, custom: #"{"workers": 1}"#)))
             // Apps: deployed, given a new spec, stopped (a patch and a Revision delete).
             _ = try await client.create(AppScenarioTests.app("rbac-new", fields: ["container": AppScenarioTests.container()]))
             _ = try await client.create(AppScenarioTests.app("rbac-stop", fields: ["container": AppScenarioTests.container()]))
@@ -132,11 +135,13 @@ struct RBACTests {
                 let gone = try? await h.get("r-gone")
                 let sparkGone = try? await h.get("r-spark-gone")
                 let rayGone = try? await h.get("r-ray-gone")
-                return [abort, gone, sparkGone, rayGone].allSatisfy { $0?.status?.phaseHistory?.last?.phase == "Executing" }
+                let ptGone = try? await h.get("r-pt-gone")
+                return [abort, gone, sparkGone, rayGone, ptGone].allSatisfy { $0?.status?.phaseHistory?.last?.phase == "Executing" }
             }
             // Children deleted behind the executor's back: it reads them (get) to be sure.
             try await client.delete(SparkApplication.self, name: "r-spark-gone-0", namespace: "default")
             try await client.delete(RayJob.self, name: "r-ray-gone-0", namespace: "default")
+            try await client.delete(PyTorchJob.self, name: "r-pt-gone-0", namespace: "default")
             try await client.delete(TaskAction.self, name: "r-abort", namespace: "default")
             try await client.delete(Pod.self, name: "r-gone-0", namespace: "default", options: DeleteOptions(gracePeriodSeconds: 0))
             _ = try await client.create(Namespace(metadata: ObjectMeta(name: "sys")))
@@ -144,12 +149,12 @@ struct RBACTests {
             try await h.create(Fixtures.taskAction("r-sys", namespace: "sys"))
             try await eventually("GC and aborts done") {
                 let names = Set(((try? await client.list(TaskAction.self, namespace: "default").items) ?? []).compactMap(\.metadata.name))
-                return !names.contains("r-ok") && !names.contains("r-retry") && !names.contains("r-abort") && !names.contains("r-spark") && !names.contains("r-ray") && !names.contains("r-secret")
+                return !names.contains("r-ok") && !names.contains("r-retry") && !names.contains("r-abort") && !names.contains("r-spark") && !names.contains("r-ray") && !names.contains("r-secret") && !names.contains("r-pt")
             }
             do {
                 try await eventually("event series") {
-                    ["events.k8s.io/events:patch", "/pods:get", "sparkoperator.k8s.io/sparkapplications:get", "ray.io/rayjobs:get",
-                     "/pods:patch", "sparkoperator.k8s.io/sparkapplications:patch", "ray.io/rayjobs:patch",
+                    ["events.k8s.io/events:patch", "/pods:get", "sparkoperator.k8s.io/sparkapplications:get", "ray.io/rayjobs:get", "kubeflow.org/pytorchjobs:get",
+                     "/pods:patch", "sparkoperator.k8s.io/sparkapplications:patch", "ray.io/rayjobs:patch", "kubeflow.org/pytorchjobs:patch", "kubeflow.org/pytorchjobs:delete",
                      "serving.knative.dev/services:update", "serving.knative.dev/revisions:delete",
                      "/secrets:delete", "/secrets:create", "admissionregistration.k8s.io/mutatingwebhookconfigurations:update"].allSatisfy(used.value.contains)
                 }

@@ -1,0 +1,36 @@
+import KubeClient
+
+/// `kf-operator:` in the executor's config file, Flyte's `plugins.kf-operator`: how long a
+/// Kubeflow job may go without the operator's first status before its attempt fails as a
+/// system error (the operator is not running, or does not serve the namespace).
+///
+/// ```yaml
+/// kf-operator:
+///   timeout: 1m      # a Go duration, as Flyte writes it
+/// ```
+public struct KubeflowConfig: Codable, Sendable, Hashable {
+    public var timeoutSeconds = 60
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case timeout
+    }
+
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        if let text = try c.decodeIfPresent(String.self, forKey: .timeout) {
+            guard let seconds = GoDuration.parse(text), seconds > 0, seconds < Double(Int32.max) else {
+                throw DecodingError.dataCorruptedError(forKey: .timeout, in: c, debugDescription: "\"\(text)\" is not a positive Go duration such as 1m or 90s")
+            }
+            // Whole seconds, rounded up, as the grace periods are read.
+            timeoutSeconds = Int(seconds.rounded(.up))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode("\(timeoutSeconds)s", forKey: .timeout)
+    }
+}
