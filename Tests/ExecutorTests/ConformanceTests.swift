@@ -67,7 +67,28 @@ struct ConformanceTests {
             crds: [try! SimulatedOperators.crd(.ray)])
     }
 
-    @Test("the Pod, Spark and Ray plugins pass every rule of the kit")
+    static var pytorchFixtures: ConformanceFixtures<PyTorchJob> {
+        let template = try! Flyteidl2_Core_TaskTemplate(serializedBytes: Fixtures.pluginTemplate(type: "pytorch", env: [:], retries: 0, custom: #"{"workers": 2}"#))
+        func condition(_ type: String, _ second: Int) -> JSONValue {
+            ["type": .string(type), "status": "True", "reason": .string("PyTorchJob\(type)"), "message": "m", "lastTransitionTime": .string("2026-11-29T10:0\(second):00Z")]
+        }
+        func job(_ conditions: [JSONValue], _ extra: JSONValue = [:]) -> PyTorchJob {
+            var s: JSONValue = ["conditions": .array(conditions), "startTime": "2026-11-29T10:00:00Z"]
+            for (k, v) in extra.objectValue ?? [:] { s[k] = v }
+            return PyTorchJob(metadata: ObjectMeta(name: "j"), spec: ["pytorchReplicaSpecs": ["Master": ["replicas": 1], "Worker": ["replicas": 2]]], status: s)
+        }
+        return ConformanceFixtures(
+            template: template, taskType: "pytorch",
+            states: ["Created": job([condition("Created", 0)]), "Running": job([condition("Created", 0), condition("Running", 1)]),
+                     "Succeeded": job([condition("Created", 0), condition("Succeeded", 5)], ["completionTime": .string(finished)]),
+                     "Failed": job([condition("Created", 0), condition("Failed", 5)], ["completionTime": .string(finished)])],
+            sequence: [["conditions": [condition("Created", 0)], "startTime": "2026-11-29T10:00:00Z"],
+                       ["conditions": [condition("Created", 0), condition("Running", 1)]],
+                       ["conditions": [condition("Created", 0), condition("Succeeded", 5)], "completionTime": .string(finished)]],
+            crds: [try! SimulatedOperators.crd(.pytorch)])
+    }
+
+    @Test("the Pod, Spark, Ray and PyTorch plugins pass every rule of the kit")
     func builtInsConform() async throws {
         let spark = SparkPlugin()
         spark.assumeTemplateSupport(true)
@@ -77,6 +98,8 @@ struct ConformanceTests {
         #expect(sparkViolations.isEmpty, "\(sparkViolations)")
         let ray = try await PluginConformance.check(RayPlugin(), Self.rayFixtures)
         #expect(ray.isEmpty, "\(ray)")
+        let pytorch = try await PluginConformance.check(PyTorchPlugin(), Self.pytorchFixtures)
+        #expect(pytorch.isEmpty, "\(pytorch)")
     }
 
     @Test("the kit fails a plugin broken against each rule, naming that rule", arguments: BrokenPodPlugin.Flaw.allCases)
