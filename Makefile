@@ -91,8 +91,9 @@ uninstall: ## Remove the CRDs (and every TaskAction) from the cluster.
 deploy: build-installer ## Deploy the executor (CRDs, RBAC, Deployment) with IMG to the cluster.
 	$(KUBECTL) apply -f dist/install.yaml
 
-undeploy: ## Remove everything deploy created.
+undeploy: ## Remove everything deploy created, and the secrets webhook's configuration the executor registered.
 	$(KUBECTL) delete --ignore-not-found -f dist/install.yaml
+	$(KUBECTL) delete --ignore-not-found mutatingwebhookconfiguration executor-flyte-pod-webhook
 
 docker-build: ## Build the image IMG (needs a container engine; none runs on the CI machines).
 	$(CONTAINER_TOOL) build -t $(IMG) .
