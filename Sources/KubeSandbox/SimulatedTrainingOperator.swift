@@ -56,7 +56,9 @@ final class SimulatedTrainingOperator: Sendable, OperatedKind {
                 labels[Self.indexLabel] = .string(String(index))
                 if type == "Master" { labels["training.kubeflow.org/job-role"] = "master" }
                 var podSpec = template["spec"] ?? [:]
-                podSpec["restartPolicy"] = .string(spec["restartPolicy"]?.stringValue == "Always" ? "Always" : spec["restartPolicy"]?.stringValue == "OnFailure" ? "OnFailure" : "Never")
+                // The replica's policy on its Pods; ExitCode (the operator's own) is Never to the kubelet.
+                let policy = spec["restartPolicy"]?.stringValue ?? ""
+                podSpec["restartPolicy"] = .string(["Always", "OnFailure"].contains(policy) ? policy : "Never")
                 if var containers = podSpec["containers"]?.arrayValue, !containers.isEmpty {
                     var env = containers[0]["env"]?.arrayValue ?? []
                     env += [["name": "MASTER_ADDR", "value": .string(masterAddress)], ["name": "MASTER_PORT", "value": "23456"],

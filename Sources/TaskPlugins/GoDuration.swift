@@ -16,6 +16,13 @@ public enum GoDuration {
         return "\(s)s"
     }
 
+    /// A Go duration as whole seconds for a setting, rounded up; nil for text that is not one,
+    /// or that is negative or past `Int32.max` seconds.
+    public static func wholeSeconds(_ text: String) -> Int? {
+        guard let value = parse(text), value >= 0, value < Double(Int32.max) else { return nil }
+        return Int(value.rounded(.up))
+    }
+
     /// Go's `time.ParseDuration`: a sign, then numbers with units (`ns`, `us`/`µs`, `ms`, `s`,
     /// `m`, `h`), decimals allowed (`1h30m`, `1.5s`, `-2m`, `0`); nil for anything else.
     public static func parse(_ text: String) -> Double? {

@@ -171,7 +171,7 @@ public struct LogsConfig: Codable, Sendable, Hashable {
     /// Flyte's `IsVscodeEnabled` on the task's container: `_F_E_VS` is a true Go boolean.
     static func servesVSCode(_ template: Flyteidl2_Core_TaskTemplate) -> Bool {
         let flag = template.container.env.first { $0.key == "_F_E_VS" }?.value
-        return flag.map { ["1", "t", "T", "true", "TRUE", "True"].contains($0) } ?? false
+        return flag.flatMap(PodPlugin.goBool) ?? false
     }
 
     /// Flyte's dynamic part of `TemplateLogPlugin.GetTaskLogs`: each URI with the task config's

@@ -146,10 +146,10 @@ public struct PluginConfig: Codable, Sendable, Hashable {
         guard own == nil else {
             throw DecodingError.dataCorruptedError(forKey: flyte, in: f, debugDescription: "give \(key.rawValue) or \(flyte.rawValue), not both")
         }
-        guard let value = GoDuration.parse(text), value >= 0, value < Double(Int32.max) else {
+        guard let seconds = GoDuration.wholeSeconds(text) else {
             throw DecodingError.dataCorruptedError(forKey: flyte, in: f, debugDescription: "\(flyte.rawValue) must be a Go duration such as 3m or 90s, not \(text)")
         }
-        return Int(value.rounded(.up))
+        return seconds
     }
 
     public init(from decoder: any Decoder) throws {

@@ -21,11 +21,11 @@ public struct KubeflowConfig: Codable, Sendable, Hashable {
         try decoder.rejectUnknownKeys(CodingKeys.self)
         let c = try decoder.container(keyedBy: CodingKeys.self)
         if let text = try c.decodeIfPresent(String.self, forKey: .timeout) {
-            guard let seconds = GoDuration.parse(text), seconds > 0, seconds < Double(Int32.max) else {
+            // Whole seconds, rounded up, as the grace periods are read.
+            guard let seconds = GoDuration.wholeSeconds(text), seconds > 0 else {
                 throw DecodingError.dataCorruptedError(forKey: .timeout, in: c, debugDescription: "\"\(text)\" is not a positive Go duration such as 1m or 90s")
             }
-            // Whole seconds, rounded up, as the grace periods are read.
-            timeoutSeconds = Int(seconds.rounded(.up))
+            timeoutSeconds = seconds
         }
     }
 

@@ -42,20 +42,14 @@ public struct PyTorchPlugin: KubernetesTaskPlugin {
         case 0:
             let task = try CustomPayload.decode(Flyteidl2_Plugins_DistributedPyTorchTrainingTask.self, from: context.template, name: "DistributedPyTorchTrainingTask")
             worker = Replicas(count: task.workers)
-            if task.hasElasticConfig {
-                let e = task.elasticConfig
-                elastic = Self.elasticPolicy(rdzvBackend: e.rdzvBackend, min: e.minReplicas, max: e.maxReplicas, nprocPerNode: e.nprocPerNode, maxRestarts: e.maxRestarts)
-            }
+            if task.hasElasticConfig { elastic = Self.elasticPolicy(task.elasticConfig) }
         case 1:
             let task = try CustomPayload.decode(Flyteidl2_Plugins_Kubeflow_DistributedPyTorchTrainingTask.self, from: context.template, name: "DistributedPyTorchTrainingTask")
             master = Self.replicas(task.masterReplicas)
             master.count = 1
             worker = Self.replicas(task.workerReplicas)
             if task.hasRunPolicy { runPolicy = Self.runPolicy(task.runPolicy) }
-            if task.hasElasticConfig {
-                let e = task.elasticConfig
-                elastic = Self.elasticPolicy(rdzvBackend: e.rdzvBackend, min: e.minReplicas, max: e.maxReplicas, nprocPerNode: e.nprocPerNode, maxRestarts: e.maxRestarts)
-            }
+            if task.hasElasticConfig { elastic = Self.elasticPolicy(task.elasticConfig) }
         default:
             throw ExecutionError(code: "BadTaskSpecification", message: "Invalid TaskSpecification, unsupported task template version [\(context.template.taskTypeVersion)] key", kind: .user)
         }
@@ -138,9 +132,11 @@ public struct PyTorchPlugin: KubernetesTaskPlugin {
         return out
     }
 
-    /// Flyte's `ParseElasticConfig`: every field written, zeros included.
-    static func elasticPolicy(rdzvBackend: String, min: Int32, max: Int32, nprocPerNode: Int32, maxRestarts: Int32) -> JSONValue {
-        ["minReplicas": .int(Int64(min)), "maxReplicas": .int(Int64(max)), "rdzvBackend": .string(rdzvBackend), "nProcPerNode": .int(Int64(nprocPerNode)), "maxRestarts": .int(Int64(maxRestarts))]
+    /// Flyte's `ParseElasticConfig`, for either version's message: every field written, zeros
+    /// included.
+    static func elasticPolicy(_ e: some ElasticSettings) -> JSONValue {
+        ["minReplicas": .int(Int64(e.minReplicas)), "maxReplicas": .int(Int64(e.maxReplicas)), "rdzvBackend": .string(e.rdzvBackend),
+         "nProcPerNode": .int(Int64(e.nprocPerNode)), "maxRestarts": .int(Int64(e.maxRestarts))]
     }
 
     // MARK: Status
@@ -237,12 +233,7 @@ public struct PyTorchPlugin: KubernetesTaskPlugin {
             var variables = common
             variables["podname"] = pod
             variables["logname"] = logName
-            let links = templates.flatMap { $0.links(variables) }.map { link -> LogLink in
-                var link = link
-                link.name += logName
-                return link
-            }
-            return links + LogsConfig.dynamicLinks(dynamic, variables, template: context.template).map { link -> LogLink in
+            return (templates.flatMap { $0.links(variables) } + LogsConfig.dynamicLinks(dynamic, variables, template: context.template)).map { link -> LogLink in
                 var link = link
                 link.name += logName
                 return link
@@ -288,3 +279,16 @@ public struct PyTorchPlugin: KubernetesTaskPlugin {
         [.children(of: PyTorchJob.resourceType, comment: "PyTorchJobs of pytorch tasks: created per attempt, watched by a label-scoped informer, read\nwhen the cache lags, deleted on abort and between attempts, patched to take inject-finalizer's\nfinalizer off.")]
     }
 }
+
+/// The elastic (torchrun) settings, alike in both versions of the payload (Flyte's
+/// `ElasticConfig` interface).
+protocol ElasticSettings {
+    var rdzvBackend: String { get }
+    var minReplicas: Int32 { get }
+    var maxReplicas: Int32 { get }
+    var nprocPerNode: Int32 { get }
+    var maxRestarts: Int32 { get }
+}
+
+extension Flyteidl2_Plugins_ElasticConfig: ElasticSettings {}
+extension Flyteidl2_Plugins_Kubeflow_ElasticConfig: ElasticSettings {}
