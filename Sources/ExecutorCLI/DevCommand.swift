@@ -8,8 +8,9 @@ import KubeSandbox
 import Logging
 
 /// `executor dev` (`make dev`): everything in one process with no cluster: a sandbox with the
-/// simulated kubelet and Spark and KubeRay operators, the CRDs, the executor, the samples, and each TaskAction's phase timeline
-/// as it happens. Ctrl-C stops it all.
+/// simulated kubelet and operators (Spark, KubeRay, Knative, the Kubeflow training operator),
+/// the CRDs, the executor, the samples, and each TaskAction's phase timeline as it happens.
+/// Ctrl-C stops it all.
 struct DevCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "dev", abstract: "Run a sandbox, the executor and the samples, printing phase timelines.")
 
@@ -41,7 +42,7 @@ struct DevCommand: AsyncParsableCommand {
         let client = try KubernetesClient(configuration: sandbox.clientConfiguration())
         _ = try await client.create(ResourceType.customResourceDefinitions, TaskActionSchema.crd)
         _ = try await client.create(ResourceType.customResourceDefinitions, AppSchema.crd)
-        say("crd        taskactions.flyte.org and apps.flyte.org installed; sparkapplications, rayjobs, pytorchjobs and Knative Serving with their simulated operators")
+        say("crd        taskactions.flyte.org and apps.flyte.org installed; sparkapplications, rayjobs, pytorchjobs, tfjobs, mpijobs and Knative Serving with their simulated operators")
 
         let manager = Manager(client: client, options: ManagerOptions(metricsBindAddress: "127.0.0.1:0", healthProbeBindAddress: "127.0.0.1:0"))
         _ = Executor(manager: manager, config: ExecutorConfig(), plugins: ExecutorCLI.plugins)
@@ -79,6 +80,12 @@ struct DevCommand: AsyncParsableCommand {
         await sandbox.shutdown()
     }
 
+    /// `text` padded to `width`, never cut: a long name shifts its line rather than losing its
+    /// end (`sample-run-tensorflow` is not `sample-run-tenso`).
+    static func column(_ text: String, _ width: Int) -> String {
+        text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
+    }
+
     static func oneLine(_ text: String) -> String {
         text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty && $0 != "." }.joined(separator: " ")
     }
@@ -104,7 +111,7 @@ struct DevCommand: AsyncParsableCommand {
                         let at = entry.occurredAt.split(separator: "T").last.map { String($0.prefix(8)) } ?? entry.occurredAt
                         let state = entry.substate.map { "\(entry.phase)/\($0)" } ?? entry.phase
                         let url = entry.phase == "ACTIVE" ? app.status?.url.map { "  \($0)" } ?? "" : ""
-                        say("\(at)  app \(name.padding(toLength: 12, withPad: " ", startingAt: 0)) \(state.padding(toLength: 26, withPad: " ", startingAt: 0)) \(Self.oneLine(entry.message ?? ""))\(url)")
+                        say("\(at)  app \(Self.column(name, 12)) \(state.padding(toLength: 26, withPad: " ", startingAt: 0)) \(Self.oneLine(entry.message ?? ""))\(url)")
                     }
                     printed[name] = max(seen, history.count)
                 }
@@ -129,13 +136,13 @@ struct DevCommand: AsyncParsableCommand {
                     for entry in history.dropFirst(seen) {
                         // occurredAt has second precision: print its time of day.
                         let at = entry.occurredAt.split(separator: "T").last.map { String($0.prefix(8)) } ?? entry.occurredAt
-                        say("\(at)  \(name.padding(toLength: 16, withPad: " ", startingAt: 0)) attempt \(action.status?.attempt ?? 1)  \(entry.phase.padding(toLength: 17, withPad: " ", startingAt: 0)) \(Self.oneLine(entry.message ?? ""))")
+                        say("\(at)  \(Self.column(name, 16)) attempt \(action.status?.attempt ?? 1)  \(entry.phase.padding(toLength: 17, withPad: " ", startingAt: 0)) \(Self.oneLine(entry.message ?? ""))")
                     }
                     printed[name] = max(seen, history.count)
                     if let done = action.status?.condition(.succeeded) ?? action.status?.condition(.failed), done.status == "True", !reported.contains(name) {
                         reported.insert(name)
                         let error = action.status?.errorState.map { " [\($0.code ?? "")] \($0.message ?? "")" } ?? ""
-                        say("          \(name.padding(toLength: 16, withPad: " ", startingAt: 0)) \(done.type)=\(done.reason) \(Self.oneLine(error))")
+                        say("          \(Self.column(name, 16)) \(done.type)=\(done.reason) \(Self.oneLine(error))")
                     }
                 }
             } catch {

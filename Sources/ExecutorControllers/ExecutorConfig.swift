@@ -32,7 +32,7 @@ public struct ExecutorConfig: Codable, Sendable, Hashable {
     public var spark = SparkConfig()
     /// Settings of the Ray plugin.
     public var ray = RayConfig()
-    /// Settings of the Kubeflow plugins (PyTorch): Flyte's `plugins.kf-operator`.
+    /// Settings of the Kubeflow plugins (PyTorch, TensorFlow, MPI): Flyte's `plugins.kf-operator`.
     public var kfOperator = KubeflowConfig()
     /// Settings of the App controller.
     public var apps = AppsConfig()

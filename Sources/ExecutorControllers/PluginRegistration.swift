@@ -28,13 +28,16 @@ public struct PluginRegistration: Sendable {
     }
 
     /// The plugins this executor ships: the Pod plugin (`container`, `python`, `raw-container`,
-    /// `sidecar`), registered as the default, and the Spark, Ray and PyTorch (Kubeflow) plugins.
+    /// `sidecar`), registered as the default, and the Spark, Ray and Kubeflow (PyTorch,
+    /// TensorFlow, MPI) plugins: the task types Flyte v2's executor registers.
     public static var builtIn: [PluginRegistration] {
         [
             .plugin(isDefault: true) { PodPlugin(config: $0.plugins) },
             .plugin { SparkPlugin(config: $0.plugins, spark: $0.spark) },
             .plugin { RayPlugin(config: $0.plugins, ray: $0.ray) },
             .plugin { PyTorchPlugin(config: $0.plugins, kubeflow: $0.kfOperator) },
+            .plugin { TensorFlowPlugin(config: $0.plugins, kubeflow: $0.kfOperator) },
+            .plugin { MPIPlugin(config: $0.plugins, kubeflow: $0.kfOperator) },
         ]
     }
 

@@ -20,10 +20,10 @@ import Synchronization
 /// webhook's validation and defaults (it only stamps `serving.knative.dev/creator`), traffic
 /// splits, tags, domain mappings and the activator.
 final class SimulatedKnative: Sendable {
-    enum KService: OperatedKind { static let resourceType = ResourceType(group: "serving.knative.dev", version: "v1", kind: "Service", plural: "services", namespaced: true) }
-    enum Configuration: OperatedKind { static let resourceType = ResourceType(group: "serving.knative.dev", version: "v1", kind: "Configuration", plural: "configurations", namespaced: true) }
-    enum Revision: OperatedKind { static let resourceType = ResourceType(group: "serving.knative.dev", version: "v1", kind: "Revision", plural: "revisions", namespaced: true) }
-    enum Route: OperatedKind { static let resourceType = ResourceType(group: "serving.knative.dev", version: "v1", kind: "Route", plural: "routes", namespaced: true) }
+    enum KService: CustomObjectKind { static let resourceType = ResourceType(group: "serving.knative.dev", version: "v1", kind: "Service", plural: "services", namespaced: true) }
+    enum Configuration: CustomObjectKind { static let resourceType = ResourceType(group: "serving.knative.dev", version: "v1", kind: "Configuration", plural: "configurations", namespaced: true) }
+    enum Revision: CustomObjectKind { static let resourceType = ResourceType(group: "serving.knative.dev", version: "v1", kind: "Revision", plural: "revisions", namespaced: true) }
+    enum Route: CustomObjectKind { static let resourceType = ResourceType(group: "serving.knative.dev", version: "v1", kind: "Route", plural: "routes", namespaced: true) }
 
     static let serviceLabel = "serving.knative.dev/service"
     static let revisionLabel = "serving.knative.dev/revision"
@@ -45,8 +45,8 @@ final class SimulatedKnative: Sendable {
 
     func run() async {
         await withDiscardingTaskGroup { group in
-            group.addTask { await WatchLoop.run(self.client, OperatedObject<KService>.self) { event in self.enqueue(event.object?.metadata, name: event.object?.metadata.name) } }
-            group.addTask { await WatchLoop.run(self.client, OperatedObject<Revision>.self, labelSelector: Self.serviceLabel) { event in self.enqueue(event.object?.metadata, name: event.object?.metadata.labels?[Self.serviceLabel]) } }
+            group.addTask { await WatchLoop.run(self.client, CustomObject<KService>.self) { event in self.enqueue(event.object?.metadata, name: event.object?.metadata.name) } }
+            group.addTask { await WatchLoop.run(self.client, CustomObject<Revision>.self, labelSelector: Self.serviceLabel) { event in self.enqueue(event.object?.metadata, name: event.object?.metadata.labels?[Self.serviceLabel]) } }
             group.addTask { await WatchLoop.run(self.client, Pod.self, labelSelector: Self.serviceLabel) { event in self.enqueue(event.object?.metadata, name: event.object?.metadata.labels?[Self.serviceLabel]) } }
             group.addTask {
                 await withTaskCancellationHandler {
@@ -82,9 +82,9 @@ final class SimulatedKnative: Sendable {
     private func reconcile(_ key: String) async -> Bool {
         let parts = key.split(separator: "/", maxSplits: 1).map(String.init)
         let (namespace, name) = (parts[0], parts[1])
-        let service: OperatedObject<KService>
+        let service: CustomObject<KService>
         do {
-            service = try await client.get(OperatedObject<KService>.self, name: name, namespace: namespace)
+            service = try await client.get(CustomObject<KService>.self, name: name, namespace: namespace)
         } catch let error as KubeAPIError where error.isNotFound {
             return true
         } catch {
@@ -104,7 +104,7 @@ final class SimulatedKnative: Sendable {
             let latestName = "\(name)-\(String(format: "%05d", generation))"
             try await ensureRevision(latestName, configuration: configuration, template: template)
 
-            let revisions = try await client.list(OperatedObject<Revision>.self, namespace: namespace, options: ListOptions(labelSelector: "\(Self.serviceLabel)=\(name)")).items
+            let revisions = try await client.list(CustomObject<Revision>.self, namespace: namespace, options: ListOptions(labelSelector: "\(Self.serviceLabel)=\(name)")).items
             let pods = try await client.list(Pod.self, namespace: namespace, options: ListOptions(labelSelector: "\(Self.serviceLabel)=\(name)")).items
             guard let latest = revisions.first(where: { $0.metadata.name == latestName }) else { return false }
             let latestReady = try await scale(latest, pods: pods, retiring: false)
@@ -125,11 +125,11 @@ final class SimulatedKnative: Sendable {
         }
     }
 
-    private func ensureConfiguration(_ service: OperatedObject<KService>, template: JSONValue) async throws -> OperatedObject<Configuration> {
+    private func ensureConfiguration(_ service: CustomObject<KService>, template: JSONValue) async throws -> CustomObject<Configuration> {
         let name = service.metadata.name ?? ""
         let namespace = service.metadata.namespace
         do {
-            var configuration = try await client.get(OperatedObject<Configuration>.self, name: name, namespace: namespace)
+            var configuration = try await client.get(CustomObject<Configuration>.self, name: name, namespace: namespace)
             if configuration.spec?["template"] != template {
                 configuration.spec = ["template": template]
                 configuration = try await client.update(configuration)
@@ -145,11 +145,11 @@ final class SimulatedKnative: Sendable {
                              "ownerReferences": [SimulatedOperators.owner(KService.resourceType, service.metadata)]],
                 "spec": ["template": template],
             ]
-            return try JSONValueDecoder().decode(OperatedObject<Configuration>.self, from: try await client.create(Configuration.resourceType, object))
+            return try JSONValueDecoder().decode(CustomObject<Configuration>.self, from: try await client.create(Configuration.resourceType, object))
         }
     }
 
-    private func ensureRevision(_ name: String, configuration: OperatedObject<Configuration>, template: JSONValue) async throws {
+    private func ensureRevision(_ name: String, configuration: CustomObject<Configuration>, template: JSONValue) async throws {
         let namespace = configuration.metadata.namespace
         do {
             _ = try await client.get(Revision.resourceType, name: name, namespace: namespace)
@@ -172,7 +172,7 @@ final class SimulatedKnative: Sendable {
 
     /// How many pods a revision wants: initial-scale (1) raised to min-scale and capped by
     /// max-scale; min-scale once it went idle.
-    private func desiredScale(_ revision: OperatedObject<Revision>) -> Int {
+    private func desiredScale(_ revision: CustomObject<Revision>) -> Int {
         let annotations = revision.metadata.annotations ?? [:]
         let minimum = annotations["autoscaling.knative.dev/min-scale"].flatMap(Int.init) ?? 0
         let maximum = annotations["autoscaling.knative.dev/max-scale"].flatMap(Int.init) ?? 0
@@ -185,7 +185,7 @@ final class SimulatedKnative: Sendable {
 
     /// Creates or deletes the revision's pods to its scale (zero when `retiring`), writes its
     /// status, and says whether it is ready.
-    private func scale(_ revision: OperatedObject<Revision>, pods: [Pod], retiring: Bool) async throws -> Bool {
+    private func scale(_ revision: CustomObject<Revision>, pods: [Pod], retiring: Bool) async throws -> Bool {
         let name = revision.metadata.name ?? ""
         let namespace = revision.metadata.namespace
         let mine = pods.filter { $0.metadata.labels?[Self.revisionLabel] == name && $0.metadata.deletionTimestamp == nil }
@@ -220,7 +220,7 @@ final class SimulatedKnative: Sendable {
     }
 
     /// After `SANDBOX_IDLE_AFTER` seconds, a ready revision with min-scale 0 goes to zero.
-    private func scheduleIdle(_ revision: OperatedObject<Revision>) {
+    private func scheduleIdle(_ revision: CustomObject<Revision>) {
         let env = SimulatedOperators.environment(["spec": revision.spec ?? [:]])
         guard let seconds = env["SANDBOX_IDLE_AFTER"].flatMap(Double.init), let uid = revision.metadata.uid,
             (revision.metadata.annotations?["autoscaling.knative.dev/min-scale"].flatMap(Int.init) ?? 0) == 0
@@ -237,7 +237,7 @@ final class SimulatedKnative: Sendable {
         }
     }
 
-    private func createPod(_ revision: OperatedObject<Revision>) async throws {
+    private func createPod(_ revision: CustomObject<Revision>) async throws {
         let name = revision.metadata.name ?? ""
         var labels = revision.metadata.labels ?? [:]
         labels[Self.revisionLabel] = name
@@ -275,7 +275,7 @@ final class SimulatedKnative: Sendable {
         _ = try await client.create(Pod.resourceType, pod)
     }
 
-    private func writeStatuses(_ service: OperatedObject<KService>, configuration: OperatedObject<Configuration>, latestName: String, latestReady: Bool, readyName: String?) async throws {
+    private func writeStatuses(_ service: CustomObject<KService>, configuration: CustomObject<Configuration>, latestName: String, latestReady: Bool, readyName: String?) async throws {
         let name = service.metadata.name ?? ""
         let namespace = service.metadata.namespace ?? "default"
         let configurationReady = latestReady ? "True" : "Unknown"
@@ -319,10 +319,10 @@ final class SimulatedKnative: Sendable {
         try await writeStatus(KService.resourceType, service.metadata, old: service.status, status)
     }
 
-    private func ensureRoute(_ service: OperatedObject<KService>) async throws -> OperatedObject<Route> {
+    private func ensureRoute(_ service: CustomObject<KService>) async throws -> CustomObject<Route> {
         let name = service.metadata.name ?? ""
         do {
-            return try await client.get(OperatedObject<Route>.self, name: name, namespace: service.metadata.namespace)
+            return try await client.get(CustomObject<Route>.self, name: name, namespace: service.metadata.namespace)
         } catch let error as KubeAPIError where error.isNotFound {
             let object: JSONValue = [
                 "apiVersion": "serving.knative.dev/v1", "kind": "Route",
@@ -330,7 +330,7 @@ final class SimulatedKnative: Sendable {
                              "ownerReferences": [SimulatedOperators.owner(KService.resourceType, service.metadata)]],
                 "spec": ["traffic": [["configurationName": .string(name), "latestRevision": true, "percent": 100]]],
             ]
-            return try JSONValueDecoder().decode(OperatedObject<Route>.self, from: try await client.create(Route.resourceType, object))
+            return try JSONValueDecoder().decode(CustomObject<Route>.self, from: try await client.create(Route.resourceType, object))
         }
     }
 

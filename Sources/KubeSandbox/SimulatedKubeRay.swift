@@ -6,9 +6,9 @@ import Synchronization
 /// head Pod `<cluster>-head` (labelled as KubeRay labels it, owned by the job); Running once
 /// the head runs; Complete or Failed when the entrypoint ends. No RayCluster object or worker
 /// Pods are made. See ``SimulatedOperators`` for the knobs.
-final class SimulatedKubeRay: Sendable, OperatedKind {
+final class SimulatedKubeRay: Sendable, CustomObjectKind {
     static let resourceType = ResourceType(group: "ray.io", version: "v1", kind: "RayJob", plural: "rayjobs", namespaced: true)
-    typealias Job = OperatedObject<SimulatedKubeRay>
+    typealias Job = CustomObject<SimulatedKubeRay>
     static let headSelector = "ray.io/node-type=head,ray.io/is-ray-node=yes"
     /// Head outcomes that are the Pod's own failure; any other leaves the head running.
     static let podFailures: Set<String> = ["image-pull-backoff", "invalid-image", "fail", "oom"]

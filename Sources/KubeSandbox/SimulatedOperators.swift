@@ -5,7 +5,7 @@ import Synchronization
 
 /// Stand-ins for the operators whose custom resources the executor creates: the Kubeflow
 /// Spark operator (SparkApplications), KubeRay (RayJobs), Knative Serving (Services) and the
-/// Kubeflow training operator (PyTorchJobs).
+/// Kubeflow training operator (PyTorchJobs, TFJobs, MPIJobs).
 /// Like the real ones they act only through the API: they watch their kind, create the
 /// driver, head or revision Pods (which the ``SimulatedKubelet`` then runs), and write the
 /// status the real operator writes. Knative's own knobs are in ``SimulatedKnative``.
@@ -23,7 +23,7 @@ import Synchronization
 public final class SimulatedOperators: Sendable {
     /// The operators there are.
     public enum Kind: String, Sendable, CaseIterable {
-        case spark, ray, knative, pytorch
+        case spark, ray, knative, pytorch, tensorflow, mpi
 
         /// The CRD files in ``crdDirectory`` the operator's kinds are defined by, the kind the
         /// executor creates first.
@@ -33,6 +33,8 @@ public final class SimulatedOperators: Sendable {
             case .ray: ["ray.io_rayjobs.yaml"]
             case .knative: ["serving.knative.dev_services.yaml", "serving.knative.dev_configurations.yaml", "serving.knative.dev_revisions.yaml", "serving.knative.dev_routes.yaml"]
             case .pytorch: ["kubeflow.org_pytorchjobs.yaml"]
+            case .tensorflow: ["kubeflow.org_tfjobs.yaml"]
+            case .mpi: ["kubeflow.org_mpijobs.yaml"]
             }
         }
     }
@@ -109,7 +111,13 @@ public final class SimulatedOperators: Sendable {
                 let knative = SimulatedKnative(client: client)
                 started.append(Task { await knative.run() })
             case .pytorch:
-                let training = SimulatedTrainingOperator(client: client)
+                let training = SimulatedTrainingOperator<SimulatedPyTorch>(client: client)
+                started.append(Task { await training.run() })
+            case .tensorflow:
+                let training = SimulatedTrainingOperator<SimulatedTensorFlow>(client: client)
+                started.append(Task { await training.run() })
+            case .mpi:
+                let training = SimulatedTrainingOperator<SimulatedMPI>(client: client)
                 started.append(Task { await training.run() })
             }
         }
@@ -157,19 +165,4 @@ public final class SimulatedOperators: Sendable {
     static func randomSuffix(_ count: Int) -> String {
         String((0..<count).map { _ in "bcdfghjklmnpqrstvwxz2456789".randomElement() ?? "x" })
     }
-}
-
-/// A kind a simulated operator follows.
-protocol OperatedKind: Sendable {
-    static var resourceType: ResourceType { get }
-}
-
-/// An object of an operated kind as its operator reads it: metadata, and spec and status as JSON.
-struct OperatedObject<Kind: OperatedKind>: KubernetesObject {
-    static var resourceType: ResourceType { Kind.resourceType }
-    var apiVersion: String?
-    var kind: String?
-    var metadata: ObjectMeta
-    var spec: JSONValue?
-    var status: JSONValue?
 }

@@ -6,9 +6,9 @@ import Synchronization
 /// a driver Pod `<app>-driver` (labelled as the operator labels it, owned by the
 /// application), RUNNING while the driver runs and COMPLETED or FAILED when it ends; or
 /// SUBMISSION_FAILED without a driver. See ``SimulatedOperators`` for the knobs.
-final class SimulatedSparkOperator: Sendable, OperatedKind {
+final class SimulatedSparkOperator: Sendable, CustomObjectKind {
     static let resourceType = ResourceType(group: "sparkoperator.k8s.io", version: "v1beta2", kind: "SparkApplication", plural: "sparkapplications", namespaced: true)
-    typealias Application = OperatedObject<SimulatedSparkOperator>
+    typealias Application = CustomObject<SimulatedSparkOperator>
     static let driverSelector = "spark-role=driver,sparkoperator.k8s.io/launched-by-spark-operator=true"
 
     let client: KubernetesClient

@@ -67,28 +67,29 @@ struct ConformanceTests {
             crds: [try! SimulatedOperators.crd(.ray)])
     }
 
-    static var pytorchFixtures: ConformanceFixtures<PyTorchJob> {
-        let template = try! Flyteidl2_Core_TaskTemplate(serializedBytes: Fixtures.pluginTemplate(type: "pytorch", env: [:], retries: 0, custom: #"{"workers": 2}"#))
+    /// A Kubeflow plugin's fixtures: its job's conditions as the training operator writes them.
+    static func kubeflowFixtures<Kind: KubeflowJobKind>(_: Kind.Type, custom: String, replicas: JSONValue, operator: SimulatedOperators.Kind) -> ConformanceFixtures<CustomObject<Kind>> {
+        let template = try! Flyteidl2_Core_TaskTemplate(serializedBytes: Fixtures.pluginTemplate(type: Kind.framework, env: [:], retries: 0, custom: custom))
         func condition(_ type: String, _ second: Int) -> JSONValue {
-            ["type": .string(type), "status": "True", "reason": .string("PyTorchJob\(type)"), "message": "m", "lastTransitionTime": .string("2026-11-29T10:0\(second):00Z")]
+            ["type": .string(type), "status": "True", "reason": .string("\(Kind.resourceType.kind)\(type)"), "message": "m", "lastTransitionTime": .string("2026-11-29T10:0\(second):00Z")]
         }
-        func job(_ conditions: [JSONValue], _ extra: JSONValue = [:]) -> PyTorchJob {
+        func job(_ conditions: [JSONValue], _ extra: JSONValue = [:]) -> CustomObject<Kind> {
             var s: JSONValue = ["conditions": .array(conditions), "startTime": "2026-11-29T10:00:00Z"]
             for (k, v) in extra.objectValue ?? [:] { s[k] = v }
-            return PyTorchJob(metadata: ObjectMeta(name: "j"), spec: ["pytorchReplicaSpecs": ["Master": ["replicas": 1], "Worker": ["replicas": 2]]], status: s)
+            return CustomObject<Kind>(metadata: ObjectMeta(name: "j"), spec: [Kind.replicaSpecsField: replicas], status: s)
         }
         return ConformanceFixtures(
-            template: template, taskType: "pytorch",
+            template: template, taskType: Kind.framework,
             states: ["Created": job([condition("Created", 0)]), "Running": job([condition("Created", 0), condition("Running", 1)]),
                      "Succeeded": job([condition("Created", 0), condition("Succeeded", 5)], ["completionTime": .string(finished)]),
                      "Failed": job([condition("Created", 0), condition("Failed", 5)], ["completionTime": .string(finished)])],
             sequence: [["conditions": [condition("Created", 0)], "startTime": "2026-11-29T10:00:00Z"],
                        ["conditions": [condition("Created", 0), condition("Running", 1)]],
                        ["conditions": [condition("Created", 0), condition("Succeeded", 5)], "completionTime": .string(finished)]],
-            crds: [try! SimulatedOperators.crd(.pytorch)])
+            crds: [try! SimulatedOperators.crd(`operator`)])
     }
 
-    @Test("the Pod, Spark, Ray and PyTorch plugins pass every rule of the kit")
+    @Test("the Pod, Spark, Ray, PyTorch, TensorFlow and MPI plugins pass every rule of the kit")
     func builtInsConform() async throws {
         let spark = SparkPlugin()
         spark.assumeTemplateSupport(true)
@@ -98,8 +99,12 @@ struct ConformanceTests {
         #expect(sparkViolations.isEmpty, "\(sparkViolations)")
         let ray = try await PluginConformance.check(RayPlugin(), Self.rayFixtures)
         #expect(ray.isEmpty, "\(ray)")
-        let pytorch = try await PluginConformance.check(PyTorchPlugin(), Self.pytorchFixtures)
+        let pytorch = try await PluginConformance.check(PyTorchPlugin(), Self.kubeflowFixtures(PyTorchJobKind.self, custom: #"{"workers": 2}"#, replicas: ["Master": ["replicas": 1], "Worker": ["replicas": 2]], operator: .pytorch))
         #expect(pytorch.isEmpty, "\(pytorch)")
+        let tensorflow = try await PluginConformance.check(TensorFlowPlugin(), Self.kubeflowFixtures(TFJobKind.self, custom: #"{"workers": 2, "psReplicas": 1}"#, replicas: ["PS": ["replicas": 1], "Worker": ["replicas": 2]], operator: .tensorflow))
+        #expect(tensorflow.isEmpty, "\(tensorflow)")
+        let mpi = try await PluginConformance.check(MPIPlugin(), Self.kubeflowFixtures(MPIJobKind.self, custom: #"{"numWorkers": 2}"#, replicas: ["Launcher": ["replicas": 1], "Worker": ["replicas": 2]], operator: .mpi))
+        #expect(mpi.isEmpty, "\(mpi)")
     }
 
     @Test("the kit fails a plugin broken against each rule, naming that rule", arguments: BrokenPodPlugin.Flaw.allCases)

@@ -1,52 +1,37 @@
-import Foundation
 import KubeClient
 
-/// A Knative Serving `Service` (`serving.knative.dev/v1`, a "KService"): what an App becomes.
-/// Spec and status stay JSON, as Knative's CRD defines them.
-public struct KnativeService: KubernetesObject, Hashable {
+/// The Knative Serving `Service` kind (`serving.knative.dev/v1`, a "KService"): what an App
+/// becomes.
+public enum KnativeServiceKind: CustomObjectKind {
     public static let resourceType = ResourceType(group: "serving.knative.dev", version: "v1", kind: "Service", plural: "services", namespaced: true)
+}
 
-    public var apiVersion: String? = "serving.knative.dev/v1"
-    public var kind: String? = "Service"
-    public var metadata: ObjectMeta
-    public var spec: JSONValue?
-    public var status: JSONValue?
+/// A Knative Service. Spec and status stay JSON, as Knative's CRD defines them.
+public typealias KnativeService = CustomObject<KnativeServiceKind>
 
-    public init(metadata: ObjectMeta = ObjectMeta(), spec: JSONValue? = nil, status: JSONValue? = nil) {
-        self.metadata = metadata
-        self.spec = spec
-        self.status = status
-    }
-
+extension KnativeService {
     /// `status.conditions[]` whose `type` is `type`.
     public func condition(_ type: String) -> JSONValue? {
-        status?["conditions"]?.arrayValue?.first { $0["type"]?.stringValue == type }
+        conditions.first { $0["type"]?.stringValue == type }
     }
 
     public var latestReadyRevisionName: String? { status?["latestReadyRevisionName"]?.stringValue }
     public var latestCreatedRevisionName: String? { status?["latestCreatedRevisionName"]?.stringValue }
 }
 
-/// A Knative `Revision`: one immutable snapshot of a Service's template, whose
-/// `status.actualReplicas` says how many pods serve it.
-public struct KnativeRevision: KubernetesObject, Hashable {
+/// The Knative `Revision` kind: one immutable snapshot of a Service's template.
+public enum KnativeRevisionKind: CustomObjectKind {
     public static let resourceType = ResourceType(group: "serving.knative.dev", version: "v1", kind: "Revision", plural: "revisions", namespaced: true)
+}
 
-    public var apiVersion: String? = "serving.knative.dev/v1"
-    public var kind: String? = "Revision"
-    public var metadata: ObjectMeta
-    public var spec: JSONValue?
-    public var status: JSONValue?
+/// A Knative Revision, whose `status.actualReplicas` says how many pods serve it.
+public typealias KnativeRevision = CustomObject<KnativeRevisionKind>
 
-    public init(metadata: ObjectMeta = ObjectMeta(), spec: JSONValue? = nil, status: JSONValue? = nil) {
-        self.metadata = metadata
-        self.spec = spec
-        self.status = status
-    }
-
+extension KnativeRevision {
     public var actualReplicas: Int? { status?["actualReplicas"]?.intValue.map { Int($0) } }
 
-    /// Knative's labels: the Service a Revision (and its pods) belongs to.
-    public static let serviceLabel = "serving.knative.dev/service"
-    public static let revisionLabel = "serving.knative.dev/revision"
+    /// Knative's labels: the Service a Revision (and its pods) belongs to. (Computed: a generic
+    /// type's extension holds no stored statics.)
+    public static var serviceLabel: String { "serving.knative.dev/service" }
+    public static var revisionLabel: String { "serving.knative.dev/revision" }
 }

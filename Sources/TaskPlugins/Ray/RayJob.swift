@@ -1,23 +1,14 @@
-import Foundation
 import KubeClient
 
-/// A `ray.io/v1` RayJob with its embedded cluster: the Ray plugin's child. Spec and status
-/// stay JSON, as KubeRay's CRD defines them (`shared/fixtures`).
-public struct RayJob: KubernetesObject, Hashable {
+/// The `ray.io/v1` RayJob kind: the Ray plugin's child, a job with its embedded cluster.
+public enum RayJobKind: CustomObjectKind {
     public static let resourceType = ResourceType(group: "ray.io", version: "v1", kind: "RayJob", plural: "rayjobs", namespaced: true)
+}
 
-    public var apiVersion: String? = "ray.io/v1"
-    public var kind: String? = "RayJob"
-    public var metadata: ObjectMeta
-    public var spec: JSONValue?
-    public var status: JSONValue?
+/// A RayJob. Spec and status stay JSON, as KubeRay's CRD defines them (`shared/fixtures`).
+public typealias RayJob = CustomObject<RayJobKind>
 
-    public init(metadata: ObjectMeta = ObjectMeta(), spec: JSONValue? = nil, status: JSONValue? = nil) {
-        self.metadata = metadata
-        self.spec = spec
-        self.status = status
-    }
-
+extension RayJob {
     /// `status.jobDeploymentStatus`: Initializing, Running, Complete, Failed, …
     public var deploymentStatus: String? { status?["jobDeploymentStatus"]?.stringValue }
 }

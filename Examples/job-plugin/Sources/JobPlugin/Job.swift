@@ -1,23 +1,16 @@
 import KubeClient
 
-/// A `batch/v1` Job: the child of `k8s_job` tasks. Only what the plugin reads is typed.
-public struct Job: KubernetesObject, Hashable {
+/// The `batch/v1` Job kind: the child of `k8s_job` tasks.
+public enum JobKind: CustomObjectKind {
     public static let resourceType = ResourceType(group: "batch", version: "v1", kind: "Job", plural: "jobs", namespaced: true)
+}
 
-    public var apiVersion: String? = "batch/v1"
-    public var kind: String? = "Job"
-    public var metadata: ObjectMeta
-    public var spec: JSONValue?
-    public var status: JSONValue?
+/// A Job. Only what the plugin reads is typed; spec and status stay JSON.
+public typealias Job = CustomObject<JobKind>
 
-    public init(metadata: ObjectMeta = ObjectMeta(), spec: JSONValue? = nil, status: JSONValue? = nil) {
-        self.metadata = metadata
-        self.spec = spec
-        self.status = status
-    }
-
+extension Job {
     /// The status of condition `type` (`Complete`, `Failed`, `Suspended`), if the Job has it.
     public func condition(_ type: String) -> JSONValue? {
-        status?["conditions"]?.arrayValue?.first { $0["type"] == .string(type) && $0["status"] == "True" }
+        conditions.first { $0["type"] == .string(type) && $0["status"] == "True" }
     }
 }
