@@ -34,6 +34,8 @@ public struct ExecutorConfig: Codable, Sendable, Hashable {
     public var ray = RayConfig()
     /// Settings of the Kubeflow plugins (PyTorch, TensorFlow, MPI): Flyte's `plugins.kf-operator`.
     public var kfOperator = KubeflowConfig()
+    /// Settings of the Dask plugin: Flyte's `plugins.dask`.
+    public var dask = DaskConfig()
     /// Settings of the App controller.
     public var apps = AppsConfig()
     /// Flyte's events service; without a URL, ActionEvents are logged at debug level.
@@ -98,6 +100,7 @@ public struct ExecutorConfig: Codable, Sendable, Hashable {
         case spark
         case ray
         case kfOperator = "kf-operator"
+        case dask
         case apps
         case events
         case cluster
@@ -124,6 +127,7 @@ public struct ExecutorConfig: Codable, Sendable, Hashable {
         spark = try c.decodeIfPresent(SparkConfig.self, forKey: .spark) ?? SparkConfig()
         ray = try c.decodeIfPresent(RayConfig.self, forKey: .ray) ?? RayConfig()
         kfOperator = try c.decodeIfPresent(KubeflowConfig.self, forKey: .kfOperator) ?? KubeflowConfig()
+        dask = try c.decodeIfPresent(DaskConfig.self, forKey: .dask) ?? DaskConfig()
         apps = try c.decodeIfPresent(AppsConfig.self, forKey: .apps) ?? AppsConfig()
         events = try c.decodeIfPresent(EventsConfig.self, forKey: .events) ?? EventsConfig()
         cluster = try c.decodeIfPresent(String.self, forKey: .cluster) ?? ""

@@ -28,8 +28,9 @@ public struct PluginRegistration: Sendable {
     }
 
     /// The plugins this executor ships: the Pod plugin (`container`, `python`, `raw-container`,
-    /// `sidecar`), registered as the default, and the Spark, Ray and Kubeflow (PyTorch,
-    /// TensorFlow, MPI) plugins: the task types Flyte v2's executor registers.
+    /// `sidecar`), registered as the default, and the Spark, Ray, Kubeflow (PyTorch,
+    /// TensorFlow, MPI) and Dask plugins: the Kubernetes task types Flyte v2's executor
+    /// registers.
     public static var builtIn: [PluginRegistration] {
         [
             .plugin(isDefault: true) { PodPlugin(config: $0.plugins) },
@@ -38,6 +39,7 @@ public struct PluginRegistration: Sendable {
             .plugin { PyTorchPlugin(config: $0.plugins, kubeflow: $0.kfOperator) },
             .plugin { TensorFlowPlugin(config: $0.plugins, kubeflow: $0.kfOperator) },
             .plugin { MPIPlugin(config: $0.plugins, kubeflow: $0.kfOperator) },
+            .plugin { DaskPlugin(config: $0.plugins, dask: $0.dask) },
         ]
     }
 

@@ -5,7 +5,7 @@ import Synchronization
 
 /// Stand-ins for the operators whose custom resources the executor creates: the Kubeflow
 /// Spark operator (SparkApplications), KubeRay (RayJobs), Knative Serving (Services) and the
-/// Kubeflow training operator (PyTorchJobs, TFJobs, MPIJobs).
+/// Kubeflow training operator (PyTorchJobs, TFJobs, MPIJobs) and the Dask operator (DaskJobs).
 /// Like the real ones they act only through the API: they watch their kind, create the
 /// driver, head or revision Pods (which the ``SimulatedKubelet`` then runs), and write the
 /// status the real operator writes. Knative's own knobs are in ``SimulatedKnative``.
@@ -23,7 +23,7 @@ import Synchronization
 public final class SimulatedOperators: Sendable {
     /// The operators there are.
     public enum Kind: String, Sendable, CaseIterable {
-        case spark, ray, knative, pytorch, tensorflow, mpi
+        case spark, ray, knative, pytorch, tensorflow, mpi, dask
 
         /// The CRD files in ``crdDirectory`` the operator's kinds are defined by, the kind the
         /// executor creates first.
@@ -35,6 +35,7 @@ public final class SimulatedOperators: Sendable {
             case .pytorch: ["kubeflow.org_pytorchjobs.yaml"]
             case .tensorflow: ["kubeflow.org_tfjobs.yaml"]
             case .mpi: ["kubeflow.org_mpijobs.yaml"]
+            case .dask: ["kubernetes.dask.org_daskjobs.yaml"]
             }
         }
     }
@@ -119,6 +120,9 @@ public final class SimulatedOperators: Sendable {
             case .mpi:
                 let training = SimulatedTrainingOperator<SimulatedMPI>(client: client)
                 started.append(Task { await training.run() })
+            case .dask:
+                let dask = SimulatedDaskOperator(client: client)
+                started.append(Task { await dask.run() })
             }
         }
         operators.tasks.withLock { $0 = started }

@@ -89,7 +89,23 @@ struct ConformanceTests {
             crds: [try! SimulatedOperators.crd(`operator`)])
     }
 
-    @Test("the Pod, Spark, Ray, PyTorch, TensorFlow and MPI plugins pass every rule of the kit")
+    static var daskFixtures: ConformanceFixtures<DaskJob> {
+        let template = try! Flyteidl2_Core_TaskTemplate(serializedBytes: Fixtures.pluginTemplate(type: "dask", env: [:], retries: 0, custom: #"{"workers": {"numberOfWorkers": 2}}"#))
+        func job(_ state: String, _ extra: JSONValue = [:]) -> DaskJob {
+            var s: JSONValue = ["jobStatus": .string(state), "clusterName": "j", "jobRunnerPodName": "j-runner"]
+            for (k, v) in extra.objectValue ?? [:] { s[k] = v }
+            return DaskJob(metadata: ObjectMeta(name: "j"), status: s)
+        }
+        return ConformanceFixtures(
+            template: template, taskType: "dask",
+            states: ["JobCreated": job("JobCreated"), "ClusterCreated": job("ClusterCreated"), "Running": job("Running", ["startTime": "2026-11-29T10:00:00Z"]),
+                     "Successful": job("Successful", ["endTime": .string(finished)]), "Failed": job("Failed", ["endTime": .string(finished)])],
+            sequence: [["jobStatus": "JobCreated"], ["jobStatus": "ClusterCreated", "clusterName": "conformance-e2e-0", "jobRunnerPodName": "conformance-e2e-0-runner"],
+                       ["jobStatus": "Running", "startTime": "2026-11-29T10:00:00Z"], ["jobStatus": "Successful", "endTime": .string(finished)]],
+            crds: [try! SimulatedOperators.crd(.dask)])
+    }
+
+    @Test("the Pod, Spark, Ray, PyTorch, TensorFlow, MPI and Dask plugins pass every rule of the kit")
     func builtInsConform() async throws {
         let spark = SparkPlugin()
         spark.assumeTemplateSupport(true)
@@ -105,6 +121,8 @@ struct ConformanceTests {
         #expect(tensorflow.isEmpty, "\(tensorflow)")
         let mpi = try await PluginConformance.check(MPIPlugin(), Self.kubeflowFixtures(MPIJobKind.self, custom: #"{"numWorkers": 2}"#, replicas: ["Launcher": ["replicas": 1], "Worker": ["replicas": 2]], operator: .mpi))
         #expect(mpi.isEmpty, "\(mpi)")
+        let dask = try await PluginConformance.check(DaskPlugin(), Self.daskFixtures)
+        #expect(dask.isEmpty, "\(dask)")
     }
 
     @Test("the kit fails a plugin broken against each rule, naming that rule", arguments: BrokenPodPlugin.Flaw.allCases)

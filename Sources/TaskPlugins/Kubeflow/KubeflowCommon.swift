@@ -223,14 +223,7 @@ enum KubeflowCommon {
             for (type, spec) in job.replicaSpecs {
                 replicas[type] = ["replicas": spec["replicas"] ?? 0]
             }
-            job.spec = [Kind.replicaSpecsField: replicas]
-            job.metadata.managedFields = nil
-            job.metadata.unknownFields = [:]
-            job.metadata.annotations = nil
-            guard let status = job.status else { return }
-            var kept: JSONValue = [:]
-            for key in ["conditions", "startTime", "completionTime"] { kept[key] = status[key] }
-            job.status = kept
+            job.trimForCache(spec: [Kind.replicaSpecsField: replicas], statusKeys: ["conditions", "startTime", "completionTime"])
         }
     }
 

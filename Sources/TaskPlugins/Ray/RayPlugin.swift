@@ -309,16 +309,7 @@ public struct RayPlugin: KubernetesTaskPlugin {
     /// Keeps what the phase and the links read: the deployment and job status, its reason and
     /// message, the cluster's name, the job's id, the dashboard's URL and the times.
     public var cacheTransform: (@Sendable (inout RayJob) -> Void)? {
-        { job in
-            job.spec = nil
-            job.metadata.managedFields = nil
-            job.metadata.unknownFields = [:]
-            job.metadata.annotations = nil
-            guard let status = job.status else { return }
-            var kept: JSONValue = [:]
-            for key in ["jobDeploymentStatus", "jobStatus", "rayClusterName", "jobId", "dashboardURL", "reason", "message", "startTime", "endTime"] { kept[key] = status[key] }
-            job.status = kept
-        }
+        { job in job.trimForCache(statusKeys: ["jobDeploymentStatus", "jobStatus", "rayClusterName", "jobId", "dashboardURL", "reason", "message", "startTime", "endTime"]) }
     }
 
     public var rbacRules: [PolicyRule] {

@@ -275,17 +275,11 @@ public struct SparkPlugin: KubernetesTaskPlugin {
     /// Keeps what the phase reads: the state, the driver, the application id and the times.
     public var cacheTransform: (@Sendable (inout SparkApplication) -> Void)? {
         { app in
-            app.spec = nil
-            app.metadata.managedFields = nil
-            app.metadata.unknownFields = [:]
-            app.metadata.annotations = nil
-            guard let status = app.status else { return }
-            var kept: JSONValue = [:]
-            for key in ["applicationState", "sparkApplicationId", "terminationTime", "lastSubmissionAttemptTime"] { kept[key] = status[key] }
-            if let driver = status["driverInfo"] {
-                kept["driverInfo"] = ["podName": driver["podName"] ?? .null, "webUIIngressAddress": driver["webUIIngressAddress"] ?? .null]
+            let driver = app.status?["driverInfo"]
+            app.trimForCache(statusKeys: ["applicationState", "sparkApplicationId", "terminationTime", "lastSubmissionAttemptTime"])
+            if let driver {
+                app.status?["driverInfo"] = ["podName": driver["podName"] ?? .null, "webUIIngressAddress": driver["webUIIngressAddress"] ?? .null]
             }
-            app.status = kept
         }
     }
 
