@@ -18,9 +18,7 @@ struct DaskPluginTests {
     }
 
     static func context(_ template: Flyteidl2_Core_TaskTemplate, config: PluginConfig = PluginConfig(), now: Date = Date(timeIntervalSince1970: 1_800_000_100)) throws -> TaskExecutionContext {
-        var action = Fixtures.taskAction("r1-dask", taskType: "dask", template: try template.serializedBytes())
-        action.metadata.uid = "uid-dask"
-        return TaskExecutionContext(taskAction: action, template: template, properties: PluginProperties(), config: config, now: now)
+        try Fixtures.pluginContext("r1-dask", template, config: config, now: now)
     }
 
     static func primary(_ spec: JSONValue?) -> JSONValue? { spec?["containers"]?[0] }

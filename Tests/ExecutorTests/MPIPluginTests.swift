@@ -19,9 +19,7 @@ struct MPIPluginTests {
     }
 
     static func context(_ template: Flyteidl2_Core_TaskTemplate, config: PluginConfig = PluginConfig(), now: Date = Date(timeIntervalSince1970: 1_800_000_100)) throws -> TaskExecutionContext {
-        var action = Fixtures.taskAction("r1-mpi", taskType: "mpi", template: try template.serializedBytes())
-        action.metadata.uid = "uid-mpi"
-        return TaskExecutionContext(taskAction: action, template: template, properties: PluginProperties(), config: config, now: now)
+        try Fixtures.pluginContext("r1-mpi", template, config: config, now: now)
     }
 
     static func container(_ job: MPIJob, _ type: String) -> JSONValue? {

@@ -19,9 +19,7 @@ struct PyTorchPluginTests {
     }
 
     static func context(_ template: Flyteidl2_Core_TaskTemplate, config: PluginConfig = PluginConfig(), now: Date = Date(timeIntervalSince1970: 1_800_000_100)) throws -> TaskExecutionContext {
-        var action = Fixtures.taskAction("r1-pt", taskType: "pytorch", template: try template.serializedBytes())
-        action.metadata.uid = "uid-pt"
-        return TaskExecutionContext(taskAction: action, template: template, properties: PluginProperties(), config: config, now: now)
+        try Fixtures.pluginContext("r1-pt", template, config: config, now: now)
     }
 
     @Test("version 0: a Master and `workers` Workers from the task's Pod, the container named pytorch, restart policy Never; an elastic config drops the Master")

@@ -65,6 +65,14 @@ enum Fixtures {
         pluginTemplate(type: "ray", env: env, retries: retries, custom: #"{"rayCluster":{"workerGroupSpec":[{"groupName":"workers","replicas":1,"minReplicas":1,"maxReplicas":2}]}}"#)
     }
 
+    /// The context of TaskAction `name`'s first attempt (uid `uid-<name>`) running `template`
+    /// as its task type, at `now`: what a plugin's unit tests build and read with.
+    static func pluginContext(_ name: String, _ template: Flyteidl2_Core_TaskTemplate, config: PluginConfig = PluginConfig(), now: Date = Date(timeIntervalSince1970: 1_800_000_100)) throws -> TaskExecutionContext {
+        var action = taskAction(name, taskType: template.type, template: try template.serializedBytes())
+        action.metadata.uid = "uid-\(name)"
+        return TaskExecutionContext(taskAction: action, template: template, properties: PluginProperties(), config: config, now: now)
+    }
+
     static func pluginTemplate(type: String, env: [String: String], retries: UInt32, custom: String) -> Data {
         var t = try! Flyteidl2_Core_TaskTemplate(serializedBytes: template(duration: 0.1, startup: 0.05, retries: retries))
         t.type = type

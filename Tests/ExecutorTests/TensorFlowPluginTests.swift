@@ -18,9 +18,7 @@ struct TensorFlowPluginTests {
     }
 
     static func context(_ template: Flyteidl2_Core_TaskTemplate, config: PluginConfig = PluginConfig(), now: Date = Date(timeIntervalSince1970: 1_800_000_100)) throws -> TaskExecutionContext {
-        var action = Fixtures.taskAction("r1-tf", taskType: "tensorflow", template: try template.serializedBytes())
-        action.metadata.uid = "uid-tf"
-        return TaskExecutionContext(taskAction: action, template: template, properties: PluginProperties(), config: config, now: now)
+        try Fixtures.pluginContext("r1-tf", template, config: config, now: now)
     }
 
     @Test("version 0: Worker, PS, Chief and Evaluator replicas by count (a kind with none left out), the container named tensorflow, restart policy Never, worker 0's template naming the child")
