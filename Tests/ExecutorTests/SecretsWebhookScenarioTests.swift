@@ -30,6 +30,45 @@ struct SecretsWebhookScenarioTests {
         return Fixtures.taskAction(name, template: try template.serializedBytes())
     }
 
+    @Test("imagePullSecrets.enabled: the image-pull Secret of the scope a secret is found at is copied into the Pod's namespace and named on the Pod; a secret without one adds none")
+    func imagePullSecrets() async throws {
+        var config = ExecutorConfig()
+        config.webhook.enabled = true
+        config.webhook.listenPort = 0
+        config.webhook.embedded.namespace = "flyte-secrets"
+        config.webhook.embedded.imagePullSecretsEnabled = true
+        try await ExecutorHarness.with(config: config, start: false) { h in
+            _ = try await h.client.create(Namespace(metadata: ObjectMeta(name: "flyte-secrets")))
+            _ = try await h.client.create(Self.secrets, Self.flyteSecret("registry", value: "robot:token", namespace: "flyte-secrets"), namespace: "flyte-secrets")
+            _ = try await h.client.create(Self.secrets, Self.flyteSecret("api_token", value: "s3cret", namespace: "flyte-secrets"), namespace: "flyte-secrets")
+            // The registry's credentials, kept beside the secret at its (domain) scope.
+            let pullName = SecretNames.imagePull(org: "flyte", domain: "development", project: "", name: "registry")
+            let dockerConfig = JSONValue.string(Data(#"{"auths":{"ghcr.io":{"auth":"cm9ib3Q6dG9rZW4="}}}"#.utf8).base64EncodedString())
+            _ = try await h.client.create(Self.secrets, ["apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/dockerconfigjson",
+                                                        "metadata": ["name": .string(pullName), "namespace": "flyte-secrets", "labels": ["union.ai/secret-type": "image-pull-secret"]],
+                                                        "data": [".dockerconfigjson": dockerConfig]], namespace: "flyte-secrets")
+            let (executor, run) = try h.launchExecutor(config: config, metrics: MetricsRegistry())
+            defer { run.cancel() }
+            let webhook = try #require(executor.webhook)
+            try await eventually("the webhook serves") { webhook.port != nil }
+            h.sandbox.routeService(namespace: h.client.configuration.namespace, name: "flyte-pod-webhook", port: 443, toLoopbackPort: try #require(webhook.port))
+
+            try await h.create(Self.action("pull", secrets: [SecretsWebhookTests.secret(key: "registry", mount: .envVar)]))
+            try await h.create(Self.action("no-pull", secrets: [SecretsWebhookTests.secret(key: "api_token", mount: .envVar)]))
+            #expect(try await h.terminal("pull").status?.pluginPhase == "PhaseSuccess")
+            #expect(try await h.terminal("no-pull").status?.pluginPhase == "PhaseSuccess")
+            let pods = try await h.client.list(Self.pods, namespace: h.namespace)["items"]?.arrayValue ?? []
+            let pull = try #require(pods.first { $0.value(atPath: "metadata.labels")?["action"] == "pull" })
+            #expect(pull.value(atPath: "spec.imagePullSecrets") == [["name": .string(pullName)]])
+            let noPull = try #require(pods.first { $0.value(atPath: "metadata.labels")?["action"] == "no-pull" })
+            #expect(noPull.value(atPath: "spec.imagePullSecrets") == nil)
+            // The copy in the task's namespace: the reference's type, labels and data.
+            let copy = try await h.client.get(Self.secrets, name: pullName, namespace: h.namespace)
+            #expect(copy["type"] == "kubernetes.io/dockerconfigjson" && copy.value(atPath: "data")?[".dockerconfigjson"] == dockerConfig)
+            #expect(copy.value(atPath: "metadata.labels")?["union.ai/secret-type"] == "image-pull-secret")
+        }
+    }
+
     @Test("a task's ENV_VAR and FILE secrets reach its Pod through the webhook and the task runs; a secret that exists nowhere fails the task with the webhook's reason; the configuration and certificate Secret are in place")
     func injected() async throws {
         var config = ExecutorConfig()

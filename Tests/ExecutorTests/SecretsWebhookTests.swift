@@ -49,6 +49,15 @@ struct SecretsWebhookTests {
             reads.withLock { $0.append(name) }
             return secrets.withLock { $0["\(namespace)/\(name)"] }
         }
+        /// Image-pull Secrets by namespace and name; copies land here too.
+        let imagePull = Mutex<[String: String]>([:])
+        func mirror(name: String, from namespace: String, to target: String) async throws -> Bool {
+            imagePull.withLock { secrets in
+                guard let reference = secrets["\(namespace)/\(name)"] else { return false }
+                if secrets["\(target)/\(name)"] == nil { secrets["\(target)/\(name)"] = reference }
+                return true
+            }
+        }
     }
 
     static func env(_ pod: JSONValue, container: Int = 0, field: String = "containers") -> [JSONValue] {
@@ -98,6 +107,42 @@ struct SecretsWebhookTests {
         #expect(SecretNames.md5Hex("token") == "94a08da1fecbb6e8b46990538c7b50b2")
 
         await #expect(throws: SecretInjectionFailure.self) { try await injector.inject(Self.secret(group: "g", key: ""), into: &edits) }
+    }
+
+    @Test("Embedded manager with imagePullSecrets: Flyte's image-pull names, the scope's image-pull Secret mirrored and named on the Pod (sorted, once), none when the scope has none or it is off")
+    func embeddedImagePullSecrets() async throws {
+        // imagepull_kubernetes_utils_test.go's vectors.
+        #expect(SecretNames.imagePull(org: "myorg", domain: "development", project: "myproject", name: "docker-registry") == "img-pull-93ec8baf1e7d7e87")
+        #expect(SecretNames.imagePull(org: "", domain: "development", project: "myproject", name: "docker-registry") == "img-pull-6d48430fc6e4845c")
+        #expect(SecretNames.imagePull(org: "", domain: "", project: "", name: "") == "img-pull-f1ae2a75ed1f9972")
+        #expect(SecretNames.imagePull(org: "my-org", domain: "dev.domain", project: "project_123", name: "docker@registry") == "img-pull-e0a5894d0b16a3c7")
+
+        let store = MemoryStore()
+        store.put(domain: "development", name: "registry", value: "robot")
+        store.put(name: "api_token", value: "s3cret")
+        // Found at the domain scope: that scope's image-pull Secret is the one used.
+        let pullName = SecretNames.imagePull(org: "flyte", domain: "development", project: "", name: "registry")
+        store.imagePull.withLock { $0["flyte/\(pullName)"] = "dockerconfig" }
+        var config = Self.embedded
+        config.imagePullSecretsEnabled = true
+        let injector = EmbeddedSecretInjector(config: config, envVarPrefix: "_UNION_", store: store)
+
+        var pod = Self.pod([])
+        pod["metadata"]?["namespace"] = "flytesnacks-development"
+        pod["spec"]?["imagePullSecrets"] = [["name": "zz-existing"], ["name": "aa-existing"]]
+        var edits = PodSpecEdits(pod)
+        try await injector.inject(Self.secret(key: "registry", mount: .envVar), into: &edits)
+        try await injector.inject(Self.secret(key: "registry", mount: .envVar, envVar: "AGAIN"), into: &edits)
+        #expect(edits.pod.value(atPath: "spec.imagePullSecrets") == [["name": "aa-existing"], ["name": .string(pullName)], ["name": "zz-existing"]])
+        #expect(store.imagePull.withLock { $0["flytesnacks-development/\(pullName)"] } == "dockerconfig")
+
+        edits = PodSpecEdits(pod)
+        try await injector.inject(Self.secret(key: "api_token", mount: .envVar), into: &edits)
+        #expect(edits.pod.value(atPath: "spec.imagePullSecrets") == pod.value(atPath: "spec.imagePullSecrets"))
+        edits = PodSpecEdits(pod)
+        try await EmbeddedSecretInjector(config: Self.embedded, envVarPrefix: "_UNION_", store: store).inject(Self.secret(key: "registry", mount: .envVar), into: &edits)
+        #expect(edits.pod.value(atPath: "spec.imagePullSecrets") == pod.value(atPath: "spec.imagePullSecrets"))
+        #expect(try ExecutorConfig.parse(yaml: "webhook: {embeddedSecretManagerConfig: {imagePullSecrets: {enabled: true}}}", path: "c").webhook.embedded.imagePullSecretsEnabled)
     }
 
     @Test("Embedded manager: the narrowest scope holding the secret, its value as a variable or a file written by Flyte's init container; missing labels, a key absent from its Secret and binary values refused")
@@ -249,7 +294,6 @@ struct SecretsWebhookTests {
         for (yaml, words) in [
             ("webhook: {secretManagerTypes: [AWS]}", "webhook.secretManagerTypes: AWS is not supported"),
             ("webhook: {embeddedSecretManagerConfig: {type: GCP}}", "webhook.embeddedSecretManagerConfig.type: GCP is not supported"),
-            ("webhook: {embeddedSecretManagerConfig: {imagePullSecrets: {enabled: true}}}", "imagePullSecrets.enabled is not supported"),
             ("webhook: {listenPorts: 1}", "webhook: unknown key \"listenPorts\""),
             ("webhook: {enabled: true, webhookTimeout: 31}", "webhook.webhookTimeout: must be 1 to 30 seconds"),
             ("webhook: {enabled: true, localCert: true}", "webhook.localCert: needs certDir"),

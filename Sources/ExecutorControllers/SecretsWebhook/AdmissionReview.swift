@@ -24,7 +24,11 @@ enum AdmissionReview {
         var response: JSONValue = ["uid": .string(uid), "allowed": true]
         let isPodCreate = request["operation"]?.stringValue == "CREATE"
             && request.value(atPath: "kind.kind")?.stringValue == "Pod" && (request.value(atPath: "kind.group")?.stringValue ?? "").isEmpty
-        if isPodCreate, let pod = request["object"] {
+        if isPodCreate, var pod = request["object"] {
+            // A Pod created in a namespace need not name it: the request does.
+            if (pod.value(atPath: "metadata.namespace")?.stringValue ?? "").isEmpty, let namespace = request["namespace"]?.stringValue {
+                pod["metadata"]?["namespace"] = .string(namespace)
+            }
             switch await decide(pod) {
             case .unchanged:
                 break
@@ -44,7 +48,7 @@ enum AdmissionReview {
 
     /// The secret managers change only these members of the spec; each that changed is set
     /// whole (`add` replaces a member that is there).
-    static let editedSpecFields = ["initContainers", "containers", "volumes"]
+    static let editedSpecFields = ["initContainers", "containers", "volumes", "imagePullSecrets"]
 
     static func patch(from old: JSONValue, to new: JSONValue) -> [JSONValue] {
         editedSpecFields.compactMap { field in

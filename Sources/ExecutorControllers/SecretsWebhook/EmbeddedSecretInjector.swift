@@ -38,7 +38,7 @@ struct EmbeddedSecretInjector: SecretInjector {
             }
             scope[label] = value
         }
-        let value = try await lookUp(org: scope["organization"]!, domain: scope["domain"]!, project: scope["project"]!, name: secret.key)
+        let (value, imagePullName) = try await lookUp(org: scope["organization"]!, domain: scope["domain"]!, project: scope["project"]!, name: secret.key)
         switch secret.mountRequirement {
         case .any, .envVar:
             // Stored values are bytes; as a variable they must be text.
@@ -52,11 +52,28 @@ struct EmbeddedSecretInjector: SecretInjector {
         case .UNRECOGNIZED:
             throw SecretInjectionFailure("unrecognized mount requirement [\(secret.mountRequirementName)] for secret [\(secret.key)]")
         }
+        if config.imagePullSecretsEnabled {
+            try await addImagePullSecret(imagePullName, to: &pod)
+        }
     }
 
-    /// The value at the narrowest scope that has the secret. A scope whose Secret is missing
-    /// is passed over; one that cannot be read, or holds no such key, fails the lookup.
-    func lookUp(org: String, domain: String, project: String, name: String) async throws(SecretInjectionFailure) -> [UInt8] {
+    /// Flyte's `findAndAddImagePullSecret`: when the store's namespace has the image-pull
+    /// Secret of the scope the secret was found at, it is copied into the Pod's namespace
+    /// (unless one of its name is there) and named in the Pod's `imagePullSecrets`.
+    func addImagePullSecret(_ name: String, to pod: inout PodSpecEdits) async throws(SecretInjectionFailure) {
+        guard let namespace = pod.pod.value(atPath: "metadata.namespace")?.stringValue, !namespace.isEmpty else { return }
+        do {
+            guard try await store.mirror(name: name, from: config.namespace, to: namespace) else { return }
+        } catch {
+            throw SecretInjectionFailure("failed to create mirrored secret [\(name)] in namespace [\(namespace)]: \(error)")
+        }
+        pod.addImagePullSecret(name)
+    }
+
+    /// The value at the narrowest scope that has the secret, and that scope's image-pull
+    /// Secret's name. A scope whose Secret is missing is passed over; one that cannot be read,
+    /// or holds no such key, fails the lookup.
+    func lookUp(org: String, domain: String, project: String, name: String) async throws(SecretInjectionFailure) -> (value: [UInt8], imagePullName: String) {
         for (d, p) in [(domain, project), (domain, ""), ("", "")] {
             let id = SecretNames.scopedID(org: org, domain: d, project: p, name: name)
             let data: [String: [UInt8]]?
@@ -69,7 +86,7 @@ struct EmbeddedSecretInjector: SecretInjector {
             guard let value = data[id] else {
                 throw SecretInjectionFailure("secret \(id) read as empty from the secret manager")
             }
-            return value
+            return (value, SecretNames.imagePull(org: org, domain: d, project: p, name: name))
         }
         throw SecretInjectionFailure("secret not found across all scopes")
     }
@@ -127,6 +144,9 @@ struct EmbeddedSecretInjector: SecretInjector {
 protocol SecretStore: Sendable {
     /// The Secret's `data`, decoded; nil when there is no such Secret.
     func secretData(namespace: String, name: String) async throws -> [String: [UInt8]]?
+    /// Copies the Secret `name` of `namespace` into `target` (its labels, annotations, type
+    /// and data) unless `target` has one of that name; false when `namespace` has none.
+    func mirror(name: String, from namespace: String, to target: String) async throws -> Bool
 }
 
 /// ``SecretStore`` over the API: one GET per lookup.
@@ -147,5 +167,29 @@ struct APISecretStore: SecretStore {
             if let text = value.stringValue, let bytes = Data(base64Encoded: text) { data[key] = Array(bytes) }
         }
         return data
+    }
+
+    func mirror(name: String, from namespace: String, to target: String) async throws -> Bool {
+        let reference: JSONValue
+        do {
+            reference = try await client.get(Self.secrets, name: name, namespace: namespace)
+        } catch let error as KubeAPIError where error.isNotFound {
+            return false
+        }
+        do {
+            _ = try await client.get(Self.secrets, name: name, namespace: target)
+            return true
+        } catch let error as KubeAPIError where error.isNotFound {}
+        // A new object: the reference's server-set fields (uid, resourceVersion, owners) stay behind.
+        var copy: JSONValue = ["apiVersion": "v1", "kind": "Secret", "metadata": ["name": .string(name), "namespace": .string(target)]]
+        copy["metadata"]?["labels"] = reference.value(atPath: "metadata.labels")
+        copy["metadata"]?["annotations"] = reference.value(atPath: "metadata.annotations")
+        for key in ["type", "data", "stringData"] { copy[key] = reference[key] }
+        do {
+            _ = try await client.create(Self.secrets, copy, namespace: target)
+        } catch let error as KubeAPIError where error.code == 409 {
+            // Another replica's admission made it first.
+        }
+        return true
     }
 }

@@ -55,7 +55,18 @@ enum SecretNames {
     /// Flyte's `EncodeK8sSecretName`: the MD5 of a name in hex, a valid Secret name whatever the
     /// name holds.
     static func md5Hex(_ text: String) -> String {
-        Insecure.MD5.hash(data: Array(text.utf8)).map { byte in
+        hex(Insecure.MD5.hash(data: Array(text.utf8)))
+    }
+
+    /// Flyte's `ToImagePullK8sName`: `img-pull-` and the first 16 hex digits of the SHA-256 of
+    /// `org:domain:project:name`, the image pull Secret kept for a secret's scope.
+    static func imagePull(org: String, domain: String, project: String, name: String) -> String {
+        "img-pull-" + hex(SHA256.hash(data: Array("\(org):\(domain):\(project):\(name)".utf8))).prefix(16)
+    }
+
+    /// Lower-case hex, two digits a byte, as Go's `%x`.
+    static func hex(_ bytes: some Sequence<UInt8>) -> String {
+        bytes.map { byte in
             let hex = String(byte, radix: 16)
             return hex.count == 1 ? "0" + hex : hex
         }.joined()

@@ -54,6 +54,16 @@ struct PodSpecEdits {
         pod["spec"]?["volumes"] = .array(volumes)
     }
 
+    /// Flyte's `addImagePullSecretToPod`: the Secret named in `imagePullSecrets` unless it is
+    /// there, the list then sorted by name.
+    mutating func addImagePullSecret(_ name: String) {
+        var secrets = spec["imagePullSecrets"]?.arrayValue ?? []
+        guard !secrets.contains(where: { $0["name"]?.stringValue == name }) else { return }
+        secrets.append(["name": .string(name)])
+        secrets = secrets.enumerated().sorted { ($0.element["name"]?.stringValue ?? "", $0.offset) < ($1.element["name"]?.stringValue ?? "", $1.offset) }.map(\.element)
+        pod["spec"]?["imagePullSecrets"] = .array(secrets)
+    }
+
     /// Flyte's `appendVolumeIfNotExists`: appended unless a volume has that name.
     mutating func addVolumeIfAbsent(_ volume: JSONValue) {
         var volumes = spec["volumes"]?.arrayValue ?? []

@@ -80,6 +80,11 @@ public struct SecretsWebhookConfig: Codable, Sendable, Hashable {
             "requests": ["cpu": "100m", "memory": "100Mi"],
             "limits": ["cpu": "100m", "memory": "100Mi"],
         ]
+        /// `imagePullSecrets.enabled`: a secret whose scope also has an image-pull Secret
+        /// (`img-pull-<hash>` in ``namespace``) gets that Secret copied into the Pod's
+        /// namespace and named in the Pod's `imagePullSecrets`. Needs Secrets get and create in
+        /// the Pods' namespaces, which the install does not grant.
+        public var imagePullSecretsEnabled = false
 
         public init() {}
 
@@ -114,9 +119,7 @@ public struct SecretsWebhookConfig: Codable, Sendable, Hashable {
             if c.contains(.imagePullSecrets) {
                 let box = try c.superDecoder(forKey: .imagePullSecrets)
                 try box.rejectUnknownKeys(ImagePullKeys.self)
-                if try box.container(keyedBy: ImagePullKeys.self).decodeIfPresent(Bool.self, forKey: .enabled) == true {
-                    throw UnsupportedSetting(setting: "webhook.embeddedSecretManagerConfig.imagePullSecrets.enabled", why: "image pull secrets are not mirrored into Pods' namespaces by this executor")
-                }
+                imagePullSecretsEnabled = try box.container(keyedBy: ImagePullKeys.self).decodeIfPresent(Bool.self, forKey: .enabled) ?? false
             }
         }
 
