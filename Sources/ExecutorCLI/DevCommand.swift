@@ -8,7 +8,8 @@ import KubeSandbox
 import Logging
 
 /// `executor dev` (`make dev`): everything in one process with no cluster: a sandbox with the
-/// simulated kubelet and operators (Spark, KubeRay, Knative, the Kubeflow training operator, Dask),
+/// simulated kubelet and operators (Spark, KubeRay, Knative, the Kubeflow training operator, Dask,
+/// JobSet),
 /// the CRDs, the executor, the samples, and each TaskAction's phase timeline as it happens.
 /// Ctrl-C stops it all.
 struct DevCommand: AsyncParsableCommand {
@@ -42,7 +43,7 @@ struct DevCommand: AsyncParsableCommand {
         let client = try KubernetesClient(configuration: sandbox.clientConfiguration())
         _ = try await client.create(ResourceType.customResourceDefinitions, TaskActionSchema.crd)
         _ = try await client.create(ResourceType.customResourceDefinitions, AppSchema.crd)
-        say("crd        taskactions.flyte.org and apps.flyte.org installed; sparkapplications, rayjobs, pytorchjobs, tfjobs, mpijobs, daskjobs and Knative Serving with their simulated operators")
+        say("crd        taskactions.flyte.org and apps.flyte.org installed; sparkapplications, rayjobs, pytorchjobs, tfjobs, mpijobs, daskjobs, jobsets and Knative Serving with their simulated operators")
 
         let manager = Manager(client: client, options: ManagerOptions(metricsBindAddress: "127.0.0.1:0", healthProbeBindAddress: "127.0.0.1:0"))
         _ = Executor(manager: manager, config: ExecutorConfig(), plugins: ExecutorCLI.plugins)

@@ -28,7 +28,7 @@ struct SandboxCommand: AsyncParsableCommand {
     @Option(name: .customLong("bookmark-interval"), help: "Seconds between watch bookmarks.")
     var bookmarkInterval: Int = 60
 
-    @Option(help: "Simulated operators to run, comma-separated: spark (SparkApplications), ray (RayJobs), knative (Services), pytorch, tensorflow, mpi (the Kubeflow training operator's PyTorchJobs, TFJobs, MPIJobs), dask (DaskJobs). Their CRDs are installed.")
+    @Option(help: "Simulated operators to run, comma-separated: spark (SparkApplications), ray (RayJobs), knative (Services), pytorch, tensorflow, mpi (the Kubeflow training operator's PyTorchJobs, TFJobs, MPIJobs), dask (DaskJobs), jobset (JobSets). Their CRDs are installed.")
     var operators: String = ""
 
     @Option(help: "How requests are authorized: AlwaysAllow, or RBAC to enforce Roles and bindings for ServiceAccount tokens (kubectl create token <sa>).")
@@ -41,7 +41,7 @@ struct SandboxCommand: AsyncParsableCommand {
         guard bookmarkInterval > 0 else { throw ValidationError("--bookmark-interval must be positive") }
     }
 
-    /// `spark,ray,knative,pytorch,tensorflow,mpi,dask` as operator kinds.
+    /// `spark,ray,knative,pytorch,tensorflow,mpi,dask,jobset` as operator kinds.
     static func operatorKinds(_ text: String) throws -> [SimulatedOperators.Kind] {
         try text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.map { name in
             guard let kind = SimulatedOperators.Kind(rawValue: name) else {

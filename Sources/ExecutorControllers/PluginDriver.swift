@@ -180,6 +180,7 @@ final class KubernetesPluginDriver<Plugin: KubernetesTaskPlugin>: PluginDriver {
         guard let store = (informers[namespace] ?? informers[""])?.store else { return nil }
         if related.byLabel {
             let pods = store.byIndex(Self.childIndex, "\(namespace)/\(child.metadata.name ?? "")")
+            if let choose = related.choose { return choose(child, pods) }
             return pods.max { ($0.metadata.creationTimestamp ?? "") < ($1.metadata.creationTimestamp ?? "") }
         }
         guard let name = related.name(child) else { return nil }

@@ -29,8 +29,8 @@ public struct PluginRegistration: Sendable {
 
     /// The plugins this executor ships: the Pod plugin (`container`, `python`, `raw-container`,
     /// `sidecar`), registered as the default, and the Spark, Ray, Kubeflow (PyTorch,
-    /// TensorFlow, MPI) and Dask plugins: the Kubernetes task types Flyte v2's executor
-    /// registers.
+    /// TensorFlow, MPI), Dask and clustered-task (JobSet) plugins: the Kubernetes task types
+    /// Flyte v2's executor registers.
     public static var builtIn: [PluginRegistration] {
         [
             .plugin(isDefault: true) { PodPlugin(config: $0.plugins) },
@@ -40,6 +40,7 @@ public struct PluginRegistration: Sendable {
             .plugin { TensorFlowPlugin(config: $0.plugins, kubeflow: $0.kfOperator) },
             .plugin { MPIPlugin(config: $0.plugins, kubeflow: $0.kfOperator) },
             .plugin { DaskPlugin(config: $0.plugins, dask: $0.dask) },
+            .plugin { ClusteredTaskPlugin(config: $0.plugins) },
         ]
     }
 

@@ -5,7 +5,8 @@ import Synchronization
 
 /// Stand-ins for the operators whose custom resources the executor creates: the Kubeflow
 /// Spark operator (SparkApplications), KubeRay (RayJobs), Knative Serving (Services) and the
-/// Kubeflow training operator (PyTorchJobs, TFJobs, MPIJobs) and the Dask operator (DaskJobs).
+/// Kubeflow training operator (PyTorchJobs, TFJobs, MPIJobs), the Dask operator (DaskJobs) and
+/// the JobSet controller (JobSets).
 /// Like the real ones they act only through the API: they watch their kind, create the
 /// driver, head or revision Pods (which the ``SimulatedKubelet`` then runs), and write the
 /// status the real operator writes. Knative's own knobs are in ``SimulatedKnative``.
@@ -23,7 +24,7 @@ import Synchronization
 public final class SimulatedOperators: Sendable {
     /// The operators there are.
     public enum Kind: String, Sendable, CaseIterable {
-        case spark, ray, knative, pytorch, tensorflow, mpi, dask
+        case spark, ray, knative, pytorch, tensorflow, mpi, dask, jobset
 
         /// The CRD files in ``crdDirectory`` the operator's kinds are defined by, the kind the
         /// executor creates first.
@@ -36,6 +37,7 @@ public final class SimulatedOperators: Sendable {
             case .tensorflow: ["kubeflow.org_tfjobs.yaml"]
             case .mpi: ["kubeflow.org_mpijobs.yaml"]
             case .dask: ["kubernetes.dask.org_daskjobs.yaml"]
+            case .jobset: ["jobset.x-k8s.io_jobsets.yaml"]
             }
         }
     }
@@ -123,6 +125,9 @@ public final class SimulatedOperators: Sendable {
             case .dask:
                 let dask = SimulatedDaskOperator(client: client)
                 started.append(Task { await dask.run() })
+            case .jobset:
+                let jobsets = SimulatedJobSetController(client: client)
+                started.append(Task { await jobsets.run() })
             }
         }
         operators.tasks.withLock { $0 = started }

@@ -24,8 +24,12 @@ public struct RelatedPod<Child: KubernetesObject>: Sendable {
     /// The Pod's name for this child, once its status says.
     public var name: @Sendable (Child) -> String?
     /// Find the Pod by its ``TaskActionLabels/childName`` label alone, for operators that name
-    /// their Pods unpredictably (a Job's Pod is `<job>-<random>`); the newest such Pod counts.
+    /// their Pods unpredictably (a Job's Pod is `<job>-<random>`); the newest such Pod counts,
+    /// unless ``choose`` picks among them.
     public var byLabel: Bool
+    /// Picks the Pod among those labelled with the child's name (each as the cache keeps it:
+    /// name, creation, status); nil takes the newest.
+    public var choose: (@Sendable (Child, [Pod]) -> Pod?)?
 
     public init(name: @escaping @Sendable (Child) -> String?) {
         self.name = name
@@ -34,6 +38,14 @@ public struct RelatedPod<Child: KubernetesObject>: Sendable {
 
     /// The Pod carrying the child's name in ``TaskActionLabels/childName``, whatever its name.
     public static var labelled: RelatedPod { RelatedPod(name: { _ in nil }, byLabel: true) }
+
+    /// One of the Pods carrying the child's name, as `choose` picks it: for children whose
+    /// template makes many Pods (a JobSet's ranks), one of which decides.
+    public static func labelled(choosing choose: @escaping @Sendable (Child, [Pod]) -> Pod?) -> RelatedPod {
+        var related = RelatedPod(name: { _ in nil }, byLabel: true)
+        related.choose = choose
+        return related
+    }
 
     init(name: @escaping @Sendable (Child) -> String?, byLabel: Bool) {
         self.name = name

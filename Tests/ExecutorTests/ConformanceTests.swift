@@ -105,7 +105,25 @@ struct ConformanceTests {
             crds: [try! SimulatedOperators.crd(.dask)])
     }
 
-    @Test("the Pod, Spark, Ray, PyTorch, TensorFlow, MPI and Dask plugins pass every rule of the kit")
+    static var clusteredFixtures: ConformanceFixtures<JobSet> {
+        let template = try! Flyteidl2_Core_TaskTemplate(serializedBytes: Fixtures.pluginTemplate(type: "clustered-task", env: [:], retries: 0, custom: #"{"replicas": 2, "nprocPerNode": 1}"#))
+        func condition(_ type: String, _ reason: String) -> JSONValue {
+            ["type": .string(type), "status": "True", "reason": .string(reason), "message": "m", "lastTransitionTime": .string(finished)]
+        }
+        func set(_ conditions: [JSONValue], active: Int64) -> JobSet {
+            JobSet(metadata: ObjectMeta(name: "j"), spec: ["replicatedJobs": [["name": "workers", "template": ["spec": ["parallelism": 2]]]]],
+                   status: ["restarts": 0, "conditions": .array(conditions), "replicatedJobsStatus": [["name": "workers", "active": .int(active), "ready": 0, "succeeded": 0, "failed": 0]]])
+        }
+        return ConformanceFixtures(
+            template: template, taskType: "clustered-task",
+            states: ["Created": set([], active: 0), "Running": set([], active: 1), "Completed": set([condition("Completed", "AllJobsCompleted")], active: 0),
+                     "Failed": set([condition("Failed", "FailedJobs")], active: 0), "Restarting": set([condition("RestartingJobSet", "DefaultFailurePolicy")], active: 1)],
+            sequence: [["restarts": 0, "replicatedJobsStatus": [["name": "workers", "active": 1, "ready": 1, "succeeded": 0, "failed": 0]]],
+                       ["replicatedJobsStatus": [["name": "workers", "active": 0, "ready": 0, "succeeded": 1, "failed": 0]], "conditions": [condition("Completed", "AllJobsCompleted")]]],
+            crds: [try! SimulatedOperators.crd(.jobset)])
+    }
+
+    @Test("the Pod, Spark, Ray, PyTorch, TensorFlow, MPI, Dask and clustered-task plugins pass every rule of the kit")
     func builtInsConform() async throws {
         let spark = SparkPlugin()
         spark.assumeTemplateSupport(true)
@@ -123,6 +141,8 @@ struct ConformanceTests {
         #expect(mpi.isEmpty, "\(mpi)")
         let dask = try await PluginConformance.check(DaskPlugin(), Self.daskFixtures)
         #expect(dask.isEmpty, "\(dask)")
+        let clustered = try await PluginConformance.check(ClusteredTaskPlugin(), Self.clusteredFixtures)
+        #expect(clustered.isEmpty, "\(clustered)")
     }
 
     @Test("the kit fails a plugin broken against each rule, naming that rule", arguments: BrokenPodPlugin.Flaw.allCases)

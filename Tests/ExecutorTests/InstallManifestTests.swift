@@ -63,6 +63,7 @@ struct InstallManifestTests {
             "kubeflow.org/tfjobs": ["create", "delete", "get", "list", "patch", "watch"],
             "kubeflow.org/mpijobs": ["create", "delete", "get", "list", "patch", "watch"],
             "kubernetes.dask.org/daskjobs": ["create", "delete", "get", "list", "patch", "watch"],
+            "jobset.x-k8s.io/jobsets": ["create", "delete", "get", "list", "patch", "watch"],
             "apiextensions.k8s.io/customresourcedefinitions": ["get", "list", "watch"],
             "flyte.org/apps": ["list", "watch"],
             "flyte.org/apps/status": ["update"],
@@ -74,7 +75,7 @@ struct InstallManifestTests {
         // executor may wait for (listed and watched by name while missing).
         let crdRules = manager["rules"]?.arrayValue?.filter { $0["resources"] == ["customresourcedefinitions"] } ?? []
         #expect(crdRules.first { $0["verbs"] == ["get"] }?["resourceNames"] == ["sparkapplications.sparkoperator.k8s.io"])
-        #expect(crdRules.first { $0["verbs"] == ["list", "watch"] }?["resourceNames"] == ["apps.flyte.org", "daskjobs.kubernetes.dask.org", "mpijobs.kubeflow.org", "pytorchjobs.kubeflow.org", "rayjobs.ray.io", "services.serving.knative.dev", "sparkapplications.sparkoperator.k8s.io", "tfjobs.kubeflow.org"])
+        #expect(crdRules.first { $0["verbs"] == ["list", "watch"] }?["resourceNames"] == ["apps.flyte.org", "daskjobs.kubernetes.dask.org", "jobsets.jobset.x-k8s.io", "mpijobs.kubeflow.org", "pytorchjobs.kubeflow.org", "rayjobs.ray.io", "services.serving.knative.dev", "sparkapplications.sparkoperator.k8s.io", "tfjobs.kubeflow.org"])
         #expect(crdRules.allSatisfy { $0["resourceNames"] != nil })
         #expect(!grants.values.contains { $0.contains("*") } && !grants.keys.contains { $0.contains("*") || $0.hasSuffix("/secrets") })
         let aggregated = (byKind["ClusterRole"] ?? []).compactMap { $0.value(atPath: "metadata.labels")?.objectValue?.keys.first { $0.hasPrefix("rbac.authorization.k8s.io/aggregate-to-") } }

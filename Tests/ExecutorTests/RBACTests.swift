@@ -73,7 +73,7 @@ struct RBACTests {
     func exact() async throws {
         var options = KubeSandbox.Options()
         options.kubelet = true
-        options.operators = [.spark, .ray, .knative, .pytorch, .tensorflow, .mpi, .dask]
+        options.operators = [.spark, .ray, .knative, .pytorch, .tensorflow, .mpi, .dask, .jobset]
         try await KubeSandbox.with(options) { sandbox, client in
             try await ExecutorHarness.installCRD(client)
             let used = LockedBox(Set<String>())
@@ -122,13 +122,15 @@ struct RBACTests {
             // A PyTorchJob that runs to the end, and one deleted behind the executor's back.
             try await h.create(Fixtures.taskAction("r-pt", taskType: "pytorch", template: Fixtures.pluginTemplate(type: "pytorch", env: [:], retries: 0, custom: #"{"workers": 1}"#)))
             try await h.create(Fixtures.taskAction("r-pt-gone", taskType: "pytorch", template: Fixtures.pluginTemplate(type: "pytorch", env: ["SANDBOX_OUTCOME": "hang"], retries: 0, custom: #"{"workers": 1}"#)))
-            // The same for a TFJob, an MPIJob and a DaskJob.
+            // The same for a TFJob, an MPIJob, a DaskJob and a JobSet.
             try await h.create(Fixtures.taskAction("r-tf", taskType: "tensorflow", template: Fixtures.pluginTemplate(type: "tensorflow", env: [:], retries: 0, custom: #"{"workers": 1}"#)))
             try await h.create(Fixtures.taskAction("r-tf-gone", taskType: "tensorflow", template: Fixtures.pluginTemplate(type: "tensorflow", env: ["SANDBOX_OUTCOME": "hang"], retries: 0, custom: #"{"workers": 1}"#)))
             try await h.create(Fixtures.taskAction("r-mpi", taskType: "mpi", template: Fixtures.pluginTemplate(type: "mpi", env: [:], retries: 0, custom: #"{"numWorkers": 1}"#)))
             try await h.create(Fixtures.taskAction("r-mpi-gone", taskType: "mpi", template: Fixtures.pluginTemplate(type: "mpi", env: ["SANDBOX_OUTCOME": "hang"], retries: 0, custom: #"{"numWorkers": 1}"#)))
             try await h.create(Fixtures.taskAction("r-dask", taskType: "dask", template: Fixtures.pluginTemplate(type: "dask", env: [:], retries: 0, custom: #"{"workers": {"numberOfWorkers": 1}}"#)))
             try await h.create(Fixtures.taskAction("r-dask-gone", taskType: "dask", template: Fixtures.pluginTemplate(type: "dask", env: ["SANDBOX_OUTCOME": "hang"], retries: 0, custom: #"{"workers": {"numberOfWorkers": 1}}"#)))
+            try await h.create(Fixtures.taskAction("r-cl", taskType: "clustered-task", template: Fixtures.pluginTemplate(type: "clustered-task", env: [:], retries: 0, custom: #"{"replicas": 2, "nprocPerNode": 1}"#)))
+            try await h.create(Fixtures.taskAction("r-cl-gone", taskType: "clustered-task", template: Fixtures.pluginTemplate(type: "clustered-task", env: ["SANDBOX_OUTCOME": "hang"], retries: 0, custom: #"{"replicas": 2, "nprocPerNode": 1}"#)))
             // Apps: deployed, given a new spec, stopped (a patch and a Revision delete).
             _ = try await client.create(AppScenarioTests.app("rbac-new", fields: ["container": AppScenarioTests.container()]))
             _ = try await client.create(AppScenarioTests.app("rbac-stop", fields: ["container": AppScenarioTests.container()]))
@@ -146,7 +148,8 @@ struct RBACTests {
                 let tfGone = try? await h.get("r-tf-gone")
                 let mpiGone = try? await h.get("r-mpi-gone")
                 let daskGone = try? await h.get("r-dask-gone")
-                return [abort, gone, sparkGone, rayGone, ptGone, tfGone, mpiGone, daskGone].allSatisfy { $0?.status?.phaseHistory?.last?.phase == "Executing" }
+                let clGone = try? await h.get("r-cl-gone")
+                return [abort, gone, sparkGone, rayGone, ptGone, tfGone, mpiGone, daskGone, clGone].allSatisfy { $0?.status?.phaseHistory?.last?.phase == "Executing" }
             }
             // Children deleted behind the executor's back: it reads them (get) to be sure.
             try await client.delete(SparkApplication.self, name: "r-spark-gone-0", namespace: "default")
@@ -155,6 +158,7 @@ struct RBACTests {
             try await client.delete(TFJob.self, name: "r-tf-gone-0", namespace: "default")
             try await client.delete(MPIJob.self, name: "r-mpi-gone-0", namespace: "default")
             try await client.delete(DaskJob.self, name: "r-dask-gone-0", namespace: "default")
+            try await client.delete(JobSet.self, name: "r-cl-gone-0", namespace: "default")
             try await client.delete(TaskAction.self, name: "r-abort", namespace: "default")
             try await client.delete(Pod.self, name: "r-gone-0", namespace: "default", options: DeleteOptions(gracePeriodSeconds: 0))
             _ = try await client.create(Namespace(metadata: ObjectMeta(name: "sys")))
@@ -163,7 +167,7 @@ struct RBACTests {
             try await eventually("GC and aborts done") {
                 let names = Set(((try? await client.list(TaskAction.self, namespace: "default").items) ?? []).compactMap(\.metadata.name))
                 return !names.contains("r-ok") && !names.contains("r-retry") && !names.contains("r-abort") && !names.contains("r-spark") && !names.contains("r-ray") && !names.contains("r-secret") && !names.contains("r-pt")
-                    && !names.contains("r-tf") && !names.contains("r-mpi") && !names.contains("r-dask")
+                    && !names.contains("r-tf") && !names.contains("r-mpi") && !names.contains("r-dask") && !names.contains("r-cl")
             }
             do {
                 try await eventually("event series") {
@@ -171,6 +175,7 @@ struct RBACTests {
                      "/pods:patch", "sparkoperator.k8s.io/sparkapplications:patch", "ray.io/rayjobs:patch", "kubeflow.org/pytorchjobs:patch", "kubeflow.org/pytorchjobs:delete",
                      "kubeflow.org/tfjobs:get", "kubeflow.org/tfjobs:patch", "kubeflow.org/tfjobs:delete", "kubeflow.org/mpijobs:get", "kubeflow.org/mpijobs:patch", "kubeflow.org/mpijobs:delete",
                      "kubernetes.dask.org/daskjobs:get", "kubernetes.dask.org/daskjobs:patch", "kubernetes.dask.org/daskjobs:delete",
+                     "jobset.x-k8s.io/jobsets:get", "jobset.x-k8s.io/jobsets:patch", "jobset.x-k8s.io/jobsets:delete",
                      "serving.knative.dev/services:update", "serving.knative.dev/revisions:delete",
                      "/secrets:delete", "/secrets:create", "admissionregistration.k8s.io/mutatingwebhookconfigurations:update"].allSatisfy(used.value.contains)
                 }

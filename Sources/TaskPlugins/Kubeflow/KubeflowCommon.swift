@@ -149,14 +149,7 @@ enum KubeflowCommon {
     /// appends), where Flyte's stable sort keeps Created and the task stays Queued.
     static func conditionPhase(_ conditions: [JSONValue]) -> PhaseInfo {
         if conditions.isEmpty { return .queued("JobCreated") }
-        let current = conditions.enumerated()
-            .filter { $0.element["status"]?.stringValue == "True" }
-            .max { a, b in
-                let at = KubeTime.parse(a.element["lastTransitionTime"]?.stringValue ?? "") ?? .distantPast
-                let bt = KubeTime.parse(b.element["lastTransitionTime"]?.stringValue ?? "") ?? .distantPast
-                return (at, a.offset) < (bt, b.offset)
-            }?.element
-        guard let current else {
+        guard let current = CurrentCondition.of(conditions) else {
             return .systemRetryableFailure("NoCurrentCondition", "found no current condition. Conditions: \(JSONValue.array(conditions))")
         }
         switch current["type"]?.stringValue {
