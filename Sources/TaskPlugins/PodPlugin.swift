@@ -202,6 +202,13 @@ public struct PodPlugin: KubernetesTaskPlugin {
         return names.first ?? ""
     }
 
+    /// The primary container of a Pod this plugin built: the one its annotation names, else the
+    /// first; nil when the Pod has none. What plugins that build on the task's Pod rename or
+    /// dress (a Kubeflow replica's, a Dask scheduler's, a JobSet rank's).
+    static func builtPrimaryContainer(_ pod: Pod) -> String? {
+        pod.metadata.annotations?[primaryContainerAnnotation] ?? pod.spec?.containers.first?.name
+    }
+
     /// kubectl's `kubectl.kubernetes.io/default-container`, which Flyte reads first.
     static let defaultContainerAnnotation = "kubectl.kubernetes.io/default-container"
 

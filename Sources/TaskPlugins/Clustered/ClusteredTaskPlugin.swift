@@ -49,7 +49,7 @@ public struct ClusteredTaskPlugin: KubernetesTaskPlugin {
 
         let pod = try PodPlugin(config: config).build(context)
         var spec = pod.spec ?? PodSpec(containers: [])
-        let primary = pod.metadata.annotations?[PodPlugin.primaryContainerAnnotation] ?? spec.containers.first?.name ?? ""
+        let primary = PodPlugin.builtPrimaryContainer(pod) ?? ""
         guard let index = spec.containers.firstIndex(where: { $0.name == primary }) else {
             throw refuse("primary container \"\(primary)\" not found in pod spec")
         }

@@ -137,7 +137,7 @@ public struct DaskPlugin: KubernetesTaskPlugin {
     }
 
     func primaryContainer(_ pod: Pod) throws -> String {
-        guard let name = pod.metadata.annotations?[PodPlugin.primaryContainerAnnotation] ?? pod.spec?.containers.first?.name else {
+        guard let name = PodPlugin.builtPrimaryContainer(pod) else {
             throw ExecutionError(code: "BadTaskSpecification", message: "invalid TaskSpecification: the Dask task has no container", kind: .user)
         }
         return name

@@ -51,7 +51,7 @@ enum KubeflowCommon {
     /// executor watches a Pod of also carries the child's name (`carriesChildName`).
     static func replicaSpec(_ base: Pod, _ replicas: Replicas, containerName: String, context: TaskExecutionContext, config: PluginConfig, carriesChildName: Bool) throws -> JSONValue {
         var spec = base.spec ?? PodSpec(containers: [])
-        let primary = base.metadata.annotations?[PodPlugin.primaryContainerAnnotation] ?? spec.containers.first?.name
+        let primary = PodPlugin.builtPrimaryContainer(base)
         guard let index = spec.containers.firstIndex(where: { $0.name == primary }) ?? spec.containers.indices.first else {
             throw ExecutionError(code: "BadTaskSpecification", message: "invalid TaskSpecification: the task has no container", kind: .user)
         }
