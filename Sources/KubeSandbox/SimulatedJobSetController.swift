@@ -15,7 +15,7 @@ import Synchronization
 /// failure policy rules, startup policies, suspension, TTL.
 final class SimulatedJobSetController: Sendable, CustomObjectKind {
     static let resourceType = ResourceType(group: "jobset.x-k8s.io", version: "v1alpha2", kind: "JobSet", plural: "jobsets", namespaced: true)
-    typealias Set = CustomObject<SimulatedJobSetController>
+    typealias JobSet = CustomObject<SimulatedJobSetController>
     static let nameLabel = "jobset.sigs.k8s.io/jobset-name"
     static let replicatedJobLabel = "jobset.sigs.k8s.io/replicatedjob-name"
     static let jobIndexLabel = "jobset.sigs.k8s.io/job-index"
@@ -23,7 +23,7 @@ final class SimulatedJobSetController: Sendable, CustomObjectKind {
     static let completionIndexLabel = "batch.kubernetes.io/job-completion-index"
 
     let client: KubernetesClient
-    private let seen = Mutex<Swift.Set<String>>([])
+    private let seen = Mutex<Set<String>>([])
 
     init(client: KubernetesClient) {
         self.client = client
@@ -31,12 +31,12 @@ final class SimulatedJobSetController: Sendable, CustomObjectKind {
 
     func run() async {
         await withDiscardingTaskGroup { group in
-            group.addTask { await WatchLoop.run(self.client, Set.self) { event in await self.setChanged(event) } }
+            group.addTask { await WatchLoop.run(self.client, JobSet.self) { event in await self.setChanged(event) } }
             group.addTask { await WatchLoop.run(self.client, Pod.self, labelSelector: Self.nameLabel) { event in await self.podChanged(event) } }
         }
     }
 
-    private func setChanged(_ event: WatchEvent<Set>) async {
+    private func setChanged(_ event: WatchEvent<JobSet>) async {
         guard case .added(let set) = event, set.metadata.deletionTimestamp == nil, set.status?["restarts"] == nil,
             let uid = set.metadata.uid, seen.withLock({ $0.insert(uid).inserted })
         else { return }
@@ -47,7 +47,7 @@ final class SimulatedJobSetController: Sendable, CustomObjectKind {
     }
 
     /// The Pods of every Job of every replicated job, for restart `attempt`.
-    private func createPods(_ set: Set, attempt: Int) async {
+    private func createPods(_ set: JobSet, attempt: Int) async {
         let name = set.metadata.name ?? ""
         let namespace = set.metadata.namespace ?? "default"
         for replicated in set.spec?["replicatedJobs"]?.arrayValue ?? [] {
@@ -89,7 +89,7 @@ final class SimulatedJobSetController: Sendable, CustomObjectKind {
     /// controller does on each Job change.
     private func podChanged(_ event: WatchEvent<Pod>) async {
         guard let pod = event.object, event.type != .deleted, let name = pod.metadata.labels?[Self.nameLabel], let namespace = pod.metadata.namespace else { return }
-        guard let set = try? await client.get(Set.self, name: name, namespace: namespace), set.metadata.deletionTimestamp == nil,
+        guard let set = try? await client.get(JobSet.self, name: name, namespace: namespace), set.metadata.deletionTimestamp == nil,
             !set.conditions.contains(where: { ["Completed", "Failed"].contains($0["type"]?.stringValue ?? "") && $0["status"] == "True" })
         else { return }
         let restarts = Int(set.status?["restarts"]?.intValue ?? 0)
@@ -145,9 +145,7 @@ final class SimulatedJobSetController: Sendable, CustomObjectKind {
                     "restarts": .int(Int64(restarts + 1)), "replicatedJobsStatus": .array(statuses),
                     "conditions": setting(condition("RestartingJobSet", true, "DefaultFailurePolicy", message)),
                 ]) else { return }
-                var next = set
-                next.status?["restarts"] = .int(Int64(restarts + 1))
-                await createPods(next, attempt: restarts + 1)
+                await createPods(set, attempt: restarts + 1)
             } else {
                 let (reason, message) = maxRestarts == nil ? ("FailedJobs", "jobset failed due to one or more job failures") : ("ReachedMaxRestarts", "jobset failed due to reaching max number of restarts")
                 _ = await SimulatedOperators.writeStatus(client, Self.resourceType, name, namespace, [

@@ -4,7 +4,7 @@ import Logging
 import Synchronization
 
 /// Stand-ins for the operators whose custom resources the executor creates: the Kubeflow
-/// Spark operator (SparkApplications), KubeRay (RayJobs), Knative Serving (Services) and the
+/// Spark operator (SparkApplications), KubeRay (RayJobs), Knative Serving (Services), the
 /// Kubeflow training operator (PyTorchJobs, TFJobs, MPIJobs), the Dask operator (DaskJobs) and
 /// the JobSet controller (JobSets).
 /// Like the real ones they act only through the API: they watch their kind, create the
@@ -103,32 +103,17 @@ public final class SimulatedOperators: Sendable {
         let client = operators.client
         var started: [Task<Void, Never>] = []
         for kind in kinds {
-            switch kind {
-            case .spark:
-                let spark = SimulatedSparkOperator(client: client)
-                started.append(Task { await spark.run() })
-            case .ray:
-                let ray = SimulatedKubeRay(client: client)
-                started.append(Task { await ray.run() })
-            case .knative:
-                let knative = SimulatedKnative(client: client)
-                started.append(Task { await knative.run() })
-            case .pytorch:
-                let training = SimulatedTrainingOperator<SimulatedPyTorch>(client: client)
-                started.append(Task { await training.run() })
-            case .tensorflow:
-                let training = SimulatedTrainingOperator<SimulatedTensorFlow>(client: client)
-                started.append(Task { await training.run() })
-            case .mpi:
-                let training = SimulatedTrainingOperator<SimulatedMPI>(client: client)
-                started.append(Task { await training.run() })
-            case .dask:
-                let dask = SimulatedDaskOperator(client: client)
-                started.append(Task { await dask.run() })
-            case .jobset:
-                let jobsets = SimulatedJobSetController(client: client)
-                started.append(Task { await jobsets.run() })
+            let run: @Sendable () async -> Void = switch kind {
+            case .spark: SimulatedSparkOperator(client: client).run
+            case .ray: SimulatedKubeRay(client: client).run
+            case .knative: SimulatedKnative(client: client).run
+            case .pytorch: SimulatedTrainingOperator<SimulatedPyTorch>(client: client).run
+            case .tensorflow: SimulatedTrainingOperator<SimulatedTensorFlow>(client: client).run
+            case .mpi: SimulatedTrainingOperator<SimulatedMPI>(client: client).run
+            case .dask: SimulatedDaskOperator(client: client).run
+            case .jobset: SimulatedJobSetController(client: client).run
             }
+            started.append(Task { await run() })
         }
         operators.tasks.withLock { $0 = started }
         return operators

@@ -157,6 +157,33 @@ public struct LogsConfig: Codable, Sendable, Hashable {
         return templates.flatMap { $0.links(variables) } + Self.dynamicLinks(dynamic, variables, template: context.template)
     }
 
+    /// Flyte's `GetLogs` of the Kubeflow and JobSet plugins: each replica Pod's links, by the
+    /// name its operator gives it, with the child's creation as the Pods' start (they are not
+    /// read) and `containerName` as the container; the Pod's log name is appended to its
+    /// links' names.
+    public func links(for pods: [ReplicaLogPod], of child: ObjectMeta, containerName: String, context: TaskExecutionContext) -> [LogLink] {
+        let templates = templates(for: context.template)
+        let dynamic = dynamicTemplates(for: context.template)
+        guard !templates.isEmpty || !dynamic.isEmpty else { return [] }
+        let started = child.creationTimestamp.flatMap(KubeTime.parse) ?? context.now
+        var common = LogLinkVariables.task(context)
+        common.merge([
+            "namespace": child.namespace ?? context.namespace, "containername": containerName,
+            "podrfc3339starttime": LogLinkVariables.rfc3339(started), "podrfc3339finishtime": LogLinkVariables.rfc3339(context.now),
+            "podunixstarttime": String(Int64(started.timeIntervalSince1970)), "podunixfinishtime": String(Int64(context.now.timeIntervalSince1970)),
+        ]) { $1 }
+        return pods.flatMap { pod -> [LogLink] in
+            var variables = common
+            variables["podname"] = pod.name
+            variables["logname"] = pod.logName
+            return (templates.flatMap { $0.links(variables) } + Self.dynamicLinks(dynamic, variables, template: context.template)).map { link -> LogLink in
+                var link = link
+                link.name += pod.logName
+                return link
+            }
+        }
+    }
+
     /// The dynamic links `template` asks for, in Flyte's order (the link types sorted).
     public func dynamicTemplates(for template: Flyteidl2_Core_TaskTemplate) -> [(name: String, template: LogLinkTemplate)] {
         guard !dynamicLogLinks.isEmpty else { return [] }
@@ -280,5 +307,18 @@ extension Flyteidl2_Core_TaskLog.LinkType {
         case "IDE": self = .ide
         default: self = .external
         }
+    }
+}
+
+/// A replica Pod of a child as its log links name it: the Pod's name as the operator gives it,
+/// and the suffix of its links' names (`master`, `launcher`, `rank-0`; empty for workers, as
+/// Flyte's).
+public struct ReplicaLogPod: Sendable, Hashable {
+    public var name: String
+    public var logName: String
+
+    public init(name: String, logName: String = "") {
+        self.name = name
+        self.logName = logName
     }
 }

@@ -64,7 +64,7 @@ public enum AppStatusDeriver {
         // §9.3: one condition per Knative condition that counts. Until Knative has observed the
         // Service's latest generation its conditions describe the previous spec: a Ready
         // Service is then being rolled out (DEPLOYING), not ACTIVE.
-        let knative = service.status?["conditions"]?.arrayValue ?? []
+        let knative = service.conditions
         let observedGeneration = service.status?["observedGeneration"]?.intValue ?? 0
         let current = observedGeneration >= (service.metadata.generation ?? 0)
         let reportedReady = service.condition("Ready")?["status"]?.stringValue

@@ -38,7 +38,7 @@ struct EmbeddedSecretInjector: SecretInjector {
             }
             scope[label] = value
         }
-        let (value, imagePullName) = try await lookUp(org: scope["organization"]!, domain: scope["domain"]!, project: scope["project"]!, name: secret.key)
+        let (value, found) = try await lookUp(org: scope["organization"]!, domain: scope["domain"]!, project: scope["project"]!, name: secret.key)
         switch secret.mountRequirement {
         case .any, .envVar:
             // Stored values are bytes; as a variable they must be text.
@@ -53,7 +53,7 @@ struct EmbeddedSecretInjector: SecretInjector {
             throw SecretInjectionFailure("unrecognized mount requirement [\(secret.mountRequirementName)] for secret [\(secret.key)]")
         }
         if config.imagePullSecretsEnabled {
-            try await addImagePullSecret(imagePullName, to: &pod)
+            try await addImagePullSecret(SecretNames.imagePull(org: scope["organization"]!, domain: found.domain, project: found.project, name: secret.key), to: &pod)
         }
     }
 
@@ -70,10 +70,10 @@ struct EmbeddedSecretInjector: SecretInjector {
         pod.addImagePullSecret(name)
     }
 
-    /// The value at the narrowest scope that has the secret, and that scope's image-pull
-    /// Secret's name. A scope whose Secret is missing is passed over; one that cannot be read,
-    /// or holds no such key, fails the lookup.
-    func lookUp(org: String, domain: String, project: String, name: String) async throws(SecretInjectionFailure) -> (value: [UInt8], imagePullName: String) {
+    /// The value at the narrowest scope that has the secret, and that scope (whose image-pull
+    /// Secret is the one mirrored). A scope whose Secret is missing is passed over; one that
+    /// cannot be read, or holds no such key, fails the lookup.
+    func lookUp(org: String, domain: String, project: String, name: String) async throws(SecretInjectionFailure) -> (value: [UInt8], scope: (domain: String, project: String)) {
         for (d, p) in [(domain, project), (domain, ""), ("", "")] {
             let id = SecretNames.scopedID(org: org, domain: d, project: p, name: name)
             let data: [String: [UInt8]]?
@@ -86,7 +86,7 @@ struct EmbeddedSecretInjector: SecretInjector {
             guard let value = data[id] else {
                 throw SecretInjectionFailure("secret \(id) read as empty from the secret manager")
             }
-            return (value, SecretNames.imagePull(org: org, domain: d, project: p, name: name))
+            return (value, (d, p))
         }
         throw SecretInjectionFailure("secret not found across all scopes")
     }

@@ -166,8 +166,13 @@ public struct ClusteredTaskPlugin: KubernetesTaskPlugin {
     }
 
     private func phaseWithoutLinks(_ jobSet: JobSet, rank0: Pod?, context: TaskExecutionContext) -> PhaseInfo {
-        let task = try? CustomPayload.decode(Flyteidl2_Plugins_ClusteredTaskSpec.self, from: context.template, name: "ClusteredTaskSpec")
-        let maxRestarts = jobSet.spec?.value(atPath: "failurePolicy.maxRestarts")?.intValue.map(Int.init) ?? Int(task?.failurePolicy.maxRestarts ?? 0)
+        // The restart budget is the JobSet's (``build(_:)`` writes a failure policy exactly when
+        // the task asks for restarts); the task's payload is decoded only for the one flag the
+        // JobSet does not carry, on a failure, not at every round.
+        func task() -> Flyteidl2_Plugins_ClusteredTaskSpec? {
+            try? CustomPayload.decode(Flyteidl2_Plugins_ClusteredTaskSpec.self, from: context.template, name: "ClusteredTaskSpec")
+        }
+        let maxRestarts = Int(jobSet.spec?.value(atPath: "failurePolicy.maxRestarts")?.intValue ?? 0)
         let primary = jobSet.metadata.annotations?[Self.primaryContainerAnnotation] ?? ""
         let running = PhaseInfo.running("running (restart attempt \(jobSet.restarts))")
         guard let condition = CurrentCondition.of(jobSet.conditions) else {
@@ -180,7 +185,7 @@ public struct ClusteredTaskPlugin: KubernetesTaskPlugin {
         case "Failed":
             // Flyte's `maybeSystemRetryOnMaintenance`: rank 0 lost to the node (a system
             // failure by its Pod's rules) retries the task without spending the user's retries.
-            if task?.failurePolicy.restartOnHostMaintenance == true, let rank0,
+            if let rank0, task()?.failurePolicy.restartOnHostMaintenance == true,
                 let verdict = PodPhaseMapper(config: config, now: context.now).relatedPod(rank0, primary: primary).verdict,
                 verdict.phase == .retryableFailure, verdict.error?.kind == .system {
                 var retry = PhaseInfo.systemRetryableFailure(verdict.error?.code ?? "", verdict.error?.message ?? "")
@@ -228,27 +233,10 @@ public struct ClusteredTaskPlugin: KubernetesTaskPlugin {
     /// Pod names the JobSet gives its ranks before the Job controller's suffix, the set's
     /// creation as their start.
     func links(_ jobSet: JobSet, context: TaskExecutionContext) -> [LogLink] {
-        let templates = config.logs.templates(for: context.template)
-        let dynamic = config.logs.dynamicTemplates(for: context.template)
-        guard !templates.isEmpty || !dynamic.isEmpty, let name = jobSet.metadata.name else { return [] }
+        guard let name = jobSet.metadata.name else { return [] }
         let replicas = jobSet.spec?["replicatedJobs"]?.arrayValue?.first { $0["name"]?.stringValue == Self.workers }?.value(atPath: "template.spec.parallelism")?.intValue ?? 0
-        let started = jobSet.metadata.creationTimestamp.flatMap(KubeTime.parse) ?? context.now
-        var common = LogLinkVariables.task(context)
-        common.merge([
-            "namespace": jobSet.metadata.namespace ?? context.namespace, "containername": jobSet.metadata.annotations?[Self.primaryContainerAnnotation] ?? "",
-            "podrfc3339starttime": LogLinkVariables.rfc3339(started), "podrfc3339finishtime": LogLinkVariables.rfc3339(context.now),
-            "podunixstarttime": String(Int64(started.timeIntervalSince1970)), "podunixfinishtime": String(Int64(context.now.timeIntervalSince1970)),
-        ]) { $1 }
-        return (0..<max(0, replicas)).flatMap { rank -> [LogLink] in
-            var variables = common
-            variables["podname"] = "\(name)-\(Self.workers)-0-\(rank)"
-            variables["logname"] = "rank-\(rank)"
-            return (templates.flatMap { $0.links(variables) } + LogsConfig.dynamicLinks(dynamic, variables, template: context.template)).map { link in
-                var link = link
-                link.name += "rank-\(rank)"
-                return link
-            }
-        }
+        let pods = (0..<max(0, replicas)).map { ReplicaLogPod(name: "\(name)-\(Self.workers)-0-\($0)", logName: "rank-\($0)") }
+        return config.logs.links(for: pods, of: jobSet.metadata, containerName: jobSet.metadata.annotations?[Self.primaryContainerAnnotation] ?? "", context: context)
     }
 
     /// Flyte's: a true Completed or Failed condition.

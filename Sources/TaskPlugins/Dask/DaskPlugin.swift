@@ -72,11 +72,7 @@ public struct DaskPlugin: KubernetesTaskPlugin {
     /// Always (the operator runs workers as Deployments).
     func workerSpec(_ group: Flyteidl2_Plugins_DaskWorkerGroup, pod: Pod, primary: String) throws -> JSONValue {
         var spec = pod.spec ?? PodSpec(containers: [])
-        guard let index = spec.containers.firstIndex(where: { $0.name == primary }) else { throw Self.noPrimary(primary) }
-        if !group.image.isEmpty { spec.containers[index].image = group.image }
-        if group.hasResources, !(group.resources.requests.isEmpty && group.resources.limits.isEmpty) {
-            spec.containers[index].resources = try ResourceMapping.requirements(group.resources, gpuResourceName: config.gpuResourceName)
-        }
+        let index = try override(&spec, primary: primary, image: group.image, resources: group.hasResources ? group.resources : nil)
         var args = ["dask", "worker", "--name", "$(DASK_WORKER_NAME)"]
         // Dask's advice: threads and memory as the limits allow.
         let limits = spec.containers[index].resources?.limits ?? [:]
@@ -96,11 +92,7 @@ public struct DaskPlugin: KubernetesTaskPlugin {
     /// NodePort Service selecting it.
     func schedulerSpec(_ scheduler: Flyteidl2_Plugins_DaskScheduler, cluster: String, pod: Pod, primary: String, context: TaskExecutionContext) throws -> JSONValue {
         var spec = pod.spec ?? PodSpec(containers: [])
-        guard let index = spec.containers.firstIndex(where: { $0.name == primary }) else { throw Self.noPrimary(primary) }
-        if !scheduler.image.isEmpty { spec.containers[index].image = scheduler.image }
-        if scheduler.hasResources, !(scheduler.resources.requests.isEmpty && scheduler.resources.limits.isEmpty) {
-            spec.containers[index].resources = try ResourceMapping.requirements(scheduler.resources, gpuResourceName: config.gpuResourceName)
-        }
+        let index = try override(&spec, primary: primary, image: scheduler.image, resources: scheduler.hasResources ? scheduler.resources : nil)
         var args = ["dask", "scheduler"]
         if let prefix = dashboardPrefix(context) { args += ["--dashboard-prefix", prefix] }
         spec.containers[index].args = args
@@ -124,6 +116,17 @@ public struct DaskPlugin: KubernetesTaskPlugin {
                 ],
             ],
         ]
+    }
+
+    /// The payload's image and resources (when it gives requests or limits) over the primary
+    /// container's; the container's index.
+    func override(_ spec: inout PodSpec, primary: String, image: String, resources: Flyteidl2_Core_Resources?) throws -> Int {
+        guard let index = spec.containers.firstIndex(where: { $0.name == primary }) else { throw Self.noPrimary(primary) }
+        if !image.isEmpty { spec.containers[index].image = image }
+        if let resources, !(resources.requests.isEmpty && resources.limits.isEmpty) {
+            spec.containers[index].resources = try ResourceMapping.requirements(resources, gpuResourceName: config.gpuResourceName)
+        }
+        return index
     }
 
     /// Flyte's `dashboardPrefixFromLogConfig`: the path of the first dashboard link `dask.logs`

@@ -166,31 +166,6 @@ enum KubeflowCommon {
         }
     }
 
-    /// Flyte's `GetLogs`: each Pod's links, with the job's creation as the Pods' start and
-    /// `containerName` as the container, the Pod's log name appended to its links' names.
-    static func links<Kind: KubeflowJobKind>(_ job: CustomObject<Kind>, pods: [KubeflowLogPod], containerName: String, config: PluginConfig, context: TaskExecutionContext) -> [LogLink] {
-        let templates = config.logs.templates(for: context.template)
-        let dynamic = config.logs.dynamicTemplates(for: context.template)
-        guard !templates.isEmpty || !dynamic.isEmpty else { return [] }
-        let started = job.metadata.creationTimestamp.flatMap(KubeTime.parse) ?? context.now
-        var common = LogLinkVariables.task(context)
-        common.merge([
-            "namespace": job.metadata.namespace ?? context.namespace, "containername": containerName,
-            "podrfc3339starttime": LogLinkVariables.rfc3339(started), "podrfc3339finishtime": LogLinkVariables.rfc3339(context.now),
-            "podunixstarttime": String(Int64(started.timeIntervalSince1970)), "podunixfinishtime": String(Int64(context.now.timeIntervalSince1970)),
-        ]) { $1 }
-        return pods.flatMap { pod -> [LogLink] in
-            var variables = common
-            variables["podname"] = pod.name
-            variables["logname"] = pod.logName
-            return (templates.flatMap { $0.links(variables) } + LogsConfig.dynamicLinks(dynamic, variables, template: context.template)).map { link -> LogLink in
-                var link = link
-                link.name += pod.logName
-                return link
-            }
-        }
-    }
-
     static let terminalConditions: Set<String> = ["Succeeded", "Failed"]
 
     /// Flyte's: a Succeeded or Failed condition, whatever its status.

@@ -15,19 +15,7 @@ public protocol KubeflowTrainingPlugin: KubernetesTaskPlugin where Child == Cust
     /// The Pod whose fate is the job's first (`<job>-worker-0`, `<job>-launcher`).
     func watchedPod(ofJob name: String) -> String
     /// The Pods whose log links are listed, in order.
-    func logPods(_ job: Child) -> [KubeflowLogPod]
-}
-
-/// A replica's Pod as the log links name it: the Pod, and the suffix of its links' names
-/// (`master`, `launcher`; empty for workers, as Flyte's).
-public struct KubeflowLogPod: Sendable, Hashable {
-    public var name: String
-    public var logName: String
-
-    public init(name: String, logName: String = "") {
-        self.name = name
-        self.logName = logName
-    }
+    func logPods(_ job: Child) -> [ReplicaLogPod]
 }
 
 extension KubeflowTrainingPlugin {
@@ -41,7 +29,7 @@ extension KubeflowTrainingPlugin {
 
     public func phase(of job: Child, relatedPod pod: Pod?, context: TaskExecutionContext) -> PhaseInfo {
         var info = KubeflowCommon.phase(job, pod: pod, containerName: Self.containerName, config: config, kubeflow: kubeflow, context: context)
-        info.links = job.metadata.name == nil ? [] : KubeflowCommon.links(job, pods: logPods(job), containerName: Self.containerName, config: config, context: context)
+        info.links = job.metadata.name == nil ? [] : config.logs.links(for: logPods(job), of: job.metadata, containerName: Self.containerName, context: context)
         return info
     }
 

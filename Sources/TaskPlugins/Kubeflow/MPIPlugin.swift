@@ -77,8 +77,8 @@ public struct MPIPlugin: KubeflowTrainingPlugin {
     public func watchedPod(ofJob name: String) -> String { "\(name)-launcher" }
 
     /// The Launcher's links (their names ending in `launcher`), then each worker's.
-    public func logPods(_ job: MPIJob) -> [KubeflowLogPod] {
+    public func logPods(_ job: MPIJob) -> [ReplicaLogPod] {
         let name = job.metadata.name ?? ""
-        return [KubeflowLogPod(name: "\(name)-launcher", logName: "launcher")] + (0..<job.replicas("Worker")).map { KubeflowLogPod(name: "\(name)-worker-\($0)") }
+        return [ReplicaLogPod(name: "\(name)-launcher", logName: "launcher")] + (0..<job.replicas("Worker")).map { ReplicaLogPod(name: "\(name)-worker-\($0)") }
     }
 }

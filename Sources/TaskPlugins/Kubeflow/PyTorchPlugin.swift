@@ -75,10 +75,10 @@ public struct PyTorchPlugin: KubeflowTrainingPlugin {
 
     /// Flyte's `common.GetLogs` for a PyTorchJob: the master's links (their names ending in
     /// `master`), then each worker's.
-    public func logPods(_ job: PyTorchJob) -> [KubeflowLogPod] {
+    public func logPods(_ job: PyTorchJob) -> [ReplicaLogPod] {
         let name = job.metadata.name ?? ""
-        let master = job.replicaSpecs["Master"] != nil ? [KubeflowLogPod(name: "\(name)-master-0", logName: "master")] : []
-        return master + (0..<job.replicas("Worker")).map { KubeflowLogPod(name: "\(name)-worker-\($0)") }
+        let master = job.replicaSpecs["Master"] != nil ? [ReplicaLogPod(name: "\(name)-master-0", logName: "master")] : []
+        return master + (0..<job.replicas("Worker")).map { ReplicaLogPod(name: "\(name)-worker-\($0)") }
     }
 }
 

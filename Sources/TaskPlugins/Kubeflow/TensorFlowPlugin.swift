@@ -68,11 +68,11 @@ public struct TensorFlowPlugin: KubeflowTrainingPlugin {
     /// Flyte's `common.GetLogs` for a TFJob: each worker's links, then each parameter server's,
     /// the chief's and the evaluator's (one of each at most, as Flyte lists them), by the
     /// operator's Pod names `<job>-<type>-<index>`.
-    public func logPods(_ job: TFJob) -> [KubeflowLogPod] {
+    public func logPods(_ job: TFJob) -> [ReplicaLogPod] {
         let name = job.metadata.name ?? ""
-        return Self.replicaTypes.flatMap { type -> [KubeflowLogPod] in
+        return Self.replicaTypes.flatMap { type -> [ReplicaLogPod] in
             let count = type == "Worker" || type == "PS" ? job.replicas(type) : min(job.replicas(type), 1)
-            return (0..<count).map { KubeflowLogPod(name: "\(name)-\(type.lowercased())-\($0)") }
+            return (0..<count).map { ReplicaLogPod(name: "\(name)-\(type.lowercased())-\($0)") }
         }
     }
 }
