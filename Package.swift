@@ -38,6 +38,12 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
+        // The connector plugin's client of Flyte's connector services (gRPC over HTTP/2, in
+        // clear text inside a cluster, where AsyncHTTPClient speaks HTTP/2 only after TLS and
+        // reads no trailers). Its NIO, HTTP/2, TLS and certificate packages are already built.
+        .package(url: "https://github.com/grpc/grpc-swift-2.git", from: "2.4.3"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", from: "2.9.2"),
+        .package(url: "https://github.com/grpc/grpc-swift-protobuf.git", from: "2.4.1"),
     ],
     targets: [
         // glibc's <malloc.h>, which Swift's Glibc module does not export: the allocator tuning
@@ -135,6 +141,9 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
             ],
             swiftSettings: strict
         ),
@@ -204,7 +213,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "KubeSandbox", "KubeRuntimeTesting", .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOCore", package: "swift-nio")], swiftSettings: strict),
-        .testTarget(name: "ExecutorTests", dependencies: ["KubeClient", "KubeSandbox", "KubeRuntime", "KubeRuntimeTesting", "FlyteIDL", "ExecutorAPI", "TaskPlugins", "ExecutorControllers", "ExecutorCLI", "FlyteDataPlane", "PluginConformance", "ExecutorFuzzing", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
+        .testTarget(name: "ExecutorTests", dependencies: ["KubeClient", "KubeSandbox", "KubeRuntime", "KubeRuntimeTesting", "FlyteIDL", "ExecutorAPI", "TaskPlugins", "ExecutorControllers", "ExecutorCLI", "FlyteDataPlane", "PluginConformance", "ExecutorFuzzing", .product(name: "GRPCCore", package: "grpc-swift-2"), .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"), .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
         .testTarget(name: "KubeRuntimeTests", dependencies: ["KubeClient", "KubeSandbox", "KubeRuntime", "KubeRuntimeTesting", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
         .testTarget(name: "KubeSandboxTests", dependencies: ["KubeClient", "KubeSandbox", "KubeRuntimeTesting"], exclude: ["Fixtures"], swiftSettings: strict),
     ],

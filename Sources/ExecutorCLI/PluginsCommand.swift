@@ -20,9 +20,12 @@ struct PluginsCommand: ParsableCommand {
             guard let plugin = registry.plugins[id] else { continue }
             print("\(id)\t\(registry.defaultPluginID == id ? "yes" : "no")\t\(Self.child(of: plugin))\t\(plugin.taskTypes.filter { (try? registry.pluginID(for: $0)) == id }.joined(separator: ","))")
         }
-        // Flyte's core plugins, which make no child, unless a registration took their task type.
-        for taskType in Executor.coreTaskTypes where !registry.names(taskType) {
-            print("\(taskType)\tno\t-\t\(taskType)")
+        // Flyte's core plugins, which make no child (the connector plugin's jobs run at its
+        // connectors), for the task types no registration took.
+        for core in Executor.corePlugins(config: executorConfig) {
+            let taskTypes = core.taskTypes.filter { !registry.names($0) || executorConfig.defaultForTaskTypes[$0] == core.id }
+            guard !taskTypes.isEmpty else { continue }
+            print("\(core.id)\tno\t-\t\(taskTypes.joined(separator: ","))")
         }
     }
 

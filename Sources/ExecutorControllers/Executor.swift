@@ -41,7 +41,7 @@ public final class Executor: Sendable {
         var registry = PluginRegistration.registry(registrations, config: config, logger: logger)
         registry.defaultForTaskTypes.merge(config.defaultForTaskTypes) { $1 }
         let podTemplates = PodTemplateSource(client: manager.client, defaultName: config.plugins.defaultPodTemplateName, defaultNamespace: podNamespace)
-        let plugins = PluginTable(registry: registry, client: manager.client, errorDocuments: errorDocuments, podTemplates: podTemplates, blobStore: blobStore, metrics: manager.metrics, logger: logger)
+        let plugins = PluginTable(registry: registry, client: manager.client, errorDocuments: errorDocuments, podTemplates: podTemplates, blobStore: blobStore, connectors: config.connectorService, metrics: manager.metrics, logger: logger)
         self.plugins = plugins
 
         var informers: [String: Informer<TaskAction>] = [:]
@@ -114,6 +114,14 @@ public final class Executor: Sendable {
     /// The task types of Flyte's core plugins, which make no child and come built in
     /// (``PluginTable``): a registration or `default-for-task-types` naming one takes it over.
     public static let coreTaskTypes = [SleepDriver.taskType]
+
+    /// The plugins without a child that `config` runs, with their task types: `core-sleep`,
+    /// and the connector plugin when a connector is configured.
+    public static func corePlugins(config: ExecutorConfig) -> [(id: String, taskTypes: [String])] {
+        var plugins = [(id: SleepDriver.taskType, taskTypes: coreTaskTypes)]
+        if config.connectorService.isConfigured { plugins.append((ConnectorDriver.pluginID, config.connectorService.taskTypes)) }
+        return plugins
+    }
 
     /// The plugins' availability by id, for status pages and tests.
     public var pluginAvailability: [String: PluginAvailability] {

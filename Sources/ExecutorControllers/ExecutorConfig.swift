@@ -36,6 +36,9 @@ public struct ExecutorConfig: Codable, Sendable, Hashable {
     public var kfOperator = KubeflowConfig()
     /// Settings of the Dask plugin: Flyte's `plugins.dask`.
     public var dask = DaskConfig()
+    /// Connector deployments, for tasks run by external services: Flyte's
+    /// `plugins.connector-service`. Without an endpoint the connector plugin is off.
+    public var connectorService = ConnectorServiceConfig()
     /// Settings of the App controller.
     public var apps = AppsConfig()
     /// Flyte's events service; without a URL, ActionEvents are logged at debug level.
@@ -101,6 +104,7 @@ public struct ExecutorConfig: Codable, Sendable, Hashable {
         case ray
         case kfOperator = "kf-operator"
         case dask
+        case connectorService = "connector-service"
         case apps
         case events
         case cluster
@@ -128,6 +132,7 @@ public struct ExecutorConfig: Codable, Sendable, Hashable {
         ray = try c.decodeIfPresent(RayConfig.self, forKey: .ray) ?? RayConfig()
         kfOperator = try c.decodeIfPresent(KubeflowConfig.self, forKey: .kfOperator) ?? KubeflowConfig()
         dask = try c.decodeIfPresent(DaskConfig.self, forKey: .dask) ?? DaskConfig()
+        connectorService = try c.decodeIfPresent(ConnectorServiceConfig.self, forKey: .connectorService) ?? ConnectorServiceConfig()
         apps = try c.decodeIfPresent(AppsConfig.self, forKey: .apps) ?? AppsConfig()
         events = try c.decodeIfPresent(EventsConfig.self, forKey: .events) ?? EventsConfig()
         cluster = try c.decodeIfPresent(String.self, forKey: .cluster) ?? ""
@@ -171,6 +176,11 @@ public struct ExecutorConfig: Codable, Sendable, Hashable {
                 try config.events.validate()
             } catch {
                 throw Invalid(path: path, problem: "\(error)")
+            }
+            do {
+                try config.connectorService.validate()
+            } catch {
+                throw Invalid(path: path, problem: "connector-service: \(error)")
             }
             do {
                 try config.cacheService.validate()

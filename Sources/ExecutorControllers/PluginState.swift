@@ -27,6 +27,10 @@ public struct PluginState: Codable, JSONReadable, Sendable, Hashable {
     /// When a plugin without a child began the attempt (`core-sleep`), as Unix seconds: kept
     /// here, not in memory as Flyte's sleep plugin keeps it, so a restart does not start over.
     public var startedAt: Double?
+    /// What a connector answered to CreateTask (`resource_meta`), base64: the handle of the
+    /// job it started, by which the attempt's later rounds ask for its state and an abort
+    /// deletes it. Its presence says the job was created.
+    public var resourceMeta: String?
 
     public init() {}
 
@@ -51,6 +55,7 @@ public struct PluginState: Codable, JSONReadable, Sendable, Hashable {
             case "childUID": childUID = try value.read()
             case "abandonedUID": abandonedUID = try value.read()
             case "startedAt": startedAt = try value.read()
+            case "resourceMeta": resourceMeta = try value.read()
             default: break
             }
         }
@@ -59,7 +64,7 @@ public struct PluginState: Codable, JSONReadable, Sendable, Hashable {
     /// The JSON object, members in sorted order, absent optionals left out.
     public var jsonBytes: [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(96 + reason.utf8.count)
+        out.reserveCapacity(96 + reason.utf8.count + (resourceMeta?.utf8.count ?? 0))
         out.append(UInt8(ascii: "{"))
         if let abandonedUID {
             out.append(contentsOf: #""abandonedUID":"#.utf8)
@@ -73,6 +78,10 @@ public struct PluginState: Codable, JSONReadable, Sendable, Hashable {
         }
         out.append(contentsOf: #""phase":\#(phase),"phaseVersion":\#(phaseVersion),"reason":"#.utf8)
         JSONValue.writeString(reason, to: &out)
+        if let resourceMeta {
+            out.append(contentsOf: #","resourceMeta":"#.utf8)
+            JSONValue.writeString(resourceMeta, to: &out)
+        }
         out.append(contentsOf: #","started":\#(started)"#.utf8)
         if let startedAt, startedAt.isFinite {
             out.append(contentsOf: #","startedAt":\#(startedAt)"#.utf8)

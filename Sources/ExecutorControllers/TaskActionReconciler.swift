@@ -254,7 +254,9 @@ public final class TaskActionReconciler: Reconciler {
             // Only once the new attempt is recorded: were the write refused, the next round
             // must still find the child it judged.
             try await driver.abort(context)
-            return result
+            // A child's deletion wakes the next round; a plugin without one (a connector's
+            // job) has no event to wait for, and its own write's event wakes nothing.
+            return driver.childResource == nil ? .requeueAfter(.zero) : result
         case .record(var recorded):
             status.systemFailures = 0
             if let cache {
@@ -267,7 +269,10 @@ public final class TaskActionReconciler: Reconciler {
                     recorded.recheckAfter = min(recorded.recheckAfter ?? cache.heartbeat, cache.heartbeat)
                 }
             }
-            let result = try await commit(taskAction, old: old, status: status, info: recorded, state: newState, now: now)
+            // A job outside the cluster (a connector's) is found again only by the handle in
+            // the plugin state: written at once, never held for coalescing, so no restart
+            // loses it and starts the job a second time.
+            let result = try await commit(taskAction, old: old, status: status, info: recorded, state: newState, now: now, persist: newState.resourceMeta != state.resourceMeta)
             if recorded.phase == .permanentFailure, recorded.cleanupOnFailure {
                 try await driver.abort(context)
             } else if recorded.phase.isTerminal {
@@ -308,7 +313,8 @@ public final class TaskActionReconciler: Reconciler {
     /// TaskAction is older than `status-coalesce-milliseconds`, else kept and merged into the
     /// next write (each transition keeps its own entry and time in `phaseHistory`). Stamps GC
     /// labels once terminal when configured. With `persist` the status is written before this
-    /// returns, whatever the coalescing window says.
+    /// returns, whatever the coalescing window says, and `state` with it even when the phase
+    /// did not change.
     func commit(_ taskAction: TaskAction, old: TaskActionStatus, status: TaskActionStatus, info: PhaseInfo, state: PluginState, now: Date, persist: Bool = false, startsAttempt: Bool = false) async throws -> ReconcileResult {
         var status = status
         let key = ObjectKey(taskAction)
@@ -323,6 +329,11 @@ public final class TaskActionReconciler: Reconciler {
                 try await record(taskAction, status: status, phase: info.phase, version: info.version, error: info.error, now: now, reason: info.reason.isEmpty ? nil : info.reason, links: info.links, logContext: info.logContext)
                 announce(taskAction, old: old, new: status)
             }
+        } else if persist, status.pluginState != state.base64 {
+            // No new phase, but a plugin state that must not be lost (a connector's job
+            // handle, got while the attempt stays Queued): written as it is.
+            status.pluginState = state.base64
+            status.pluginStateVersion = PluginState.version
         } else if coalescing.value[key]?.pending == nil {
             return recheck
         }
@@ -636,18 +647,7 @@ public final class TaskActionReconciler: Reconciler {
     func record(_ taskAction: TaskAction, status: TaskActionStatus, phase: PluginPhase, version: UInt32, error: ExecutionError?, now: Date, reason: String? = nil, reasonAt: Date? = nil, links: [LogLink] = [], logContext: Flyteidl2_Core_LogContext? = nil) async throws {
         var event = Flyteidl2_Workflow_ActionEvent()
         if let logContext { event.logContext = logContext }
-        event.logInfo = links.map { link in
-            var log = Flyteidl2_Core_TaskLog()
-            log.name = link.name
-            log.uri = link.uri
-            log.messageFormat = link.messageFormat
-            log.showWhilePending = link.showWhilePending
-            log.hideOnceFinished = link.hideOnceFinished
-            log.linkType = link.linkType
-            log.ready = link.ready
-            log.iconUri = link.iconUri
-            return log
-        }
+        event.logInfo = links.map(\.taskLog)
         event.id.run.project = taskAction.spec.project
         event.id.run.domain = taskAction.spec.domain
         event.id.run.name = taskAction.spec.runName

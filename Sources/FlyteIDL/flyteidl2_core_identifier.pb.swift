@@ -91,6 +91,83 @@ public nonisolated struct Flyteidl2_Core_Identifier: Sendable {
   public init() {}
 }
 
+/// A run, as the connector sees it: project, domain, and the run's name.
+public nonisolated struct Flyteidl2_Core_WorkflowExecutionIdentifier: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var project: String = String()
+
+  public var domain: String = String()
+
+  public var name: String = String()
+
+  public var org: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// An action of a run (node_id is the action's name).
+public nonisolated struct Flyteidl2_Core_NodeExecutionIdentifier: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var nodeID: String = String()
+
+  public var executionID: Flyteidl2_Core_WorkflowExecutionIdentifier {
+    get {_executionID ?? Flyteidl2_Core_WorkflowExecutionIdentifier()}
+    set {_executionID = newValue}
+  }
+  /// Returns true if `executionID` has been explicitly set.
+  public var hasExecutionID: Bool {self._executionID != nil}
+  /// Clears the value of `executionID`. Subsequent reads from it will return its default value.
+  public mutating func clearExecutionID() {self._executionID = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _executionID: Flyteidl2_Core_WorkflowExecutionIdentifier? = nil
+}
+
+/// One attempt of an action (retry_attempt is 0-based).
+public nonisolated struct Flyteidl2_Core_TaskExecutionIdentifier: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var taskID: Flyteidl2_Core_Identifier {
+    get {_taskID ?? Flyteidl2_Core_Identifier()}
+    set {_taskID = newValue}
+  }
+  /// Returns true if `taskID` has been explicitly set.
+  public var hasTaskID: Bool {self._taskID != nil}
+  /// Clears the value of `taskID`. Subsequent reads from it will return its default value.
+  public mutating func clearTaskID() {self._taskID = nil}
+
+  public var nodeExecutionID: Flyteidl2_Core_NodeExecutionIdentifier {
+    get {_nodeExecutionID ?? Flyteidl2_Core_NodeExecutionIdentifier()}
+    set {_nodeExecutionID = newValue}
+  }
+  /// Returns true if `nodeExecutionID` has been explicitly set.
+  public var hasNodeExecutionID: Bool {self._nodeExecutionID != nil}
+  /// Clears the value of `nodeExecutionID`. Subsequent reads from it will return its default value.
+  public mutating func clearNodeExecutionID() {self._nodeExecutionID = nil}
+
+  public var retryAttempt: UInt32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _taskID: Flyteidl2_Core_Identifier? = nil
+  fileprivate var _nodeExecutionID: Flyteidl2_Core_NodeExecutionIdentifier? = nil
+}
+
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "flyteidl2.core"
@@ -149,6 +226,134 @@ nonisolated extension Flyteidl2_Core_Identifier: SwiftProtobuf.Message, SwiftPro
     if lhs.name != rhs.name {return false}
     if lhs.version != rhs.version {return false}
     if lhs.org != rhs.org {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Flyteidl2_Core_WorkflowExecutionIdentifier: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".WorkflowExecutionIdentifier"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}project\0\u{1}domain\0\u{2}\u{2}name\0\u{1}org\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.project) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.domain) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.org) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.project.isEmpty {
+      try visitor.visitSingularStringField(value: self.project, fieldNumber: 1)
+    }
+    if !self.domain.isEmpty {
+      try visitor.visitSingularStringField(value: self.domain, fieldNumber: 2)
+    }
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 4)
+    }
+    if !self.org.isEmpty {
+      try visitor.visitSingularStringField(value: self.org, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Flyteidl2_Core_WorkflowExecutionIdentifier, rhs: Flyteidl2_Core_WorkflowExecutionIdentifier) -> Bool {
+    if lhs.project != rhs.project {return false}
+    if lhs.domain != rhs.domain {return false}
+    if lhs.name != rhs.name {return false}
+    if lhs.org != rhs.org {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Flyteidl2_Core_NodeExecutionIdentifier: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".NodeExecutionIdentifier"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}node_id\0\u{3}execution_id\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.nodeID) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._executionID) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.nodeID.isEmpty {
+      try visitor.visitSingularStringField(value: self.nodeID, fieldNumber: 1)
+    }
+    try { if let v = self._executionID {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Flyteidl2_Core_NodeExecutionIdentifier, rhs: Flyteidl2_Core_NodeExecutionIdentifier) -> Bool {
+    if lhs.nodeID != rhs.nodeID {return false}
+    if lhs._executionID != rhs._executionID {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Flyteidl2_Core_TaskExecutionIdentifier: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".TaskExecutionIdentifier"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}task_id\0\u{3}node_execution_id\0\u{3}retry_attempt\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._taskID) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._nodeExecutionID) }()
+      case 3: try { try decoder.decodeSingularUInt32Field(value: &self.retryAttempt) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._taskID {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    try { if let v = self._nodeExecutionID {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    if self.retryAttempt != 0 {
+      try visitor.visitSingularUInt32Field(value: self.retryAttempt, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Flyteidl2_Core_TaskExecutionIdentifier, rhs: Flyteidl2_Core_TaskExecutionIdentifier) -> Bool {
+    if lhs._taskID != rhs._taskID {return false}
+    if lhs._nodeExecutionID != rhs._nodeExecutionID {return false}
+    if lhs.retryAttempt != rhs.retryAttempt {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

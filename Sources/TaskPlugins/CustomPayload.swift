@@ -5,8 +5,9 @@ import SwiftProtobuf
 /// A plugin payload in `TaskTemplate.custom`: the proto3-JSON form of a message in a
 /// `google.protobuf.Struct`, read as Flyte's `utils.UnmarshalStruct` reads it (unknown keys
 /// ignored, JSON and proto field names both accepted, integral doubles into integer fields).
-enum CustomPayload {
-    static func decode<Message: SwiftProtobuf.Message>(_ type: Message.Type, from template: Flyteidl2_Core_TaskTemplate, name: String) throws -> Message {
+/// Public for plugins outside this module (the connector plugin reads its `Connection` so).
+public enum CustomPayload {
+    public static func decode<Message: SwiftProtobuf.Message>(_ type: Message.Type, from template: Flyteidl2_Core_TaskTemplate, name: String) throws -> Message {
         guard template.hasCustom else {
             throw ExecutionError(code: "BadTaskSpecification", message: "invalid TaskSpecification: the task template has no custom \(name)", kind: .user)
         }

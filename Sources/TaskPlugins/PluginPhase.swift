@@ -81,6 +81,31 @@ public struct LogLink: Sendable, Hashable {
         self.name = name
         self.uri = uri
     }
+
+    /// A link as Flyte sends it (a connector's `log_links`).
+    public init(_ log: Flyteidl2_Core_TaskLog) {
+        self.init(name: log.name, uri: log.uri)
+        messageFormat = log.messageFormat
+        showWhilePending = log.showWhilePending
+        hideOnceFinished = log.hideOnceFinished
+        linkType = log.linkType
+        ready = log.ready
+        iconUri = log.iconUri
+    }
+
+    /// The link as Flyte's `TaskLog`, for an ActionEvent's `log_info`.
+    public var taskLog: Flyteidl2_Core_TaskLog {
+        var log = Flyteidl2_Core_TaskLog()
+        log.name = name
+        log.uri = uri
+        log.messageFormat = messageFormat
+        log.showWhilePending = showWhilePending
+        log.hideOnceFinished = hideOnceFinished
+        log.linkType = linkType
+        log.ready = ready
+        log.iconUri = iconUri
+        return log
+    }
 }
 
 /// What a plugin says about its child: phase, version within the phase, reason, error, and

@@ -18,7 +18,10 @@ struct PluginStateTests {
         relaunched.abandonedUID = "uid-\\old"
         relaunched.phaseVersion = UInt32.max
         relaunched.phase = -1
-        return [empty, running, relaunched]
+        var connector = PluginState()
+        connector.started = true
+        connector.resourceMeta = Data(#"{"job_id": "a/b+c"}"#.utf8).base64EncodedString()
+        return [empty, running, relaunched, connector]
     }
 
     @Test("the hand-written bytes are the Codable encoding with sorted keys, so states written before read back equal")
