@@ -313,8 +313,7 @@ public final class TaskActionReconciler: Reconciler {
     /// TaskAction is older than `status-coalesce-milliseconds`, else kept and merged into the
     /// next write (each transition keeps its own entry and time in `phaseHistory`). Stamps GC
     /// labels once terminal when configured. With `persist` the status is written before this
-    /// returns, whatever the coalescing window says, and `state` with it even when the phase
-    /// did not change.
+    /// returns, whatever the coalescing window says.
     func commit(_ taskAction: TaskAction, old: TaskActionStatus, status: TaskActionStatus, info: PhaseInfo, state: PluginState, now: Date, persist: Bool = false, startsAttempt: Bool = false) async throws -> ReconcileResult {
         var status = status
         let key = ObjectKey(taskAction)
@@ -329,11 +328,6 @@ public final class TaskActionReconciler: Reconciler {
                 try await record(taskAction, status: status, phase: info.phase, version: info.version, error: info.error, now: now, reason: info.reason.isEmpty ? nil : info.reason, links: info.links, logContext: info.logContext)
                 announce(taskAction, old: old, new: status)
             }
-        } else if persist, status.pluginState != state.base64 {
-            // No new phase, but a plugin state that must not be lost (a connector's job
-            // handle, got while the attempt stays Queued): written as it is.
-            status.pluginState = state.base64
-            status.pluginStateVersion = PluginState.version
         } else if coalescing.value[key]?.pending == nil {
             return recheck
         }

@@ -204,6 +204,34 @@ struct ConnectorPluginTests {
         }
     }
 
+    @Test("the job's handle reaches the API server at once, whatever the coalescing window: an executor stopped right after CreateTask leaves the next one no second job to start")
+    func handleWrittenAtOnce() async throws {
+        let directory = Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try await ReferenceConnector.with { connector in
+            var config = Self.config(connector.endpoint)
+            // Every non-terminal status would be held half a minute.
+            config.statusCoalesceMilliseconds = 30_000
+            config.statusCoalesceMaxMilliseconds = 30_000
+            try await ExecutorHarness.with(config: config, start: false) { h in
+                var run = h.startExecutor(config: config)
+                try await h.create(try Self.action("sql-handle", template: try Self.template(configs: ["phases": "QUEUED", "message": "waiting for a slot"]), directory: directory))
+                try await eventually("the job handle in the stored status", seconds: 15) {
+                    PluginState(base64: (try? await h.get("sql-handle"))?.status?.pluginState).resourceMeta != nil
+                }
+                run.cancel()
+                _ = try? await run.value
+                connector.jobs.withLock { $0["job-0001"]?.create.connection.configs["phases"] = "SUCCEEDED" }
+                run = h.startExecutor(config: config)
+                let done = try await h.terminal("sql-handle")
+                run.cancel()
+                _ = try? await run.value
+                #expect(done.status?.phaseHistory?.last?.phase == "Completed")
+                #expect(connector.jobs.value.keys.sorted() == ["job-0001"])
+            }
+        }
+    }
+
     @Test("a task type a listed connector claims goes to it; others to the default connector")
     func routing() async throws {
         let directory = Self.temporaryDirectory()
@@ -243,6 +271,43 @@ struct ConnectorPluginTests {
         #expect(info.phase == .retryableFailure)
         #expect(info.error == ExecutionError(code: "TaskFailedWithError", message: "no connector found for task type [orphan] and version [0]", kind: .user))
         #expect(state.resourceMeta == nil)
+    }
+
+    @Test("a call to a connector that is not there fails at once as UNAVAILABLE, a transient error, rather than waiting for one")
+    func unreachable() async throws {
+        // A port just bound and released: nothing listens there.
+        let port = try await ReferenceConnector.with { URL(string: "grpc://\($0.endpoint)")?.port ?? 0 }
+        let client = try ConnectorClient(endpoint: "127.0.0.1:\(port)", insecure: true)
+        let running = Task { try await client.run() }
+        defer {
+            client.shutdown()
+            running.cancel()
+        }
+        let started = ContinuousClock.now
+        let outcome = await withTaskGroup(of: Result<Void, ConnectorCallError>?.self) { group in
+            group.addTask {
+                do throws(ConnectorCallError) {
+                    _ = try await client.getTask(Flyteidl2_Connector_GetTaskRequest(), timeout: nil)
+                    return .success(())
+                } catch {
+                    return .failure(error)
+                }
+            }
+            // Far longer than a refused connection takes, far shorter than the 300 s ceiling.
+            group.addTask {
+                try? await Task.sleep(for: .seconds(60))
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+        guard case .failure(let error)? = outcome else {
+            Issue.record("the call did not fail within 60 s: \(String(describing: outcome))")
+            return
+        }
+        #expect(error.isTransient && error.codeName == "unavailable", "\(error)")
+        #expect(ContinuousClock.now - started < .seconds(60))
     }
 
     @Test("config: Flyte's keys and defaults, Go durations, and clear errors for a bad endpoint or a route to an unknown connector")

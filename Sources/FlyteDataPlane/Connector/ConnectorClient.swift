@@ -91,7 +91,12 @@ public final class ConnectorClient: Sendable {
 
     private func call<Request: SwiftProtobuf.Message & Sendable, Response: SwiftProtobuf.Message & Sendable>(_ method: MethodDescriptor, _ request: Request, timeout: Duration?) async throws(ConnectorCallError) -> Response {
         var options = CallOptions.defaults
-        options.timeout = timeout
+        // grpc-go's default, which Flyte's calls have: a connector that cannot be reached
+        // fails the call at once (UNAVAILABLE) instead of holding it until one can.
+        options.waitForReady = false
+        // Flyte's calls without a configured timeout have none; a reconcile worker must not
+        // wait forever on a connector that accepted a call and went quiet.
+        options.timeout = timeout ?? Self.longestCall
         do {
             return try await client.unary(request: ClientRequest(message: request), descriptor: method, serializer: ProtobufSerializer<Request>(), deserializer: ProtobufDeserializer<Response>(), options: options) { response in
                 try response.message
@@ -102,6 +107,9 @@ public final class ConnectorClient: Sendable {
             throw ConnectorCallError(code: .unknown, message: "\(method.method) at \(endpoint): \(error)")
         }
     }
+
+    /// The longest a call waits when no timeout is configured for it.
+    public static let longestCall = Duration.seconds(300)
 
     /// grpc-go's dial targets, as Flyte's configs write them.
     static func target(_ endpoint: String) throws(ConnectorCallError) -> any ResolvableTarget {
