@@ -232,6 +232,34 @@ struct ConnectorPluginTests {
         }
     }
 
+    @Test("GetTask calls of all tasks together stay within webApi.readRateLimiter, and every task is still polled")
+    func readLimit() async throws {
+        let directory = Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try await ReferenceConnector.with { connector in
+            // Unlimited, four tasks polled every 50 ms would make about 80 calls a second.
+            var config = Self.config(connector.endpoint, resync: 0.05)
+            config.connectorService.readQPS = 2
+            config.connectorService.readBurst = 2
+            try await ExecutorHarness.with(config: config) { h in
+                let names = (1...4).map { "sql-limited-\($0)" }
+                for name in names {
+                    try await h.create(try Self.action(name, template: try Self.template(configs: ["phases": "RUNNING"]), directory: directory))
+                }
+                for name in names { try await h.reaches(name, "Executing") }
+                let before = connector.calls.value.filter { $0 == "GetTask" }.count
+                let started = ContinuousClock.now
+                try await Task.sleep(for: .seconds(3))
+                let after = connector.calls.value.filter { $0 == "GetTask" }.count
+                let elapsed = (ContinuousClock.now - started) / .seconds(1)
+                // At most the burst plus 2 a second over the window (and one in flight).
+                #expect(after - before <= 2 + Int((2 * elapsed).rounded(.up)) + 1, "\(after - before) calls in \(elapsed) s")
+                #expect(after - before >= 1)
+                for name in names { #expect(try await h.get(name).status?.phaseHistory?.last?.phase == "Executing") }
+            }
+        }
+    }
+
     @Test("a task type a listed connector claims goes to it; others to the default connector")
     func routing() async throws {
         let directory = Self.temporaryDirectory()
@@ -327,7 +355,7 @@ struct ConnectorPluginTests {
           pollInterval: 1m
           webApi:
             caching: {resyncInterval: 5s, workers: 10}
-            readRateLimiter: {qps: 10, burst: 100}
+            readRateLimiter: {qps: 5, burst: 20}
         """, path: "c.yaml").connectorService
         #expect(parsed.defaultConnector.insecure && parsed.defaultConnector.defaultTimeout == 10)
         #expect(parsed.defaultConnector.defaultServiceConfig.contains("round_robin"))
@@ -335,6 +363,8 @@ struct ConnectorPluginTests {
         #expect(!databricks.insecure && databricks.project == "analytics")
         #expect(databricks.timeout("CreateTask") == .seconds(30) && databricks.timeout("GetTask") == .seconds(2))
         #expect(parsed.pollIntervalSeconds == 60 && parsed.resyncIntervalSeconds == 5)
+        #expect(parsed.readQPS == 5 && parsed.readBurst == 20)
+        #expect(ConnectorServiceConfig().readQPS == 10 && ConnectorServiceConfig().readBurst == 100)
         #expect(parsed.taskTypes == ["bigquery_query_job_task", "spark"])
         #expect(parsed.isConfigured && !ConnectorServiceConfig().isConfigured)
 
@@ -344,6 +374,7 @@ struct ConnectorPluginTests {
             ("connector-service: {defaultConnector: {endpoint: 'x:80', defaultServiceConfig: '{nope'}}", "is not a gRPC service config"),
             ("connector-service: {connectorForTaskTypes: {spark: missing}}", "names connector \"missing\""),
             ("connector-service: {pollInterval: soon}", "is not a positive Go duration"),
+            ("connector-service: {webApi: {readRateLimiter: {qps: 0}}}", "qps must be positive"),
             ("connector-service: {defaultConnector: {endpoint: 'x:80', tls: true}}", "tls"),
         ] {
             #expect {

@@ -167,6 +167,19 @@ struct WorkQueueTests {
         #expect(bucket.reserve(now: later) == .zero)
     }
 
+    @Test("take uses a token when one is there and otherwise says how long until one is, taking none")
+    func bucketTake() {
+        var bucket = TokenBucket(ratePerSecond: 10, burst: 2)
+        let now = ContinuousClock.now
+        #expect(bucket.take(now: now) == .zero)
+        #expect(bucket.take(now: now) == .zero)
+        #expect(bucket.take(now: now) == .milliseconds(100))
+        // Refused takes owe nothing: the same wait again, and a token once it has passed.
+        #expect(bucket.take(now: now) == .milliseconds(100))
+        #expect(bucket.take(now: now.advanced(by: .milliseconds(100))) == .zero)
+        #expect(bucket.take(now: now.advanced(by: .milliseconds(150))) == .milliseconds(50))
+    }
+
     @Test("addRateLimited uses the larger of the key's backoff and the bucket")
     func rateLimitedAdd() async {
         let clock = ManualClock()

@@ -38,6 +38,8 @@ final class ConnectorDriver: PluginDriver {
     let logger: Logger
     let metrics: MetricsRegistry?
     private let registry: LockedBox<ConnectorRegistry>
+    /// `webApi.readRateLimiter`: GetTask calls of all tasks together.
+    private let reads: LockedBox<TokenBucket>
     private let availabilityBox = LockedBox(PluginAvailability.starting)
 
     /// - Parameter store: where inputs are read and a connector's outputs written; nil for
@@ -57,6 +59,7 @@ final class ConnectorDriver: PluginDriver {
         }
         self.clients = clients
         registry = LockedBox(ConnectorRegistry(config: config, listed: [:]))
+        reads = LockedBox(TokenBucket(ratePerSecond: config.readQPS, burst: config.readBurst))
     }
 
     func start(manager: Manager, controller: Controller, namespaces: [String?], discovery: Backoff, ownerFinished: @escaping @Sendable (String, String) -> Bool, onReady: @escaping @Sendable () -> Void) {
@@ -148,6 +151,15 @@ final class ConnectorDriver: PluginDriver {
             return try await create(context, client: client, entry: entry, connection: connection, state: state)
         }
 
+        // Over the read limit: nothing is asked, the phase stays as last reported, and the
+        // round comes back when a call may be made (Flyte's limiter delays its cache's syncs).
+        let wait = reads.withLock { $0.take(now: .now) }
+        if wait > .zero {
+            metrics?.counter("executor_connector_reads_throttled_total", help: "GetTask calls put off by webApi.readRateLimiter.").increment()
+            var info = PhaseInfo(phase: PluginPhase(rawValue: state.phase) ?? .queued, version: state.phaseVersion, reason: state.reason)
+            info.recheckAfter = wait
+            return (info, state)
+        }
         let resource: Flyteidl2_Connector_Resource
         let request = Flyteidl2_Connector_GetTaskRequest.with {
             $0.resourceMeta = meta
@@ -169,6 +181,7 @@ final class ConnectorDriver: PluginDriver {
         var state = state
         state.phase = info.phase.rawValue
         state.phaseVersion = info.version
+        state.reason = info.reason
         return (info, state)
     }
 
@@ -209,11 +222,13 @@ final class ConnectorDriver: PluginDriver {
             if error.isTransient { throw error }
             return (.retryableFailure(Self.failedCode, "failed to create task from connector with \(error)"), state)
         }
+        var info = PhaseInfo.queued("launched")
+        info.recheckAfter = .zero
         var state = state
         state.started = true
         state.resourceMeta = answer.resourceMeta.base64EncodedString()
-        var info = PhaseInfo.queued("launched")
-        info.recheckAfter = .zero
+        state.phase = info.phase.rawValue
+        state.reason = info.reason
         return (info, state)
     }
 

@@ -23,6 +23,7 @@ import TaskPlugins
 ///   webApi:
 ///     caching:
 ///       resyncInterval: 30s                      # how often a running task's state is read
+///     readRateLimiter: {qps: 10, burst: 100}     # GetTask calls per second, all tasks together
 /// ```
 public struct ConnectorServiceConfig: Codable, Sendable, Hashable {
     /// Takes a task no listed connector claims; `insecure`, a 10 s timeout and round-robin
@@ -38,6 +39,11 @@ public struct ConnectorServiceConfig: Codable, Sendable, Hashable {
     public var pollIntervalSeconds: Double = 10
     /// Seconds between two GetTask calls for a running task (`webApi.caching.resyncInterval`).
     public var resyncIntervalSeconds: Double = 30
+    /// GetTask calls per second to all connectors together, and the burst above it
+    /// (`webApi.readRateLimiter`, Flyte's 10 and 100): a round over the limit asks nothing and
+    /// comes back when a call may be made.
+    public var readQPS: Double = 10
+    public var readBurst = 100
 
     public init() {}
 
@@ -86,8 +92,9 @@ public struct ConnectorServiceConfig: Codable, Sendable, Hashable {
             }
             pollIntervalSeconds = seconds
         }
-        // Flyte's webApi section also holds quotas and rate limiters for its shared web-API
-        // machinery; they are read and not used here (README): only the resync interval is.
+        // Flyte's webApi section also holds quotas, a write limiter and cache sizes for its
+        // shared web-API machinery, read and not used here (README): the resync interval and
+        // the read limiter are.
         if c.contains(.webApi) {
             let webApi = try c.decode(JSONValue.self, forKey: .webApi)
             if case .string(let text)? = webApi["caching"]?["resyncInterval"] {
@@ -95,6 +102,13 @@ public struct ConnectorServiceConfig: Codable, Sendable, Hashable {
                     throw DecodingError.dataCorruptedError(forKey: .webApi, in: c, debugDescription: "caching.resyncInterval: \"\(text)\" is not a positive Go duration such as 30s")
                 }
                 resyncIntervalSeconds = seconds
+            }
+            if let limiter = webApi["readRateLimiter"] {
+                if let qps = limiter["qps"]?.doubleValue { readQPS = qps }
+                if let burst = limiter["burst"]?.doubleValue { readBurst = Int(burst) }
+                guard readQPS > 0, readBurst >= 1 else {
+                    throw DecodingError.dataCorruptedError(forKey: .webApi, in: c, debugDescription: "readRateLimiter: qps must be positive and burst at least 1")
+                }
             }
         }
         for (taskType, id) in connectorForTaskTypes where connectors[id] == nil {
@@ -109,7 +123,10 @@ public struct ConnectorServiceConfig: Codable, Sendable, Hashable {
         try c.encode(connectorForTaskTypes, forKey: .connectorForTaskTypes)
         try c.encode(supportedTaskTypes, forKey: .supportedTaskTypes)
         try c.encode(GoDuration.text(pollIntervalSeconds), forKey: .pollInterval)
-        try c.encode(JSONValue.object(["caching": .object(["resyncInterval": .string(GoDuration.text(resyncIntervalSeconds))])]), forKey: .webApi)
+        try c.encode(JSONValue.object([
+            "caching": .object(["resyncInterval": .string(GoDuration.text(resyncIntervalSeconds))]),
+            "readRateLimiter": .object(["qps": .double(readQPS), "burst": .int(Int64(readBurst))]),
+        ]), forKey: .webApi)
     }
 
     struct AnyKey: CodingKey {
