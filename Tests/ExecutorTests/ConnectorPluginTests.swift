@@ -260,7 +260,7 @@ struct ConnectorPluginTests {
         }
     }
 
-    @Test("a task type a listed connector claims goes to it; others to the default connector")
+    @Test("a task type a listed connector claims goes to it; others to the default connector; a task without inputs reads none")
     func routing() async throws {
         let directory = Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -276,9 +276,20 @@ struct ConnectorPluginTests {
                     try await h.create(try Self.action("wh-v1", template: try Self.template(type: "warehouse_query", version: 1), directory: directory))
                     try await h.create(try Self.action("wh-v0", template: try Self.template(type: "warehouse_query", version: 0), directory: directory))
                     try await h.create(try Self.action("sql-plain", template: try Self.template(), directory: directory))
-                    for name in ["wh-v1", "wh-v0", "sql-plain"] { _ = try await h.terminal(name) }
+                    // A task that declares no inputs: nothing is read (its inputs are in a
+                    // bucket no store is configured for, which would be a system error).
+                    var sensor = try Self.template()
+                    sensor.interface.inputs.variables = []
+                    sensor.interface.outputs.variables = []
+                    var noInputs = try Self.action("sql-sensor", template: sensor, directory: directory)
+                    noInputs.spec.inputUri = "s3://bucket/metadata/r1/sql-sensor/inputs.pb"
+                    try await h.create(noInputs)
+                    for name in ["wh-v1", "wh-v0", "sql-plain", "sql-sensor"] {
+                        #expect(try await h.terminal(name).status?.phaseHistory?.last?.phase == "Completed", "\(name)")
+                    }
+                    #expect(fallback.creates.first { $0.taskExecutionMetadata.taskExecutionID.nodeExecutionID.nodeID == "sql-sensor" }?.hasInputs == false)
                     #expect(warehouse.creates.map(\.taskExecutionMetadata.taskExecutionID.nodeExecutionID.nodeID) == ["wh-v1"])
-                    #expect(fallback.creates.map(\.taskExecutionMetadata.taskExecutionID.nodeExecutionID.nodeID).sorted() == ["sql-plain", "wh-v0"])
+                    #expect(fallback.creates.map(\.taskExecutionMetadata.taskExecutionID.nodeExecutionID.nodeID).sorted() == ["sql-plain", "sql-sensor", "wh-v0"])
                     // The fallback does not list what it runs (Unimplemented), which is no error.
                     #expect(fallback.calls.value.contains("ListConnectors"))
                 }

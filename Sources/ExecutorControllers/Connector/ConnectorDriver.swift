@@ -196,9 +196,11 @@ final class ConnectorDriver: PluginDriver {
                 return (.failure("BadTaskSpecification", "failed to render args with error: \(error)"), state)
             }
         }
-        // A missing inputs object is a task without inputs; a store that cannot say is a
-        // system error (thrown).
-        let inputs = try await store.inputs(of: context, maxBytes: 64 * 1024 * 1024)
+        // A task that declares no inputs has none to read (sensors, most queries); a missing
+        // inputs object is a task without inputs; a store that cannot say is a system error
+        // (thrown).
+        let declaresInputs = !template.interface.inputs.variables.isEmpty
+        let inputs = declaresInputs ? try await store.inputs(of: context, maxBytes: 64 * 1024 * 1024) : nil
         let request = Flyteidl2_Connector_CreateTaskRequest.with {
             if let inputs {
                 $0.inputs.literals = inputs.literals.sorted { $0.key < $1.key }.map { name, value in
