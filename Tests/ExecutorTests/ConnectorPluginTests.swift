@@ -30,14 +30,8 @@ struct ConnectorPluginTests {
         t.metadata.retries.retries = retries
         let configJSON = String(decoding: try JSONSerialization.data(withJSONObject: configs, options: [.sortedKeys]), as: UTF8.self)
         t.custom = try Google_Protobuf_Struct(jsonString: #"{"query": "select 1", "configs": \#(configJSON)}"#)
-        var input = Flyteidl2_Core_VariableEntry()
-        input.key = "x"
-        input.value.type.simple = .integer
-        t.interface.inputs.variables = [input]
-        var output = Flyteidl2_Core_VariableEntry()
-        output.key = "o0"
-        output.value.type.simple = .integer
-        t.interface.outputs.variables = [output]
+        t.interface.inputs.variables = Fixtures.variables([("x", .integer)])
+        t.interface.outputs.variables = Fixtures.variables([("o0", .integer)])
         return t
     }
 

@@ -65,6 +65,16 @@ enum Fixtures {
         pluginTemplate(type: "ray", env: env, retries: retries, custom: #"{"rayCluster":{"workerGroupSpec":[{"groupName":"workers","replicas":1,"minReplicas":1,"maxReplicas":2}]}}"#)
     }
 
+    /// An interface's variables, each of a simple type, in order.
+    static func variables(_ list: [(String, Flyteidl2_Core_SimpleType)]) -> [Flyteidl2_Core_VariableEntry] {
+        list.map { name, type in
+            var entry = Flyteidl2_Core_VariableEntry()
+            entry.key = name
+            entry.value.type.simple = type
+            return entry
+        }
+    }
+
     /// The context of TaskAction `name`'s first attempt (uid `uid-<name>`) running `template`
     /// as its task type, at `now`: what a plugin's unit tests build and read with.
     static func pluginContext(_ name: String, _ template: Flyteidl2_Core_TaskTemplate, config: PluginConfig = PluginConfig(), now: Date = Date(timeIntervalSince1970: 1_800_000_100)) throws -> TaskExecutionContext {

@@ -24,14 +24,8 @@ struct TaskCacheTests {
         t.metadata.discoverable = true
         t.metadata.discoveryVersion = "1"
         t.metadata.cacheSerializable = serializable
-        var input = Flyteidl2_Core_VariableEntry()
-        input.key = "n"
-        input.value.type.simple = .integer
-        t.interface.inputs.variables = [input]
-        var output = Flyteidl2_Core_VariableEntry()
-        output.key = "o0"
-        output.value.type.simple = .string
-        t.interface.outputs.variables = [output]
+        t.interface.inputs.variables = Fixtures.variables([("n", .integer)])
+        t.interface.outputs.variables = Fixtures.variables([("o0", .string)])
         return try! t.serializedBytes()
     }
 
