@@ -176,6 +176,10 @@ let package = Package(
                 "TaskPlugins",
                 "FlyteIDL",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                // `executor dev`'s simulated connector service.
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),

@@ -9,10 +9,14 @@ import Logging
 
 /// `executor dev` (`make dev`): everything in one process with no cluster: a sandbox with the
 /// simulated kubelet and operators (Spark, KubeRay, Knative, the Kubeflow training operator, Dask,
-/// JobSet),
+/// JobSet), a simulated connector service,
 /// the CRDs, the executor, the samples, and each TaskAction's phase timeline as it happens.
 /// Ctrl-C stops it all.
 struct DevCommand: AsyncParsableCommand {
+    /// The task type of the connector sample (`config/samples/`), which the simulated
+    /// connector answers.
+    static let connectorTaskType = "bigquery_query_job_task"
+
     static let configuration = CommandConfiguration(commandName: "dev", abstract: "Run a sandbox, the executor and the samples, printing phase timelines.")
 
     @Option(help: "Port of the sandbox's API server.")
@@ -45,8 +49,17 @@ struct DevCommand: AsyncParsableCommand {
         _ = try await client.create(ResourceType.customResourceDefinitions, AppSchema.crd)
         say("crd        taskactions.flyte.org and apps.flyte.org installed; sparkapplications, rayjobs, pytorchjobs, tfjobs, mpijobs, daskjobs, jobsets and Knative Serving with their simulated operators")
 
+        // The connector sample's peer: a connector service on loopback that the executor's
+        // connector plugin calls over gRPC, polled every second (Flyte's 30 s is for real jobs).
+        let connector = try await SimulatedConnector.start(categories: [(Self.connectorTaskType, 0)])
+        var config = ExecutorConfig()
+        config.connectorService.defaultConnector.endpoint = connector.endpoint
+        config.connectorService.supportedTaskTypes = [Self.connectorTaskType]
+        config.connectorService.resyncIntervalSeconds = 1
+        say("connector  \(connector.endpoint)  (a simulated connector service for \(Self.connectorTaskType) tasks, over gRPC)")
+
         let manager = Manager(client: client, options: ManagerOptions(metricsBindAddress: "127.0.0.1:0", healthProbeBindAddress: "127.0.0.1:0"))
-        _ = Executor(manager: manager, config: ExecutorConfig(), plugins: ExecutorCLI.plugins)
+        _ = Executor(manager: manager, config: config, plugins: ExecutorCLI.plugins)
         let executor = Task { try await manager.run() }
         await manager.informers.waitForSync()
         say("executor   running  (metrics http://127.0.0.1:\(manager.metricsPort ?? 0)/metrics, ready http://127.0.0.1:\(manager.healthPort ?? 0)/readyz)")
@@ -77,6 +90,7 @@ struct DevCommand: AsyncParsableCommand {
         appTimeline.cancel()
         executor.cancel()
         _ = try? await executor.value
+        await connector.stop()
         try? await client.shutdown()
         await sandbox.shutdown()
     }

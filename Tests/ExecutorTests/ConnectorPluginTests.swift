@@ -1,5 +1,6 @@
 @testable import ExecutorControllers
 import ExecutorAPI
+import ExecutorCLI
 import FlyteDataPlane
 import FlyteIDL
 import Foundation
@@ -12,7 +13,7 @@ import TaskPlugins
 import Testing
 
 /// Flyte's connector plugin: tasks run as jobs of a connector service reached over gRPC
-/// (``ReferenceConnector`` on loopback), not as child objects.
+/// (``SimulatedConnector`` on loopback), not as child objects.
 @Suite("connector plugin")
 struct ConnectorPluginTests {
     static let taskType = "test_sql"
@@ -76,7 +77,7 @@ struct ConnectorPluginTests {
     func success() async throws {
         let directory = Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        try await ReferenceConnector.with { connector in
+        try await SimulatedConnector.with { connector in
             try await ExecutorHarness.with(config: Self.config(connector.endpoint)) { h in
                 let template = try Self.template(configs: ["phases": "QUEUED,RUNNING,SUCCEEDED", "message": "scanning"])
                 let action = try Self.action("sql-ok", template: template, directory: directory)
@@ -130,7 +131,7 @@ struct ConnectorPluginTests {
     func failures() async throws {
         let directory = Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        try await ReferenceConnector.with { connector in
+        try await SimulatedConnector.with { connector in
             try await ExecutorHarness.with(config: Self.config(connector.endpoint)) { h in
                 try await h.create(try Self.action("sql-bad", template: try Self.template(configs: ["phases": "RUNNING,FAILED", "message": "table not found"]), directory: directory))
                 let bad = try await h.terminal("sql-bad")
@@ -152,7 +153,7 @@ struct ConnectorPluginTests {
     func abort() async throws {
         let directory = Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        try await ReferenceConnector.with { connector in
+        try await SimulatedConnector.with { connector in
             try await ExecutorHarness.with(config: Self.config(connector.endpoint)) { h in
                 try await h.create(try Self.action("sql-long", template: try Self.template(configs: ["phases": "RUNNING"]), directory: directory))
                 try await h.reaches("sql-long", "Executing")
@@ -168,7 +169,7 @@ struct ConnectorPluginTests {
     func unavailable() async throws {
         let directory = Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        try await ReferenceConnector.with { connector in
+        try await SimulatedConnector.with { connector in
             var config = Self.config(connector.endpoint)
             config.maxSystemFailures = 5
             try await ExecutorHarness.with(config: config, start: false) { h in
@@ -202,7 +203,7 @@ struct ConnectorPluginTests {
     func handleWrittenAtOnce() async throws {
         let directory = Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        try await ReferenceConnector.with { connector in
+        try await SimulatedConnector.with { connector in
             var config = Self.config(connector.endpoint)
             // Every non-terminal status would be held half a minute.
             config.statusCoalesceMilliseconds = 30_000
@@ -230,7 +231,7 @@ struct ConnectorPluginTests {
     func readLimit() async throws {
         let directory = Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        try await ReferenceConnector.with { connector in
+        try await SimulatedConnector.with { connector in
             // Unlimited, four tasks polled every 50 ms would make about 80 calls a second.
             var config = Self.config(connector.endpoint, resync: 0.05)
             config.connectorService.readQPS = 2
@@ -258,8 +259,8 @@ struct ConnectorPluginTests {
     func routing() async throws {
         let directory = Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        try await ReferenceConnector.with { fallback in
-            try await ReferenceConnector.with(categories: [("warehouse_query", 1)]) { warehouse in
+        try await SimulatedConnector.with { fallback in
+            try await SimulatedConnector.with(categories: [("warehouse_query", 1)]) { warehouse in
                 var config = Self.config(fallback.endpoint)
                 var deployment = ConnectorDeployment()
                 deployment.endpoint = warehouse.endpoint
@@ -309,7 +310,7 @@ struct ConnectorPluginTests {
     @Test("a call to a connector that is not there fails at once as UNAVAILABLE, a transient error, rather than waiting for one")
     func unreachable() async throws {
         // A port just bound and released: nothing listens there.
-        let port = try await ReferenceConnector.with { URL(string: "grpc://\($0.endpoint)")?.port ?? 0 }
+        let port = try await SimulatedConnector.with { URL(string: "grpc://\($0.endpoint)")?.port ?? 0 }
         let client = try ConnectorClient(endpoint: "127.0.0.1:\(port)", insecure: true)
         let running = Task { try await client.run() }
         defer {

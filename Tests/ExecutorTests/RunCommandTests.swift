@@ -199,7 +199,7 @@ struct RunCommandTests {
 
 @Suite("executor dev")
 struct DevCommandTests {
-    @Test("make dev's command shows a sample going Queued → Initializing → Executing → Completed, one retrying to PermanentFailure, the Kubeflow, Dask and clustered samples completing, and the sample app becoming ACTIVE; executor describe works against it")
+    @Test("make dev's command shows a sample going Queued → Initializing → Executing → Completed, one retrying to PermanentFailure, the Kubeflow, Dask, clustered and connector samples completing, and the sample app becoming ACTIVE; executor describe works against it")
     func samples() async throws {
         guard FileManager.default.isExecutableFile(atPath: RunCommandTests.binary) else {
             Issue.record("executor binary not found at \(RunCommandTests.binary)")
@@ -213,7 +213,7 @@ struct DevCommandTests {
         try await eventually("the samples finished and the app active") {
             text().contains("sample-run-a0    Succeeded=Completed") && text().contains("sample-run-a1    Failed=PermanentFailure")
                 && text().contains("app dashboard    ACTIVE/RUNNING")
-                && ["pytorch", "tensorflow", "mpi", "dask", "clustered"].allSatisfy { kind in
+                && ["pytorch", "tensorflow", "mpi", "dask", "clustered", "connector"].allSatisfy { kind in
                     text().split(separator: "\n").contains { $0.split(separator: " ").first == "sample-run-\(kind)" && $0.contains("Succeeded=Completed") }
                 }
         }

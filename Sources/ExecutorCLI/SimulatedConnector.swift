@@ -6,8 +6,9 @@ import GRPCProtobuf
 import KubeRuntime
 import SwiftProtobuf
 
-/// A connector service on loopback, speaking Flyte's `AsyncConnectorService` and
-/// `ConnectorMetadataService` over gRPC as the Python connector server does: CreateTask starts
+/// A connector service on loopback, for `executor dev` and the tests: it speaks Flyte's
+/// `AsyncConnectorService` and `ConnectorMetadataService` over gRPC as flyte-sdk's connector
+/// server does: CreateTask starts
 /// a job and answers its id as `resource_meta` (JSON, as flyte-sdk's connectors encode their
 /// `ResourceMeta`); GetTask reports the job's phase; DeleteTask cancels it; ListConnectors lists
 /// the categories it was given.
@@ -17,23 +18,27 @@ import SwiftProtobuf
 /// `message` is said with each, and on SUCCEEDED the job returns its inputs as outputs named
 /// `o<i>` in input order, unless `outputs: none`. `failNext` makes the next calls of a method
 /// fail with a gRPC code, as a connector that restarts or sheds load does.
-final class ReferenceConnector: Sendable {
-    struct Job: Sendable {
-        var create: Flyteidl2_Connector_CreateTaskRequest
-        var gets = 0
-        var deleted = false
+public final class SimulatedConnector: Sendable {
+    /// A job a CreateTask started.
+    public struct Job: Sendable {
+        public var create: Flyteidl2_Connector_CreateTaskRequest
+        /// GetTask calls answered for it.
+        public var gets = 0
+        public var deleted = false
     }
 
-    let categories: [Flyteidl2_Connector_TaskCategory]
-    let jobs = LockedBox<[String: Job]>([:])
+    /// What ListConnectors answers; none answers UNIMPLEMENTED, as a connector that only runs tasks.
+    public let categories: [Flyteidl2_Connector_TaskCategory]
+    /// The jobs by id (`job-0001`, …).
+    public let jobs = LockedBox<[String: Job]>([:])
     /// Method → codes the next calls of it fail with, in order.
-    let failNext = LockedBox<[String: [RPCError.Code]]>([:])
+    public let failNext = LockedBox<[String: [RPCError.Code]]>([:])
     /// Every call received, in order, as `Method` (failed ones too).
-    let calls = LockedBox<[String]>([])
+    public let calls = LockedBox<[String]>([])
     private let server: GRPCServer<HTTP2ServerTransport.Posix>
     private let serving: Task<Void, any Error>
     /// `127.0.0.1:<port>`.
-    let endpoint: String
+    public let endpoint: String
 
     private init(categories: [Flyteidl2_Connector_TaskCategory], server: GRPCServer<HTTP2ServerTransport.Posix>, serving: Task<Void, any Error>, endpoint: String) {
         self.categories = categories
@@ -42,8 +47,8 @@ final class ReferenceConnector: Sendable {
         self.endpoint = endpoint
     }
 
-    /// Starts a connector listing `categories` (task type, version) and runs `body` with it.
-    static func with<T>(categories: [(String, Int32)] = [], _ body: (ReferenceConnector) async throws -> T) async throws -> T {
+    /// Starts a connector on a free loopback port, listing `categories` (task type, version).
+    public static func start(categories: [(String, Int32)] = []) async throws -> SimulatedConnector {
         let service = Service()
         let transport = HTTP2ServerTransport.Posix(address: .ipv4(host: "127.0.0.1", port: 0), transportSecurity: .plaintext)
         let server = GRPCServer(transport: transport, services: [service])
@@ -56,8 +61,14 @@ final class ReferenceConnector: Sendable {
             serving.cancel()
             throw error
         }
-        let connector = ReferenceConnector(categories: categories.map { name, version in .with { $0.name = name; $0.version = version } }, server: server, serving: serving, endpoint: "127.0.0.1:\(port)")
+        let connector = SimulatedConnector(categories: categories.map { name, version in .with { $0.name = name; $0.version = version } }, server: server, serving: serving, endpoint: "127.0.0.1:\(port)")
         service.connector.withLock { $0 = connector }
+        return connector
+    }
+
+    /// Starts a connector listing `categories`, runs `body` with it, and stops it.
+    public static func with<T>(categories: [(String, Int32)] = [], _ body: (SimulatedConnector) async throws -> T) async throws -> T {
+        let connector = try await start(categories: categories)
         do {
             let result = try await body(connector)
             await connector.stop()
@@ -68,14 +79,15 @@ final class ReferenceConnector: Sendable {
         }
     }
 
-    func stop() async {
+    /// Stops serving: calls in flight end, the port closes.
+    public func stop() async {
         server.beginGracefulShutdown()
         serving.cancel()
         _ = await serving.result
     }
 
     /// The jobs' CreateTask requests, in job id order.
-    var creates: [Flyteidl2_Connector_CreateTaskRequest] {
+    public var creates: [Flyteidl2_Connector_CreateTaskRequest] {
         jobs.value.sorted { $0.key < $1.key }.map(\.value.create)
     }
 
@@ -162,10 +174,10 @@ final class ReferenceConnector: Sendable {
 
     /// The gRPC side: routes the four methods to the connector it belongs to.
     private final class Service: RegistrableRPCService {
-        let connector = LockedBox<ReferenceConnector?>(nil)
+        let connector = LockedBox<SimulatedConnector?>(nil)
 
         func registerMethods<Transport: ServerTransport>(with router: inout RPCRouter<Transport>) {
-            func unary<Request: SwiftProtobuf.Message & Sendable, Response: SwiftProtobuf.Message & Sendable>(_ method: MethodDescriptor, _ handle: @escaping @Sendable (ReferenceConnector, Request) throws -> Response) {
+            func unary<Request: SwiftProtobuf.Message & Sendable, Response: SwiftProtobuf.Message & Sendable>(_ method: MethodDescriptor, _ handle: @escaping @Sendable (SimulatedConnector, Request) throws -> Response) {
                 router.registerHandler(forMethod: method, deserializer: ProtobufDeserializer<Request>(), serializer: ProtobufSerializer<Response>()) { [connector] request, _ in
                     let single = try await ServerRequest(stream: request)
                     guard let target = connector.value else { throw RPCError(code: .unavailable, message: "starting") }
