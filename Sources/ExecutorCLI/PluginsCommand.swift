@@ -23,7 +23,8 @@ struct PluginsCommand: ParsableCommand {
         // Flyte's core plugins, which make no child (the connector plugin's jobs run at its
         // connectors), for the task types no registration took.
         for core in Executor.corePlugins(config: executorConfig) {
-            let taskTypes = core.taskTypes.filter { !registry.names($0) || executorConfig.defaultForTaskTypes[$0] == core.id }
+            let routed = executorConfig.defaultForTaskTypes.filter { $0.value == core.id }.map(\.key)
+            let taskTypes = Set(core.taskTypes.filter { !registry.names($0) }).union(routed).sorted()
             guard !taskTypes.isEmpty else { continue }
             print("\(core.id)\tno\t-\t\(taskTypes.joined(separator: ","))")
         }

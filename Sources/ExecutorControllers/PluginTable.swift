@@ -8,8 +8,8 @@ import TaskPlugins
 /// registry's rules (exact registration, `default-for-task-types`, default plugin). Built once
 /// from the registry, so every plugin a task type resolves to has its driver. Flyte's core
 /// plugins, which make no child (`core-sleep`, and the connector plugin's task types), come
-/// before the default plugin: a registration
-/// or `default-for-task-types` naming their task type wins over them.
+/// before the default plugin: a registration or `default-for-task-types` naming their task type
+/// wins over them, and `default-for-task-types` may name a core plugin.
 struct PluginTable: Sendable {
     let registry: PluginRegistry
     private let drivers: [String: any PluginDriver]

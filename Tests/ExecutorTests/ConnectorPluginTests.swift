@@ -344,6 +344,28 @@ struct ConnectorPluginTests {
         #expect(ContinuousClock.now - started < .seconds(60))
     }
 
+    @Test("routing: the connector plugin takes its types unless a Kubernetes plugin registers one; default-for-task-types sends a registered type to it")
+    func plugins() async throws {
+        var config = ExecutorConfig()
+        config.connectorService.defaultConnector.endpoint = "127.0.0.1:9"
+        config.connectorService.supportedTaskTypes = ["bigquery_query_job_task", "ray"]
+        let client = try KubernetesClient(configuration: ClientConfiguration(server: URL(string: "http://127.0.0.1:9")!))
+        defer { Task { try? await client.shutdown() } }
+        func table(_ defaults: [String: String]) -> PluginTable {
+            var registry = PluginRegistration.registry(PluginRegistration.builtIn, config: config, logger: Logger(label: "test"))
+            registry.defaultForTaskTypes = defaults
+            return PluginTable(registry: registry, client: client, connectors: config.connectorService, logger: Logger(label: "test"))
+        }
+        let plain = table([:])
+        #expect(try plain.driver(for: "bigquery_query_job_task").id == "connector-service")
+        #expect(try plain.driver(for: "ray").id == "ray")
+        #expect(try plain.driver(for: "spark").id == "spark")
+        #expect(plain.all.filter { $0.id == "connector-service" }.count == 1)
+        let databricks = table(["spark": "connector-service"])
+        #expect(try databricks.driver(for: "spark").id == "connector-service")
+        #expect(try databricks.driver(for: "python").id == "pod")
+    }
+
     @Test("config: Flyte's keys and defaults, Go durations, and clear errors for a bad endpoint or a route to an unknown connector")
     func config() throws {
         let parsed = try ExecutorConfig.parse(yaml: """
